@@ -1,0 +1,512 @@
+//! COSE header maps (RFC 9052 section 3): the common parameters decoded borrowed from the input,
+//! unknown non-critical labels skipped, unknown critical ones rejected.
+
+use crate::cbor::{Reader, enc_err};
+use crate::error::{CborError, Error, Result};
+use minicbor::data::Type;
+use minicbor::encode::{Encoder, Write};
+
+use super::Algorithm;
+
+/// Header parameter labels (RFC 9052 section 3.1, RFC 9360, RFC 8613).
+pub mod label {
+    /// `alg`
+    pub const ALG: i64 = 1;
+    /// `crit`
+    pub const CRIT: i64 = 2;
+    /// `content type`
+    pub const CONTENT_TYPE: i64 = 3;
+    /// `kid`
+    pub const KID: i64 = 4;
+    /// `IV`
+    pub const IV: i64 = 5;
+    /// `Partial IV`
+    pub const PARTIAL_IV: i64 = 6;
+    /// `kid context` (RFC 8613 section 5.1)
+    pub const KID_CONTEXT: i64 = 10;
+    /// `x5chain` (RFC 9360)
+    pub const X5CHAIN: i64 = 33;
+    /// `x5t` (RFC 9360)
+    pub const X5T: i64 = 34;
+}
+
+/// The labels this implementation understands, and so accepts in `crit`.
+const UNDERSTOOD: [i64; 9] = [
+    label::ALG,
+    label::CRIT,
+    label::CONTENT_TYPE,
+    label::KID,
+    label::IV,
+    label::PARTIAL_IV,
+    label::KID_CONTEXT,
+    label::X5CHAIN,
+    label::X5T,
+];
+
+/// How many labels a `crit` array may list here.
+pub const MAX_CRIT: usize = 4;
+
+/// An algorithm header value: an integer id or, rarely, a text name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlgId<'a> {
+    /// An integer id from the IANA registry.
+    Int(i64),
+    /// A text id.
+    Text(&'a str),
+}
+
+impl AlgId<'_> {
+    /// The algorithm, if this family implements it.
+    pub fn algorithm(self) -> Result<Algorithm> {
+        match self {
+            Self::Int(id) => Algorithm::from_id(id).ok_or(Error::UnsupportedAlgorithm(id)),
+            Self::Text(_) => Err(Error::UnsupportedAlgorithm(i64::MIN)),
+        }
+    }
+}
+
+impl From<Algorithm> for AlgId<'_> {
+    fn from(a: Algorithm) -> Self {
+        Self::Int(a.id())
+    }
+}
+
+/// A content type (label 3): a CoAP Content-Format number or a media-type string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentType<'a> {
+    /// CoAP Content-Format (0..=65535).
+    Format(u16),
+    /// Media type text.
+    Text(&'a str),
+}
+
+/// An X.509 certificate chain (label 33, RFC 9360): one DER certificate, or several, leaf first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum X5Chain<'a> {
+    /// As received: the encoded CBOR item (a bstr or an array of bstr), already checked.
+    Encoded(&'a [u8]),
+    /// Certificates given by an encoder.
+    Certs(&'a [&'a [u8]]),
+}
+
+impl<'a> X5Chain<'a> {
+    /// The certificates, leaf first.
+    pub fn certs(&self) -> X5ChainIter<'a> {
+        match *self {
+            Self::Encoded(raw) => {
+                let mut r = Reader::new(raw);
+                let remaining = match r.datatype() {
+                    Ok(Type::Array) => r.array().unwrap_or(0),
+                    _ => 1,
+                };
+                X5ChainIter::Encoded(r, remaining)
+            }
+            Self::Certs(list) => X5ChainIter::Certs(list.iter()),
+        }
+    }
+
+    fn encode<W: Write>(
+        &self,
+        e: &mut Encoder<W>,
+    ) -> core::result::Result<(), minicbor::encode::Error<W::Error>> {
+        match *self {
+            Self::Encoded(raw) => e
+                .writer_mut()
+                .write_all(raw)
+                .map_err(minicbor::encode::Error::write)
+                .map(|_| ()),
+            Self::Certs([one]) => e.bytes(one).map(|_| ()),
+            Self::Certs(list) => {
+                e.array(list.len() as u64)?;
+                for c in list {
+                    e.bytes(c)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Iterator over the certificates of an [`X5Chain`].
+#[derive(Debug, Clone)]
+pub enum X5ChainIter<'a> {
+    #[doc(hidden)]
+    Encoded(Reader<'a>, u64),
+    #[doc(hidden)]
+    Certs(core::slice::Iter<'a, &'a [u8]>),
+}
+
+impl<'a> Iterator for X5ChainIter<'a> {
+    type Item = &'a [u8];
+    fn next(&mut self) -> Option<&'a [u8]> {
+        match self {
+            Self::Encoded(r, remaining) => {
+                if *remaining == 0 {
+                    return None;
+                }
+                *remaining -= 1;
+                r.bytes().ok()
+            }
+            Self::Certs(it) => it.next().copied(),
+        }
+    }
+}
+
+/// A certificate thumbprint (label 34, RFC 9360): `[hash alg, hash value]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct X5t<'a> {
+    /// The hash algorithm's COSE id (-16 for SHA-256).
+    pub alg: i64,
+    /// The hash of the DER certificate.
+    pub hash: &'a [u8],
+}
+
+/// One header bucket (protected or unprotected), borrowing from the message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeaderMap<'a> {
+    /// `alg` (1).
+    pub alg: Option<AlgId<'a>>,
+    /// `crit` (2): the labels the recipient must understand (integer labels only here).
+    pub crit: heapless::Vec<i64, MAX_CRIT>,
+    /// `content type` (3).
+    pub content_type: Option<ContentType<'a>>,
+    /// `kid` (4).
+    pub kid: Option<&'a [u8]>,
+    /// `IV` (5).
+    pub iv: Option<&'a [u8]>,
+    /// `Partial IV` (6).
+    pub partial_iv: Option<&'a [u8]>,
+    /// `kid context` (10).
+    pub kid_context: Option<&'a [u8]>,
+    /// `x5chain` (33).
+    pub x5chain: Option<X5Chain<'a>>,
+    /// `x5t` (34).
+    pub x5t: Option<X5t<'a>>,
+    /// The encoded map as received (empty for a map built by an encoder); [`HeaderMap::get_raw`]
+    /// finds other labels in it.
+    pub raw: &'a [u8],
+}
+
+fn bit(label: i64) -> u16 {
+    match label {
+        label::ALG => 1,
+        label::CRIT => 1 << 1,
+        label::CONTENT_TYPE => 1 << 2,
+        label::KID => 1 << 3,
+        label::IV => 1 << 4,
+        label::PARTIAL_IV => 1 << 5,
+        label::KID_CONTEXT => 1 << 6,
+        label::X5CHAIN => 1 << 7,
+        label::X5T => 1 << 8,
+        _ => 0,
+    }
+}
+
+impl<'a> HeaderMap<'a> {
+    /// A bucket with only `alg` set.
+    pub fn with_alg(alg: Algorithm) -> Self {
+        Self {
+            alg: Some(alg.into()),
+            ..Self::default()
+        }
+    }
+
+    /// Decodes one header map from `r`. `protected` says which bucket this is: `crit` may only be protected.
+    pub fn decode(r: &mut Reader<'a>, protected: bool) -> Result<Self> {
+        let start = r.position();
+        let n = r.map()?;
+        let mut h = HeaderMap::default();
+        let mut seen: u16 = 0;
+        for _ in 0..n {
+            let key_at = r.position();
+            let label = match r.datatype()? {
+                Type::U8
+                | Type::U16
+                | Type::U32
+                | Type::U64
+                | Type::I8
+                | Type::I16
+                | Type::I32
+                | Type::I64
+                | Type::Int => r.int()?,
+                Type::String => {
+                    // Text labels are private-use or application-specific: none is understood here.
+                    r.str()?;
+                    r.skip()?;
+                    continue;
+                }
+                _ => return Err(Error::cbor(CborError::UnexpectedType, key_at)),
+            };
+            let b = bit(label);
+            if b != 0 {
+                if seen & b != 0 {
+                    return Err(Error::cbor(CborError::DuplicateKey, key_at));
+                }
+                seen |= b;
+            }
+            h.decode_value(r, label, protected)?;
+        }
+        if h.iv.is_some() && h.partial_iv.is_some() {
+            // RFC 9052 section 3.1: IV and Partial IV MUST NOT both be present.
+            return Err(Error::InvalidHeader(label::PARTIAL_IV));
+        }
+        h.raw = r.input().get(start..r.position()).unwrap_or_default();
+        Ok(h)
+    }
+
+    fn decode_value(&mut self, r: &mut Reader<'a>, label: i64, protected: bool) -> Result<()> {
+        let bad = Error::InvalidHeader(label);
+        match label {
+            label::ALG => {
+                self.alg = Some(match r.datatype()? {
+                    Type::String => AlgId::Text(r.str()?),
+                    _ => AlgId::Int(r.int().map_err(|_| bad)?),
+                });
+            }
+            label::CRIT => {
+                if !protected {
+                    return Err(bad);
+                }
+                let n = r.array().map_err(|_| bad)?;
+                if n == 0 {
+                    return Err(bad);
+                }
+                for _ in 0..n {
+                    let l = match r.datatype()? {
+                        Type::String => return Err(Error::UnknownCriticalHeader(i64::MIN)),
+                        _ => r.int().map_err(|_| bad)?,
+                    };
+                    if !UNDERSTOOD.contains(&l) {
+                        return Err(Error::UnknownCriticalHeader(l));
+                    }
+                    self.crit.push(l).map_err(|_| Error::CapacityExceeded)?;
+                }
+            }
+            label::CONTENT_TYPE => {
+                self.content_type = Some(match r.datatype()? {
+                    Type::String => ContentType::Text(r.str()?),
+                    _ => ContentType::Format(
+                        u16::try_from(r.uint().map_err(|_| bad)?).map_err(|_| bad)?,
+                    ),
+                });
+            }
+            label::KID => self.kid = Some(r.bytes().map_err(|_| bad)?),
+            label::IV => self.iv = Some(r.bytes().map_err(|_| bad)?),
+            label::PARTIAL_IV => self.partial_iv = Some(r.bytes().map_err(|_| bad)?),
+            label::KID_CONTEXT => self.kid_context = Some(r.bytes().map_err(|_| bad)?),
+            label::X5CHAIN => {
+                let at = r.position();
+                match r.datatype()? {
+                    Type::Bytes => {
+                        r.bytes()?;
+                    }
+                    Type::Array => {
+                        let n = r.array()?;
+                        if n == 0 {
+                            return Err(bad);
+                        }
+                        for _ in 0..n {
+                            r.bytes().map_err(|_| bad)?;
+                        }
+                    }
+                    _ => return Err(bad),
+                }
+                self.x5chain = Some(X5Chain::Encoded(
+                    r.input().get(at..r.position()).unwrap_or_default(),
+                ));
+            }
+            label::X5T => {
+                r.array_of(2).map_err(|_| bad)?;
+                let alg = r.int().map_err(|_| bad)?;
+                let hash = r.bytes().map_err(|_| bad)?;
+                self.x5t = Some(X5t { alg, hash });
+            }
+            _ => {
+                r.skip()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The encoded value of integer label `label` as received, for labels this type does not model.
+    pub fn get_raw(&self, wanted: i64) -> Option<&'a [u8]> {
+        let mut r = Reader::new(self.raw);
+        let n = r.map().ok()?;
+        for _ in 0..n {
+            let is_wanted = match r.datatype().ok()? {
+                Type::String | Type::Bytes => {
+                    r.skip().ok()?;
+                    false
+                }
+                _ => r.int().ok()? == wanted,
+            };
+            let value = r.skip().ok()?;
+            if is_wanted {
+                return Some(value);
+            }
+        }
+        None
+    }
+
+    /// `true` when no parameter is set.
+    pub fn is_empty(&self) -> bool {
+        self.count() == 0 && self.raw.len() <= 1
+    }
+
+    fn count(&self) -> u64 {
+        [
+            self.alg.is_some(),
+            !self.crit.is_empty(),
+            self.content_type.is_some(),
+            self.kid.is_some(),
+            self.iv.is_some(),
+            self.partial_iv.is_some(),
+            self.kid_context.is_some(),
+            self.x5chain.is_some(),
+            self.x5t.is_some(),
+        ]
+        .iter()
+        .filter(|&&b| b)
+        .count() as u64
+    }
+
+    /// `true` when `label` is set in this bucket.
+    pub fn has(&self, label: i64) -> bool {
+        match label {
+            label::ALG => self.alg.is_some(),
+            label::CRIT => !self.crit.is_empty(),
+            label::CONTENT_TYPE => self.content_type.is_some(),
+            label::KID => self.kid.is_some(),
+            label::IV => self.iv.is_some(),
+            label::PARTIAL_IV => self.partial_iv.is_some(),
+            label::KID_CONTEXT => self.kid_context.is_some(),
+            label::X5CHAIN => self.x5chain.is_some(),
+            label::X5T => self.x5t.is_some(),
+            _ => false,
+        }
+    }
+
+    /// Encodes the modelled parameters as a map, labels in ascending order (deterministic encoding,
+    /// RFC 8949 section 4.2.1). A decoded map is re-encoded from its fields, not from `raw`.
+    pub fn encode<W: Write>(
+        &self,
+        e: &mut Encoder<W>,
+    ) -> core::result::Result<(), minicbor::encode::Error<W::Error>> {
+        e.map(self.count())?;
+        if let Some(alg) = self.alg {
+            e.i64(label::ALG)?;
+            match alg {
+                AlgId::Int(i) => e.i64(i)?,
+                AlgId::Text(t) => e.str(t)?,
+            };
+        }
+        if !self.crit.is_empty() {
+            e.i64(label::CRIT)?.array(self.crit.len() as u64)?;
+            for l in &self.crit {
+                e.i64(*l)?;
+            }
+        }
+        if let Some(ct) = self.content_type {
+            e.i64(label::CONTENT_TYPE)?;
+            match ct {
+                ContentType::Format(f) => e.u16(f)?,
+                ContentType::Text(t) => e.str(t)?,
+            };
+        }
+        for (l, v) in [
+            (label::KID, self.kid),
+            (label::IV, self.iv),
+            (label::PARTIAL_IV, self.partial_iv),
+            (label::KID_CONTEXT, self.kid_context),
+        ] {
+            if let Some(v) = v {
+                e.i64(l)?.bytes(v)?;
+            }
+        }
+        if let Some(chain) = &self.x5chain {
+            e.i64(label::X5CHAIN)?;
+            chain.encode(e)?;
+        }
+        if let Some(t) = self.x5t {
+            e.i64(label::X5T)?.array(2)?.i64(t.alg)?.bytes(t.hash)?;
+        }
+        Ok(())
+    }
+
+    /// Encodes into `buf` and returns the length.
+    pub fn encode_to(&self, buf: &mut [u8]) -> Result<usize> {
+        let mut w = crate::cbor::SliceWriter::new(buf);
+        self.encode(&mut Encoder::new(&mut w)).map_err(enc_err)?;
+        Ok(w.len())
+    }
+
+    /// The encoded length.
+    pub fn encoded_len(&self) -> usize {
+        let mut c = crate::cbor::LenCounter::default();
+        // LenCounter cannot fail.
+        let _ = self.encode(&mut Encoder::new(&mut c));
+        c.0
+    }
+}
+
+/// Both buckets of a message: the protected one with the bytes it was received as.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Headers<'a> {
+    /// The protected bucket's serialized bytes, exactly as received (the bstr's content).
+    pub protected_raw: &'a [u8],
+    /// The protected bucket, decoded.
+    pub protected: HeaderMap<'a>,
+    /// The unprotected bucket.
+    pub unprotected: HeaderMap<'a>,
+}
+
+impl<'a> Headers<'a> {
+    /// Decodes `protected (bstr .cbor header_map / bstr .size 0), unprotected header_map` from `r`.
+    pub fn decode(r: &mut Reader<'a>) -> Result<Self> {
+        let protected_raw = r.bytes()?;
+        let protected = if protected_raw.is_empty() {
+            HeaderMap::default()
+        } else {
+            let mut pr = Reader::with_limits(protected_raw, r.limits());
+            let map = HeaderMap::decode(&mut pr, true)?;
+            pr.finish()?;
+            map
+        };
+        let unprotected = HeaderMap::decode(r, false)?;
+        for l in UNDERSTOOD {
+            if protected.has(l) && unprotected.has(l) {
+                // RFC 9052 section 3: a label MUST NOT occur in both buckets.
+                return Err(Error::InvalidHeader(l));
+            }
+        }
+        Ok(Self {
+            protected_raw,
+            protected,
+            unprotected,
+        })
+    }
+
+    /// The algorithm, protected bucket first.
+    pub fn alg(&self) -> Result<Algorithm> {
+        self.protected
+            .alg
+            .or(self.unprotected.alg)
+            .ok_or(Error::MissingAlgorithm)?
+            .algorithm()
+    }
+
+    /// The key id, protected bucket first.
+    pub fn kid(&self) -> Option<&'a [u8]> {
+        self.protected.kid.or(self.unprotected.kid)
+    }
+
+    /// The IV, protected bucket first.
+    pub fn iv(&self) -> Option<&'a [u8]> {
+        self.protected.iv.or(self.unprotected.iv)
+    }
+
+    /// The Partial IV, protected bucket first.
+    pub fn partial_iv(&self) -> Option<&'a [u8]> {
+        self.protected.partial_iv.or(self.unprotected.partial_iv)
+    }
+}

@@ -1,0 +1,316 @@
+//! The software backend on the RustCrypto crates (DESIGN.md "Crypto" names the generation).
+
+use super::{
+    Aead, HkdfSha256, HmacSha256, P256_SIGNATURE_LEN, Rng, SHA256_LEN, Sha256, Signer, Verifier,
+};
+use crate::cose::{AeadAlgorithm, Algorithm};
+use crate::error::{Error, Result};
+use aead::{AeadInOut, KeyInit};
+use hmac::Mac as _;
+use p256::ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
+use sha2::Digest as _;
+
+/// The RustCrypto backend, with the random number generator `R` it draws from.
+#[derive(Debug, Clone, Default)]
+pub struct RustCrypto<R> {
+    rng: R,
+}
+
+impl<R: rand_core::TryCryptoRng> RustCrypto<R> {
+    /// A backend drawing randomness from `rng`.
+    pub fn new(rng: R) -> Self {
+        Self { rng }
+    }
+}
+
+#[cfg(feature = "std")]
+impl RustCrypto<getrandom::SysRng> {
+    /// A backend drawing randomness from the operating system.
+    pub fn from_os() -> Self {
+        Self {
+            rng: getrandom::SysRng,
+        }
+    }
+}
+
+impl<R> Sha256 for RustCrypto<R> {
+    type Sha256State = sha2::Sha256;
+    fn sha256_start(&mut self) -> sha2::Sha256 {
+        sha2::Sha256::new()
+    }
+    fn sha256_update(&mut self, state: &mut sha2::Sha256, data: &[u8]) {
+        state.update(data);
+    }
+    fn sha256_finish(&mut self, state: sha2::Sha256) -> [u8; SHA256_LEN] {
+        state.finalize().into()
+    }
+}
+
+impl<R> HmacSha256 for RustCrypto<R> {
+    type HmacState = hmac::Hmac<sha2::Sha256>;
+    fn hmac_start(&mut self, key: &[u8]) -> Result<Self::HmacState> {
+        hmac::Hmac::<sha2::Sha256>::new_from_slice(key).map_err(|_| Error::InvalidKey)
+    }
+    fn hmac_update(&mut self, state: &mut Self::HmacState, data: &[u8]) {
+        state.update(data);
+    }
+    fn hmac_finish(&mut self, state: Self::HmacState) -> [u8; SHA256_LEN] {
+        state.finalize().into_bytes().into()
+    }
+}
+
+impl<R> HkdfSha256 for RustCrypto<R> {
+    fn hkdf_sha256(&mut self, salt: &[u8], ikm: &[u8], info: &[u8], okm: &mut [u8]) -> Result<()> {
+        hkdf::Hkdf::<sha2::Sha256>::new(Some(salt), ikm)
+            .expand(info, okm)
+            .map_err(|_| Error::CapacityExceeded)
+    }
+}
+
+/// Associated data longer than this, in more than one piece, is refused by this backend
+/// ([`Error::CapacityExceeded`]): the RustCrypto AEADs take it as one slice.
+pub const MAX_GATHERED_AAD: usize = 512;
+
+/// Runs `f` over the associated data as one slice, gathering the pieces on the stack when there are several.
+fn with_aad<T>(aad: &[&[u8]], f: impl FnOnce(&[u8]) -> Result<T>) -> Result<T> {
+    match aad {
+        [] => f(&[]),
+        [one] => f(one),
+        pieces => {
+            let mut buf = [0u8; MAX_GATHERED_AAD];
+            let mut len = 0;
+            for piece in pieces {
+                let end = len + piece.len();
+                buf.get_mut(len..end)
+                    .ok_or(Error::CapacityExceeded)?
+                    .copy_from_slice(piece);
+                len = end;
+            }
+            f(buf.get(..len).unwrap_or_default())
+        }
+    }
+}
+
+fn cipher<A: AeadInOut + KeyInit>(key: &[u8], alg: AeadAlgorithm) -> Result<A> {
+    if key.len() != alg.key_len() {
+        return Err(Error::InvalidKey);
+    }
+    A::new_from_slice(key).map_err(|_| Error::InvalidKey)
+}
+
+fn seal<A: AeadInOut + KeyInit>(
+    alg: AeadAlgorithm,
+    key: &[u8],
+    nonce: &[u8],
+    aad: &[&[u8]],
+    buf: &mut [u8],
+    tag: &mut [u8],
+) -> Result<()> {
+    let c: A = cipher(key, alg)?;
+    let nonce = aead::Nonce::<A>::try_from(nonce).map_err(|_| Error::InvalidNonce)?;
+    let out = with_aad(aad, |aad| {
+        c.encrypt_inout_detached(&nonce, aad, buf.into())
+            .map_err(|_| Error::CapacityExceeded)
+    })?;
+    if tag.len() != out.len() {
+        return Err(Error::BufferTooSmall);
+    }
+    tag.copy_from_slice(&out);
+    Ok(())
+}
+
+fn open<A: AeadInOut + KeyInit>(
+    alg: AeadAlgorithm,
+    key: &[u8],
+    nonce: &[u8],
+    aad: &[&[u8]],
+    buf: &mut [u8],
+    tag: &[u8],
+) -> Result<()> {
+    let c: A = cipher(key, alg)?;
+    let nonce = aead::Nonce::<A>::try_from(nonce).map_err(|_| Error::InvalidNonce)?;
+    let tag = aead::Tag::<A>::try_from(tag).map_err(|_| Error::BadTag)?;
+    with_aad(aad, |aad| {
+        c.decrypt_inout_detached(&nonce, aad, buf.into(), &tag)
+            .map_err(|_| Error::BadTag)
+    })
+}
+
+type AesCcm16_64_128 = ccm::Ccm<aes::Aes128, ccm::consts::U8, ccm::consts::U13>;
+
+impl<R> Aead for RustCrypto<R> {
+    fn aead_encrypt(
+        &mut self,
+        alg: AeadAlgorithm,
+        key: &[u8],
+        nonce: &[u8],
+        aad: &[&[u8]],
+        buffer: &mut [u8],
+        tag: &mut [u8],
+    ) -> Result<()> {
+        match alg {
+            AeadAlgorithm::AesCcm16_64_128 => {
+                seal::<AesCcm16_64_128>(alg, key, nonce, aad, buffer, tag)
+            }
+            AeadAlgorithm::ChaCha20Poly1305 => {
+                seal::<chacha20poly1305::ChaCha20Poly1305>(alg, key, nonce, aad, buffer, tag)
+            }
+            AeadAlgorithm::A128Gcm => seal::<aes_gcm::Aes128Gcm>(alg, key, nonce, aad, buffer, tag),
+        }
+    }
+
+    fn aead_decrypt(
+        &mut self,
+        alg: AeadAlgorithm,
+        key: &[u8],
+        nonce: &[u8],
+        aad: &[&[u8]],
+        buffer: &mut [u8],
+        tag: &[u8],
+    ) -> Result<()> {
+        let result = match alg {
+            AeadAlgorithm::AesCcm16_64_128 => {
+                open::<AesCcm16_64_128>(alg, key, nonce, aad, buffer, tag)
+            }
+            AeadAlgorithm::ChaCha20Poly1305 => {
+                open::<chacha20poly1305::ChaCha20Poly1305>(alg, key, nonce, aad, buffer, tag)
+            }
+            AeadAlgorithm::A128Gcm => open::<aes_gcm::Aes128Gcm>(alg, key, nonce, aad, buffer, tag),
+        };
+        if result.is_err() {
+            // Never leave partial plaintext (or keystream-xored bytes) behind.
+            buffer.fill(0);
+        }
+        result
+    }
+}
+
+impl<R: rand_core::TryCryptoRng> Rng for RustCrypto<R> {
+    fn fill_random(&mut self, out: &mut [u8]) -> Result<()> {
+        self.rng.try_fill_bytes(out).map_err(|_| Error::Rng)
+    }
+}
+
+/// A P-256 private key held in memory; zeroized on drop. Signs deterministically (RFC 6979).
+#[derive(Clone)]
+pub struct P256SigningKey {
+    key: p256::ecdsa::SigningKey,
+    alg: Option<Algorithm>,
+}
+
+impl core::fmt::Debug for P256SigningKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("P256SigningKey")
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
+    }
+}
+
+impl P256SigningKey {
+    /// The key with the 32-byte big-endian scalar `d`.
+    pub fn from_bytes(d: &[u8]) -> Result<Self> {
+        let key = p256::ecdsa::SigningKey::from_slice(d).map_err(|_| Error::InvalidKey)?;
+        Ok(Self { key, alg: None })
+    }
+
+    /// A fresh key from `rng` (a backend's [`Rng`], so that a hardware generator can feed it).
+    pub fn generate(rng: &mut impl Rng) -> Result<Self> {
+        // A random 256-bit string is a valid scalar with probability ~1 - 2^-32; retry a few times.
+        for _ in 0..8 {
+            let mut d = zeroize::Zeroizing::new([0u8; 32]);
+            rng.fill_random(d.as_mut())?;
+            if let Ok(key) = Self::from_bytes(d.as_ref()) {
+                return Ok(key);
+            }
+        }
+        Err(Error::Rng)
+    }
+
+    /// Restricts the key to one algorithm (a COSE_Key's `alg`), or lifts the restriction.
+    pub fn with_algorithm(mut self, alg: Option<Algorithm>) -> Self {
+        self.alg = alg;
+        self
+    }
+
+    /// The 32-byte private scalar (for export to PKCS#8 by tools; keep it secret).
+    pub fn to_bytes(&self) -> zeroize::Zeroizing<[u8; 32]> {
+        zeroize::Zeroizing::new(self.key.to_bytes().into())
+    }
+
+    /// The public key.
+    pub fn verifying_key(&self) -> P256VerifyingKey {
+        P256VerifyingKey {
+            key: *self.key.verifying_key(),
+            alg: self.alg,
+        }
+    }
+}
+
+impl Signer for P256SigningKey {
+    fn algorithm(&self) -> Option<Algorithm> {
+        self.alg
+    }
+    fn sign_digest(&mut self, digest: &[u8; SHA256_LEN]) -> Result<[u8; P256_SIGNATURE_LEN]> {
+        let sig: p256::ecdsa::Signature =
+            self.key.sign_prehash(digest).map_err(|_| Error::Backend)?;
+        Ok(sig.to_bytes().into())
+    }
+}
+
+/// A P-256 public key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct P256VerifyingKey {
+    key: p256::ecdsa::VerifyingKey,
+    alg: Option<Algorithm>,
+}
+
+impl P256VerifyingKey {
+    /// The key from its SEC1 encoding (uncompressed `04 || x || y` or compressed).
+    pub fn from_sec1(bytes: &[u8]) -> Result<Self> {
+        let key =
+            p256::ecdsa::VerifyingKey::from_sec1_bytes(bytes).map_err(|_| Error::InvalidKey)?;
+        Ok(Self { key, alg: None })
+    }
+
+    /// The key from its affine coordinates, 32 bytes each (a COSE_Key's `x` and `y`).
+    pub fn from_coordinates(x: &[u8], y: &[u8]) -> Result<Self> {
+        if x.len() != 32 || y.len() != 32 {
+            return Err(Error::InvalidKey);
+        }
+        let mut sec1 = [0u8; 65];
+        let (tag, rest) = sec1.split_at_mut(1);
+        let (xs, ys) = rest.split_at_mut(32);
+        tag.fill(0x04);
+        xs.copy_from_slice(x);
+        ys.copy_from_slice(y);
+        Self::from_sec1(&sec1)
+    }
+
+    /// Restricts the key to one algorithm (a COSE_Key's `alg`), or lifts the restriction.
+    pub fn with_algorithm(mut self, alg: Option<Algorithm>) -> Self {
+        self.alg = alg;
+        self
+    }
+
+    /// The uncompressed SEC1 encoding, `04 || x || y`.
+    pub fn to_sec1_uncompressed(&self) -> [u8; 65] {
+        let point = self.key.to_sec1_point(false);
+        let mut out = [0u8; 65];
+        if let Some(bytes) = point.as_bytes().get(..65) {
+            out.copy_from_slice(bytes);
+        }
+        out
+    }
+}
+
+impl Verifier for P256VerifyingKey {
+    fn algorithm(&self) -> Option<Algorithm> {
+        self.alg
+    }
+    fn verify_digest(&mut self, digest: &[u8; SHA256_LEN], signature: &[u8]) -> Result<()> {
+        let sig = p256::ecdsa::Signature::from_slice(signature).map_err(|_| Error::BadSignature)?;
+        self.key
+            .verify_prehash(digest, &sig)
+            .map_err(|_| Error::BadSignature)
+    }
+}
