@@ -10,6 +10,7 @@ extern crate std;
 pub mod cbor;
 pub mod cose;
 pub mod crypto;
+pub mod diag;
 mod error;
 
 pub use error::{CborError, Error, Result};
