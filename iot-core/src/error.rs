@@ -85,6 +85,8 @@ pub enum Error {
     Rng,
     /// The crypto backend failed for a reason of its own (a secure element error, say).
     Backend,
+    /// No signature or recipient of a message has the index or key id asked for.
+    NotFound,
 }
 
 impl fmt::Display for Error {
@@ -112,6 +114,7 @@ impl fmt::Display for Error {
             Self::CapacityExceeded => f.write_str("capacity exceeded"),
             Self::Rng => f.write_str("random number generator failed"),
             Self::Backend => f.write_str("crypto backend failed"),
+            Self::NotFound => f.write_str("no signature or recipient with that index or key id"),
         }
     }
 }

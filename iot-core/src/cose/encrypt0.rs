@@ -100,24 +100,37 @@ impl<'a> CoseEncrypt0<'a> {
         external_aad: &[u8],
         out: &mut [u8],
     ) -> Result<usize> {
-        let aead = aead_of(self.alg()?, key)?;
-        let mut nonce = [0u8; MAX_NONCE_LEN];
-        let nlen = nonce_for(&self.headers, key.base_iv, aead.nonce_len(), &mut nonce)?;
-        let body_len = ct.len().checked_sub(aead.tag_len()).ok_or(Error::BadTag)?;
-        let (body, tag) = ct.split_at(body_len);
-        let buf = out.get_mut(..body_len).ok_or(Error::BufferTooSmall)?;
-        buf.copy_from_slice(body);
         let aad = self.enc_structure(external_aad)?;
-        crypto.aead_decrypt(
-            aead,
-            key.k,
-            nonce.get(..nlen).unwrap_or_default(),
-            &aad.pieces(),
-            buf,
-            tag,
-        )?;
-        Ok(body_len)
+        open(crypto, &self.headers, key, &aad, ct, out)
     }
+}
+
+/// Decrypts `ct` (ciphertext and tag) of a message with `headers` under `key` into `out`, with
+/// `aad` as associated data; returns the plaintext length. Shared by COSE_Encrypt0 and COSE_Encrypt.
+pub(crate) fn open<C: Aead>(
+    crypto: &mut C,
+    headers: &Headers<'_>,
+    key: &SymmetricKey<'_>,
+    aad: &EncStructure<'_>,
+    ct: &[u8],
+    out: &mut [u8],
+) -> Result<usize> {
+    let aead = aead_of(headers.alg()?, key)?;
+    let mut nonce = [0u8; MAX_NONCE_LEN];
+    let nlen = nonce_for(headers, key.base_iv, aead.nonce_len(), &mut nonce)?;
+    let body_len = ct.len().checked_sub(aead.tag_len()).ok_or(Error::BadTag)?;
+    let (body, tag) = ct.split_at(body_len);
+    let buf = out.get_mut(..body_len).ok_or(Error::BufferTooSmall)?;
+    buf.copy_from_slice(body);
+    crypto.aead_decrypt(
+        aead,
+        key.k,
+        nonce.get(..nlen).unwrap_or_default(),
+        &aad.pieces(),
+        buf,
+        tag,
+    )?;
+    Ok(body_len)
 }
 
 /// Creates COSE_Encrypt0 messages.

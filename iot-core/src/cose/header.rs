@@ -452,7 +452,8 @@ impl<'a> HeaderMap<'a> {
 /// Both buckets of a message: the protected one with the bytes it was received as.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Headers<'a> {
-    /// The protected bucket's serialized bytes, exactly as received (the bstr's content).
+    /// The protected bucket's serialized bytes, exactly as received (the bstr's content); an empty
+    /// map (`h'A0'`) is kept as the zero-length string that the structures then use.
     pub protected_raw: &'a [u8],
     /// The protected bucket, decoded.
     pub protected: HeaderMap<'a>,
@@ -464,13 +465,19 @@ impl<'a> Headers<'a> {
     /// Decodes `protected (bstr .cbor header_map / bstr .size 0), unprotected header_map` from `r`.
     pub fn decode(r: &mut Reader<'a>) -> Result<Self> {
         let protected_raw = r.bytes()?;
-        let protected = if protected_raw.is_empty() {
-            HeaderMap::default()
+        let (protected_raw, protected) = if protected_raw.is_empty() {
+            (protected_raw, HeaderMap::default())
         } else {
             let mut pr = Reader::with_limits(protected_raw, r.limits());
             let map = HeaderMap::decode(&mut pr, true)?;
             pr.finish()?;
-            map
+            if map.is_empty() {
+                // An empty map sent as h'A0' enters the structures as the zero-length string
+                // (RFC 9052 section 3: recipients accept both forms).
+                (protected_raw.get(..0).unwrap_or_default(), map)
+            } else {
+                (protected_raw, map)
+            }
         };
         let unprotected = HeaderMap::decode(r, false)?;
         for l in UNDERSTOOD {

@@ -104,22 +104,20 @@ impl<'a> CoseMac0<'a> {
         let expected = mac_tag(
             crypto,
             key.k,
+            "MAC0",
             self.headers.protected_raw,
             external_aad,
             payload,
         )?;
-        if ct_eq(&expected, self.tag) {
-            Ok(())
-        } else {
-            Err(Error::BadTag)
-        }
+        check_tag(&expected, self.tag)
     }
 }
 
-/// HMAC-SHA-256 of the MAC_structure, streamed.
-fn mac_tag<C: HmacSha256>(
+/// HMAC-SHA-256 of the MAC_structure with `context` ("MAC0" or "MAC"), streamed.
+pub(crate) fn mac_tag<C: HmacSha256>(
     crypto: &mut C,
     key: &[u8],
+    context: &str,
     protected: &[u8],
     external_aad: &[u8],
     payload: &[u8],
@@ -128,12 +126,21 @@ fn mac_tag<C: HmacSha256>(
     // Feed's writer is infallible.
     let _ = write_mac_structure(
         Feed(|b: &[u8]| crypto.hmac_update(&mut state, b)),
-        "MAC0",
+        context,
         protected,
         external_aad,
         payload,
     );
     Ok(crypto.hmac_finish(state))
+}
+
+/// Compares a computed HMAC 256/256 tag with the received one in constant time.
+pub(crate) fn check_tag(expected: &[u8; SHA256_LEN], received: &[u8]) -> Result<()> {
+    if ct_eq(expected, received) {
+        Ok(())
+    } else {
+        Err(Error::BadTag)
+    }
 }
 
 /// Creates COSE_Mac0 messages.
@@ -185,7 +192,7 @@ impl<'a> Mac0Builder<'a> {
         let (at, prot) = write_prefix(out, tag, 4, &self.protected, &self.unprotected)?;
         let at = write_bytes_or_nil(out, at, (!self.detached).then_some(payload))?;
         let protected = out.get(prot).ok_or(Error::BufferTooSmall)?;
-        let t = mac_tag(crypto, key.k, protected, external_aad, payload)?;
+        let t = mac_tag(crypto, key.k, "MAC0", protected, external_aad, payload)?;
         write_bytes_or_nil(out, at, Some(&t))
     }
 }

@@ -2,20 +2,33 @@
 //! into the caller's buffer, and the to-be-authenticated structures are streamed into the crypto.
 
 mod alg;
+mod encrypt;
 mod encrypt0;
 mod header;
 mod key;
+mod list;
+mod mac;
 mod mac0;
+mod recipient;
+mod sign;
 mod sign1;
 pub mod structure;
 
 pub use alg::{AeadAlgorithm, Algorithm, MAX_NONCE_LEN, MAX_TAG_LEN};
+pub use encrypt::CoseEncrypt;
 pub use encrypt0::{CoseEncrypt0, Encrypt0Builder};
 pub use header::{
     AlgId, ContentType, HeaderMap, Headers, MAX_CRIT, X5Chain, X5ChainIter, X5t, label,
 };
 pub use key::{CoseKey, Ec2Y, SymmetricKey, kty};
+pub use list::{CoseList, CoseListIter, ListItem};
+pub use mac::CoseMac;
 pub use mac0::{CoseMac0, Mac0Builder};
+pub use recipient::{
+    ContentKey, CoseRecipient, KdfInfo, MAX_CONTENT_KEY_LEN, MAX_KDF_CONTEXT, MAX_RECIPIENTS,
+    PartyInfo, Recipients, kdf_label,
+};
+pub use sign::{CoseSign, CoseSignature, MAX_SIGNATURES, Signatures};
 pub use sign1::{CoseSign1, Sign1Builder};
 
 use crate::cbor::{Limits, Reader, SliceWriter, enc_err};

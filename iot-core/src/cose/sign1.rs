@@ -106,33 +106,57 @@ impl<'a> CoseSign1<'a> {
         payload: &[u8],
         external_aad: &[u8],
     ) -> Result<()> {
-        check_alg(self.alg()?, key.algorithm(), Algorithm::is_ecdsa_p256)?;
-        if self.signature.len() != P256_SIGNATURE_LEN {
-            return Err(Error::BadSignature);
-        }
-        let digest = sig_digest(crypto, self.headers.protected_raw, external_aad, payload);
-        key.verify_digest(&digest, self.signature)
+        let input = SigInput {
+            context: "Signature1",
+            body_protected: self.headers.protected_raw,
+            sign_protected: None,
+            external_aad,
+            payload,
+        };
+        verify_signature(crypto, key, self.alg()?, self.signature, &input)
     }
 }
 
+/// The fields of a `Sig_structure` (RFC 9052 section 4.4).
+pub(crate) struct SigInput<'x> {
+    /// "Signature1" or "Signature".
+    pub context: &'x str,
+    pub body_protected: &'x [u8],
+    /// The signer's protected bucket, for the "Signature" context only.
+    pub sign_protected: Option<&'x [u8]>,
+    pub external_aad: &'x [u8],
+    pub payload: &'x [u8],
+}
+
 /// SHA-256 of the Sig_structure, streamed.
-fn sig_digest<C: Sha256>(
-    crypto: &mut C,
-    protected: &[u8],
-    external_aad: &[u8],
-    payload: &[u8],
-) -> [u8; SHA256_LEN] {
+pub(crate) fn sig_digest<C: Sha256>(crypto: &mut C, input: &SigInput<'_>) -> [u8; SHA256_LEN] {
     let mut state = crypto.sha256_start();
     // Feed's writer is infallible.
     let _ = write_sig_structure(
         Feed(|b: &[u8]| crypto.sha256_update(&mut state, b)),
-        "Signature1",
-        protected,
-        None,
-        external_aad,
-        payload,
+        input.context,
+        input.body_protected,
+        input.sign_protected,
+        input.external_aad,
+        input.payload,
     );
     crypto.sha256_finish(state)
+}
+
+/// Checks an ES256 / ESP256 `signature` made with `alg` over the Sig_structure of `input`.
+pub(crate) fn verify_signature<C: Sha256, V: Verifier>(
+    crypto: &mut C,
+    key: &mut V,
+    alg: Algorithm,
+    signature: &[u8],
+    input: &SigInput<'_>,
+) -> Result<()> {
+    check_alg(alg, key.algorithm(), Algorithm::is_ecdsa_p256)?;
+    if signature.len() != P256_SIGNATURE_LEN {
+        return Err(Error::BadSignature);
+    }
+    let digest = sig_digest(crypto, input);
+    key.verify_digest(&digest, signature)
 }
 
 /// Creates COSE_Sign1 messages.
@@ -184,7 +208,16 @@ impl<'a> Sign1Builder<'a> {
         let (at, prot) = write_prefix(out, tag, 4, &self.protected, &self.unprotected)?;
         let at = write_bytes_or_nil(out, at, (!self.detached).then_some(payload))?;
         let protected = out.get(prot).ok_or(Error::BufferTooSmall)?;
-        let digest = sig_digest(crypto, protected, external_aad, payload);
+        let digest = sig_digest(
+            crypto,
+            &SigInput {
+                context: "Signature1",
+                body_protected: protected,
+                sign_protected: None,
+                external_aad,
+                payload,
+            },
+        );
         let signature = signer.sign_digest(&digest)?;
         write_bytes_or_nil(out, at, Some(&signature))
     }
