@@ -3,3 +3,19 @@
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
+
+pub mod aad;
+pub mod classes;
+pub mod coap;
+pub mod context;
+mod error;
+pub mod nonce;
+pub mod oscore_option;
+mod protect;
+pub mod proxy_uri;
+pub mod replay;
+
+pub use context::{ContextParams, SecurityContext};
+pub use error::{Error, FormatError, Result};
+pub use protect::{ReceivedRequest, ResponseNonce, SentRequest, UnprotectedResponse};
+pub use replay::ReplayWindow;

@@ -1,0 +1,199 @@
+//! Writing CoAP messages and option sequences into the caller's buffer (RFC 7252 section 3).
+
+use super::option::{OptionNumber, OptionValue};
+use super::{Code, MAX_TOKEN_LEN, MessageType, PAYLOAD_MARKER, VERSION};
+use crate::error::{Error, Result};
+
+/// The largest option value length the encoding can express: 65535 + 269.
+const MAX_OPTION_LEN: usize = 65535 + 269;
+
+/// Writes a sequence of options (RFC 7252 section 3.1), each number at least the previous one,
+/// into a buffer. [`MessageWriter`] uses it after the header; OSCORE uses it for the plaintext.
+#[derive(Debug)]
+pub struct OptionsWriter<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+    last: u16,
+}
+
+/// The nibble and extension bytes for an option delta or length.
+fn nibble(v: usize) -> (u8, [u8; 2], usize) {
+    match v {
+        0..=12 => (v as u8, [0; 2], 0),
+        13..=268 => (13, [(v - 13) as u8, 0], 1),
+        _ => (14, ((v - 269) as u16).to_be_bytes(), 2),
+    }
+}
+
+impl<'a> OptionsWriter<'a> {
+    /// A writer that fills `buf` from its start.
+    pub fn new(buf: &'a mut [u8]) -> Self {
+        Self {
+            buf,
+            len: 0,
+            last: 0,
+        }
+    }
+
+    /// Bytes of the buffer used so far.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// `true` when nothing has been written.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The bytes written so far.
+    pub fn written(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+
+    /// Appends raw bytes.
+    pub(crate) fn raw(&mut self, bytes: &[u8]) -> Result<()> {
+        let end = self.len + bytes.len();
+        self.buf
+            .get_mut(self.len..end)
+            .ok_or(Error::BufferTooSmall)?
+            .copy_from_slice(bytes);
+        self.len = end;
+        Ok(())
+    }
+
+    /// Appends option `number` with `value`; fails with [`Error::OptionOutOfOrder`] when `number`
+    /// is smaller than the previous option's.
+    pub fn option(&mut self, number: OptionNumber, value: &[u8]) -> Result<()> {
+        self.value(number, OptionValue::Bytes(value))
+    }
+
+    /// Appends a `uint` option in its shortest form (RFC 7252 section 3.2).
+    pub fn option_uint(&mut self, number: OptionNumber, value: u32) -> Result<()> {
+        self.value(number, OptionValue::Uint(value))
+    }
+
+    /// Appends an option whose value is produced by `value`.
+    pub(crate) fn value(&mut self, number: OptionNumber, value: OptionValue<'_>) -> Result<()> {
+        if number.0 < self.last {
+            return Err(Error::OptionOutOfOrder {
+                previous: self.last,
+                number: number.0,
+            });
+        }
+        let vlen = value.len();
+        if vlen > MAX_OPTION_LEN {
+            return Err(Error::ValueTooLong);
+        }
+        let (dn, dx, dxl) = nibble(usize::from(number.0 - self.last));
+        let (ln, lx, lxl) = nibble(vlen);
+        self.raw(&[(dn << 4) | ln])?;
+        self.raw(dx.get(..dxl).unwrap_or_default())?;
+        self.raw(lx.get(..lxl).unwrap_or_default())?;
+        let end = self.len + vlen;
+        let dst = self
+            .buf
+            .get_mut(self.len..end)
+            .ok_or(Error::BufferTooSmall)?;
+        value.write(dst);
+        self.len = end;
+        self.last = number.0;
+        Ok(())
+    }
+
+    /// The unused rest of the buffer.
+    pub(crate) fn rest(&mut self) -> &mut [u8] {
+        self.buf.get_mut(self.len..).unwrap_or_default()
+    }
+
+    /// Marks `n` more bytes (written through [`Self::rest`]) as used.
+    pub(crate) fn advance(&mut self, n: usize) -> Result<()> {
+        let end = self.len + n;
+        if end > self.buf.len() {
+            return Err(Error::BufferTooSmall);
+        }
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// Writes one CoAP message: the header and token first, then options in order, then the payload.
+///
+/// ```
+/// use iot_oscore::coap::{Code, Message, MessageType, MessageWriter, OptionNumber};
+/// let mut buf = [0u8; 64];
+/// let mut w = MessageWriter::new(&mut buf, MessageType::Confirmable, Code::GET, 0x1234, b"tk")?;
+/// w.option(OptionNumber::URI_PATH, b"temp")?;
+/// let len = w.finish();
+/// let msg = Message::decode(&buf[..len])?;
+/// assert_eq!(msg.option(OptionNumber::URI_PATH).unwrap().value, b"temp");
+/// # Ok::<(), iot_oscore::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct MessageWriter<'a> {
+    w: OptionsWriter<'a>,
+}
+
+impl<'a> MessageWriter<'a> {
+    /// Starts a message in `buf` with its header and token (at most 8 bytes).
+    pub fn new(
+        buf: &'a mut [u8],
+        message_type: MessageType,
+        code: Code,
+        message_id: u16,
+        token: &[u8],
+    ) -> Result<Self> {
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(Error::ValueTooLong);
+        }
+        let mut w = OptionsWriter::new(buf);
+        let [id_hi, id_lo] = message_id.to_be_bytes();
+        w.raw(&[
+            (VERSION << 6) | (message_type.bits() << 4) | token.len() as u8,
+            code.0,
+            id_hi,
+            id_lo,
+        ])?;
+        w.raw(token)?;
+        Ok(Self { w })
+    }
+
+    /// Appends option `number`; numbers must not decrease ([`Error::OptionOutOfOrder`]).
+    pub fn option(&mut self, number: OptionNumber, value: &[u8]) -> Result<()> {
+        self.w.option(number, value)
+    }
+
+    /// Appends a `uint` option in its shortest form.
+    pub fn option_uint(&mut self, number: OptionNumber, value: u32) -> Result<()> {
+        self.w.option_uint(number, value)
+    }
+
+    pub(crate) fn value(&mut self, number: OptionNumber, value: OptionValue<'_>) -> Result<()> {
+        self.w.value(number, value)
+    }
+
+    /// Finishes without a payload and returns the message length.
+    pub fn finish(self) -> usize {
+        self.w.len()
+    }
+
+    /// Appends the payload (with its marker, unless it is empty) and returns the message length.
+    pub fn payload(mut self, payload: &[u8]) -> Result<usize> {
+        if !payload.is_empty() {
+            self.w.raw(&[PAYLOAD_MARKER])?;
+            self.w.raw(payload)?;
+        }
+        Ok(self.w.len())
+    }
+
+    /// Writes the payload marker, lets `fill` write the payload into the rest of the buffer and
+    /// return its length, and returns the message length (without the marker if `fill` wrote nothing).
+    pub fn payload_with(mut self, fill: impl FnOnce(&mut [u8]) -> Result<usize>) -> Result<usize> {
+        self.w.raw(&[PAYLOAD_MARKER])?;
+        let n = fill(self.w.rest())?;
+        if n == 0 {
+            return Ok(self.w.len() - 1);
+        }
+        self.w.advance(n)?;
+        Ok(self.w.len())
+    }
+}

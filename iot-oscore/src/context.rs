@@ -1,0 +1,323 @@
+//! The OSCORE security context (RFC 8613 section 3): the Common, Sender and Recipient Contexts,
+//! derived from the pre-established input parameters with HKDF-SHA-256 (section 3.2.1).
+
+use crate::error::{Error, Result};
+use crate::nonce::PartialIv;
+use crate::replay::{DEFAULT_REPLAY_WINDOW, ReplayWindow};
+use core::fmt;
+use iot_core::cbor::{SliceWriter, enc_err};
+use iot_core::cose::{AeadAlgorithm, MAX_NONCE_LEN};
+use iot_core::crypto::HkdfSha256;
+use minicbor::Encoder;
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+/// The longest Sender or Recipient ID: the nonce length minus 6 (RFC 8613 section 3.3), 7 bytes
+/// for AES-CCM-16-64-128 and 6 for the 12-byte-nonce algorithms.
+pub const MAX_ID_LEN: usize = MAX_NONCE_LEN - 6;
+/// The longest ID Context this crate holds (RFC 8613 leaves it unbounded; this is a capacity).
+pub const MAX_ID_CONTEXT_LEN: usize = 32;
+/// The largest Sender Sequence Number: it must stay below 2^40 (RFC 8613 section 7.2.1).
+pub const MAX_SEQUENCE_NUMBER: u64 = (1 << 40) - 1;
+/// The largest key of [`AeadAlgorithm`].
+const MAX_KEY_LEN: usize = 32;
+
+/// A byte string of at most `N` bytes held inline (IDs, ID Contexts).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ShortBytes<const N: usize> {
+    bytes: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> ShortBytes<N> {
+    /// A copy of `bytes`, or `None` if it is longer than `N`.
+    pub fn from_slice(bytes: &[u8]) -> Option<Self> {
+        let mut b = [0u8; N];
+        b.get_mut(..bytes.len())?.copy_from_slice(bytes);
+        Some(Self {
+            bytes: b,
+            len: bytes.len(),
+        })
+    }
+
+    /// The bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
+    }
+}
+
+impl<const N: usize> fmt::Debug for ShortBytes<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "h'")?;
+        for b in self.as_slice() {
+            write!(f, "{b:02x}")?;
+        }
+        write!(f, "'")
+    }
+}
+
+/// A Sender or Recipient ID.
+pub type Id = ShortBytes<MAX_ID_LEN>;
+/// An ID Context.
+pub type IdContext = ShortBytes<MAX_ID_CONTEXT_LEN>;
+
+/// The pre-established input parameters (RFC 8613 section 3.2).
+#[derive(Clone, Copy)]
+pub struct ContextParams<'a> {
+    /// The AEAD Algorithm; default AES-CCM-16-64-128 (10).
+    pub alg: AeadAlgorithm,
+    /// The Master Secret.
+    pub master_secret: &'a [u8],
+    /// The Master Salt; default empty.
+    pub master_salt: &'a [u8],
+    /// The ID Context, if any.
+    pub id_context: Option<&'a [u8]>,
+    /// This endpoint's Sender ID.
+    pub sender_id: &'a [u8],
+    /// This endpoint's Recipient ID (the peer's Sender ID).
+    pub recipient_id: &'a [u8],
+}
+
+impl fmt::Debug for ContextParams<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ContextParams")
+            .field("alg", &self.alg)
+            .field("id_context", &self.id_context)
+            .field("sender_id", &self.sender_id)
+            .field("recipient_id", &self.recipient_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> ContextParams<'a> {
+    /// The parameters with the defaults of RFC 8613 section 3.2: algorithm 10, empty Master Salt,
+    /// no ID Context.
+    pub fn new(master_secret: &'a [u8], sender_id: &'a [u8], recipient_id: &'a [u8]) -> Self {
+        Self {
+            alg: AeadAlgorithm::AesCcm16_64_128,
+            master_secret,
+            master_salt: &[],
+            id_context: None,
+            sender_id,
+            recipient_id,
+        }
+    }
+
+    /// With a Master Salt.
+    pub fn master_salt(mut self, salt: &'a [u8]) -> Self {
+        self.master_salt = salt;
+        self
+    }
+
+    /// With an ID Context.
+    pub fn id_context(mut self, id_context: &'a [u8]) -> Self {
+        self.id_context = Some(id_context);
+        self
+    }
+
+    /// With another AEAD Algorithm.
+    pub fn alg(mut self, alg: AeadAlgorithm) -> Self {
+        self.alg = alg;
+        self
+    }
+}
+
+/// The derived secrets; zeroized on drop.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+struct Keys {
+    sender: [u8; MAX_KEY_LEN],
+    recipient: [u8; MAX_KEY_LEN],
+    common_iv: [u8; MAX_NONCE_LEN],
+}
+
+/// An OSCORE security context (RFC 8613 section 3.1) with a replay window of `W` sequence numbers.
+///
+/// The Master Secret and Master Salt are not kept after derivation (section 3.1 allows this);
+/// the keys and the Common IV are zeroized on drop.
+pub struct SecurityContext<const W: usize = DEFAULT_REPLAY_WINDOW> {
+    pub(crate) alg: AeadAlgorithm,
+    pub(crate) sender_id: Id,
+    pub(crate) recipient_id: Id,
+    pub(crate) id_context: Option<IdContext>,
+    keys: Keys,
+    sender_sequence_number: u64,
+    pub(crate) replay: ReplayWindow<W>,
+}
+
+impl<const W: usize> fmt::Debug for SecurityContext<W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecurityContext")
+            .field("alg", &self.alg)
+            .field("sender_id", &self.sender_id)
+            .field("recipient_id", &self.recipient_id)
+            .field("id_context", &self.id_context)
+            .field("sender_sequence_number", &self.sender_sequence_number)
+            .field("replay", &self.replay)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Capacity of the HKDF `info`: array head, id (1 + 7), id_context (2 + 32), alg (2), type (1 + 3), L (2).
+const INFO_CAPACITY: usize = 1 + (1 + MAX_ID_LEN) + (2 + MAX_ID_CONTEXT_LEN) + 2 + 4 + 2;
+
+/// `info = [id, id_context / nil, alg_aead, type, L]` (RFC 8613 section 3.2.1).
+fn info<'b>(
+    out: &'b mut [u8; INFO_CAPACITY],
+    id: &[u8],
+    id_context: Option<&[u8]>,
+    alg: AeadAlgorithm,
+    kind: &str,
+    len: usize,
+) -> Result<&'b [u8]> {
+    let mut w = SliceWriter::new(out);
+    let mut e = Encoder::new(&mut w);
+    e.array(5).and_then(|e| e.bytes(id)).map_err(enc_err)?;
+    match id_context {
+        Some(c) => e.bytes(c).map_err(enc_err)?,
+        None => e.null().map_err(enc_err)?,
+    };
+    e.i64(alg.algorithm().id())
+        .and_then(|e| e.str(kind))
+        .and_then(|e| e.u64(len as u64))
+        .map_err(enc_err)?;
+    let n = w.len();
+    Ok(out.get(..n).unwrap_or_default())
+}
+
+impl<const W: usize> SecurityContext<W> {
+    /// Derives Sender Key, Recipient Key and Common IV (RFC 8613 section 3.2.1):
+    /// `HKDF(salt = Master Salt, IKM = Master Secret, info, L)`.
+    ///
+    /// Fails with [`Error::InvalidContext`] when an ID is longer than the nonce length minus 6,
+    /// the Sender and Recipient IDs are equal, or the ID Context exceeds [`MAX_ID_CONTEXT_LEN`].
+    pub fn derive(
+        crypto: &mut (impl HkdfSha256 + ?Sized),
+        params: &ContextParams<'_>,
+    ) -> Result<Self> {
+        let alg = params.alg;
+        let max_id = alg.nonce_len() - 6;
+        if params.sender_id.len() > max_id
+            || params.recipient_id.len() > max_id
+            || params.sender_id == params.recipient_id
+        {
+            return Err(Error::InvalidContext);
+        }
+        let sender_id = Id::from_slice(params.sender_id).ok_or(Error::InvalidContext)?;
+        let recipient_id = Id::from_slice(params.recipient_id).ok_or(Error::InvalidContext)?;
+        let id_context = match params.id_context {
+            Some(c) => Some(IdContext::from_slice(c).ok_or(Error::InvalidContext)?),
+            None => None,
+        };
+        let mut keys = Keys {
+            sender: [0; MAX_KEY_LEN],
+            recipient: [0; MAX_KEY_LEN],
+            common_iv: [0; MAX_NONCE_LEN],
+        };
+        let key_len = alg.key_len();
+        let nonce_len = alg.nonce_len();
+        let mut buf = [0u8; INFO_CAPACITY];
+        for (id, kind, out) in [
+            (params.sender_id, "Key", keys.sender.get_mut(..key_len)),
+            (
+                params.recipient_id,
+                "Key",
+                keys.recipient.get_mut(..key_len),
+            ),
+            (&[][..], "IV", keys.common_iv.get_mut(..nonce_len)),
+        ] {
+            let out = out.ok_or(Error::InvalidContext)?;
+            let info = info(&mut buf, id, params.id_context, alg, kind, out.len())?;
+            crypto.hkdf_sha256(params.master_salt, params.master_secret, info, out)?;
+        }
+        Ok(Self {
+            alg,
+            sender_id,
+            recipient_id,
+            id_context,
+            keys,
+            sender_sequence_number: 0,
+            replay: ReplayWindow::new(),
+        })
+    }
+
+    /// The AEAD Algorithm.
+    pub fn alg(&self) -> AeadAlgorithm {
+        self.alg
+    }
+
+    /// The Sender ID.
+    pub fn sender_id(&self) -> &[u8] {
+        self.sender_id.as_slice()
+    }
+
+    /// The Recipient ID.
+    pub fn recipient_id(&self) -> &[u8] {
+        self.recipient_id.as_slice()
+    }
+
+    /// The ID Context, if any.
+    pub fn id_context(&self) -> Option<&[u8]> {
+        self.id_context.as_ref().map(IdContext::as_slice)
+    }
+
+    /// The Sender Key (secret: for tests and for tools that show a derivation).
+    pub fn sender_key(&self) -> &[u8] {
+        self.keys
+            .sender
+            .get(..self.alg.key_len())
+            .unwrap_or_default()
+    }
+
+    /// The Recipient Key (secret: for tests and for tools that show a derivation).
+    pub fn recipient_key(&self) -> &[u8] {
+        self.keys
+            .recipient
+            .get(..self.alg.key_len())
+            .unwrap_or_default()
+    }
+
+    /// The Common IV.
+    pub fn common_iv(&self) -> &[u8] {
+        self.keys
+            .common_iv
+            .get(..self.alg.nonce_len())
+            .unwrap_or_default()
+    }
+
+    /// The next Sender Sequence Number to be used.
+    pub fn sender_sequence_number(&self) -> u64 {
+        self.sender_sequence_number
+    }
+
+    /// Moves the Sender Sequence Number forward to `next` (restoring persisted state, RFC 8613
+    /// appendix B.1.1). Moving it back would reuse nonces and fails with [`Error::InvalidContext`].
+    pub fn set_sender_sequence_number(&mut self, next: u64) -> Result<()> {
+        if next < self.sender_sequence_number || next > MAX_SEQUENCE_NUMBER + 1 {
+            return Err(Error::InvalidContext);
+        }
+        self.sender_sequence_number = next;
+        Ok(())
+    }
+
+    /// The replay window of the Recipient Context.
+    pub fn replay_window(&self) -> &ReplayWindow<W> {
+        &self.replay
+    }
+
+    /// Replaces the replay window (after a reboot, once freshness is established as RFC 8613
+    /// appendix B.1.2 describes).
+    pub fn set_replay_window(&mut self, window: ReplayWindow<W>) {
+        self.replay = window;
+    }
+
+    /// Takes the next Sender Sequence Number as a Partial IV and advances the counter; a number
+    /// is never handed out twice, even if the message it was taken for is not sent.
+    pub(crate) fn take_partial_iv(&mut self) -> Result<PartialIv> {
+        let seq = self.sender_sequence_number;
+        if seq > MAX_SEQUENCE_NUMBER {
+            return Err(Error::SequenceNumberExhausted);
+        }
+        let piv = PartialIv::from_sequence_number(seq).ok_or(Error::SequenceNumberExhausted)?;
+        self.sender_sequence_number = seq + 1;
+        Ok(piv)
+    }
+}

@@ -1,0 +1,117 @@
+//! Partial IVs (RFC 8613 section 5: the Sender Sequence Number without leading zero bytes) and
+//! the AEAD nonce built from them (section 5.2).
+
+use crate::error::{Error, Result};
+use iot_core::cose::{AeadAlgorithm, MAX_NONCE_LEN};
+
+/// The longest Partial IV: sequence numbers stay below 2^40 (RFC 8613 section 7.2.1).
+pub const MAX_PARTIAL_IV_LEN: usize = 5;
+
+/// A Partial IV: a sequence number in network byte order, leading zero bytes removed, with
+/// 0 encoded as the single byte 0x00 (RFC 8613 section 5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PartialIv {
+    bytes: [u8; MAX_PARTIAL_IV_LEN],
+    len: u8,
+}
+
+impl PartialIv {
+    /// The Partial IV of sequence number `seq`; `None` when `seq` needs more than 5 bytes.
+    pub fn from_sequence_number(seq: u64) -> Option<Self> {
+        let be = seq.to_be_bytes();
+        let (high, low) = be.split_at(8 - MAX_PARTIAL_IV_LEN);
+        if high.iter().any(|&b| b != 0) {
+            return None;
+        }
+        let zeros = low.iter().take_while(|&&b| b == 0).count();
+        let len = (MAX_PARTIAL_IV_LEN - zeros).max(1);
+        let mut bytes = [0u8; MAX_PARTIAL_IV_LEN];
+        let src = low.get(MAX_PARTIAL_IV_LEN - len..)?;
+        bytes.get_mut(..len)?.copy_from_slice(src);
+        Some(Self {
+            bytes,
+            len: len as u8,
+        })
+    }
+
+    /// A received Partial IV: 1 to 5 bytes without a leading zero byte (except the value 0 itself).
+    pub fn from_bytes(piv: &[u8]) -> Result<Self> {
+        match piv {
+            [] => Err(Error::BadOscoreOption),
+            [0, _, ..] => Err(Error::BadOscoreOption),
+            _ if piv.len() > MAX_PARTIAL_IV_LEN => Err(Error::BadOscoreOption),
+            _ => {
+                let mut bytes = [0u8; MAX_PARTIAL_IV_LEN];
+                bytes
+                    .get_mut(..piv.len())
+                    .ok_or(Error::BadOscoreOption)?
+                    .copy_from_slice(piv);
+                Ok(Self {
+                    bytes,
+                    len: piv.len() as u8,
+                })
+            }
+        }
+    }
+
+    /// The encoded bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..usize::from(self.len)).unwrap_or_default()
+    }
+
+    /// The sequence number.
+    pub fn sequence_number(&self) -> u64 {
+        self.as_bytes()
+            .iter()
+            .fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
+    }
+}
+
+/// An AEAD nonce; [`Nonce::as_bytes`] is as long as the algorithm's nonce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Nonce {
+    bytes: [u8; MAX_NONCE_LEN],
+    len: usize,
+}
+
+impl Nonce {
+    /// The nonce of RFC 8613 section 5.2: `S || pad(ID_PIV) || pad(PIV)`, `ID_PIV` padded to the
+    /// nonce length minus 6 and `PIV` to 5 bytes, XORed with the Common IV. `id_piv` is the
+    /// Sender ID of the endpoint that generated the Partial IV.
+    pub fn new(
+        alg: AeadAlgorithm,
+        common_iv: &[u8],
+        id_piv: &[u8],
+        piv: &PartialIv,
+    ) -> Result<Self> {
+        let len = alg.nonce_len();
+        let id_space = len - 6;
+        if common_iv.len() != len || id_piv.len() > id_space {
+            return Err(Error::InvalidContext);
+        }
+        let mut bytes = [0u8; MAX_NONCE_LEN];
+        let nonce = bytes.get_mut(..len).ok_or(Error::InvalidContext)?;
+        let (s, rest) = nonce.split_first_mut().ok_or(Error::InvalidContext)?;
+        *s = id_piv.len() as u8;
+        let (id_field, piv_field) = rest.split_at_mut(id_space);
+        let id_at = id_space - id_piv.len();
+        id_field
+            .get_mut(id_at..)
+            .ok_or(Error::InvalidContext)?
+            .copy_from_slice(id_piv);
+        let p = piv.as_bytes();
+        piv_field
+            .get_mut(MAX_PARTIAL_IV_LEN - p.len()..)
+            .ok_or(Error::InvalidContext)?
+            .copy_from_slice(p);
+        for (n, iv) in nonce.iter_mut().zip(common_iv) {
+            *n ^= iv;
+        }
+        Ok(Self { bytes, len })
+    }
+
+    /// The nonce bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
+    }
+}

@@ -1,0 +1,572 @@
+//! Protecting and verifying requests and responses (RFC 8613 section 8), and the binding of a
+//! response to its request (section 7.1).
+//!
+//! A client protects a request with [`SecurityContext::protect_request`] and keeps the returned
+//! [`SentRequest`] to verify the response with [`SecurityContext::unprotect_response`]. A server
+//! verifies with [`SecurityContext::unprotect_request`] and answers with
+//! [`SecurityContext::protect_response`] on the returned [`ReceivedRequest`].
+//!
+//! Verification decrypts the payload in place in the caller's input buffer and writes the
+//! verified CoAP message into a second buffer (the result is shorter than the input, so a
+//! buffer as long as the input suffices).
+
+use crate::aad::ExternalAad;
+use crate::classes::{inner_on_send, kept_on_receive, outer_on_send};
+use crate::coap::{
+    Code, Message, MessageWriter, OptionNumber, OptionValue, Options, OptionsWriter,
+    PAYLOAD_MARKER, split_options,
+};
+use crate::context::{Id, SecurityContext};
+use crate::error::{Error, Result};
+use crate::nonce::{Nonce, PartialIv};
+use crate::oscore_option::OscoreOption;
+use crate::proxy_uri::ProxyUri;
+use iot_core::cose::AeadAlgorithm;
+use iot_core::crypto::Aead;
+
+/// A request this endpoint protected: what its responses are bound to (RFC 8613 section 7.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SentRequest {
+    kid: Id,
+    piv: PartialIv,
+    registration: bool,
+}
+
+impl SentRequest {
+    /// The request's kid (this endpoint's Sender ID).
+    pub fn kid(&self) -> &[u8] {
+        self.kid.as_slice()
+    }
+
+    /// The request's Partial IV.
+    pub fn partial_iv(&self) -> &PartialIv {
+        &self.piv
+    }
+
+    /// Whether the request registered an observation (Observe 0), so that notifications may follow.
+    pub fn is_observe_registration(&self) -> bool {
+        self.registration
+    }
+}
+
+/// A request this endpoint verified: what its responses are bound to (RFC 8613 section 7.1).
+///
+/// Not `Clone`: it records whether the request's nonce has been used for a response, which may
+/// happen once (RFC 8613 section 5.2).
+#[derive(Debug, PartialEq, Eq)]
+pub struct ReceivedRequest {
+    kid: Id,
+    piv: PartialIv,
+    registration: bool,
+    nonce_used: bool,
+}
+
+impl ReceivedRequest {
+    /// The request's kid (the client's Sender ID).
+    pub fn kid(&self) -> &[u8] {
+        self.kid.as_slice()
+    }
+
+    /// The request's Partial IV.
+    pub fn partial_iv(&self) -> &PartialIv {
+        &self.piv
+    }
+
+    /// Whether the request registered an observation (Observe 0).
+    pub fn is_observe_registration(&self) -> bool {
+        self.registration
+    }
+
+    /// Whether a response already used the request's nonce.
+    pub fn nonce_used(&self) -> bool {
+        self.nonce_used
+    }
+}
+
+/// Which nonce protects a response (RFC 8613 sections 5.2 and 8.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseNonce {
+    /// The request's nonce; the response carries no Partial IV. Allowed once per request.
+    Request,
+    /// A nonce from a new Partial IV of this endpoint's Sender Sequence Number, carried in the
+    /// response (required for Observe notifications and after a reboot, appendix B.1.2).
+    Own,
+}
+
+/// The outcome of [`SecurityContext::unprotect_response`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnprotectedResponse {
+    /// Length of the verified CoAP message written to the output buffer.
+    pub len: usize,
+    /// The response's Partial IV as a sequence number, if it carried one (a notification's
+    /// number for the client's Notification Number check, RFC 8613 section 7.4.1).
+    pub partial_iv: Option<u64>,
+}
+
+/// Writes two option streams, each in order, as one ordered stream.
+fn merge<'v>(
+    a: impl Iterator<Item = (OptionNumber, OptionValue<'v>)>,
+    b: impl Iterator<Item = (OptionNumber, OptionValue<'v>)>,
+    mut write: impl FnMut(OptionNumber, OptionValue<'v>) -> Result<()>,
+) -> Result<()> {
+    let mut a = a.peekable();
+    let mut b = b.peekable();
+    loop {
+        let from_a = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => x.0 <= y.0,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => return Ok(()),
+        };
+        let next = if from_a { a.next() } else { b.next() };
+        if let Some((n, v)) = next {
+            write(n, v)?;
+        }
+    }
+}
+
+/// Checks an original message before protection: no OSCORE option (nested OSCORE is not
+/// supported, RFC 8613 section 4.1.3.6) and a Proxy-Uri, if any, that decomposes and comes alone.
+fn check_original<'m>(msg: &Message<'m>) -> Result<Option<ProxyUri<'m>>> {
+    let mut proxy = None;
+    let mut uri_options = false;
+    for o in msg.options() {
+        match o.number {
+            OptionNumber::OSCORE => return Err(Error::NestedOscore),
+            OptionNumber::PROXY_URI if proxy.is_some() => return Err(Error::InvalidProxyUri),
+            OptionNumber::PROXY_URI => proxy = Some(ProxyUri::parse(o.value)?),
+            OptionNumber::URI_HOST
+            | OptionNumber::URI_PORT
+            | OptionNumber::URI_PATH
+            | OptionNumber::URI_QUERY => uri_options = true,
+            _ => {}
+        }
+    }
+    if proxy.is_some() && uri_options {
+        return Err(Error::InvalidProxyUri);
+    }
+    Ok(proxy)
+}
+
+/// What protects one message.
+struct Sealing<'k> {
+    alg: AeadAlgorithm,
+    key: &'k [u8],
+    nonce: Nonce,
+    aad: ExternalAad,
+}
+
+/// Writes the OSCORE message for `msg` (RFC 8613 sections 4 and 5.3): outer header and options with
+/// the OSCORE option, then the plaintext (code, inner options, payload) encrypted in place and the tag.
+fn seal(
+    crypto: &mut (impl Aead + ?Sized),
+    msg: &Message<'_>,
+    proxy: Option<&ProxyUri<'_>>,
+    is_request: bool,
+    oscore: &OscoreOption<'_>,
+    s: &Sealing<'_>,
+    out: &mut [u8],
+) -> Result<usize> {
+    let mut oscore_value = [0u8; 64];
+    let oscore_len = oscore.encode(&mut oscore_value)?;
+    let oscore_value = oscore_value.get(..oscore_len).unwrap_or_default();
+    let observe = msg.option(OptionNumber::OBSERVE).is_some();
+    // The outer code (RFC 8613 section 4.2): POST / 2.04, or FETCH / 2.05 with Outer Observe.
+    let outer_code = match (is_request, observe) {
+        (true, false) => Code::POST,
+        (true, true) => Code::FETCH,
+        (false, false) => Code::CHANGED,
+        (false, true) => Code::CONTENT,
+    };
+    let mut w = MessageWriter::new(
+        out,
+        msg.message_type(),
+        outer_code,
+        msg.message_id(),
+        msg.token(),
+    )?;
+    let outer = msg
+        .options()
+        .filter(|o| outer_on_send(o.number))
+        .map(|o| match proxy {
+            Some(p) if o.number == OptionNumber::PROXY_URI => {
+                (o.number, OptionValue::Bytes(p.outer()))
+            }
+            _ => (o.number, OptionValue::Bytes(o.value)),
+        });
+    let oscore = core::iter::once((OptionNumber::OSCORE, OptionValue::Bytes(oscore_value)));
+    merge(outer, oscore, |n, v| w.value(n, v))?;
+    w.payload_with(|buf| {
+        let plain_len = {
+            let mut p = OptionsWriter::new(buf);
+            p.raw(&[msg.code().0])?;
+            let inner = msg.options().filter(|o| inner_on_send(o.number)).map(|o| {
+                // A notification's Inner Observe is empty (RFC 8613 section 4.1.3.5.2).
+                let v = if !is_request && o.number == OptionNumber::OBSERVE {
+                    &[][..]
+                } else {
+                    o.value
+                };
+                (o.number, OptionValue::Bytes(v))
+            });
+            let decomposed = proxy.into_iter().flat_map(|p| p.inner_options());
+            merge(inner, decomposed, |n, v| p.value(n, v))?;
+            if !msg.payload().is_empty() {
+                p.raw(&[PAYLOAD_MARKER])?;
+                p.raw(msg.payload())?;
+            }
+            p.len()
+        };
+        let tag_len = s.alg.tag_len();
+        let (plain, rest) = buf
+            .split_at_mut_checked(plain_len)
+            .ok_or(Error::BufferTooSmall)?;
+        let tag = rest.get_mut(..tag_len).ok_or(Error::BufferTooSmall)?;
+        let enc = s.aad.enc_structure()?;
+        crypto.aead_encrypt(s.alg, s.key, s.nonce.as_bytes(), &enc.pieces(), plain, tag)?;
+        Ok(plain_len + tag_len)
+    })
+}
+
+/// The OSCORE option of a received message: exactly one ([`Error::NotProtected`] without,
+/// [`Error::BadOscoreOption`] when repeated or undecodable), and a payload longer than the tag.
+fn received_option<'m>(msg: &Message<'m>, alg: AeadAlgorithm) -> Result<OscoreOption<'m>> {
+    let mut found = None;
+    for o in msg.options().filter(|o| o.number == OptionNumber::OSCORE) {
+        if found.replace(o.value).is_some() {
+            return Err(Error::BadOscoreOption);
+        }
+    }
+    let value = found.ok_or(Error::NotProtected)?;
+    let option = OscoreOption::decode(value)?;
+    // The ciphertext holds at least the code and the tag (RFC 8613 sections 5.3 and 8.2 step 2).
+    if msg.payload().len() <= alg.tag_len() {
+        return Err(Error::BadOscoreOption);
+    }
+    Ok(option)
+}
+
+/// Which way a message goes, for [`open`].
+#[derive(Clone, Copy)]
+enum Direction {
+    Request,
+    Response {
+        piv: Option<u64>,
+        registration: bool,
+    },
+}
+
+/// Decrypts the payload of the OSCORE message in `input` in place, checks the inner message, and
+/// writes the verified CoAP message (outer header, Class U options, inner code, options and
+/// payload; RFC 8613 section 8.2 steps 6 and 7) into `out`. Returns its length and whether it
+/// carries Observe 0. Changes no context state.
+fn open(
+    crypto: &mut (impl Aead + ?Sized),
+    input: &mut [u8],
+    payload_start: usize,
+    s: &Sealing<'_>,
+    dir: Direction,
+    out: &mut [u8],
+) -> Result<(usize, bool)> {
+    let (head, payload) = input
+        .split_at_mut_checked(payload_start)
+        .ok_or(Error::BadOscoreOption)?;
+    let ct_len = payload
+        .len()
+        .checked_sub(s.alg.tag_len())
+        .filter(|&n| n > 0)
+        .ok_or(Error::BadOscoreOption)?;
+    let (ct, tag) = payload.split_at_mut(ct_len);
+    let enc = s.aad.enc_structure()?;
+    crypto
+        .aead_decrypt(s.alg, s.key, s.nonce.as_bytes(), &enc.pieces(), ct, tag)
+        .map_err(|e| match e {
+            iot_core::Error::BadTag => Error::DecryptionFailed,
+            e => Error::from(e),
+        })?;
+    let plain: &[u8] = ct;
+    let (&code, body) = plain.split_first().ok_or(Error::MalformedPlaintext)?;
+    let code = Code(code);
+    let code_ok = match dir {
+        Direction::Request => code.is_request(),
+        Direction::Response { .. } => code.is_response(),
+    };
+    if !code_ok {
+        return Err(Error::MalformedPlaintext);
+    }
+    let (inner_region, inner_payload) =
+        split_options(body, 0).map_err(|_| Error::MalformedPlaintext)?;
+    let inner = Options::validated(inner_region);
+    if inner.clone().any(|o| o.number == OptionNumber::OSCORE) {
+        return Err(Error::MalformedPlaintext);
+    }
+    let observe = inner.clone().find(|o| o.number == OptionNumber::OBSERVE);
+    let mut notification_piv = None;
+    if let (Direction::Response { piv, registration }, Some(_)) = (dir, observe) {
+        // An Inner Observe only answers a registration, and a notification has a Partial IV
+        // (RFC 8613 section 8.4.2, steps B and C).
+        match piv {
+            Some(seq) if registration => notification_piv = Some(seq),
+            _ => return Err(Error::ObserveMismatch),
+        }
+    }
+    let registration = observe.is_some_and(|o| o.uint() == Some(0));
+    // The outer message without its payload marker: header, token and outer options as received.
+    let outer_len = head.len().saturating_sub(1);
+    let outer = Message::decode(head.get(..outer_len).unwrap_or_default())?;
+    let mut w = MessageWriter::new(
+        out,
+        outer.message_type(),
+        code,
+        outer.message_id(),
+        outer.token(),
+    )?;
+    let kept = outer
+        .options()
+        .filter(|o| kept_on_receive(o.number))
+        .map(|o| (o.number, OptionValue::Bytes(o.value)));
+    let inner = inner.map(|o| match notification_piv {
+        // The Inner Observe of a notification is empty; give the application the three least
+        // significant bytes of the Partial IV as its value (RFC 8613 section 4.1.3.5.2).
+        Some(seq) if o.number == OptionNumber::OBSERVE && o.value.is_empty() => {
+            (o.number, OptionValue::Uint((seq & 0xff_ffff) as u32))
+        }
+        _ => (o.number, OptionValue::Bytes(o.value)),
+    });
+    merge(kept, inner, |n, v| w.value(n, v))?;
+    let len = w.payload(inner_payload.unwrap_or_default())?;
+    Ok((len, registration))
+}
+
+/// Copies an Empty message (an empty ACK or RST), which OSCORE leaves as it is.
+fn pass_through(msg: &[u8], out: &mut [u8]) -> Result<usize> {
+    out.get_mut(..msg.len())
+        .ok_or(Error::BufferTooSmall)?
+        .copy_from_slice(msg);
+    Ok(msg.len())
+}
+
+impl<const W: usize> SecurityContext<W> {
+    /// Protects a request (RFC 8613 section 8.1) into `out` and returns its length and the binding
+    /// for the response. Takes the next Sender Sequence Number as Partial IV; includes the kid
+    /// and, if the context has one, the kid context.
+    pub fn protect_request(
+        &mut self,
+        crypto: &mut (impl Aead + ?Sized),
+        request: &Message<'_>,
+        out: &mut [u8],
+    ) -> Result<(usize, SentRequest)> {
+        if !request.code().is_request() {
+            return Err(Error::WrongMessageKind);
+        }
+        let proxy = check_original(request)?;
+        let piv = self.take_partial_iv()?;
+        let sealing = Sealing {
+            alg: self.alg,
+            key: self.sender_key(),
+            nonce: Nonce::new(self.alg, self.common_iv(), self.sender_id(), &piv)?,
+            aad: ExternalAad::new(self.alg, self.sender_id(), piv.as_bytes())?,
+        };
+        let oscore = OscoreOption {
+            partial_iv: Some(piv.as_bytes()),
+            kid_context: self.id_context(),
+            kid: Some(self.sender_id()),
+        };
+        let len = seal(
+            crypto,
+            request,
+            proxy.as_ref(),
+            true,
+            &oscore,
+            &sealing,
+            out,
+        )?;
+        let registration = request
+            .option(OptionNumber::OBSERVE)
+            .is_some_and(|o| o.uint() == Some(0));
+        Ok((
+            len,
+            SentRequest {
+                kid: self.sender_id,
+                piv,
+                registration,
+            },
+        ))
+    }
+
+    /// Verifies a request (RFC 8613 section 8.2): decrypts `input` in place and writes the
+    /// verified request into `out`. The replay window is checked before and updated only after
+    /// the whole message verified, so a rejected request changes nothing.
+    pub fn unprotect_request(
+        &mut self,
+        crypto: &mut (impl Aead + ?Sized),
+        input: &mut [u8],
+        out: &mut [u8],
+    ) -> Result<(usize, ReceivedRequest)> {
+        let (payload_start, piv) = {
+            let msg = Message::decode(input)?;
+            if !msg.code().is_request() {
+                return Err(Error::WrongMessageKind);
+            }
+            let option = received_option(&msg, self.alg)?;
+            let (Some(piv), Some(kid)) = (option.partial_iv, option.kid) else {
+                return Err(Error::BadOscoreOption);
+            };
+            let piv = PartialIv::from_bytes(piv)?;
+            if kid != self.recipient_id() {
+                return Err(Error::UnknownContext);
+            }
+            if option.kid_context.is_some() && option.kid_context != self.id_context() {
+                return Err(Error::UnknownContext);
+            }
+            (msg.payload_range().start, piv)
+        };
+        let seq = piv.sequence_number();
+        self.replay.check(seq)?;
+        let sealing = Sealing {
+            alg: self.alg,
+            key: self.recipient_key(),
+            nonce: Nonce::new(self.alg, self.common_iv(), self.recipient_id(), &piv)?,
+            aad: ExternalAad::new(self.alg, self.recipient_id(), piv.as_bytes())?,
+        };
+        let (len, registration) = open(
+            crypto,
+            input,
+            payload_start,
+            &sealing,
+            Direction::Request,
+            out,
+        )?;
+        self.replay.accept(seq);
+        Ok((
+            len,
+            ReceivedRequest {
+                kid: self.recipient_id,
+                piv,
+                registration,
+                nonce_used: false,
+            },
+        ))
+    }
+
+    /// Protects a response to `request` (RFC 8613 section 8.3) into `out` and returns its length.
+    ///
+    /// With [`ResponseNonce::Request`] the request's nonce is reused and no Partial IV is sent;
+    /// this is allowed once per request ([`Error::RequestNonceUsed`] afterwards, even if this call
+    /// fails). A response with Observe is a notification and needs [`ResponseNonce::Own`]
+    /// ([`Error::ObserveMismatch`]). An Empty message (an empty ACK) is copied unchanged.
+    pub fn protect_response(
+        &mut self,
+        crypto: &mut (impl Aead + ?Sized),
+        request: &mut ReceivedRequest,
+        response: &Message<'_>,
+        nonce: ResponseNonce,
+        out: &mut [u8],
+    ) -> Result<usize> {
+        if response.code().is_empty() {
+            return pass_through(response.as_bytes(), out);
+        }
+        if !response.code().is_response() {
+            return Err(Error::WrongMessageKind);
+        }
+        if request.kid != self.recipient_id {
+            return Err(Error::BindingMismatch);
+        }
+        let proxy = check_original(response)?;
+        let observe = response.option(OptionNumber::OBSERVE).is_some();
+        let (nonce, own_piv) = match nonce {
+            ResponseNonce::Request if observe => return Err(Error::ObserveMismatch),
+            ResponseNonce::Request if request.nonce_used => return Err(Error::RequestNonceUsed),
+            ResponseNonce::Request => {
+                request.nonce_used = true;
+                let n = Nonce::new(self.alg, self.common_iv(), request.kid(), &request.piv)?;
+                (n, None)
+            }
+            ResponseNonce::Own => {
+                let piv = self.take_partial_iv()?;
+                let n = Nonce::new(self.alg, self.common_iv(), self.sender_id(), &piv)?;
+                (n, Some(piv))
+            }
+        };
+        let sealing = Sealing {
+            alg: self.alg,
+            key: self.sender_key(),
+            nonce,
+            aad: ExternalAad::new(self.alg, request.kid(), request.piv.as_bytes())?,
+        };
+        let oscore = OscoreOption {
+            partial_iv: own_piv.as_ref().map(PartialIv::as_bytes),
+            kid_context: None,
+            kid: None,
+        };
+        seal(
+            crypto,
+            response,
+            proxy.as_ref(),
+            false,
+            &oscore,
+            &sealing,
+            out,
+        )
+    }
+
+    /// Verifies a response to `request` (RFC 8613 section 8.4): decrypts `input` in place and
+    /// writes the verified response into `out`. An Empty message (an empty ACK or RST) is copied
+    /// unchanged. Changes no state: replay of responses is prevented by the binding to the request
+    /// (the caller accepts one response per non-Observe request) and, for notifications, by the
+    /// caller comparing [`UnprotectedResponse::partial_iv`] with its Notification Number.
+    pub fn unprotect_response(
+        &self,
+        crypto: &mut (impl Aead + ?Sized),
+        request: &SentRequest,
+        input: &mut [u8],
+        out: &mut [u8],
+    ) -> Result<UnprotectedResponse> {
+        if request.kid != self.sender_id {
+            return Err(Error::BindingMismatch);
+        }
+        let (payload_start, piv) = {
+            let msg = Message::decode(input)?;
+            if msg.code().is_empty() {
+                let len = pass_through(msg.as_bytes(), out)?;
+                return Ok(UnprotectedResponse {
+                    len,
+                    partial_iv: None,
+                });
+            }
+            if !msg.code().is_response() {
+                return Err(Error::WrongMessageKind);
+            }
+            let option = received_option(&msg, self.alg)?;
+            // A kid context MUST NOT be in a response (RFC 8613 section 5); a kid, if any, is the peer's.
+            if option.kid_context.is_some() {
+                return Err(Error::BadOscoreOption);
+            }
+            if option.kid.is_some_and(|k| k != self.recipient_id()) {
+                return Err(Error::UnknownContext);
+            }
+            let piv = option.partial_iv.map(PartialIv::from_bytes).transpose()?;
+            (msg.payload_range().start, piv)
+        };
+        let nonce = match &piv {
+            Some(p) => Nonce::new(self.alg, self.common_iv(), self.recipient_id(), p)?,
+            None => Nonce::new(self.alg, self.common_iv(), request.kid(), &request.piv)?,
+        };
+        let sealing = Sealing {
+            alg: self.alg,
+            key: self.recipient_key(),
+            nonce,
+            aad: ExternalAad::new(self.alg, request.kid(), request.piv.as_bytes())?,
+        };
+        let seq = piv.as_ref().map(PartialIv::sequence_number);
+        let dir = Direction::Response {
+            piv: seq,
+            registration: request.registration,
+        };
+        let (len, _) = open(crypto, input, payload_start, &sealing, dir, out)?;
+        Ok(UnprotectedResponse {
+            len,
+            partial_iv: seq,
+        })
+    }
+}
