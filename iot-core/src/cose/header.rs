@@ -46,6 +46,53 @@ const UNDERSTOOD: [i64; 9] = [
 /// How many labels a `crit` array may list here.
 pub const MAX_CRIT: usize = 4;
 
+/// How many parameters one header map may hold here.
+pub const MAX_HEADER_PARAMS: u64 = 64;
+
+/// A map key: an integer or a text label.
+#[derive(PartialEq)]
+pub(crate) enum Label<'a> {
+    Int(i64),
+    Text(&'a str),
+}
+
+/// Whether `label` is a key of the map that starts at `map_at` in `r`'s input, among the entries
+/// before `key_at` (all already decoded once). Used for labels outside a decoder's bit set, so that
+/// duplicates are rejected without a heap; callers bound the number of entries.
+pub(crate) fn label_seen(
+    r: &Reader<'_>,
+    map_at: usize,
+    key_at: usize,
+    label: Label<'_>,
+) -> Result<bool> {
+    let earlier = r.input().get(map_at..key_at).unwrap_or_default();
+    let mut e = Reader::with_limits(earlier, r.limits());
+    e.map()?;
+    while !e.is_empty() {
+        let key = match e.datatype()? {
+            Type::String => Label::Text(e.str()?),
+            _ => Label::Int(e.int()?),
+        };
+        if key == label {
+            return Ok(true);
+        }
+        e.skip()?;
+    }
+    Ok(false)
+}
+
+/// Turns a CBOR type mismatch into `invalid` (a parameter of the wrong type) and keeps every other
+/// error, so that truncated or indefinite input is reported as such.
+pub(crate) fn type_error_as(e: Error, invalid: Error) -> Error {
+    match e {
+        Error::Cbor {
+            kind: CborError::UnexpectedType,
+            ..
+        } => invalid,
+        other => other,
+    }
+}
+
 /// An algorithm header value: an integer id or, rarely, a text name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AlgId<'a> {
@@ -212,9 +259,15 @@ impl<'a> HeaderMap<'a> {
     }
 
     /// Decodes one header map from `r`. `protected` says which bucket this is: `crit` may only be protected.
+    ///
+    /// Labels must be unique (RFC 9052 section 3); a map may hold at most [`MAX_HEADER_PARAMS`]
+    /// parameters ([`Error::CapacityExceeded`]), which bounds the duplicate check on unknown labels.
     pub fn decode(r: &mut Reader<'a>, protected: bool) -> Result<Self> {
         let start = r.position();
         let n = r.map()?;
+        if n > MAX_HEADER_PARAMS {
+            return Err(Error::CapacityExceeded);
+        }
         let mut h = HeaderMap::default();
         let mut seen: u16 = 0;
         for _ in 0..n {
@@ -231,7 +284,10 @@ impl<'a> HeaderMap<'a> {
                 | Type::Int => r.int()?,
                 Type::String => {
                     // Text labels are private-use or application-specific: none is understood here.
-                    r.str()?;
+                    let text = r.str()?;
+                    if label_seen(r, start, key_at, Label::Text(text))? {
+                        return Err(Error::cbor(CborError::DuplicateKey, key_at));
+                    }
                     r.skip()?;
                     continue;
                 }
@@ -243,6 +299,8 @@ impl<'a> HeaderMap<'a> {
                     return Err(Error::cbor(CborError::DuplicateKey, key_at));
                 }
                 seen |= b;
+            } else if label_seen(r, start, key_at, Label::Int(label))? {
+                return Err(Error::cbor(CborError::DuplicateKey, key_at));
             }
             h.decode_value(r, label, protected)?;
         }
@@ -255,26 +313,27 @@ impl<'a> HeaderMap<'a> {
     }
 
     fn decode_value(&mut self, r: &mut Reader<'a>, label: i64, protected: bool) -> Result<()> {
-        let bad = Error::InvalidHeader(label);
+        // A value of the wrong type is an invalid parameter; truncation and the like stay CBOR errors.
+        let bad = |e: Error| type_error_as(e, Error::InvalidHeader(label));
         match label {
             label::ALG => {
                 self.alg = Some(match r.datatype()? {
                     Type::String => AlgId::Text(r.str()?),
-                    _ => AlgId::Int(r.int().map_err(|_| bad)?),
+                    _ => AlgId::Int(r.int().map_err(bad)?),
                 });
             }
             label::CRIT => {
                 if !protected {
-                    return Err(bad);
+                    return Err(Error::InvalidHeader(label));
                 }
-                let n = r.array().map_err(|_| bad)?;
+                let n = r.array().map_err(bad)?;
                 if n == 0 {
-                    return Err(bad);
+                    return Err(Error::InvalidHeader(label));
                 }
                 for _ in 0..n {
                     let l = match r.datatype()? {
                         Type::String => return Err(Error::UnknownCriticalHeader(i64::MIN)),
-                        _ => r.int().map_err(|_| bad)?,
+                        _ => r.int().map_err(bad)?,
                     };
                     if !UNDERSTOOD.contains(&l) {
                         return Err(Error::UnknownCriticalHeader(l));
@@ -286,14 +345,15 @@ impl<'a> HeaderMap<'a> {
                 self.content_type = Some(match r.datatype()? {
                     Type::String => ContentType::Text(r.str()?),
                     _ => ContentType::Format(
-                        u16::try_from(r.uint().map_err(|_| bad)?).map_err(|_| bad)?,
+                        u16::try_from(r.uint().map_err(bad)?)
+                            .map_err(|_| Error::InvalidHeader(label))?,
                     ),
                 });
             }
-            label::KID => self.kid = Some(r.bytes().map_err(|_| bad)?),
-            label::IV => self.iv = Some(r.bytes().map_err(|_| bad)?),
-            label::PARTIAL_IV => self.partial_iv = Some(r.bytes().map_err(|_| bad)?),
-            label::KID_CONTEXT => self.kid_context = Some(r.bytes().map_err(|_| bad)?),
+            label::KID => self.kid = Some(r.bytes().map_err(bad)?),
+            label::IV => self.iv = Some(r.bytes().map_err(bad)?),
+            label::PARTIAL_IV => self.partial_iv = Some(r.bytes().map_err(bad)?),
+            label::KID_CONTEXT => self.kid_context = Some(r.bytes().map_err(bad)?),
             label::X5CHAIN => {
                 let at = r.position();
                 match r.datatype()? {
@@ -303,22 +363,22 @@ impl<'a> HeaderMap<'a> {
                     Type::Array => {
                         let n = r.array()?;
                         if n == 0 {
-                            return Err(bad);
+                            return Err(Error::InvalidHeader(label));
                         }
                         for _ in 0..n {
-                            r.bytes().map_err(|_| bad)?;
+                            r.bytes().map_err(bad)?;
                         }
                     }
-                    _ => return Err(bad),
+                    _ => return Err(Error::InvalidHeader(label)),
                 }
                 self.x5chain = Some(X5Chain::Encoded(
                     r.input().get(at..r.position()).unwrap_or_default(),
                 ));
             }
             label::X5T => {
-                r.array_of(2).map_err(|_| bad)?;
-                let alg = r.int().map_err(|_| bad)?;
-                let hash = r.bytes().map_err(|_| bad)?;
+                r.array_of(2).map_err(bad)?;
+                let alg = r.int().map_err(bad)?;
+                let hash = r.bytes().map_err(bad)?;
                 self.x5t = Some(X5t { alg, hash });
             }
             _ => {
@@ -468,9 +528,15 @@ impl<'a> Headers<'a> {
         let (protected_raw, protected) = if protected_raw.is_empty() {
             (protected_raw, HeaderMap::default())
         } else {
+            // Errors inside the bstr report offsets in the whole input, not in the bstr.
+            let base = r.position().saturating_sub(protected_raw.len());
+            let rebase = |e: Error| match e {
+                Error::Cbor { kind, offset } => Error::cbor(kind, offset.saturating_add(base)),
+                other => other,
+            };
             let mut pr = Reader::with_limits(protected_raw, r.limits());
-            let map = HeaderMap::decode(&mut pr, true)?;
-            pr.finish()?;
+            let map = HeaderMap::decode(&mut pr, true).map_err(rebase)?;
+            pr.finish().map_err(rebase)?;
             if map.is_empty() {
                 // An empty map sent as h'A0' enters the structures as the zero-length string
                 // (RFC 9052 section 3: recipients accept both forms).
@@ -485,6 +551,12 @@ impl<'a> Headers<'a> {
                 // RFC 9052 section 3: a label MUST NOT occur in both buckets.
                 return Err(Error::InvalidHeader(l));
             }
+        }
+        if (protected.iv.is_some() || unprotected.iv.is_some())
+            && (protected.partial_iv.is_some() || unprotected.partial_iv.is_some())
+        {
+            // RFC 9052 section 3.1: not both in the same security layer, whichever bucket.
+            return Err(Error::InvalidHeader(label::PARTIAL_IV));
         }
         Ok(Self {
             protected_raw,

@@ -1,5 +1,6 @@
 //! COSE_Key (RFC 9052 section 7, RFC 9053 sections 7.1 and 7.4): EC2 P-256 and Symmetric keys.
 
+use super::header::{Label, MAX_HEADER_PARAMS, label_seen, type_error_as};
 use super::{AlgId, Algorithm};
 use crate::cbor::{Limits, Reader, SliceWriter, enc_err};
 use crate::error::{CborError, Error, Result};
@@ -93,9 +94,13 @@ impl<'a> CoseKey<'a> {
         Ok(key)
     }
 
-    /// Decodes one COSE_Key from `r`.
+    /// Decodes one COSE_Key from `r`. Labels must be unique; at most [`MAX_HEADER_PARAMS`] of them.
     pub fn decode_from(r: &mut Reader<'a>) -> Result<Self> {
+        let start = r.position();
         let n = r.map()?;
+        if n > MAX_HEADER_PARAMS {
+            return Err(Error::CapacityExceeded);
+        }
         let (mut kty_v, mut kid, mut alg, mut base_iv, mut crv) = (None, None, None, None, None);
         let (mut x, mut y, mut d) = (None, None, None);
         let mut seen: u16 = 0;
@@ -103,7 +108,10 @@ impl<'a> CoseKey<'a> {
             let at = r.position();
             let label = match r.datatype()? {
                 Type::String => {
-                    r.str()?;
+                    let text = r.str()?;
+                    if label_seen(r, start, at, Label::Text(text))? {
+                        return Err(Error::cbor(CborError::DuplicateKey, at));
+                    }
                     r.skip()?;
                     continue;
                 }
@@ -115,28 +123,31 @@ impl<'a> CoseKey<'a> {
                     return Err(Error::cbor(CborError::DuplicateKey, at));
                 }
                 seen |= b;
+            } else if label_seen(r, start, at, Label::Int(label))? {
+                return Err(Error::cbor(CborError::DuplicateKey, at));
             }
-            let bad = Error::InvalidKey;
+            // A value of the wrong type is an invalid key; truncation and the like stay CBOR errors.
+            let bad = |e: Error| type_error_as(e, Error::InvalidKey);
             match label {
-                KTY => kty_v = Some(r.int().map_err(|_| bad)?),
-                KID => kid = Some(r.bytes().map_err(|_| bad)?),
+                KTY => kty_v = Some(r.int().map_err(bad)?),
+                KID => kid = Some(r.bytes().map_err(bad)?),
                 ALG => {
                     alg = Some(match r.datatype()? {
                         Type::String => AlgId::Text(r.str()?),
-                        _ => AlgId::Int(r.int().map_err(|_| bad)?),
+                        _ => AlgId::Int(r.int().map_err(bad)?),
                     })
                 }
-                BASE_IV => base_iv = Some(r.bytes().map_err(|_| bad)?),
+                BASE_IV => base_iv = Some(r.bytes().map_err(bad)?),
                 // -1 is crv for EC2 and k for Symmetric: keep the raw item and interpret it with kty.
                 CRV => crv = Some(r.skip()?),
-                X => x = Some(r.bytes().map_err(|_| bad)?),
+                X => x = Some(r.bytes().map_err(bad)?),
                 Y => {
                     y = Some(match r.datatype()? {
                         Type::Bool => Ec2Y::Sign(r.bool()?),
-                        _ => Ec2Y::Coordinate(r.bytes().map_err(|_| bad)?),
+                        _ => Ec2Y::Coordinate(r.bytes().map_err(bad)?),
                     })
                 }
-                D => d = Some(r.bytes().map_err(|_| bad)?),
+                D => d = Some(r.bytes().map_err(bad)?),
                 _ => {
                     r.skip()?;
                 }

@@ -18,7 +18,8 @@ pub use alg::{AeadAlgorithm, Algorithm, MAX_NONCE_LEN, MAX_TAG_LEN};
 pub use encrypt::CoseEncrypt;
 pub use encrypt0::{CoseEncrypt0, Encrypt0Builder};
 pub use header::{
-    AlgId, ContentType, HeaderMap, Headers, MAX_CRIT, X5Chain, X5ChainIter, X5t, label,
+    AlgId, ContentType, HeaderMap, Headers, MAX_CRIT, MAX_HEADER_PARAMS, X5Chain, X5ChainIter, X5t,
+    label,
 };
 pub use key::{CoseKey, Ec2Y, SymmetricKey, kty};
 pub use list::{CoseList, CoseListIter, ListItem};
@@ -94,6 +95,12 @@ pub(crate) fn write_prefix(
     }
     if !unprotected.crit.is_empty() {
         return Err(Error::InvalidHeader(label::CRIT));
+    }
+    if (protected.iv.is_some() || unprotected.iv.is_some())
+        && (protected.partial_iv.is_some() || unprotected.partial_iv.is_some())
+    {
+        // RFC 9052 section 3.1: IV and Partial IV never together.
+        return Err(Error::InvalidHeader(label::PARTIAL_IV));
     }
     let mut w = SliceWriter::new(out);
     {
