@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds the iot-ffi static library (cargo build -p iot-ffi), compiles test_sign1.c against
+# include/iot.h with `cc -std=c11 -Wall -Wextra -Werror`, links it with the system libraries the
+# staticlib needs, and runs it. Honours CARGO_TARGET_DIR (and any target-dir cargo is configured
+# with) and CC.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+ffi=$(cd "$here/../.." && pwd)
+
+# A relative CARGO_TARGET_DIR means relative to where we were called from: make it absolute
+# before changing directory.
+if [ -n "${CARGO_TARGET_DIR:-}" ]; then
+  case $CARGO_TARGET_DIR in
+    /*) ;;
+    *) CARGO_TARGET_DIR=$(pwd)/$CARGO_TARGET_DIR ;;
+  esac
+  export CARGO_TARGET_DIR
+fi
+cd "$ffi"
+
+cargo build -p iot-ffi
+target=$(cargo metadata --format-version 1 --no-deps |
+  sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+lib=$target/debug/libiot_ffi.a
+[ -f "$lib" ] || { echo "run.sh: $lib was not built" >&2; exit 1; }
+
+# The system libraries the staticlib needs, as rustc reports them; a known list if that fails.
+native=$(cargo rustc -p iot-ffi --lib --message-format short -- --print native-static-libs 2>&1 |
+  sed -n 's/.*native-static-libs: //p' | tail -n 1)
+if [ -z "$native" ]; then
+  case $(uname -s) in
+    Darwin) native="-lSystem -lc -lm" ;;
+    *) native="-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc" ;;
+  esac
+fi
+
+out=$here/build
+mkdir -p "$out"
+# shellcheck disable=SC2086 # $native is a list of flags
+"${CC:-cc}" -std=c11 -Wall -Wextra -Werror -I "$ffi/include" \
+  "$here/test_sign1.c" "$lib" $native -o "$out/test_sign1"
+"$out/test_sign1"
