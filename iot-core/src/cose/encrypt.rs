@@ -2,12 +2,14 @@
 //! the key coming from a recipient ([`super::CoseRecipient::content_key`]); the Enc_structure
 //! context is "Encrypt".
 
-use super::encrypt0::open;
-use super::recipient::{ContentKey, KdfInfo, MAX_RECIPIENTS, Recipients};
+use super::encrypt0::{Layer, open};
+use super::recipient::{ContentKey, KdfInfo, MAX_RECIPIENTS, Recipients, append_recipients};
 use super::structure::EncStructure;
-use super::{Algorithm, Headers, SymmetricKey, open_message, reader, tag};
+use super::{
+    Algorithm, Encrypt0Builder, HeaderMap, Headers, SymmetricKey, open_message, reader, tag,
+};
 use crate::cbor::{Limits, Reader};
-use crate::crypto::{Aead, HkdfSha256};
+use crate::crypto::{Aead, HkdfSha256, Rng};
 use crate::error::{Error, Result};
 
 /// A decoded COSE_Encrypt, borrowing from its input.
@@ -114,5 +116,57 @@ impl<'a> CoseEncrypt<'a> {
             ciphertext,
             out,
         )
+    }
+}
+
+/// Creates COSE_Encrypt messages. The content key comes from a recipient, as a reader derives it:
+/// encode the recipient (for a direct one, [`super::write_recipient`]), decode it, and take
+/// [`super::CoseRecipient::content_key`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncryptBuilder<'a> {
+    /// The protected bucket; it must hold `alg` (or the unprotected one does).
+    pub protected: HeaderMap<'a>,
+    /// The unprotected bucket. Without an `IV` or `Partial IV` in either bucket,
+    /// [`EncryptBuilder::encrypt`] draws a random IV and puts it here.
+    pub unprotected: HeaderMap<'a>,
+    /// Emit tag 96 (default `true`).
+    pub tagged: bool,
+}
+
+impl<'a> EncryptBuilder<'a> {
+    /// A tagged message encrypted with `alg` (an AEAD) named in the protected bucket.
+    pub fn new(alg: Algorithm) -> Self {
+        Self {
+            protected: HeaderMap::with_alg(alg),
+            unprotected: HeaderMap::default(),
+            tagged: true,
+        }
+    }
+
+    /// Encrypts `plaintext` under the content key and writes the message, with `recipients`
+    /// (encoded COSE_recipient items, 1 to [`MAX_RECIPIENTS`]), into `out`; returns its length.
+    pub fn encrypt<C: Aead + Rng>(
+        &self,
+        crypto: &mut C,
+        key: &ContentKey<'_>,
+        recipients: &[&[u8]],
+        plaintext: &[u8],
+        external_aad: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize> {
+        let body = Encrypt0Builder {
+            protected: self.protected.clone(),
+            unprotected: self.unprotected.clone(),
+            tagged: self.tagged,
+        };
+        let at = body.seal(
+            crypto,
+            &key.symmetric(),
+            plaintext,
+            external_aad,
+            out,
+            &Layer::ENCRYPT,
+        )?;
+        append_recipients(out, at, recipients)
     }
 }

@@ -176,6 +176,20 @@ impl<'a> Encrypt0Builder<'a> {
         external_aad: &[u8],
         out: &mut [u8],
     ) -> Result<usize> {
+        self.seal(crypto, key, plaintext, external_aad, out, &Layer::ENCRYPT0)
+    }
+
+    /// Writes the message's `layer` (COSE_Encrypt0, or the body of a COSE_Encrypt whose recipients
+    /// the caller appends) with `plaintext` encrypted under `key`; returns the length written.
+    pub(crate) fn seal<C: Aead + Rng>(
+        &self,
+        crypto: &mut C,
+        key: &SymmetricKey<'_>,
+        plaintext: &[u8],
+        external_aad: &[u8],
+        out: &mut [u8],
+        layer: &Layer,
+    ) -> Result<usize> {
         let alg = self
             .protected
             .alg
@@ -204,8 +218,14 @@ impl<'a> Encrypt0Builder<'a> {
         let mut nonce = [0u8; MAX_NONCE_LEN];
         let nlen = nonce_for(&headers, key.base_iv, aead.nonce_len(), &mut nonce)?;
 
-        let tag = self.tagged.then_some(tag::ENCRYPT0);
-        let (at, prot) = write_prefix(out, tag, 3, &headers.protected, &headers.unprotected)?;
+        let tag = self.tagged.then_some(layer.tag);
+        let (at, prot) = write_prefix(
+            out,
+            tag,
+            layer.items,
+            &headers.protected,
+            &headers.unprotected,
+        )?;
         let ct_len = plaintext.len() + aead.tag_len();
         let (head, rest) = out.split_at_mut(at);
         let mut w = SliceWriter::new(rest);
@@ -217,7 +237,7 @@ impl<'a> Encrypt0Builder<'a> {
         let (buf, tag_out) = body.split_at_mut(plaintext.len());
         buf.copy_from_slice(plaintext);
         let protected = head.get(prot).ok_or(Error::BufferTooSmall)?;
-        let aad = EncStructure::new("Encrypt0", protected, external_aad)?;
+        let aad = EncStructure::new(layer.context, protected, external_aad)?;
         crypto.aead_encrypt(
             aead,
             key.k,
@@ -228,4 +248,36 @@ impl<'a> Encrypt0Builder<'a> {
         )?;
         Ok(at + body_at + ct_len)
     }
+}
+
+/// What distinguishes the one-recipient form of a message from the one with recipients: the tag,
+/// the number of array items, and the context string of the to-be-authenticated structure.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Layer {
+    pub tag: u64,
+    pub items: u64,
+    pub context: &'static str,
+}
+
+impl Layer {
+    pub const ENCRYPT0: Self = Self {
+        tag: tag::ENCRYPT0,
+        items: 3,
+        context: "Encrypt0",
+    };
+    pub const ENCRYPT: Self = Self {
+        tag: tag::ENCRYPT,
+        items: 4,
+        context: "Encrypt",
+    };
+    pub const MAC0: Self = Self {
+        tag: tag::MAC0,
+        items: 4,
+        context: "MAC0",
+    };
+    pub const MAC: Self = Self {
+        tag: tag::MAC,
+        items: 5,
+        context: "MAC",
+    };
 }

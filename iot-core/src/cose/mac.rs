@@ -1,10 +1,11 @@
 //! COSE_Mac (RFC 9052 section 6.1) with HMAC 256/256, the key coming from a recipient
 //! ([`super::CoseRecipient::content_key`]); the MAC_structure context is "MAC".
 
+use super::encrypt0::Layer;
 use super::mac0::{check_tag, mac_tag};
-use super::recipient::{ContentKey, KdfInfo, MAX_RECIPIENTS, Recipients};
+use super::recipient::{ContentKey, KdfInfo, MAX_RECIPIENTS, Recipients, append_recipients};
 use super::structure::write_mac_structure;
-use super::{Algorithm, Headers, SymmetricKey, open_message, reader, tag};
+use super::{Algorithm, HeaderMap, Headers, Mac0Builder, SymmetricKey, open_message, reader, tag};
 use crate::cbor::{Limits, Reader};
 use crate::crypto::{HkdfSha256, HmacSha256, check_alg};
 use crate::error::{Error, Result};
@@ -129,5 +130,65 @@ impl<'a> CoseMac<'a> {
             payload,
         )?;
         check_tag(&expected, self.tag)
+    }
+}
+
+/// Creates COSE_Mac messages with HMAC 256/256; the key comes from a recipient as for
+/// [`super::EncryptBuilder`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MacBuilder<'a> {
+    /// The protected bucket; it must hold `alg`.
+    pub protected: HeaderMap<'a>,
+    /// The unprotected bucket.
+    pub unprotected: HeaderMap<'a>,
+    /// Emit tag 97 (default `true`).
+    pub tagged: bool,
+    /// Leave the payload out of the message.
+    pub detached: bool,
+}
+
+impl<'a> MacBuilder<'a> {
+    /// A tagged, attached HMAC 256/256 message.
+    pub fn new() -> Self {
+        Self {
+            protected: HeaderMap::with_alg(Algorithm::Hmac256),
+            unprotected: HeaderMap::default(),
+            tagged: true,
+            detached: false,
+        }
+    }
+
+    /// MACs `payload` under the content key and writes the message, with `recipients` (encoded
+    /// COSE_recipient items, 1 to [`MAX_RECIPIENTS`]), into `out`; returns its length.
+    pub fn mac<C: HmacSha256>(
+        &self,
+        crypto: &mut C,
+        key: &ContentKey<'_>,
+        recipients: &[&[u8]],
+        payload: &[u8],
+        external_aad: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize> {
+        let body = Mac0Builder {
+            protected: self.protected.clone(),
+            unprotected: self.unprotected.clone(),
+            tagged: self.tagged,
+            detached: self.detached,
+        };
+        let at = body.write(
+            crypto,
+            &key.symmetric(),
+            payload,
+            external_aad,
+            out,
+            &Layer::MAC,
+        )?;
+        append_recipients(out, at, recipients)
+    }
+}
+
+impl Default for MacBuilder<'_> {
+    fn default() -> Self {
+        Self::new()
     }
 }

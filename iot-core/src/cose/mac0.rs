@@ -1,5 +1,6 @@
 //! COSE_Mac0 (RFC 9052 section 6.2) with HMAC 256/256 (RFC 9053 section 3.1).
 
+use super::encrypt0::Layer;
 use super::structure::{Feed, write_mac_structure};
 use super::{
     Algorithm, HeaderMap, Headers, SymmetricKey, open_message, reader, tag, write_bytes_or_nil,
@@ -182,17 +183,38 @@ impl<'a> Mac0Builder<'a> {
         external_aad: &[u8],
         out: &mut [u8],
     ) -> Result<usize> {
+        self.write(crypto, key, payload, external_aad, out, &Layer::MAC0)
+    }
+
+    /// Writes the message's `layer` (COSE_Mac0, or the body of a COSE_Mac whose recipients the
+    /// caller appends) with the tag of `payload` under `key`; returns the length written.
+    pub(crate) fn write<C: HmacSha256>(
+        &self,
+        crypto: &mut C,
+        key: &SymmetricKey<'_>,
+        payload: &[u8],
+        external_aad: &[u8],
+        out: &mut [u8],
+        layer: &Layer,
+    ) -> Result<usize> {
         let alg = self
             .protected
             .alg
             .ok_or(Error::MissingAlgorithm)?
             .algorithm()?;
         check_alg(alg, key.alg, |a| a == Algorithm::Hmac256)?;
-        let tag = self.tagged.then_some(tag::MAC0);
-        let (at, prot) = write_prefix(out, tag, 4, &self.protected, &self.unprotected)?;
+        let tag = self.tagged.then_some(layer.tag);
+        let (at, prot) = write_prefix(out, tag, layer.items, &self.protected, &self.unprotected)?;
         let at = write_bytes_or_nil(out, at, (!self.detached).then_some(payload))?;
         let protected = out.get(prot).ok_or(Error::BufferTooSmall)?;
-        let t = mac_tag(crypto, key.k, "MAC0", protected, external_aad, payload)?;
+        let t = mac_tag(
+            crypto,
+            key.k,
+            layer.context,
+            protected,
+            external_aad,
+            payload,
+        )?;
         write_bytes_or_nil(out, at, Some(&t))
     }
 }

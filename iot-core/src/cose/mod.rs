@@ -15,7 +15,7 @@ mod sign1;
 pub mod structure;
 
 pub use alg::{AeadAlgorithm, Algorithm, MAX_NONCE_LEN, MAX_TAG_LEN};
-pub use encrypt::CoseEncrypt;
+pub use encrypt::{CoseEncrypt, EncryptBuilder};
 pub use encrypt0::{CoseEncrypt0, Encrypt0Builder};
 pub use header::{
     AlgId, ContentType, HeaderMap, Headers, MAX_CRIT, MAX_HEADER_PARAMS, X5Chain, X5ChainIter, X5t,
@@ -23,11 +23,11 @@ pub use header::{
 };
 pub use key::{CoseKey, Ec2Y, SymmetricKey, kty};
 pub use list::{CoseList, CoseListIter, ListItem};
-pub use mac::CoseMac;
+pub use mac::{CoseMac, MacBuilder};
 pub use mac0::{CoseMac0, Mac0Builder};
 pub use recipient::{
     ContentKey, CoseRecipient, KdfInfo, MAX_CONTENT_KEY_LEN, MAX_KDF_CONTEXT, MAX_RECIPIENTS,
-    PartyInfo, Recipients, kdf_label,
+    PartyInfo, Recipients, kdf_label, write_recipient,
 };
 pub use sign::{CoseSign, CoseSignature, MAX_SIGNATURES, Signatures};
 pub use sign1::{CoseSign1, Sign1Builder};

@@ -3,7 +3,8 @@
 //! 6.1.2) over the COSE_KDF_Context of RFC 9053 section 5.2.
 
 use super::list::{CoseList, ListItem};
-use super::{Algorithm, Headers, SymmetricKey};
+use super::structure::write_head;
+use super::{Algorithm, HeaderMap, Headers, SymmetricKey, write_bytes_or_nil, write_prefix};
 use crate::cbor::{Reader, SliceWriter, enc_err};
 use crate::crypto::HkdfSha256;
 use crate::error::{CborError, Error, Result};
@@ -163,6 +164,14 @@ impl<'a> ListItem<'a> for CoseRecipient<'a> {
 pub type Recipients<'a> = CoseList<'a, CoseRecipient<'a>>;
 
 impl<'a> CoseRecipient<'a> {
+    /// Decodes one whole COSE_recipient with the default limits; trailing bytes are an error.
+    pub fn decode(input: &'a [u8]) -> Result<Self> {
+        let mut r = Reader::new(input);
+        let recipient = Self::decode_from(&mut r)?;
+        r.finish()?;
+        Ok(recipient)
+    }
+
     /// The key-distribution algorithm.
     pub fn alg(&self) -> Result<Algorithm> {
         self.headers.alg()
@@ -345,6 +354,32 @@ impl<'a> CoseRecipient<'a> {
         }
         Ok(())
     }
+}
+
+/// Writes a COSE_recipient of a direct method, `[protected, unprotected, h'']`, into `out` and
+/// returns its length. Labels are written in deterministic order (RFC 8949 section 4.2.1).
+pub fn write_recipient(
+    protected: &HeaderMap<'_>,
+    unprotected: &HeaderMap<'_>,
+    out: &mut [u8],
+) -> Result<usize> {
+    let (at, _) = write_prefix(out, None, 3, protected, unprotected)?;
+    write_bytes_or_nil(out, at, Some(&[]))
+}
+
+/// Appends the recipients array (each item an encoded COSE_recipient, checked here) at `out[at..]`
+/// and returns the new end. 1 to [`MAX_RECIPIENTS`] items.
+pub(crate) fn append_recipients(out: &mut [u8], at: usize, recipients: &[&[u8]]) -> Result<usize> {
+    if recipients.is_empty() || recipients.len() > MAX_RECIPIENTS {
+        return Err(Error::CapacityExceeded);
+    }
+    let mut w = SliceWriter::new(out.get_mut(at..).ok_or(Error::BufferTooSmall)?);
+    write_head(&mut w, 4, recipients.len() as u64)?;
+    for item in recipients {
+        CoseRecipient::decode(item)?;
+        w.write_all(item)?;
+    }
+    Ok(at + w.len())
 }
 
 #[cfg(test)]
@@ -569,6 +604,69 @@ mod tests {
         // Five items is not a recipient.
         let r = [0x81, 0x85, 0x40, 0xa0, 0x40, 0x80, 0x00];
         assert!(CoseMac::decode(&mac_with(&r)).is_err());
+    }
+
+    #[test]
+    fn builders_round_trip_and_check_recipients() {
+        use crate::cose::{EncryptBuilder, MacBuilder, label};
+        let mut c = RustCrypto::from_os();
+        let k = h(HMAC_KEY);
+        let mut unprot = HeaderMap::with_alg(Algorithm::Direct);
+        unprot.kid = Some(b"our-secret");
+        let mut rbuf = [0u8; 64];
+        let n = write_recipient(&HeaderMap::default(), &unprot, &mut rbuf).unwrap();
+        assert_eq!(&rbuf[..n], &h(DIRECT)[..]);
+        let recipient = CoseRecipient::decode(&rbuf[..n]).unwrap();
+        let cek = recipient
+            .content_key(
+                &mut c,
+                Algorithm::Hmac256,
+                &SymmetricKey::new(&k),
+                &KdfInfo::default(),
+            )
+            .unwrap();
+        let mut out = [0u8; 200];
+        let len = MacBuilder::new()
+            .mac(&mut c, &cek, &[&rbuf[..n]], b"payload", b"", &mut out)
+            .unwrap();
+        let m = CoseMac::decode(&out[..len]).unwrap();
+        m.verify(&mut c, &cek, b"").unwrap();
+        // No recipient, too many, or a malformed one: typed errors.
+        let b = MacBuilder::new();
+        assert_eq!(
+            b.mac(&mut c, &cek, &[], b"p", b"", &mut out),
+            Err(Error::CapacityExceeded)
+        );
+        let many = [&rbuf[..n]; MAX_RECIPIENTS + 1];
+        assert_eq!(
+            b.mac(&mut c, &cek, &many, b"p", b"", &mut out),
+            Err(Error::CapacityExceeded)
+        );
+        assert!(
+            b.mac(&mut c, &cek, &[&rbuf[..n - 1]], b"p", b"", &mut out)
+                .is_err()
+        );
+        // COSE_Encrypt with a fresh random IV, opened through its own recipient.
+        let cek = recipient
+            .content_key(
+                &mut c,
+                Algorithm::A128Gcm,
+                &SymmetricKey::new(&k[..16]),
+                &KdfInfo::default(),
+            )
+            .unwrap();
+        let len = EncryptBuilder::new(Algorithm::A128Gcm)
+            .encrypt(&mut c, &cek, &[&rbuf[..n]], b"secret", b"aad", &mut out)
+            .unwrap();
+        let e = CoseEncrypt::decode(&out[..len]).unwrap();
+        assert_eq!(e.headers.unprotected.iv.map(<[u8]>::len), Some(12));
+        assert!(e.headers.unprotected.has(label::IV));
+        let key = e
+            .content_key(&mut c, 0, &SymmetricKey::new(&k[..16]), &KdfInfo::default())
+            .unwrap();
+        let mut plain = [0u8; 16];
+        let pn = e.decrypt(&mut c, &key, b"aad", &mut plain).unwrap();
+        assert_eq!(&plain[..pn], b"secret");
     }
 
     #[test]
