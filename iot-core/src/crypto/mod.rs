@@ -12,6 +12,8 @@ use crate::cose::{AeadAlgorithm, Algorithm};
 use crate::error::Result;
 
 #[cfg(feature = "rustcrypto")]
+mod aead;
+#[cfg(feature = "rustcrypto")]
 mod rustcrypto;
 #[cfg(feature = "rustcrypto")]
 pub use rustcrypto::{P256SigningKey, P256VerifyingKey, RustCrypto};

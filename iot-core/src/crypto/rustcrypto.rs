@@ -1,12 +1,15 @@
 //! The software backend on the RustCrypto crates (DESIGN.md "Crypto" names the generation).
+//!
+//! The AEAD modes are composed in `super::aead` from RustCrypto's primitives, so that the
+//! associated data streams in pieces.
 
+use super::aead::{ccm::AesCcm16_64_128, chachapoly::ChaCha20Poly1305, gcm::Aes128Gcm};
 use super::{
     Aead, HkdfSha256, HmacSha256, P256_SIGNATURE_LEN, Rng, SHA256_LEN, Sha256, Signer, Verifier,
 };
 use crate::cose::{AeadAlgorithm, Algorithm};
 use crate::error::{Error, Result};
-use aead::{AeadInOut, KeyInit};
-use hmac::Mac as _;
+use hmac::{KeyInit as _, Mac as _};
 use p256::ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
 use sha2::Digest as _;
 
@@ -67,77 +70,6 @@ impl<R> HkdfSha256 for RustCrypto<R> {
     }
 }
 
-/// Associated data longer than this, in more than one piece, is refused by this backend
-/// ([`Error::CapacityExceeded`]): the RustCrypto AEADs take it as one slice.
-pub const MAX_GATHERED_AAD: usize = 512;
-
-/// Runs `f` over the associated data as one slice, gathering the pieces on the stack when there are several.
-fn with_aad<T>(aad: &[&[u8]], f: impl FnOnce(&[u8]) -> Result<T>) -> Result<T> {
-    match aad {
-        [] => f(&[]),
-        [one] => f(one),
-        pieces => {
-            let mut buf = [0u8; MAX_GATHERED_AAD];
-            let mut len = 0;
-            for piece in pieces {
-                let end = len + piece.len();
-                buf.get_mut(len..end)
-                    .ok_or(Error::CapacityExceeded)?
-                    .copy_from_slice(piece);
-                len = end;
-            }
-            f(buf.get(..len).unwrap_or_default())
-        }
-    }
-}
-
-fn cipher<A: AeadInOut + KeyInit>(key: &[u8], alg: AeadAlgorithm) -> Result<A> {
-    if key.len() != alg.key_len() {
-        return Err(Error::InvalidKey);
-    }
-    A::new_from_slice(key).map_err(|_| Error::InvalidKey)
-}
-
-fn seal<A: AeadInOut + KeyInit>(
-    alg: AeadAlgorithm,
-    key: &[u8],
-    nonce: &[u8],
-    aad: &[&[u8]],
-    buf: &mut [u8],
-    tag: &mut [u8],
-) -> Result<()> {
-    let c: A = cipher(key, alg)?;
-    let nonce = aead::Nonce::<A>::try_from(nonce).map_err(|_| Error::InvalidNonce)?;
-    let out = with_aad(aad, |aad| {
-        c.encrypt_inout_detached(&nonce, aad, buf.into())
-            .map_err(|_| Error::CapacityExceeded)
-    })?;
-    if tag.len() != out.len() {
-        return Err(Error::BufferTooSmall);
-    }
-    tag.copy_from_slice(&out);
-    Ok(())
-}
-
-fn open<A: AeadInOut + KeyInit>(
-    alg: AeadAlgorithm,
-    key: &[u8],
-    nonce: &[u8],
-    aad: &[&[u8]],
-    buf: &mut [u8],
-    tag: &[u8],
-) -> Result<()> {
-    let c: A = cipher(key, alg)?;
-    let nonce = aead::Nonce::<A>::try_from(nonce).map_err(|_| Error::InvalidNonce)?;
-    let tag = aead::Tag::<A>::try_from(tag).map_err(|_| Error::BadTag)?;
-    with_aad(aad, |aad| {
-        c.decrypt_inout_detached(&nonce, aad, buf.into(), &tag)
-            .map_err(|_| Error::BadTag)
-    })
-}
-
-type AesCcm16_64_128 = ccm::Ccm<aes::Aes128, ccm::consts::U8, ccm::consts::U13>;
-
 impl<R> Aead for RustCrypto<R> {
     fn aead_encrypt(
         &mut self,
@@ -150,12 +82,12 @@ impl<R> Aead for RustCrypto<R> {
     ) -> Result<()> {
         match alg {
             AeadAlgorithm::AesCcm16_64_128 => {
-                seal::<AesCcm16_64_128>(alg, key, nonce, aad, buffer, tag)
+                AesCcm16_64_128::new(key)?.encrypt(nonce, aad, buffer, tag)
             }
             AeadAlgorithm::ChaCha20Poly1305 => {
-                seal::<chacha20poly1305::ChaCha20Poly1305>(alg, key, nonce, aad, buffer, tag)
+                ChaCha20Poly1305::new(key)?.encrypt(nonce, aad, buffer, tag)
             }
-            AeadAlgorithm::A128Gcm => seal::<aes_gcm::Aes128Gcm>(alg, key, nonce, aad, buffer, tag),
+            AeadAlgorithm::A128Gcm => Aes128Gcm::new(key)?.encrypt(nonce, aad, buffer, tag),
         }
     }
 
@@ -170,15 +102,17 @@ impl<R> Aead for RustCrypto<R> {
     ) -> Result<()> {
         let result = match alg {
             AeadAlgorithm::AesCcm16_64_128 => {
-                open::<AesCcm16_64_128>(alg, key, nonce, aad, buffer, tag)
+                AesCcm16_64_128::new(key).and_then(|c| c.decrypt(nonce, aad, buffer, tag))
             }
             AeadAlgorithm::ChaCha20Poly1305 => {
-                open::<chacha20poly1305::ChaCha20Poly1305>(alg, key, nonce, aad, buffer, tag)
+                ChaCha20Poly1305::new(key).and_then(|c| c.decrypt(nonce, aad, buffer, tag))
             }
-            AeadAlgorithm::A128Gcm => open::<aes_gcm::Aes128Gcm>(alg, key, nonce, aad, buffer, tag),
+            AeadAlgorithm::A128Gcm => {
+                Aes128Gcm::new(key).and_then(|c| c.decrypt(nonce, aad, buffer, tag))
+            }
         };
         if result.is_err() {
-            // Never leave partial plaintext (or keystream-xored bytes) behind.
+            // Never leave ciphertext or partial plaintext behind (a bad key fails before the modes run).
             buffer.fill(0);
         }
         result
