@@ -1,5 +1,12 @@
 //! RFC 8613 Appendix C, byte for byte: every case of ../shared/vectors/oscore/rfc8613-appendix-c.json
 //! (read through iot-test-vectors), and C.4, C.7 and C.8 transcribed here so that they always run.
+// Helpers outside #[test] functions may unwrap and panic too: a failing test is the point.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use iot_core::crypto::RustCrypto;
 use iot_oscore::aad::ExternalAad;
