@@ -98,6 +98,8 @@ pub enum Error {
     /// An Observe notification without a Partial IV, or an inner Observe in a response to a
     /// request that did not register (RFC 8613 sections 4.1.3.5.2 and 8.4).
     ObserveMismatch,
+    /// A [`crate::persistence::SequenceNumberStore`] could not read or write its value.
+    Storage,
     /// An error of iot-core (the crypto backend, say).
     Core(iot_core::Error),
 }
@@ -160,6 +162,7 @@ impl fmt::Display for Error {
             Self::BindingMismatch => f.write_str("request binding belongs to another context"),
             Self::RequestNonceUsed => f.write_str("the request's nonce was already used"),
             Self::ObserveMismatch => f.write_str("Observe does not match the request"),
+            Self::Storage => f.write_str("sequence number storage failed"),
             Self::Core(e) => write!(f, "{e}"),
         }
     }

@@ -11,11 +11,13 @@ pub mod context;
 mod error;
 pub mod nonce;
 pub mod oscore_option;
+pub mod persistence;
 mod protect;
 pub mod proxy_uri;
 pub mod replay;
 
 pub use context::{ContextParams, SecurityContext};
 pub use error::{Error, FormatError, Result};
+pub use persistence::{Incoming, PersistedContext, SequenceNumberStore};
 pub use protect::{ReceivedRequest, ResponseNonce, SentRequest, UnprotectedResponse};
 pub use replay::ReplayWindow;
