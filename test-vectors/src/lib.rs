@@ -14,14 +14,20 @@ use std::path::{Path, PathBuf};
 pub fn dir(what: &str) -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("IOT_VECTORS") {
         let dir = PathBuf::from(dir);
-        assert!(dir.is_dir(), "IOT_VECTORS={} is not a folder (needed for {what})", dir.display());
+        assert!(
+            dir.is_dir(),
+            "IOT_VECTORS={} is not a folder (needed for {what})",
+            dir.display()
+        );
         return Some(dir);
     }
     let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors");
     if beside.is_dir() {
         return Some(beside);
     }
-    eprintln!("skipped {what}: ../shared/vectors is not beside this checkout and IOT_VECTORS is not set");
+    eprintln!(
+        "skipped {what}: ../shared/vectors is not beside this checkout and IOT_VECTORS is not set"
+    );
     None
 }
 
@@ -57,7 +63,11 @@ pub fn files(rel: &str, ext: &str) -> Option<Vec<String>> {
             if p.is_dir() {
                 stack.push(p);
             } else if p.to_string_lossy().ends_with(ext) {
-                let rel = p.strip_prefix(&root).expect("below root").to_string_lossy().into_owned();
+                let rel = p
+                    .strip_prefix(&root)
+                    .expect("below root")
+                    .to_string_lossy()
+                    .into_owned();
                 out.push(rel);
             }
         }
