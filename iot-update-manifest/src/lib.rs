@@ -3,3 +3,40 @@
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
+
+mod cbor;
+pub mod command;
+mod component;
+mod digest;
+mod envelope;
+mod error;
+mod manifest;
+pub mod text;
+
+pub use command::{
+    Argument, Command, CommandSequence, Commands, IndexArg, IndexList, Parameter, Parameters,
+    ReportingPolicy, TryEach,
+};
+pub use component::{
+    ComponentId, ComponentIter, Components, Dependencies, Dependency, DependencyIter, Segments,
+};
+pub use digest::{SuitDigest, alg as digest_alg};
+pub use envelope::{AuthenticatedManifest, ENVELOPE_TAG, Envelope, NoVerifier, TrustAnchors};
+pub use error::{Capacity, Error, MapKind, Result};
+pub use manifest::{
+    Common, MANIFEST_VERSION, Manifest, Severable, common_key, envelope_key, manifest_key,
+};
+
+/// Authentication blocks read from one authentication wrapper; more is
+/// [`Error::CapacityExceeded`]. Each costs a signature or MAC check, so the bound also bounds work.
+pub const MAX_AUTHENTICATION_BLOCKS: usize = 4;
+/// Integrated payloads and dependencies (text-keyed envelope members) in one envelope.
+pub const MAX_INTEGRATED_PAYLOADS: usize = 8;
+/// Components in `suit-components`, entries in `suit-dependencies`, and indices in one
+/// `set-component-index` list (libcsuit's default: 3 components and 1 dependency).
+pub const MAX_COMPONENTS: usize = 4;
+/// Commands in one command sequence, and sequences in one `try-each` (libcsuit's default: 20).
+pub const MAX_COMMANDS: usize = 20;
+/// Command sequences nested through `try-each` and `run-sequence`, the top level counting as 1
+/// (the nRF SUIT processor's depth: 5).
+pub const MAX_NESTING: usize = 5;

@@ -1,0 +1,716 @@
+//! Command sequences, commands and parameters (draft-ietf-suit-manifest sections 8.4.6 to 8.4.11;
+//! the extension commands of draft-ietf-suit-trust-domains and draft-ietf-suit-update-management).
+//!
+//! A [`CommandSequence`] is validated whole when the manifest is decoded (every command known,
+//! every argument and parameter of the right shape, nesting and lengths within the crate's
+//! capacities), so that its iterators later yield plain items.
+
+use crate::cbor::{Cur, Items, Wrapped, first_time, int_key};
+use crate::digest::SuitDigest;
+use crate::error::{Capacity, Error, Result};
+use crate::{MAX_COMMANDS, MAX_COMPONENTS, MAX_NESTING};
+use iot_core::CborError;
+
+/// A command: a condition, a directive, or a custom (negative) command code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Command {
+    /// `suit-condition-vendor-identifier` (1).
+    VendorIdentifier,
+    /// `suit-condition-class-identifier` (2).
+    ClassIdentifier,
+    /// `suit-condition-image-match` (3).
+    ImageMatch,
+    /// `suit-condition-use-before` (4, update management).
+    UseBefore,
+    /// `suit-condition-component-slot` (5).
+    ComponentSlot,
+    /// `suit-condition-check-content` (6).
+    CheckContent,
+    /// `suit-condition-dependency-integrity` (7, trust domains).
+    DependencyIntegrity,
+    /// `suit-condition-is-dependency` (8, trust domains).
+    IsDependency,
+    /// `suit-directive-process-dependency` (11, trust domains).
+    ProcessDependency,
+    /// `suit-directive-set-component-index` (12).
+    SetComponentIndex,
+    /// `suit-condition-abort` (14).
+    Abort,
+    /// `suit-directive-try-each` (15).
+    TryEach,
+    /// `suit-directive-write` (18).
+    Write,
+    /// `suit-directive-set-parameters` (19).
+    SetParameters,
+    /// `suit-directive-override-parameters` (20).
+    OverrideParameters,
+    /// `suit-directive-fetch` (21).
+    Fetch,
+    /// `suit-directive-copy` (22).
+    Copy,
+    /// `suit-directive-invoke` (23).
+    Invoke,
+    /// `suit-condition-device-identifier` (24).
+    DeviceIdentifier,
+    /// `suit-condition-image-not-match` (25, update management).
+    ImageNotMatch,
+    /// `suit-condition-minimum-battery` (26, update management).
+    MinimumBattery,
+    /// `suit-condition-update-authorized` (27, update management).
+    UpdateAuthorized,
+    /// `suit-condition-version` (28, update management).
+    Version,
+    /// `suit-directive-wait` (29, update management).
+    Wait,
+    /// `suit-directive-fetch-uri-list` (30, update management).
+    FetchUriList,
+    /// `suit-directive-swap` (31).
+    Swap,
+    /// `suit-directive-run-sequence` (32).
+    RunSequence,
+    /// `suit-directive-unlink` (33, trust domains).
+    Unlink,
+    /// `suit-directive-override-multiple` (34, update management).
+    OverrideMultiple,
+    /// `suit-directive-copy-params` (35, update management).
+    CopyParams,
+    /// A custom command (a negative code, section 8.4.6).
+    Custom(i64),
+}
+
+impl Command {
+    /// The command for `code`; `None` for a non-negative code this implementation does not know.
+    pub const fn from_code(code: i64) -> Option<Self> {
+        Some(match code {
+            1 => Self::VendorIdentifier,
+            2 => Self::ClassIdentifier,
+            3 => Self::ImageMatch,
+            4 => Self::UseBefore,
+            5 => Self::ComponentSlot,
+            6 => Self::CheckContent,
+            7 => Self::DependencyIntegrity,
+            8 => Self::IsDependency,
+            11 => Self::ProcessDependency,
+            12 => Self::SetComponentIndex,
+            14 => Self::Abort,
+            15 => Self::TryEach,
+            18 => Self::Write,
+            19 => Self::SetParameters,
+            20 => Self::OverrideParameters,
+            21 => Self::Fetch,
+            22 => Self::Copy,
+            23 => Self::Invoke,
+            24 => Self::DeviceIdentifier,
+            25 => Self::ImageNotMatch,
+            26 => Self::MinimumBattery,
+            27 => Self::UpdateAuthorized,
+            28 => Self::Version,
+            29 => Self::Wait,
+            30 => Self::FetchUriList,
+            31 => Self::Swap,
+            32 => Self::RunSequence,
+            33 => Self::Unlink,
+            34 => Self::OverrideMultiple,
+            35 => Self::CopyParams,
+            c if c < 0 => Self::Custom(c),
+            _ => return None,
+        })
+    }
+
+    /// The command code.
+    pub const fn code(self) -> i64 {
+        match self {
+            Self::VendorIdentifier => 1,
+            Self::ClassIdentifier => 2,
+            Self::ImageMatch => 3,
+            Self::UseBefore => 4,
+            Self::ComponentSlot => 5,
+            Self::CheckContent => 6,
+            Self::DependencyIntegrity => 7,
+            Self::IsDependency => 8,
+            Self::ProcessDependency => 11,
+            Self::SetComponentIndex => 12,
+            Self::Abort => 14,
+            Self::TryEach => 15,
+            Self::Write => 18,
+            Self::SetParameters => 19,
+            Self::OverrideParameters => 20,
+            Self::Fetch => 21,
+            Self::Copy => 22,
+            Self::Invoke => 23,
+            Self::DeviceIdentifier => 24,
+            Self::ImageNotMatch => 25,
+            Self::MinimumBattery => 26,
+            Self::UpdateAuthorized => 27,
+            Self::Version => 28,
+            Self::Wait => 29,
+            Self::FetchUriList => 30,
+            Self::Swap => 31,
+            Self::RunSequence => 32,
+            Self::Unlink => 33,
+            Self::OverrideMultiple => 34,
+            Self::CopyParams => 35,
+            Self::Custom(c) => c,
+        }
+    }
+
+    /// `true` for conditions (section 8.4.9): they test and never change state.
+    pub const fn is_condition(self) -> bool {
+        matches!(
+            self,
+            Self::VendorIdentifier
+                | Self::ClassIdentifier
+                | Self::ImageMatch
+                | Self::UseBefore
+                | Self::ComponentSlot
+                | Self::CheckContent
+                | Self::DependencyIntegrity
+                | Self::IsDependency
+                | Self::Abort
+                | Self::DeviceIdentifier
+                | Self::ImageNotMatch
+                | Self::MinimumBattery
+                | Self::UpdateAuthorized
+                | Self::Version
+        )
+    }
+}
+
+/// `SUIT_Rep_Policy` (section 8.4.7): which records a command reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReportingPolicy(pub u64);
+
+impl ReportingPolicy {
+    /// `suit-send-record-on-success`.
+    pub const RECORD_ON_SUCCESS: u64 = 1;
+    /// `suit-send-record-on-failure`.
+    pub const RECORD_ON_FAILURE: u64 = 1 << 1;
+    /// `suit-send-sysinfo-success`.
+    pub const SYSINFO_ON_SUCCESS: u64 = 1 << 2;
+    /// `suit-send-sysinfo-failure`.
+    pub const SYSINFO_ON_FAILURE: u64 = 1 << 3;
+
+    /// Whether `bit` (one of the constants) is set.
+    pub const fn has(self, bit: u64) -> bool {
+        self.0 & bit != 0
+    }
+}
+
+/// `IndexArg = uint / true / [+ uint]` of `suit-directive-set-component-index` (section 8.4.10.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexArg<'a> {
+    /// One component.
+    One(u64),
+    /// Every component (`true`).
+    All,
+    /// Several components, at most [`MAX_COMPONENTS`].
+    List(IndexList<'a>),
+}
+
+/// The indices of [`IndexArg::List`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexList<'a> {
+    items: Items<'a>,
+}
+
+impl<'a> IndexList<'a> {
+    /// The number of indices.
+    pub fn len(&self) -> usize {
+        self.items.count
+    }
+
+    /// Always `false`: the list holds at least one index.
+    pub fn is_empty(&self) -> bool {
+        self.items.count == 0
+    }
+
+    /// The indices, in order.
+    pub fn iter(&self) -> impl Iterator<Item = u64> + use<'a> {
+        let mut c = self.items.cursor();
+        (0..self.items.count).map_while(move |_| c.uint().ok())
+    }
+}
+
+/// A command's argument, decoded by the shape its command takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Argument<'a> {
+    /// Conditions and most directives.
+    ReportingPolicy(ReportingPolicy),
+    /// `suit-directive-set-component-index`.
+    Index(IndexArg<'a>),
+    /// `suit-directive-set-parameters` and `suit-directive-override-parameters`.
+    Parameters(Parameters<'a>),
+    /// `suit-directive-try-each`.
+    TryEach(TryEach<'a>),
+    /// `suit-directive-run-sequence`.
+    Sequence(CommandSequence<'a>),
+    /// The encoded argument of `override-multiple`, `copy-params` and custom commands
+    /// (well-formed, not interpreted here).
+    Raw(&'a [u8]),
+}
+
+/// How deep a decode validates nested sequences.
+#[derive(Debug, Clone, Copy)]
+enum Mode {
+    /// Validate everything; the value is the nesting depth of the sequence being read.
+    Validate(usize),
+    /// Already validated: read the shapes, do not descend.
+    Trusted,
+}
+
+/// `SUIT_Command_Sequence = [+ (command, argument)]`, validated, borrowed from the envelope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommandSequence<'a> {
+    items: Items<'a>,
+}
+
+impl<'a> CommandSequence<'a> {
+    /// Decodes and validates the sequence inside a `bstr .cbor SUIT_Command_Sequence` at depth 1.
+    pub(crate) fn decode(w: Wrapped<'a>) -> Result<Self> {
+        Self::decode_mode(w, Mode::Validate(1))
+    }
+
+    fn decode_mode(w: Wrapped<'a>, mode: Mode) -> Result<Self> {
+        let mut c = w.cursor();
+        let at = c.position();
+        let n = c.array()?;
+        if n == 0 || n % 2 != 0 {
+            return Err(Error::Core(iot_core::Error::cbor(
+                CborError::UnexpectedType,
+                at,
+            )));
+        }
+        let commands = n / 2;
+        if commands > MAX_COMMANDS as u64 {
+            return Err(Error::CapacityExceeded(Capacity::Commands));
+        }
+        let start = c.position();
+        let count = commands as usize;
+        if let Mode::Validate(depth) = mode {
+            if depth > MAX_NESTING {
+                return Err(Error::CapacityExceeded(Capacity::Nesting));
+            }
+            for _ in 0..count {
+                read_command(&mut c, mode)?;
+            }
+            c.finish()?;
+            return Ok(Self {
+                items: c.items_since(start, count)?,
+            });
+        }
+        // Trusted: the content after the head is the whole rest of the bstr.
+        let rest = w
+            .content
+            .get(start.saturating_sub(w.base)..)
+            .ok_or(c.err(CborError::Malformed))?;
+        Ok(Self {
+            items: Items {
+                bytes: rest,
+                base: start,
+                count,
+            },
+        })
+    }
+
+    /// The number of commands (pairs of command and argument).
+    pub fn len(&self) -> usize {
+        self.items.count
+    }
+
+    /// Always `false`: a sequence holds at least one command.
+    pub fn is_empty(&self) -> bool {
+        self.items.count == 0
+    }
+
+    /// The commands with their arguments, in order.
+    pub fn iter(&self) -> Commands<'a> {
+        Commands {
+            c: self.items.cursor(),
+            left: self.items.count,
+        }
+    }
+}
+
+impl<'a> IntoIterator for &CommandSequence<'a> {
+    type Item = (Command, Argument<'a>);
+    type IntoIter = Commands<'a>;
+    fn into_iter(self) -> Commands<'a> {
+        self.iter()
+    }
+}
+
+/// The commands of a [`CommandSequence`].
+#[derive(Debug, Clone)]
+pub struct Commands<'a> {
+    c: Cur<'a>,
+    left: usize,
+}
+
+impl<'a> Iterator for Commands<'a> {
+    type Item = (Command, Argument<'a>);
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        // Validated when the manifest was decoded.
+        read_command(&mut self.c, Mode::Trusted).ok()
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(self.left))
+    }
+}
+
+/// Reads one `(command, argument)` pair.
+fn read_command<'a>(c: &mut Cur<'a>, mode: Mode) -> Result<(Command, Argument<'a>)> {
+    let code = c.int()?;
+    let command = Command::from_code(code).ok_or(Error::UnknownCommand(code))?;
+    let at = c.position();
+    let invalid = |e: Error| match e {
+        Error::Core(iot_core::Error::Cbor {
+            kind: CborError::UnexpectedType,
+            ..
+        }) => Error::InvalidArgument {
+            command: code,
+            offset: at,
+        },
+        other => other,
+    };
+    let arg = read_argument(c, command, mode).map_err(invalid)?;
+    Ok((command, arg))
+}
+
+fn read_argument<'a>(c: &mut Cur<'a>, command: Command, mode: Mode) -> Result<Argument<'a>> {
+    let nested = match mode {
+        Mode::Validate(depth) => Mode::Validate(depth.saturating_add(1)),
+        Mode::Trusted => Mode::Trusted,
+    };
+    Ok(match command {
+        Command::SetComponentIndex => Argument::Index(read_index(c)?),
+        Command::SetParameters | Command::OverrideParameters => {
+            Argument::Parameters(Parameters::decode(c, mode)?)
+        }
+        Command::TryEach => Argument::TryEach(TryEach::decode(c, nested)?),
+        Command::RunSequence => {
+            Argument::Sequence(CommandSequence::decode_mode(c.wrapped()?, nested)?)
+        }
+        Command::OverrideMultiple | Command::CopyParams | Command::Custom(_) => {
+            Argument::Raw(c.skip()?)
+        }
+        _ => Argument::ReportingPolicy(ReportingPolicy(c.uint()?)),
+    })
+}
+
+fn read_index<'a>(c: &mut Cur<'a>) -> Result<IndexArg<'a>> {
+    match c.datatype()? {
+        minicbor::data::Type::Bool => {
+            let at = c.position();
+            if c.bool()? {
+                Ok(IndexArg::All)
+            } else {
+                Err(Error::Core(iot_core::Error::cbor(
+                    CborError::UnexpectedType,
+                    at,
+                )))
+            }
+        }
+        minicbor::data::Type::Array => {
+            let at = c.position();
+            let n = c.array()?;
+            if n == 0 {
+                return Err(Error::Core(iot_core::Error::cbor(
+                    CborError::UnexpectedType,
+                    at,
+                )));
+            }
+            if n > MAX_COMPONENTS as u64 {
+                return Err(Error::CapacityExceeded(Capacity::Components));
+            }
+            let start = c.position();
+            for _ in 0..n {
+                c.uint()?;
+            }
+            Ok(IndexArg::List(IndexList {
+                items: c.items_since(start, n as usize)?,
+            }))
+        }
+        _ => Ok(IndexArg::One(c.uint()?)),
+    }
+}
+
+/// `SUIT_Directive_Try_Each_Argument = [2* bstr .cbor SUIT_Command_Sequence, ? nil]` (section 8.4.10.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TryEach<'a> {
+    items: Items<'a>,
+    empty_fallback: bool,
+}
+
+impl<'a> TryEach<'a> {
+    fn decode(c: &mut Cur<'a>, mode: Mode) -> Result<Self> {
+        let at = c.position();
+        let n = c.array()?;
+        if n > MAX_COMMANDS as u64 {
+            return Err(Error::CapacityExceeded(Capacity::Commands));
+        }
+        let start = c.position();
+        let mut count = 0usize;
+        let mut empty_fallback = false;
+        for i in 0..n {
+            if c.datatype()? == minicbor::data::Type::Null && i + 1 == n {
+                c.null()?;
+                empty_fallback = true;
+                break;
+            }
+            CommandSequence::decode_mode(c.wrapped()?, mode)?;
+            count += 1;
+        }
+        if count < 2 {
+            return Err(Error::Core(iot_core::Error::cbor(
+                CborError::UnexpectedType,
+                at,
+            )));
+        }
+        let mut items = c.items_since(start, count)?;
+        if empty_fallback {
+            // Drop the trailing nil from the sequences' bytes.
+            items.bytes = items
+                .bytes
+                .get(..items.bytes.len().saturating_sub(1))
+                .unwrap_or_default();
+        }
+        Ok(Self {
+            items,
+            empty_fallback,
+        })
+    }
+
+    /// The number of command sequences to try.
+    pub fn len(&self) -> usize {
+        self.items.count
+    }
+
+    /// Always `false`: there are at least two sequences.
+    pub fn is_empty(&self) -> bool {
+        self.items.count == 0
+    }
+
+    /// Whether the list ends with `nil`: when every sequence fails, the directive succeeds.
+    pub fn has_empty_fallback(&self) -> bool {
+        self.empty_fallback
+    }
+
+    /// The sequences, in the order to try them.
+    pub fn iter(&self) -> impl Iterator<Item = CommandSequence<'a>> + use<'a> {
+        let mut c = self.items.cursor();
+        (0..self.items.count).map_while(move |_| {
+            let w = c.wrapped().ok()?;
+            CommandSequence::decode_mode(w, Mode::Trusted).ok()
+        })
+    }
+}
+
+/// Parameter keys (section 8.4.8 and the extension drafts).
+pub mod param {
+    /// `suit-parameter-vendor-identifier`.
+    pub const VENDOR_IDENTIFIER: i64 = 1;
+    /// `suit-parameter-class-identifier`.
+    pub const CLASS_IDENTIFIER: i64 = 2;
+    /// `suit-parameter-image-digest`.
+    pub const IMAGE_DIGEST: i64 = 3;
+    /// `suit-parameter-use-before` (update management).
+    pub const USE_BEFORE: i64 = 4;
+    /// `suit-parameter-component-slot`.
+    pub const COMPONENT_SLOT: i64 = 5;
+    /// `suit-parameter-strict-order`.
+    pub const STRICT_ORDER: i64 = 12;
+    /// `suit-parameter-soft-failure`.
+    pub const SOFT_FAILURE: i64 = 13;
+    /// `suit-parameter-image-size`.
+    pub const IMAGE_SIZE: i64 = 14;
+    /// `suit-parameter-content`.
+    pub const CONTENT: i64 = 18;
+    /// `suit-parameter-encryption-info` (firmware encryption).
+    pub const ENCRYPTION_INFO: i64 = 19;
+    /// `suit-parameter-uri`.
+    pub const URI: i64 = 21;
+    /// `suit-parameter-source-component`.
+    pub const SOURCE_COMPONENT: i64 = 22;
+    /// `suit-parameter-invoke-args`.
+    pub const INVOKE_ARGS: i64 = 23;
+    /// `suit-parameter-device-identifier`.
+    pub const DEVICE_IDENTIFIER: i64 = 24;
+    /// `suit-parameter-minimum-battery` (update management).
+    pub const MINIMUM_BATTERY: i64 = 26;
+    /// `suit-parameter-update-priority` (update management).
+    pub const UPDATE_PRIORITY: i64 = 27;
+    /// `suit-parameter-version` (update management).
+    pub const VERSION: i64 = 28;
+    /// `suit-parameter-wait-info` (update management).
+    pub const WAIT_INFO: i64 = 29;
+}
+
+/// One parameter of `SUIT_Parameters` (section 8.4.8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Parameter<'a> {
+    /// Vendor ID, an RFC 9562 UUID (8.4.8.3).
+    VendorId(&'a [u8]),
+    /// Class ID, an RFC 9562 UUID (8.4.8.4).
+    ClassId(&'a [u8]),
+    /// Image digest (8.4.8.6).
+    ImageDigest(SuitDigest<'a>),
+    /// Use-before time, seconds since the epoch (update management).
+    UseBefore(u64),
+    /// Component slot (8.4.8.8).
+    ComponentSlot(u64),
+    /// Strict order (8.4.8.14).
+    StrictOrder(bool),
+    /// Soft failure (8.4.8.15).
+    SoftFailure(bool),
+    /// Image size in bytes (8.4.8.7).
+    ImageSize(u64),
+    /// Content, for `write` and `check-content` (8.4.8.13).
+    Content(&'a [u8]),
+    /// The SUIT_Encryption_Info (a COSE_Encrypt or COSE_Encrypt0), firmware encryption.
+    EncryptionInfo(&'a [u8]),
+    /// URI to fetch from (8.4.8.10).
+    Uri(&'a str),
+    /// Source component index for `copy` and `swap` (8.4.8.11).
+    SourceComponent(u64),
+    /// Arguments for `invoke` (8.4.8.12).
+    InvokeArgs(&'a [u8]),
+    /// Device ID, an RFC 9562 UUID (8.4.8.5).
+    DeviceId(&'a [u8]),
+    /// Minimum battery level (update management).
+    MinimumBattery(u64),
+    /// Update priority (update management).
+    UpdatePriority(i64),
+    /// The encoded `SUIT_Parameter_Version_Match` (update management).
+    Version(&'a [u8]),
+    /// The content of `bstr .cbor SUIT_Wait_Event` (update management).
+    WaitInfo(&'a [u8]),
+    /// A parameter this crate does not interpret: its key and encoded value.
+    Other {
+        /// The key.
+        key: i64,
+        /// The encoded value.
+        value: &'a [u8],
+    },
+}
+
+/// `SUIT_Parameters`: a validated map of parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parameters<'a> {
+    items: Items<'a>,
+}
+
+impl<'a> Parameters<'a> {
+    fn decode(c: &mut Cur<'a>, mode: Mode) -> Result<Self> {
+        let n = c.map()?;
+        let start = c.position();
+        let count = usize::try_from(n).map_err(|_| c.err(CborError::TooMany))?;
+        if let Mode::Validate(_) = mode {
+            let mut seen = 0u64;
+            for _ in 0..count {
+                let at = c.position();
+                let key = read_parameter(c)?.key();
+                first_time(&mut seen, key, at)?;
+            }
+        } else {
+            for _ in 0..count {
+                read_parameter(c)?;
+            }
+        }
+        Ok(Self {
+            items: c.items_since(start, count)?,
+        })
+    }
+
+    /// The number of parameters.
+    pub fn len(&self) -> usize {
+        self.items.count
+    }
+
+    /// `true` for an empty map.
+    pub fn is_empty(&self) -> bool {
+        self.items.count == 0
+    }
+
+    /// The parameters, in encoded order.
+    pub fn iter(&self) -> impl Iterator<Item = Parameter<'a>> + use<'a> {
+        let mut c = self.items.cursor();
+        (0..self.items.count).map_while(move |_| read_parameter(&mut c).ok())
+    }
+}
+
+impl Parameter<'_> {
+    /// The parameter's key.
+    pub fn key(&self) -> i64 {
+        use param::*;
+        match self {
+            Self::VendorId(_) => VENDOR_IDENTIFIER,
+            Self::ClassId(_) => CLASS_IDENTIFIER,
+            Self::ImageDigest(_) => IMAGE_DIGEST,
+            Self::UseBefore(_) => USE_BEFORE,
+            Self::ComponentSlot(_) => COMPONENT_SLOT,
+            Self::StrictOrder(_) => STRICT_ORDER,
+            Self::SoftFailure(_) => SOFT_FAILURE,
+            Self::ImageSize(_) => IMAGE_SIZE,
+            Self::Content(_) => CONTENT,
+            Self::EncryptionInfo(_) => ENCRYPTION_INFO,
+            Self::Uri(_) => URI,
+            Self::SourceComponent(_) => SOURCE_COMPONENT,
+            Self::InvokeArgs(_) => INVOKE_ARGS,
+            Self::DeviceId(_) => DEVICE_IDENTIFIER,
+            Self::MinimumBattery(_) => MINIMUM_BATTERY,
+            Self::UpdatePriority(_) => UPDATE_PRIORITY,
+            Self::Version(_) => VERSION,
+            Self::WaitInfo(_) => WAIT_INFO,
+            Self::Other { key, .. } => *key,
+        }
+    }
+}
+
+fn read_parameter<'a>(c: &mut Cur<'a>) -> Result<Parameter<'a>> {
+    let key = int_key(c)?;
+    let at = c.position();
+    let invalid = |e: Error| match e {
+        Error::Core(iot_core::Error::Cbor {
+            kind: CborError::UnexpectedType | CborError::TrailingBytes,
+            ..
+        }) => Error::InvalidParameter { key, offset: at },
+        other => other,
+    };
+    read_value(c, key).map_err(invalid)
+}
+
+fn read_value<'a>(c: &mut Cur<'a>, key: i64) -> Result<Parameter<'a>> {
+    use param::*;
+    Ok(match key {
+        VENDOR_IDENTIFIER => Parameter::VendorId(c.bytes()?),
+        CLASS_IDENTIFIER => Parameter::ClassId(c.bytes()?),
+        IMAGE_DIGEST => Parameter::ImageDigest(SuitDigest::decode_all(c.wrapped()?.cursor())?),
+        USE_BEFORE => Parameter::UseBefore(c.uint()?),
+        COMPONENT_SLOT => Parameter::ComponentSlot(c.uint()?),
+        STRICT_ORDER => Parameter::StrictOrder(c.bool()?),
+        SOFT_FAILURE => Parameter::SoftFailure(c.bool()?),
+        IMAGE_SIZE => Parameter::ImageSize(c.uint()?),
+        CONTENT => Parameter::Content(c.bytes()?),
+        ENCRYPTION_INFO => Parameter::EncryptionInfo(c.bytes()?),
+        URI => Parameter::Uri(c.str()?),
+        SOURCE_COMPONENT => Parameter::SourceComponent(c.uint()?),
+        INVOKE_ARGS => Parameter::InvokeArgs(c.bytes()?),
+        DEVICE_IDENTIFIER => Parameter::DeviceId(c.bytes()?),
+        MINIMUM_BATTERY => Parameter::MinimumBattery(c.uint()?),
+        UPDATE_PRIORITY => Parameter::UpdatePriority(c.int()?),
+        VERSION => Parameter::Version(c.skip()?),
+        WAIT_INFO => Parameter::WaitInfo(c.bytes()?),
+        key => Parameter::Other {
+            key,
+            value: c.skip()?,
+        },
+    })
+}

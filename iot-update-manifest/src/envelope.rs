@@ -1,0 +1,336 @@
+//! SUIT_Envelope decoding and authentication (draft-ietf-suit-manifest sections 8.2 and 8.3).
+
+use crate::cbor::{Cur, Wrapped, first_time};
+use crate::digest::SuitDigest;
+use crate::error::{Capacity, Error, MapKind, Result};
+use crate::manifest::{Manifest, Severed, envelope_key, severable_slot};
+use crate::{MAX_AUTHENTICATION_BLOCKS, MAX_INTEGRATED_PAYLOADS};
+use iot_core::cbor::Reader;
+use iot_core::cose::{Algorithm, CoseMac0, CoseSign1, SymmetricKey, tag};
+use iot_core::crypto::{HmacSha256, SHA256_LEN, Sha256, Verifier};
+use minicbor::data::Type;
+
+/// CBOR tag of `SUIT_Envelope_Tagged` (section 8.2).
+pub const ENVELOPE_TAG: u64 = 107;
+
+/// A decoded SUIT_Envelope, borrowing from its input. Nothing of the manifest has been read:
+/// [`Envelope::authenticate`] is the only way on to the [`Manifest`].
+#[derive(Debug, Clone)]
+pub struct Envelope<'a> {
+    tagged: bool,
+    /// The content of the digest bstr: the encoded SUIT_Digest, the COSE payload.
+    digest_encoded: &'a [u8],
+    digest: SuitDigest<'a>,
+    blocks: heapless::Vec<Wrapped<'a>, MAX_AUTHENTICATION_BLOCKS>,
+    manifest: Wrapped<'a>,
+    delegation: Option<&'a [u8]>,
+    severed: Severed<'a>,
+    integrated: heapless::Vec<(&'a str, &'a [u8]), MAX_INTEGRATED_PAYLOADS>,
+}
+
+impl<'a> Envelope<'a> {
+    /// Decodes a whole envelope (tag 107 or untagged): the authentication wrapper, the manifest
+    /// as bytes, severable members and integrated payloads. Trailing bytes are an error.
+    pub fn decode(input: &'a [u8]) -> Result<Self> {
+        let mut c = Cur::new(input, 0);
+        let tagged = match c.opt_tag()? {
+            None => false,
+            Some(ENVELOPE_TAG) => true,
+            Some(t) => return Err(Error::Core(iot_core::Error::WrongTag(t))),
+        };
+        let n = c.map()?;
+        let mut seen = 0u64;
+        let mut wrapper = None;
+        let mut manifest = None;
+        let mut delegation = None;
+        let mut severed: Severed<'a> = Default::default();
+        let mut integrated = heapless::Vec::new();
+        for _ in 0..n {
+            let at = c.position();
+            if c.datatype()? == Type::String {
+                // SUIT_Integrated_Payload / SUIT_Integrated_Dependency: tstr => bstr.
+                let name = c.str()?;
+                let value = c.bytes()?;
+                if integrated.iter().any(|(k, _)| *k == name) {
+                    return Err(c_dup(at));
+                }
+                integrated
+                    .push((name, value))
+                    .map_err(|_| Error::CapacityExceeded(Capacity::IntegratedPayloads))?;
+                continue;
+            }
+            let key = crate::cbor::int_key(&mut c)?;
+            first_time(&mut seen, key, at)?;
+            match key {
+                envelope_key::AUTHENTICATION_WRAPPER => wrapper = Some(c.wrapped()?),
+                envelope_key::MANIFEST => manifest = Some(c.wrapped()?),
+                envelope_key::DELEGATION => delegation = Some(c.bytes()?),
+                key => {
+                    let slot = severable_slot(key).ok_or(Error::UnknownMember {
+                        map: MapKind::Envelope,
+                        key,
+                    })?;
+                    if let Some(s) = severed.get_mut(slot) {
+                        *s = Some(c.wrapped()?);
+                    }
+                }
+            }
+        }
+        c.finish()?;
+        let missing = |key| Error::MissingMember {
+            map: MapKind::Envelope,
+            key,
+        };
+        let wrapper = wrapper.ok_or(missing(envelope_key::AUTHENTICATION_WRAPPER))?;
+        let manifest = manifest.ok_or(missing(envelope_key::MANIFEST))?;
+        let (digest_encoded, digest, blocks) = decode_wrapper(wrapper)?;
+        Ok(Self {
+            tagged,
+            digest_encoded,
+            digest,
+            blocks,
+            manifest,
+            delegation,
+            severed,
+            integrated,
+        })
+    }
+
+    /// Whether the envelope carried tag 107.
+    pub fn is_tagged(&self) -> bool {
+        self.tagged
+    }
+
+    /// The SUIT_Digest of the manifest, as the (not yet verified) authentication wrapper states it.
+    pub fn digest(&self) -> SuitDigest<'a> {
+        self.digest
+    }
+
+    /// The number of authentication blocks.
+    pub fn authentication_blocks(&self) -> usize {
+        self.blocks.len()
+    }
+
+    /// The content of `suit-delegation` (trust domains), not processed by this crate.
+    pub fn delegation(&self) -> Option<&'a [u8]> {
+        self.delegation
+    }
+
+    /// Authenticates the manifest (section 8.3) and then decodes it.
+    ///
+    /// One authentication block must verify under one of `anchors`: a COSE_Sign1 (ES256 or
+    /// ESP256) under a P-256 key, or a COSE_Mac0 (HMAC 256/256) under a MAC key, each over the
+    /// encoded SUIT_Digest as its detached payload. Then the SHA-256 of the manifest bstr (head
+    /// included) must equal that digest (compared in constant time). Only then is the manifest
+    /// decoded, severed members checked against their digests, and the result returned.
+    pub fn authenticate<C, V>(
+        &self,
+        crypto: &mut C,
+        anchors: &mut TrustAnchors<'_, V>,
+    ) -> Result<AuthenticatedManifest<'a>>
+    where
+        C: Sha256 + HmacSha256,
+        V: Verifier,
+    {
+        if self.blocks.is_empty() {
+            return Err(Error::NoAuthenticationBlock);
+        }
+        let mut failure: Option<Error> = None;
+        let mut block = None;
+        for (i, b) in self.blocks.iter().enumerate() {
+            match self.verify_block(crypto, anchors, b) {
+                Ok(()) => {
+                    block = Some(i);
+                    break;
+                }
+                Err(e) => {
+                    if failure.is_none_or(|f| rank(e) >= rank(f)) {
+                        failure = Some(e);
+                    }
+                }
+            }
+        }
+        let Some(block) = block else {
+            return Err(failure.unwrap_or(Error::NoAuthenticationBlock));
+        };
+        self.digest
+            .check(crypto, self.manifest.encoded, Error::DigestMismatch)?;
+        let manifest = Manifest::decode(self.manifest, &self.severed, crypto)?;
+        Ok(AuthenticatedManifest {
+            manifest,
+            digest: self.digest,
+            block,
+            integrated: self.integrated.clone(),
+        })
+    }
+
+    fn verify_block<C, V>(
+        &self,
+        crypto: &mut C,
+        anchors: &mut TrustAnchors<'_, V>,
+        block: &Wrapped<'a>,
+    ) -> Result<()>
+    where
+        C: Sha256 + HmacSha256,
+        V: Verifier,
+    {
+        let not_auth = |e: iot_core::Error| match crate::cbor::rebase(e, block.base) {
+            Error::Core(e) => Error::NotAuthenticated(e),
+            other => other,
+        };
+        let peek = Reader::new(block.content).opt_tag().map_err(not_auth)?;
+        match peek {
+            Some(tag::SIGN1) => {
+                let msg = CoseSign1::decode(block.content).map_err(not_auth)?;
+                if anchors.verifiers.is_empty() {
+                    return Err(Error::NoTrustedKey);
+                }
+                let mut last = iot_core::Error::BadSignature;
+                for key in anchors.verifiers.iter_mut() {
+                    match msg.verify_detached(crypto, key, self.digest_encoded, &[]) {
+                        Ok(()) => return Ok(()),
+                        Err(e) => last = e,
+                    }
+                }
+                Err(Error::NotAuthenticated(last))
+            }
+            Some(tag::MAC0) => {
+                let msg = CoseMac0::decode(block.content).map_err(not_auth)?;
+                if anchors.mac_keys.is_empty() {
+                    return Err(Error::NoTrustedKey);
+                }
+                let mut last = iot_core::Error::BadTag;
+                for key in anchors.mac_keys {
+                    match msg.verify_detached(crypto, key, self.digest_encoded, &[]) {
+                        Ok(()) => return Ok(()),
+                        Err(e) => last = e,
+                    }
+                }
+                Err(Error::NotAuthenticated(last))
+            }
+            other => Err(Error::UnsupportedAuthenticationBlock(other)),
+        }
+    }
+}
+
+/// Which failure to report when no block verified: a real verification failure first.
+fn rank(e: Error) -> u8 {
+    match e {
+        Error::NotAuthenticated(_) => 3,
+        Error::NoTrustedKey => 2,
+        _ => 1,
+    }
+}
+
+fn c_dup(at: usize) -> Error {
+    Error::Core(iot_core::Error::cbor(iot_core::CborError::DuplicateKey, at))
+}
+
+type Blocks<'a> = heapless::Vec<Wrapped<'a>, MAX_AUTHENTICATION_BLOCKS>;
+
+/// `SUIT_Authentication = [bstr .cbor SUIT_Digest, * bstr .cbor SUIT_Authentication_Block]`.
+fn decode_wrapper(w: Wrapped<'_>) -> Result<(&[u8], SuitDigest<'_>, Blocks<'_>)> {
+    let mut c = w.cursor();
+    let at = c.position();
+    let n = c.array()?;
+    if n == 0 {
+        return Err(Error::Core(iot_core::Error::cbor(
+            iot_core::CborError::UnexpectedType,
+            at,
+        )));
+    }
+    let digest_w = c.wrapped()?;
+    let digest = SuitDigest::decode_all(digest_w.cursor())?;
+    let mut blocks = heapless::Vec::new();
+    for _ in 1..n {
+        blocks
+            .push(c.wrapped()?)
+            .map_err(|_| Error::CapacityExceeded(Capacity::AuthenticationBlocks))?;
+    }
+    c.finish()?;
+    Ok((digest_w.content, digest, blocks))
+}
+
+/// The keys an envelope may be authenticated under: P-256 public keys for COSE_Sign1 and
+/// HMAC 256/256 keys for COSE_Mac0.
+#[derive(Debug)]
+pub struct TrustAnchors<'k, V> {
+    verifiers: &'k mut [V],
+    mac_keys: &'k [SymmetricKey<'k>],
+}
+
+impl<'k, V: Verifier> TrustAnchors<'k, V> {
+    /// Signature keys and MAC keys.
+    pub fn new(verifiers: &'k mut [V], mac_keys: &'k [SymmetricKey<'k>]) -> Self {
+        Self {
+            verifiers,
+            mac_keys,
+        }
+    }
+
+    /// Signature keys only.
+    pub fn signers(verifiers: &'k mut [V]) -> Self {
+        Self::new(verifiers, &[])
+    }
+}
+
+impl<'k> TrustAnchors<'k, NoVerifier> {
+    /// MAC keys only.
+    pub fn macs(mac_keys: &'k [SymmetricKey<'k>]) -> Self {
+        Self::new(&mut [], mac_keys)
+    }
+}
+
+/// The verifier type of [`TrustAnchors::macs`], which has no signature keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoVerifier {}
+
+impl Verifier for NoVerifier {
+    fn algorithm(&self) -> Option<Algorithm> {
+        match *self {}
+    }
+    fn verify_digest(&mut self, _: &[u8; SHA256_LEN], _: &[u8]) -> iot_core::Result<()> {
+        match *self {}
+    }
+}
+
+/// A manifest whose envelope authenticated (section 8.3), decoded and validated. The only way to
+/// a [`Manifest`] is [`Envelope::authenticate`].
+#[derive(Debug, Clone)]
+pub struct AuthenticatedManifest<'a> {
+    manifest: Manifest<'a>,
+    digest: SuitDigest<'a>,
+    block: usize,
+    integrated: heapless::Vec<(&'a str, &'a [u8]), MAX_INTEGRATED_PAYLOADS>,
+}
+
+impl<'a> AuthenticatedManifest<'a> {
+    /// The manifest.
+    pub fn manifest(&self) -> &Manifest<'a> {
+        &self.manifest
+    }
+
+    /// The manifest's verified SUIT_Digest (what reports and dependency checks name it by).
+    pub fn digest(&self) -> SuitDigest<'a> {
+        self.digest
+    }
+
+    /// The index of the authentication block that verified.
+    pub fn authenticated_by(&self) -> usize {
+        self.block
+    }
+
+    /// The integrated payload (or dependency) named `name` (a URI such as `"#tc"`). These bytes
+    /// are not covered by the signature: they are trusted only once an image digest matches them.
+    pub fn integrated_payload(&self, name: &str) -> Option<&'a [u8]> {
+        self.integrated
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| *v)
+    }
+
+    /// Every integrated payload and dependency, as `(name, bytes)`.
+    pub fn integrated_payloads(&self) -> impl Iterator<Item = (&'a str, &'a [u8])> + '_ {
+        self.integrated.iter().copied()
+    }
+}

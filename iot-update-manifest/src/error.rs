@@ -1,0 +1,157 @@
+//! The error type of iot-update-manifest.
+
+use core::fmt;
+
+/// The CBOR map a member belongs to, named in [`Error::MissingMember`] and [`Error::UnknownMember`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MapKind {
+    /// `SUIT_Envelope` (draft-ietf-suit-manifest section 8.2).
+    Envelope,
+    /// `SUIT_Manifest` (section 8.4).
+    Manifest,
+    /// `SUIT_Common` (section 8.4.5).
+    Common,
+    /// `SUIT_Dependency_Metadata` (draft-ietf-suit-trust-domains section 5.2.2).
+    Dependency,
+}
+
+/// A fixed capacity of this crate (the constants at the crate root), named in
+/// [`Error::CapacityExceeded`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Capacity {
+    /// [`crate::MAX_AUTHENTICATION_BLOCKS`].
+    AuthenticationBlocks,
+    /// [`crate::MAX_INTEGRATED_PAYLOADS`].
+    IntegratedPayloads,
+    /// [`crate::MAX_COMPONENTS`].
+    Components,
+    /// [`crate::MAX_COMMANDS`].
+    Commands,
+    /// [`crate::MAX_NESTING`].
+    Nesting,
+}
+
+/// Errors of SUIT envelope decoding, authentication and manifest decoding.
+///
+/// Byte offsets (in [`Error::Core`]'s CBOR errors and in the variants that carry one) count from
+/// the start of the envelope, also inside bstr-wrapped members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// An error of iot-core: malformed CBOR, a malformed COSE structure, a crypto backend failure.
+    Core(iot_core::Error),
+    /// A member the CDDL requires is absent.
+    MissingMember {
+        /// The map it is missing from.
+        map: MapKind,
+        /// Its integer key.
+        key: i64,
+    },
+    /// A member this implementation does not know (unknown members are rejected, not skipped).
+    UnknownMember {
+        /// The map it was found in.
+        map: MapKind,
+        /// Its integer key.
+        key: i64,
+    },
+    /// `suit-manifest-version` other than 1 (section 8.4.1).
+    UnsupportedVersion(u64),
+    /// A SUIT_Digest algorithm this build does not compute (section 8.4.2.2; only SHA-256, -16).
+    UnsupportedDigestAlgorithm(i64),
+    /// The authentication wrapper holds a digest but no authentication block (section 8.3).
+    NoAuthenticationBlock,
+    /// No authentication block is a COSE_Sign1 (tag 18) or COSE_Mac0 (tag 17); the tag of the
+    /// last one, `None` when untagged.
+    UnsupportedAuthenticationBlock(Option<u64>),
+    /// No trusted key of the kind an authentication block needs (a COSE_Mac0 but no MAC key, say).
+    NoTrustedKey,
+    /// No authentication block verified under any trusted key; the last failure (a bad signature
+    /// or tag, an algorithm that does not fit the key, a malformed COSE structure).
+    NotAuthenticated(iot_core::Error),
+    /// The manifest's SHA-256 is not the authenticated SUIT_Digest (section 8.3).
+    DigestMismatch,
+    /// A severed member's digest does not match the member in the envelope (section 8.4.12); its key.
+    SeveredMemberDigestMismatch(i64),
+    /// The envelope carries a severable member that the manifest holds inline or does not name
+    /// (section 8.5); its key.
+    UnexpectedSeveredMember(i64),
+    /// A command code this implementation does not know (section 8.4.6).
+    UnknownCommand(i64),
+    /// A command's argument has the wrong shape (section 8.4.10, 8.4.11).
+    InvalidArgument {
+        /// The command code.
+        command: i64,
+        /// Byte offset of the argument.
+        offset: usize,
+    },
+    /// A parameter's value has the wrong shape (section 8.4.8).
+    InvalidParameter {
+        /// The parameter key.
+        key: i64,
+        /// Byte offset of the value.
+        offset: usize,
+    },
+    /// A fixed capacity would be exceeded.
+    CapacityExceeded(Capacity),
+}
+
+impl From<iot_core::Error> for Error {
+    fn from(e: iot_core::Error) -> Self {
+        Self::Core(e)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Core(e) => write!(f, "{e}"),
+            Self::MissingMember { map, key } => write!(f, "{map:?} lacks required member {key}"),
+            Self::UnknownMember { map, key } => write!(f, "{map:?} has unknown member {key}"),
+            Self::UnsupportedVersion(v) => write!(f, "unsupported manifest version {v}"),
+            Self::UnsupportedDigestAlgorithm(a) => write!(f, "unsupported digest algorithm {a}"),
+            Self::NoAuthenticationBlock => {
+                f.write_str("authentication wrapper has no signature or MAC")
+            }
+            Self::UnsupportedAuthenticationBlock(Some(t)) => {
+                write!(f, "authentication block with unsupported tag {t}")
+            }
+            Self::UnsupportedAuthenticationBlock(None) => {
+                f.write_str("untagged authentication block")
+            }
+            Self::NoTrustedKey => f.write_str("no trusted key for any authentication block"),
+            Self::NotAuthenticated(e) => write!(f, "not authenticated: {e}"),
+            Self::DigestMismatch => f.write_str("manifest digest does not match"),
+            Self::SeveredMemberDigestMismatch(k) => {
+                write!(f, "severed member {k} does not match its digest")
+            }
+            Self::UnexpectedSeveredMember(k) => {
+                write!(
+                    f,
+                    "envelope carries severable member {k} the manifest does not sever"
+                )
+            }
+            Self::UnknownCommand(c) => write!(f, "unknown command {c}"),
+            Self::InvalidArgument { command, offset } => {
+                write!(f, "invalid argument of command {command} at byte {offset}")
+            }
+            Self::InvalidParameter { key, offset } => {
+                write!(f, "invalid value of parameter {key} at byte {offset}")
+            }
+            Self::CapacityExceeded(c) => write!(f, "capacity exceeded: {c:?}"),
+        }
+    }
+}
+
+impl core::error::Error for Error {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Core(e) | Self::NotAuthenticated(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// The result type of this crate.
+pub type Result<T> = core::result::Result<T, Error>;
