@@ -1,0 +1,137 @@
+//! The error type of iot-attest: CBOR and COSE errors of iot-core, claims that break their
+//! definition (RFC 8392, RFC 9711, RFC 9783), and profile violations.
+
+use core::fmt;
+
+/// Claim key reported for an error that no integer claim key names (a text key, or a value
+/// checked before its key is known).
+pub const NO_KEY: i64 = i64::MIN;
+
+/// Why a claims-set does not conform to a profile ([`Error::Profile`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Violation {
+    /// A claim the profile requires is absent.
+    Missing,
+    /// A byte or text string of a length the profile does not allow.
+    Size,
+    /// A value outside the range or set the profile allows.
+    Value,
+    /// A text value not in the format the profile prescribes.
+    Format,
+    /// A claim the profile forbids, or one in a form it forbids (an array of nonces, say).
+    Forbidden,
+}
+
+impl Violation {
+    fn describe(self) -> &'static str {
+        match self {
+            Self::Missing => "is missing",
+            Self::Size => "has a length the profile does not allow",
+            Self::Value => "has a value the profile does not allow",
+            Self::Format => "is not in the format the profile prescribes",
+            Self::Forbidden => "is not allowed in this form by the profile",
+        }
+    }
+}
+
+/// Errors of iot-attest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// An error of iot-core: malformed CBOR (with its byte offset), a COSE or crypto failure, a
+    /// buffer too small.
+    Core(iot_core::Error),
+    /// A claim whose value breaks its definition (a wrong type, a length or value out of range):
+    /// the claim key, and the byte offset of the offending item (in the input when decoding, in
+    /// the output when encoding).
+    InvalidClaim {
+        /// The claim key, or [`NO_KEY`].
+        key: i64,
+        /// Byte offset of the offending item.
+        offset: usize,
+    },
+    /// A claim key that occurs twice in one claims-set, counting a legacy PSA key and its EAT
+    /// equivalent as the same claim.
+    DuplicateClaim {
+        /// The claim key, or [`NO_KEY`] for a text key.
+        key: i64,
+        /// Byte offset of the second occurrence.
+        offset: usize,
+    },
+    /// The streaming encoder was given a claim whose key does not sort after the previous one
+    /// (RFC 8949 section 4.2.1 order), or more or fewer claims than it announced.
+    ClaimOrder,
+    /// A claims-set that does not conform to a profile: the claim key and what is wrong.
+    Profile {
+        /// The claim key (2399 for a software component).
+        key: i64,
+        /// What is wrong.
+        violation: Violation,
+    },
+    /// The claims-set names another profile than the one it is validated against.
+    WrongProfile,
+}
+
+impl Error {
+    /// Attributes a value error raised below a claim to claim `key`: a type mismatch or an
+    /// unattributed [`Error::InvalidClaim`] becomes an invalid `key`.
+    pub(crate) fn in_claim(self, key: i64) -> Self {
+        match self {
+            Self::Core(iot_core::Error::Cbor {
+                kind: iot_core::CborError::UnexpectedType,
+                offset,
+            }) => Self::InvalidClaim { key, offset },
+            Self::InvalidClaim { key: NO_KEY, offset } => Self::InvalidClaim { key, offset },
+            other => other,
+        }
+    }
+
+    /// Like [`Error::in_claim`], for an encoder: the offset becomes `offset` in the output.
+    pub(crate) fn in_claim_at(self, key: i64, offset: usize) -> Self {
+        match self {
+            Self::InvalidClaim { key: NO_KEY, .. } => Self::InvalidClaim { key, offset },
+            other => other,
+        }
+    }
+
+    pub(crate) const fn profile(key: i64, violation: Violation) -> Self {
+        Self::Profile { key, violation }
+    }
+}
+
+impl From<iot_core::Error> for Error {
+    fn from(e: iot_core::Error) -> Self {
+        Self::Core(e)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Core(e) => e.fmt(f),
+            Self::InvalidClaim { key: NO_KEY, offset } => {
+                write!(f, "invalid claim value at byte {offset}")
+            }
+            Self::InvalidClaim { key, offset } => {
+                write!(f, "invalid value of claim {key} at byte {offset}")
+            }
+            Self::DuplicateClaim { key: NO_KEY, offset } => {
+                write!(f, "duplicate claim (text key) at byte {offset}")
+            }
+            Self::DuplicateClaim { key, offset } => {
+                write!(f, "duplicate claim {key} at byte {offset}")
+            }
+            Self::ClaimOrder => f.write_str("claims out of deterministic order or count"),
+            Self::Profile { key, violation } => {
+                write!(f, "profile violation: claim {key} {}", violation.describe())
+            }
+            Self::WrongProfile => f.write_str("the claims name another profile"),
+        }
+    }
+}
+
+impl core::error::Error for Error {}
+
+/// Result with iot-attest's [`Error`].
+pub type Result<T> = core::result::Result<T, Error>;
