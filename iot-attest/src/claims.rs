@@ -407,7 +407,9 @@ impl<'a> Claims<'a> {
             key::INTUSE => self.intuse.map(Claim::IntUse),
             key::PSA_CLIENT_ID => self.psa_client_id.map(Claim::PsaClientId),
             key::PSA_LIFECYCLE => self.psa_lifecycle.map(Claim::PsaLifecycle),
-            key::PSA_IMPLEMENTATION_ID => self.psa_implementation_id.map(Claim::PsaImplementationId),
+            key::PSA_IMPLEMENTATION_ID => {
+                self.psa_implementation_id.map(Claim::PsaImplementationId)
+            }
             key::PSA_CERTIFICATION_REFERENCE => self
                 .psa_certification_reference
                 .map(Claim::PsaCertificationReference),
@@ -415,7 +417,9 @@ impl<'a> Claims<'a> {
                 .psa_software_components
                 .map(Claim::PsaSoftwareComponents),
             key::PSA_VSI => self.psa_vsi.map(Claim::PsaVsi),
-            key::legacy::NO_SW_MEASUREMENTS => self.psa_no_sw_measurements.map(Claim::PsaNoSwMeasurements),
+            key::legacy::NO_SW_MEASUREMENTS => {
+                self.psa_no_sw_measurements.map(Claim::PsaNoSwMeasurements)
+            }
             _ => None,
         }
     }
@@ -551,7 +555,8 @@ impl<'b> ClaimsWriter<'b> {
         if let Some(k) = key.int().and_then(canonical) {
             return Err(Error::InvalidClaim { key: k, offset: at });
         }
-        check_item(value, Limits::default()).map_err(|e| e.in_claim_at(crate::error::NO_KEY, at))?;
+        check_item(value, Limits::default())
+            .map_err(|e| e.in_claim_at(crate::error::NO_KEY, at))?;
         self.key(key)?;
         write_raw(&mut Encoder::new(&mut self.w), value)?;
         Ok(self)

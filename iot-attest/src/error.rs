@@ -82,7 +82,10 @@ impl Error {
                 kind: iot_core::CborError::UnexpectedType,
                 offset,
             }) => Self::InvalidClaim { key, offset },
-            Self::InvalidClaim { key: NO_KEY, offset } => Self::InvalidClaim { key, offset },
+            Self::InvalidClaim {
+                key: NO_KEY,
+                offset,
+            } => Self::InvalidClaim { key, offset },
             other => other,
         }
     }
@@ -110,13 +113,19 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Core(e) => e.fmt(f),
-            Self::InvalidClaim { key: NO_KEY, offset } => {
+            Self::InvalidClaim {
+                key: NO_KEY,
+                offset,
+            } => {
                 write!(f, "invalid claim value at byte {offset}")
             }
             Self::InvalidClaim { key, offset } => {
                 write!(f, "invalid value of claim {key} at byte {offset}")
             }
-            Self::DuplicateClaim { key: NO_KEY, offset } => {
+            Self::DuplicateClaim {
+                key: NO_KEY,
+                offset,
+            } => {
                 write!(f, "duplicate claim (text key) at byte {offset}")
             }
             Self::DuplicateClaim { key, offset } => {

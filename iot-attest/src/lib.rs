@@ -28,6 +28,6 @@ pub use submod::{ClaimsSet, DetachedDigest, NestedToken, Submod, Submodule};
 pub use token::{CWT_TAG, Envelope, Token, TokenBuilder};
 pub use value::{
     Audience, Confirmation, DebugStatus, Dloa, IndividualResult, IntendedUse, Location,
-    MeasResGroup, MeasResult, NumericDate, OemId, Profile, ResultId, Sueid, SwComponent,
+    MeasResGroup, MeasResult, Nonce, NumericDate, OemId, Profile, ResultId, Sueid, SwComponent,
     TypedContent, Version,
 };

@@ -123,7 +123,11 @@ pub fn validate(claims: &Claims<'_>) -> Result<()> {
     check(is_hash(nonce), key::NONCE, Violation::Size)?;
 
     let instance = need(claims.ueid, key::UEID)?;
-    check(instance.len() == INSTANCE_ID_LEN, key::UEID, Violation::Size)?;
+    check(
+        instance.len() == INSTANCE_ID_LEN,
+        key::UEID,
+        Violation::Size,
+    )?;
     check(instance.first() == Some(&0x01), key::UEID, Violation::Value)?;
 
     let implementation = need(claims.psa_implementation_id, key::PSA_IMPLEMENTATION_ID)?;

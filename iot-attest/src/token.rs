@@ -4,7 +4,9 @@
 use crate::claims::Claims;
 use crate::error::Result;
 use iot_core::cbor::{Limits, Reader};
-use iot_core::cose::{Algorithm, CoseMac0, CoseSign1, Mac0Builder, Sign1Builder, SymmetricKey, tag};
+use iot_core::cose::{
+    Algorithm, CoseMac0, CoseSign1, Mac0Builder, Sign1Builder, SymmetricKey, tag,
+};
 use iot_core::crypto::{HmacSha256, Sha256, Signer, Verifier};
 
 /// The CWT CBOR tag (RFC 8392 section 6).

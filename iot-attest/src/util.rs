@@ -150,9 +150,9 @@ fn f64_to_f16_exact(v: f64) -> Option<u16> {
 pub(crate) fn write_float<W: Write>(e: &mut Encoder<W>, v: f64) -> Result<()> {
     if let Some(h) = f64_to_f16_exact(v) {
         let [a, b] = h.to_be_bytes();
-        e.writer_mut().write_all(&[0xf9, a, b]).map_err(|_| {
-            Error::Core(iot_core::Error::BufferTooSmall)
-        })?;
+        e.writer_mut()
+            .write_all(&[0xf9, a, b])
+            .map_err(|_| Error::Core(iot_core::Error::BufferTooSmall))?;
         return Ok(());
     }
     #[allow(clippy::cast_possible_truncation)]
@@ -197,7 +197,13 @@ mod tests {
     #[test]
     fn half_precision_round_trips() {
         for v in [
-            0.0, -0.0, 1.0, -2.5, 65504.0, 5.960_464_477_539_063e-8, 0.000_061_035_156_25,
+            0.0,
+            -0.0,
+            1.0,
+            -2.5,
+            65504.0,
+            5.960_464_477_539_063e-8,
+            0.000_061_035_156_25,
             f64::INFINITY,
         ] {
             let h = f64_to_f16_exact(v).unwrap();
