@@ -538,25 +538,26 @@ impl<'b> ClaimsWriter<'b> {
         Ok(())
     }
 
-    /// Writes one modelled claim under its canonical key.
+    /// Writes one modelled claim under its canonical key (a value its definition forbids is an
+    /// [`Error::InvalidClaim`] at the value's offset).
     pub fn claim(&mut self, claim: &Claim<'_>) -> Result<&mut Self> {
         let key = claim.key().ok_or(Error::ClaimOrder)?;
-        let at = self.w.len();
         self.key(Label::Int(key))?;
+        let at = self.w.len();
         claim
             .encode_value(&mut Encoder::new(&mut self.w))
             .map_err(|e| e.in_claim_at(key, at))?;
         Ok(self)
     }
 
-    /// Writes a claim this crate does not model: `value` must be one encoded CBOR item.
+    /// Writes a claim this crate does not model: `value` must be one encoded CBOR item (a
+    /// modelled key or a malformed value is an [`Error::InvalidClaim`] at the key's offset).
     pub fn raw(&mut self, key: Label<'_>, value: &[u8]) -> Result<&mut Self> {
         let at = self.w.len();
-        if let Some(k) = key.int().and_then(canonical) {
+        let k = key.int().unwrap_or(crate::error::NO_KEY);
+        if canonical(k).is_some() || check_item(value, Limits::default()).is_err() {
             return Err(Error::InvalidClaim { key: k, offset: at });
         }
-        check_item(value, Limits::default())
-            .map_err(|e| e.in_claim_at(crate::error::NO_KEY, at))?;
         self.key(key)?;
         write_raw(&mut Encoder::new(&mut self.w), value)?;
         Ok(self)

@@ -93,7 +93,9 @@ impl Error {
     /// Like [`Error::in_claim`], for an encoder: the offset becomes `offset` in the output.
     pub(crate) fn in_claim_at(self, key: i64, offset: usize) -> Self {
         match self {
-            Self::InvalidClaim { key: NO_KEY, .. } => Self::InvalidClaim { key, offset },
+            Self::InvalidClaim { key: k, .. } if k == key || k == NO_KEY => {
+                Self::InvalidClaim { key, offset }
+            }
             other => other,
         }
     }
