@@ -44,8 +44,8 @@ pub(crate) struct Cur<'a> {
     base: usize,
 }
 
-/// Limits for SUIT: definite lengths (section 8.1 requires the deterministic encoding), the
-/// default nesting depth for skipped items.
+/// Limits for SUIT: definite lengths only (as for the COSE structures it carries), the default
+/// nesting depth for skipped items.
 fn limits() -> Limits {
     Limits::default()
 }

@@ -1,4 +1,4 @@
-//! Command sequences, commands and parameters (draft-ietf-suit-manifest sections 8.4.6 to 8.4.11;
+//! Command sequences, commands and parameters (draft-ietf-suit-manifest "SUIT_Command_Sequence" to "Integrity Check Values";
 //! the extension commands of draft-ietf-suit-trust-domains and draft-ietf-suit-update-management).
 //!
 //! A [`CommandSequence`] is validated whole when the manifest is decoded (every command known,
@@ -75,7 +75,7 @@ pub enum Command {
     OverrideMultiple,
     /// `suit-directive-copy-params` (35, update management).
     CopyParams,
-    /// A custom command (a negative code, section 8.4.6).
+    /// A custom command (a negative code, "SUIT_Command_Sequence").
     Custom(i64),
 }
 
@@ -155,7 +155,7 @@ impl Command {
         }
     }
 
-    /// `true` for conditions (section 8.4.9): they test and never change state.
+    /// `true` for conditions ("SUIT_Condition"): they test and never change state.
     pub const fn is_condition(self) -> bool {
         matches!(
             self,
@@ -177,7 +177,7 @@ impl Command {
     }
 }
 
-/// `SUIT_Rep_Policy` (section 8.4.7): which records a command reports.
+/// `SUIT_Rep_Policy` ("Reporting Policy"): which records a command reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ReportingPolicy(pub u64);
 
@@ -197,7 +197,7 @@ impl ReportingPolicy {
     }
 }
 
-/// `IndexArg = uint / true / [+ uint]` of `suit-directive-set-component-index` (section 8.4.10.1).
+/// `IndexArg = uint / true / [+ uint]` of `suit-directive-set-component-index` ("suit-directive-set-component-index").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IndexArg<'a> {
     /// One component.
@@ -441,7 +441,7 @@ fn read_index<'a>(c: &mut Cur<'a>) -> Result<IndexArg<'a>> {
     }
 }
 
-/// `SUIT_Directive_Try_Each_Argument = [2* bstr .cbor SUIT_Command_Sequence, ? nil]` (section 8.4.10.2).
+/// `SUIT_Directive_Try_Each_Argument = [2* bstr .cbor SUIT_Command_Sequence, ? nil]` ("suit-directive-try-each").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TryEach<'a> {
     items: Items<'a>,
@@ -512,7 +512,7 @@ impl<'a> TryEach<'a> {
     }
 }
 
-/// Parameter keys (section 8.4.8 and the extension drafts).
+/// Parameter keys ("SUIT_Parameters" and the extension drafts).
 pub mod param {
     /// `suit-parameter-vendor-identifier`.
     pub const VENDOR_IDENTIFIER: i64 = 1;
@@ -552,37 +552,37 @@ pub mod param {
     pub const WAIT_INFO: i64 = 29;
 }
 
-/// One parameter of `SUIT_Parameters` (section 8.4.8).
+/// One parameter of `SUIT_Parameters` ("SUIT_Parameters").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Parameter<'a> {
-    /// Vendor ID, an RFC 9562 UUID (8.4.8.3).
+    /// Vendor ID, an RFC 9562 UUID.
     VendorId(&'a [u8]),
-    /// Class ID, an RFC 9562 UUID (8.4.8.4).
+    /// Class ID, an RFC 9562 UUID.
     ClassId(&'a [u8]),
-    /// Image digest (8.4.8.6).
+    /// Image digest.
     ImageDigest(SuitDigest<'a>),
     /// Use-before time, seconds since the epoch (update management).
     UseBefore(u64),
-    /// Component slot (8.4.8.8).
+    /// Component slot.
     ComponentSlot(u64),
-    /// Strict order (8.4.8.14).
+    /// Strict order.
     StrictOrder(bool),
-    /// Soft failure (8.4.8.15).
+    /// Soft failure.
     SoftFailure(bool),
-    /// Image size in bytes (8.4.8.7).
+    /// Image size in bytes.
     ImageSize(u64),
-    /// Content, for `write` and `check-content` (8.4.8.13).
+    /// Content, for `write` and `check-content`.
     Content(&'a [u8]),
     /// The SUIT_Encryption_Info (a COSE_Encrypt or COSE_Encrypt0), firmware encryption.
     EncryptionInfo(&'a [u8]),
-    /// URI to fetch from (8.4.8.10).
+    /// URI to fetch from.
     Uri(&'a str),
-    /// Source component index for `copy` and `swap` (8.4.8.11).
+    /// Source component index for `copy` and `swap`.
     SourceComponent(u64),
-    /// Arguments for `invoke` (8.4.8.12).
+    /// Arguments for `invoke`.
     InvokeArgs(&'a [u8]),
-    /// Device ID, an RFC 9562 UUID (8.4.8.5).
+    /// Device ID, an RFC 9562 UUID.
     DeviceId(&'a [u8]),
     /// Minimum battery level (update management).
     MinimumBattery(u64),

@@ -1,5 +1,5 @@
-//! Component identifiers and the component list (draft-ietf-suit-manifest section 8.4.5.1),
-//! dependencies (draft-ietf-suit-trust-domains section 5.2.2).
+//! Component identifiers and the component list (draft-ietf-suit-manifest "SUIT_Component_Identifier"),
+//! dependencies (draft-ietf-suit-trust-domains "SUIT_Dependencies").
 
 use crate::MAX_COMPONENTS;
 use crate::cbor::{Cur, Items, first_time, int_key};
@@ -143,7 +143,7 @@ impl<'a> Iterator for ComponentIter<'a> {
 }
 
 /// One entry of `SUIT_Dependencies = {+ uint => SUIT_Dependency_Metadata}`
-/// (draft-ietf-suit-trust-domains section 5.2.2).
+/// (draft-ietf-suit-trust-domains "SUIT_Dependencies").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Dependency<'a> {
     /// The component index where the dependency manifest is found.

@@ -1,4 +1,4 @@
-//! SUIT_Digest (draft-ietf-suit-manifest section 10, "SUIT_Digest").
+//! SUIT_Digest (draft-ietf-suit-manifest, the `SUIT_Digest` CDDL).
 
 use crate::cbor::Cur;
 use crate::error::{Error, Result};

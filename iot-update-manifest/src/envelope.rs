@@ -1,4 +1,4 @@
-//! SUIT_Envelope decoding and authentication (draft-ietf-suit-manifest sections 8.2 and 8.3).
+//! SUIT_Envelope decoding and authentication (draft-ietf-suit-manifest "Envelope" and "Authenticated Manifests").
 
 use crate::cbor::{Cur, Wrapped, first_time};
 use crate::digest::SuitDigest;
@@ -10,7 +10,7 @@ use iot_core::cose::{Algorithm, CoseMac0, CoseSign1, SymmetricKey, tag};
 use iot_core::crypto::{HmacSha256, SHA256_LEN, Sha256, Verifier};
 use minicbor::data::Type;
 
-/// CBOR tag of `SUIT_Envelope_Tagged` (section 8.2).
+/// CBOR tag of `SUIT_Envelope_Tagged` ("Envelope").
 pub const ENVELOPE_TAG: u64 = 107;
 
 /// A decoded SUIT_Envelope, borrowing from its input. Nothing of the manifest has been read:
@@ -116,7 +116,7 @@ impl<'a> Envelope<'a> {
         self.delegation
     }
 
-    /// Authenticates the manifest (section 8.3) and then decodes it.
+    /// Authenticates the manifest ("Authenticated Manifests") and then decodes it.
     ///
     /// One authentication block must verify under one of `anchors`: a COSE_Sign1 (ES256 or
     /// ESP256) under a P-256 key, or a COSE_Mac0 (HMAC 256/256) under a MAC key, each over the
@@ -294,7 +294,7 @@ impl Verifier for NoVerifier {
     }
 }
 
-/// A manifest whose envelope authenticated (section 8.3), decoded and validated. The only way to
+/// A manifest whose envelope authenticated ("Authenticated Manifests"), decoded and validated. The only way to
 /// a [`Manifest`] is [`Envelope::authenticate`].
 #[derive(Debug, Clone)]
 pub struct AuthenticatedManifest<'a> {

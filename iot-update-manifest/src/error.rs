@@ -6,13 +6,13 @@ use core::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum MapKind {
-    /// `SUIT_Envelope` (draft-ietf-suit-manifest section 8.2).
+    /// `SUIT_Envelope` (draft-ietf-suit-manifest "Envelope").
     Envelope,
-    /// `SUIT_Manifest` (section 8.4).
+    /// `SUIT_Manifest` ("Manifest").
     Manifest,
-    /// `SUIT_Common` (section 8.4.5).
+    /// `SUIT_Common` ("suit-common").
     Common,
-    /// `SUIT_Dependency_Metadata` (draft-ietf-suit-trust-domains section 5.2.2).
+    /// `SUIT_Dependency_Metadata` (draft-ietf-suit-trust-domains "SUIT_Dependencies").
     Dependency,
 }
 
@@ -56,11 +56,11 @@ pub enum Error {
         /// Its integer key.
         key: i64,
     },
-    /// `suit-manifest-version` other than 1 (section 8.4.1).
+    /// `suit-manifest-version` other than 1 ("suit-manifest-version").
     UnsupportedVersion(u64),
-    /// A SUIT_Digest algorithm this build does not compute (section 8.4.2.2; only SHA-256, -16).
+    /// A SUIT_Digest algorithm this build does not compute (only SHA-256, -16, is computed).
     UnsupportedDigestAlgorithm(i64),
-    /// The authentication wrapper holds a digest but no authentication block (section 8.3).
+    /// The authentication wrapper holds a digest but no authentication block ("Authenticated Manifests").
     NoAuthenticationBlock,
     /// No authentication block is a COSE_Sign1 (tag 18) or COSE_Mac0 (tag 17); the tag of the
     /// last one, `None` when untagged.
@@ -70,23 +70,23 @@ pub enum Error {
     /// No authentication block verified under any trusted key; the last failure (a bad signature
     /// or tag, an algorithm that does not fit the key, a malformed COSE structure).
     NotAuthenticated(iot_core::Error),
-    /// The manifest's SHA-256 is not the authenticated SUIT_Digest (section 8.3).
+    /// The manifest's SHA-256 is not the authenticated SUIT_Digest ("Authenticated Manifests").
     DigestMismatch,
-    /// A severed member's digest does not match the member in the envelope (section 8.4.12); its key.
+    /// A severed member's digest does not match the member in the envelope ("Severable Elements"); its key.
     SeveredMemberDigestMismatch(i64),
     /// The envelope carries a severable member that the manifest holds inline or does not name
-    /// (section 8.5); its key.
+    /// ("Severable Elements"); its key.
     UnexpectedSeveredMember(i64),
-    /// A command code this implementation does not know (section 8.4.6).
+    /// A command code this implementation does not know ("SUIT_Command_Sequence").
     UnknownCommand(i64),
-    /// A command's argument has the wrong shape (section 8.4.10, 8.4.11).
+    /// A command's argument has the wrong shape ("SUIT_Condition", "SUIT_Directive").
     InvalidArgument {
         /// The command code.
         command: i64,
         /// Byte offset of the argument.
         offset: usize,
     },
-    /// A parameter's value has the wrong shape (section 8.4.8).
+    /// A parameter's value has the wrong shape ("SUIT_Parameters").
     InvalidParameter {
         /// The parameter key.
         key: i64,

@@ -1,4 +1,4 @@
-//! The manifest model (draft-ietf-suit-manifest section 8.4) and its severable members (section 8.5).
+//! The manifest model (draft-ietf-suit-manifest "Manifest") and its severable members ("Severable Elements").
 //!
 //! A [`Manifest`] has no public constructor: it is reached only through
 //! [`crate::Envelope::authenticate`], after the authentication wrapper verified.
@@ -12,7 +12,7 @@ use crate::text::Text;
 use iot_core::crypto::Sha256;
 use minicbor::data::Type;
 
-/// Keys of `SUIT_Envelope` (section 8.2 and the extension drafts).
+/// Keys of `SUIT_Envelope` ("Envelope" and the extension drafts).
 pub mod envelope_key {
     /// `suit-delegation` (trust domains).
     pub const DELEGATION: i64 = 1;
@@ -22,8 +22,8 @@ pub mod envelope_key {
     pub const MANIFEST: i64 = 3;
 }
 
-/// Keys of `SUIT_Manifest` (section 8.4 and the extension drafts). The severable ones
-/// ([`SEVERABLE`]) may also appear in the envelope.
+/// Keys of `SUIT_Manifest` ("Manifest" and the extension drafts). The severable ones
+/// ([`manifest_key::SEVERABLE`]) may also appear in the envelope.
 pub mod manifest_key {
     /// `suit-manifest-version`.
     pub const VERSION: i64 = 1;
@@ -68,7 +68,7 @@ pub mod manifest_key {
     ];
 }
 
-/// Keys of `SUIT_Common` (section 8.4.5).
+/// Keys of `SUIT_Common` ("suit-common").
 pub mod common_key {
     /// `suit-dependencies` (trust domains).
     pub const DEPENDENCIES: i64 = 1;
@@ -86,7 +86,7 @@ pub(crate) fn severable_slot(key: i64) -> Option<usize> {
 /// The severable members an envelope carries, by [`manifest_key::SEVERABLE`] slot.
 pub(crate) type Severed<'a> = [Option<Wrapped<'a>>; manifest_key::SEVERABLE.len()];
 
-/// A severable member (section 8.5) as the manifest gives it.
+/// A severable member ("Severable Elements") as the manifest gives it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Severable<'a, T> {
     /// Held in the manifest itself.
@@ -107,7 +107,7 @@ impl<T: Copy> Severable<'_, T> {
     }
 }
 
-/// `SUIT_Common` (section 8.4.5).
+/// `SUIT_Common` ("suit-common").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Common<'a> {
     dependencies: Option<Dependencies<'a>>,
@@ -168,7 +168,7 @@ impl<'a> Common<'a> {
     }
 }
 
-/// `SUIT_Manifest` (section 8.4), decoded and validated after authentication.
+/// `SUIT_Manifest` ("Manifest"), decoded and validated after authentication.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Manifest<'a> {
     sequence_number: u64,
@@ -188,7 +188,7 @@ pub struct Manifest<'a> {
     coswid: Option<Severable<'a, &'a [u8]>>,
 }
 
-/// The one manifest version this implementation reads (section 8.4.1).
+/// The one manifest version this implementation reads ("suit-manifest-version").
 pub const MANIFEST_VERSION: u64 = 1;
 
 impl<'a> Manifest<'a> {
@@ -303,17 +303,17 @@ impl<'a> Manifest<'a> {
         MANIFEST_VERSION
     }
 
-    /// `suit-manifest-sequence-number` (section 8.4.2): the anti-rollback counter.
+    /// `suit-manifest-sequence-number` ("suit-manifest-sequence-number"): the anti-rollback counter.
     pub fn sequence_number(&self) -> u64 {
         self.sequence_number
     }
 
-    /// `suit-common` (section 8.4.5).
+    /// `suit-common` ("suit-common").
     pub fn common(&self) -> &Common<'a> {
         &self.common
     }
 
-    /// `suit-reference-uri` (section 8.4.3).
+    /// `suit-reference-uri` ("suit-reference-uri").
     pub fn reference_uri(&self) -> Option<&'a str> {
         self.reference_uri
     }
@@ -328,7 +328,7 @@ impl<'a> Manifest<'a> {
         self.set_version
     }
 
-    /// `suit-validate` (section 8.4.6).
+    /// `suit-validate` ("SUIT_Command_Sequence").
     pub fn validate(&self) -> Option<CommandSequence<'a>> {
         self.validate
     }
@@ -368,7 +368,7 @@ impl<'a> Manifest<'a> {
         self.install
     }
 
-    /// `suit-text` (section 8.4.4), severable.
+    /// `suit-text` ("Manifest Text"), severable.
     pub fn text(&self) -> Option<Severable<'a, Text<'a>>> {
         self.text
     }
@@ -406,7 +406,7 @@ struct SeverableInput<'c, 'a, C> {
 }
 
 impl<'a, C: Sha256> SeverableInput<'_, 'a, C> {
-    /// `SUIT_Digest / bstr .cbor T` (section 8.4.12): inline, or severed and restored from the
+    /// `SUIT_Digest / bstr .cbor T` ("Severable Elements"): inline, or severed and restored from the
     /// envelope after its digest matched (the digest covers the bstr, head included).
     fn read<T>(&mut self, decode: impl Fn(Wrapped<'a>) -> Result<T>) -> Result<Severable<'a, T>> {
         if self.c.datatype()? == Type::Bytes {

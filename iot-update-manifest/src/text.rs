@@ -1,4 +1,4 @@
-//! The text map (draft-ietf-suit-manifest section 8.4.4): human-readable descriptions per language.
+//! The text map (draft-ietf-suit-manifest "Manifest Text"): human-readable descriptions per language.
 
 use crate::cbor::{Cur, Items, first_time, int_key};
 use crate::component::ComponentId;
