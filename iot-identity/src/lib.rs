@@ -3,3 +3,8 @@
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
+
+pub mod dice;
+mod error;
+
+pub use error::{Error, Result};
