@@ -130,8 +130,8 @@ pub enum Config<'a> {
     Descriptor(&'a [u8]),
 }
 
-/// The inputs of one DICE computation ("Input Values").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The inputs of one DICE computation ("Input Values"). `Debug` leaves the hidden input out.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct InputValues<'a> {
     /// Code (64 bytes): the hash of the target code.
     pub code_hash: &'a [u8; HASH_LEN],
@@ -148,6 +148,19 @@ pub struct InputValues<'a> {
     /// Hidden inputs (64 bytes), in no certificate; zeros when unused. Borrowed, so that a
     /// secret here stays in the caller's (zeroizable) storage.
     pub hidden: &'a [u8; HASH_LEN],
+}
+
+impl core::fmt::Debug for InputValues<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("InputValues")
+            .field("code_hash", self.code_hash)
+            .field("code_descriptor", &self.code_descriptor)
+            .field("config", &self.config)
+            .field("authority_hash", self.authority_hash)
+            .field("authority_descriptor", &self.authority_descriptor)
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for InputValues<'_> {
@@ -328,7 +341,7 @@ impl DicePublicKey {
     }
 
     /// The key as the certificate's subjectPublicKey: a COSE_Key (RFC 9052 section 7) with
-    /// kty EC2, alg ES256, key_ops [verify], crv P-256, x and y, in open-dice's label order.
+    /// kty EC2, alg ES256, key_ops `[verify]`, crv P-256, x and y, in open-dice's label order.
     /// Written here rather than with [`iot_core::cose::CoseKey`], which has no key_ops.
     pub fn write_cose_key(&self, out: &mut [u8]) -> Result<usize> {
         const KEY_OPS_VERIFY: u8 = 2;

@@ -1,5 +1,5 @@
 //! DICE layers ("Layering Details"): a layer holds its CDIs, derives the next layer's CDIs and
-//! certificate, and is consumed doing so, so that layer n+1 can never reach CDI[n] ("Protecting
+//! certificate, and is consumed doing so, so that layer n+1 can never reach `CDI[n]` ("Protecting
 //! Layered CDI Values").
 
 use super::cert::write_certificate;
