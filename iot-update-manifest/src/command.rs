@@ -629,6 +629,12 @@ impl<'a> Parameters<'a> {
         })
     }
 
+    /// Decodes and validates a `SUIT_Parameters` map at the cursor (the arguments of
+    /// `override-multiple`, read when the processor runs it).
+    pub(crate) fn decode_map(c: &mut Cur<'a>) -> Result<Self> {
+        Self::decode(c, Mode::Validate(1))
+    }
+
     /// The number of parameters.
     pub fn len(&self) -> usize {
         self.items.count

@@ -31,6 +31,21 @@ pub enum Capacity {
     Commands,
     /// [`crate::MAX_NESTING`].
     Nesting,
+    /// The scratch buffer a dependency manifest is read into ([`crate::process::Processor::with_scratch`]).
+    DependencyBuffer,
+    /// [`crate::process::MAX_DEPENDENCY_DEPTH`].
+    DependencyDepth,
+}
+
+/// What this build does not process, named in [`Error::Unsupported`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Unsupported {
+    /// A command this processor does not execute (its code).
+    Command(i64),
+    /// A payload with `suit-parameter-encryption-info` (draft-ietf-suit-firmware-encryption):
+    /// decryption is not part of this processor yet.
+    Encryption,
 }
 
 /// Errors of SUIT envelope decoding, authentication and manifest decoding.
@@ -95,6 +110,50 @@ pub enum Error {
     },
     /// A fixed capacity would be exceeded.
     CapacityExceeded(Capacity),
+    /// A [`crate::Platform`] call failed; processing stopped there.
+    Platform(crate::platform::PlatformError),
+    /// A condition failed (or lacked the parameter it tests) outside soft failure
+    /// ("SUIT_Condition", "suit-parameter-soft-failure").
+    ConditionFailed(crate::command::Command),
+    /// A directive lacks a parameter it consumes ("SUIT_Directive").
+    MissingParameter {
+        /// The command code.
+        command: i64,
+        /// The parameter key.
+        parameter: i64,
+    },
+    /// A component index that names neither a component nor a dependency of the manifest, or
+    /// that is beyond [`crate::MAX_COMPONENTS`] ("suit-directive-set-component-index").
+    ComponentIndex(u64),
+    /// The manifest's sequence number is not newer than the stored one (not at least as new,
+    /// for an invocation) ("suit-manifest-sequence-number").
+    Rollback {
+        /// The stored sequence number.
+        stored: u64,
+        /// The manifest's.
+        manifest: u64,
+    },
+    /// A command sequence the procedure needs was severed and not supplied ("Severable Elements"); its key.
+    SeveredMemberMissing(i64),
+    /// A feature this build does not process.
+    Unsupported(Unsupported),
+    /// A payload does not match its `suit-parameter-image-digest` / `suit-parameter-image-size`
+    /// and was not written (an integrated payload is checked before it is stored).
+    ImageMismatch,
+    /// `suit-parameter-soft-failure` set outside try-each and run-sequence ("suit-parameter-soft-failure").
+    SoftFailureNotAllowed,
+    /// The source of a copy or swap is the component itself.
+    SourceIsDestination,
+    /// An update while a tentative A/B image awaits confirmation ([`crate::ab`]).
+    TrialPending,
+    /// No A/B slot holds a bootable image.
+    NoBootableImage,
+}
+
+impl From<crate::platform::PlatformError> for Error {
+    fn from(e: crate::platform::PlatformError) -> Self {
+        Self::Platform(e)
+    }
 }
 
 impl From<iot_core::Error> for Error {
@@ -140,6 +199,28 @@ impl fmt::Display for Error {
                 write!(f, "invalid value of parameter {key} at byte {offset}")
             }
             Self::CapacityExceeded(c) => write!(f, "capacity exceeded: {c:?}"),
+            Self::Platform(e) => write!(f, "platform: {e}"),
+            Self::ConditionFailed(c) => write!(f, "condition {} failed", c.code()),
+            Self::MissingParameter { command, parameter } => {
+                write!(f, "command {command} lacks parameter {parameter}")
+            }
+            Self::ComponentIndex(i) => write!(f, "no component or dependency at index {i}"),
+            Self::Rollback { stored, manifest } => write!(
+                f,
+                "sequence number {manifest} is not newer than the stored {stored}"
+            ),
+            Self::SeveredMemberMissing(k) => write!(f, "severed member {k} is not supplied"),
+            Self::Unsupported(Unsupported::Command(c)) => write!(f, "unsupported command {c}"),
+            Self::Unsupported(Unsupported::Encryption) => {
+                f.write_str("encrypted payloads are not supported")
+            }
+            Self::ImageMismatch => f.write_str("payload does not match its digest or size"),
+            Self::SoftFailureNotAllowed => {
+                f.write_str("soft failure set outside try-each or run-sequence")
+            }
+            Self::SourceIsDestination => f.write_str("copy or swap onto its own source"),
+            Self::TrialPending => f.write_str("a tentative image awaits confirmation"),
+            Self::NoBootableImage => f.write_str("no slot holds a bootable image"),
         }
     }
 }
@@ -148,6 +229,7 @@ impl core::error::Error for Error {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
             Self::Core(e) | Self::NotAuthenticated(e) => Some(e),
+            Self::Platform(e) => Some(e),
             _ => None,
         }
     }

@@ -4,6 +4,7 @@
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
+pub mod ab;
 mod cbor;
 pub mod command;
 mod component;
@@ -11,6 +12,8 @@ mod digest;
 mod envelope;
 mod error;
 mod manifest;
+pub mod platform;
+pub mod process;
 pub mod text;
 
 pub use command::{
@@ -22,10 +25,14 @@ pub use component::{
 };
 pub use digest::{SuitDigest, alg as digest_alg};
 pub use envelope::{AuthenticatedManifest, ENVELOPE_TAG, Envelope, NoVerifier, TrustAnchors};
-pub use error::{Capacity, Error, MapKind, Result};
+pub use error::{Capacity, Error, MapKind, Result, Unsupported};
 pub use manifest::{
     Common, MANIFEST_VERSION, Manifest, Severable, common_key, envelope_key, manifest_key,
 };
+pub use platform::{
+    Component, Identifier, Platform, PlatformError, PlatformResult, Record, SequenceKind,
+};
+pub use process::Processor;
 
 /// Authentication blocks read from one authentication wrapper; more is
 /// [`Error::CapacityExceeded`]. Each costs a signature or MAC check, so the bound also bounds work.

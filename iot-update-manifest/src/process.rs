@@ -1,0 +1,1095 @@
+//! The manifest processor (draft-ietf-suit-manifest "Manifest Processor Behavior"): an
+//! interpreter of command sequences over a [`Platform`], without a heap.
+//!
+//! * Procedures: [`Processor::update`] runs dependency-resolution, payload-fetch,
+//!   candidate-verification, install and validate (each after the shared sequence, in the order
+//!   of draft-ietf-suit-trust-domains "Processing Dependencies") and then stores the sequence
+//!   number; [`Processor::boot`] runs validate, load and invoke.
+//! * Anti-rollback ("suit-manifest-sequence-number"): an update must carry a sequence number
+//!   greater than the stored one; an invocation one at least as great. The number is stored only
+//!   after install and validate succeeded.
+//! * Soft failure ("suit-parameter-soft-failure"): a failed condition ends its sequence; inside
+//!   try-each (soft failure on by default) the next sequence is tried, inside run-sequence (off
+//!   by default) the failure propagates unless the sequence turned it on. Directive failures
+//!   always abort.
+//! * Parameters are kept per component for [`MAX_COMPONENTS`] components, borrowed from the
+//!   manifest, and cleared before each top-level sequence (the shared sequence sets them again).
+//! * Dependencies (draft-ietf-suit-trust-domains): a dependency manifest is read from its
+//!   component into a caller-given scratch buffer, authenticated under the same trust anchors,
+//!   bound to `suit-parameter-image-digest`, and its sequence of the same kind run with its
+//!   components under `suit-dependency-prefix`, at most [`MAX_DEPENDENCY_DEPTH`] levels deep.
+
+use crate::MAX_COMPONENTS;
+use crate::cbor::Cur;
+use crate::command::{
+    Argument, Command, CommandSequence, IndexArg, Parameter, Parameters, ReportingPolicy, TryEach,
+    param,
+};
+use crate::component::{ComponentId, Dependency};
+use crate::digest::{SuitDigest, alg};
+use crate::envelope::{AuthenticatedManifest, Envelope, TrustAnchors};
+use crate::error::{Capacity, Error, Result, Unsupported};
+use crate::manifest::{Manifest, Severable, manifest_key};
+use crate::platform::{Component, Identifier, Platform, PlatformError, Record, SequenceKind};
+use core::cmp::Ordering;
+use iot_core::crypto::{HmacSha256, Sha256, Verifier, ct_eq};
+
+/// Dependency manifests processed below the root manifest, counting each level once.
+pub const MAX_DEPENDENCY_DEPTH: usize = 2;
+/// Bytes moved per [`Platform::read`] / [`Platform::write`] call when the processor copies,
+/// digests or compares a component (a stack buffer of this size).
+pub const CHUNK: usize = 256;
+/// Integers in a `SUIT_Parameter_Version_Match` and in a component's version.
+pub const MAX_VERSION_PARTS: usize = 8;
+
+/// The sequences of the update procedure, in order.
+pub const UPDATE_SEQUENCES: [SequenceKind; 5] = [
+    SequenceKind::DependencyResolution,
+    SequenceKind::PayloadFetch,
+    SequenceKind::CandidateVerification,
+    SequenceKind::Install,
+    SequenceKind::Validate,
+];
+/// The sequences of the invocation procedure, in order.
+pub const BOOT_SEQUENCES: [SequenceKind; 3] = [
+    SequenceKind::Validate,
+    SequenceKind::Load,
+    SequenceKind::Invoke,
+];
+
+/// The parameters of one component ("SUIT_Parameters"), borrowed from the manifest.
+#[derive(Debug, Clone, Copy, Default)]
+struct Params<'a> {
+    vendor_id: Option<&'a [u8]>,
+    class_id: Option<&'a [u8]>,
+    device_id: Option<&'a [u8]>,
+    image_digest: Option<SuitDigest<'a>>,
+    image_size: Option<u64>,
+    slot: Option<u64>,
+    content: Option<&'a [u8]>,
+    encryption_info: Option<&'a [u8]>,
+    uri: Option<&'a str>,
+    source: Option<u64>,
+    invoke_args: Option<&'a [u8]>,
+    use_before: Option<u64>,
+    minimum_battery: Option<u64>,
+    update_priority: Option<i64>,
+    version: Option<&'a [u8]>,
+    wait_info: Option<&'a [u8]>,
+}
+
+fn put<T>(slot: &mut Option<T>, value: T, keep: bool) {
+    if !(keep && slot.is_some()) {
+        *slot = Some(value);
+    }
+}
+
+impl<'a> Params<'a> {
+    /// Sets `p` ("suit-directive-override-parameters"); with `keep`, only when unset
+    /// ("suit-directive-set-parameters"). Soft failure and strict order are not per component.
+    fn set(&mut self, p: Parameter<'a>, keep: bool) {
+        match p {
+            Parameter::VendorId(v) => put(&mut self.vendor_id, v, keep),
+            Parameter::ClassId(v) => put(&mut self.class_id, v, keep),
+            Parameter::DeviceId(v) => put(&mut self.device_id, v, keep),
+            Parameter::ImageDigest(v) => put(&mut self.image_digest, v, keep),
+            Parameter::ImageSize(v) => put(&mut self.image_size, v, keep),
+            Parameter::ComponentSlot(v) => put(&mut self.slot, v, keep),
+            Parameter::Content(v) => put(&mut self.content, v, keep),
+            Parameter::EncryptionInfo(v) => put(&mut self.encryption_info, v, keep),
+            Parameter::Uri(v) => put(&mut self.uri, v, keep),
+            Parameter::SourceComponent(v) => put(&mut self.source, v, keep),
+            Parameter::InvokeArgs(v) => put(&mut self.invoke_args, v, keep),
+            Parameter::UseBefore(v) => put(&mut self.use_before, v, keep),
+            Parameter::MinimumBattery(v) => put(&mut self.minimum_battery, v, keep),
+            Parameter::UpdatePriority(v) => put(&mut self.update_priority, v, keep),
+            Parameter::Version(v) => put(&mut self.version, v, keep),
+            Parameter::WaitInfo(v) => put(&mut self.wait_info, v, keep),
+            // Processor-wide (handled by the caller) or not consumed by any command here.
+            Parameter::SoftFailure(_) | Parameter::StrictOrder(_) | Parameter::Other { .. } => {}
+        }
+    }
+
+    /// The parameter under `key`, for `copy-params`.
+    fn get(&self, key: i64) -> Option<Parameter<'a>> {
+        use param::*;
+        match key {
+            VENDOR_IDENTIFIER => self.vendor_id.map(Parameter::VendorId),
+            CLASS_IDENTIFIER => self.class_id.map(Parameter::ClassId),
+            DEVICE_IDENTIFIER => self.device_id.map(Parameter::DeviceId),
+            IMAGE_DIGEST => self.image_digest.map(Parameter::ImageDigest),
+            IMAGE_SIZE => self.image_size.map(Parameter::ImageSize),
+            COMPONENT_SLOT => self.slot.map(Parameter::ComponentSlot),
+            CONTENT => self.content.map(Parameter::Content),
+            ENCRYPTION_INFO => self.encryption_info.map(Parameter::EncryptionInfo),
+            URI => self.uri.map(Parameter::Uri),
+            SOURCE_COMPONENT => self.source.map(Parameter::SourceComponent),
+            INVOKE_ARGS => self.invoke_args.map(Parameter::InvokeArgs),
+            USE_BEFORE => self.use_before.map(Parameter::UseBefore),
+            MINIMUM_BATTERY => self.minimum_battery.map(Parameter::MinimumBattery),
+            UPDATE_PRIORITY => self.update_priority.map(Parameter::UpdatePriority),
+            VERSION => self.version.map(Parameter::Version),
+            WAIT_INFO => self.wait_info.map(Parameter::WaitInfo),
+            _ => None,
+        }
+    }
+}
+
+/// The component index ("Special Cases of Component Index").
+#[derive(Debug, Clone, Copy)]
+enum Selection {
+    One(usize),
+    All,
+    List([usize; MAX_COMPONENTS], usize),
+}
+
+/// How a command sequence ended without an abort.
+#[derive(Debug, Clone, Copy)]
+enum Flow {
+    Done,
+    /// A condition failed while soft failure was on.
+    SoftFailed(Command),
+}
+
+/// The state of one manifest while one of its top-level sequences runs.
+struct Frame<'m, 'f> {
+    auth: &'f AuthenticatedManifest<'m>,
+    prefix: &'f [ComponentId<'m>],
+    depth: usize,
+    kind: SequenceKind,
+    shared: bool,
+    params: [Params<'m>; MAX_COMPONENTS],
+    selection: Selection,
+    soft: bool,
+    nesting: usize,
+}
+
+impl<'m, 'f> Frame<'m, 'f> {
+    fn new(
+        auth: &'f AuthenticatedManifest<'m>,
+        prefix: &'f [ComponentId<'m>],
+        depth: usize,
+        kind: SequenceKind,
+    ) -> Self {
+        Self {
+            auth,
+            prefix,
+            depth,
+            kind,
+            shared: false,
+            params: [Params::default(); MAX_COMPONENTS],
+            selection: Selection::One(0),
+            soft: false,
+            nesting: 0,
+        }
+    }
+
+    fn manifest(&self) -> &'f Manifest<'m> {
+        self.auth.manifest()
+    }
+
+    fn dependency(&self, index: usize) -> Option<Dependency<'m>> {
+        let deps = self.manifest().common().dependencies()?;
+        deps.iter().find(|d| d.index == index as u64)
+    }
+
+    fn is_dependency(&self, index: usize) -> bool {
+        self.dependency(index).is_some()
+    }
+
+    /// `index` as a valid component or dependency index.
+    fn check_index(&self, index: u64) -> Result<usize> {
+        let i = usize::try_from(index).map_err(|_| Error::ComponentIndex(index))?;
+        if i < MAX_COMPONENTS
+            && (i < self.manifest().common().components().len() || self.is_dependency(i))
+        {
+            Ok(i)
+        } else {
+            Err(Error::ComponentIndex(index))
+        }
+    }
+
+    fn select(&self, arg: IndexArg<'_>) -> Result<Selection> {
+        Ok(match arg {
+            IndexArg::One(i) => Selection::One(self.check_index(i)?),
+            IndexArg::All => Selection::All,
+            IndexArg::List(list) => {
+                let mut items = [0usize; MAX_COMPONENTS];
+                let mut n = 0;
+                for (slot, i) in items.iter_mut().zip(list.iter()) {
+                    *slot = self.check_index(i)?;
+                    n += 1;
+                }
+                Selection::List(items, n)
+            }
+        })
+    }
+
+    /// The selected indices, in order.
+    fn indices(&self, selection: Selection) -> heapless::Vec<usize, MAX_COMPONENTS> {
+        let mut out = heapless::Vec::new();
+        match selection {
+            Selection::One(i) => {
+                let _ = out.push(i);
+            }
+            Selection::All => {
+                let n = self.manifest().common().components().len();
+                for i in 0..n.min(MAX_COMPONENTS) {
+                    let _ = out.push(i);
+                }
+            }
+            Selection::List(items, n) => {
+                for i in items.iter().take(n) {
+                    let _ = out.push(*i);
+                }
+            }
+        }
+        out
+    }
+
+    fn params(&self, index: usize) -> Result<Params<'m>> {
+        self.params
+            .get(index)
+            .copied()
+            .ok_or(Error::ComponentIndex(index as u64))
+    }
+
+    fn params_mut(&mut self, index: usize) -> Result<&mut Params<'m>> {
+        self.params
+            .get_mut(index)
+            .ok_or(Error::ComponentIndex(index as u64))
+    }
+
+    /// The platform's view of component `index` (a dependency not listed in `suit-components`
+    /// is addressed by its `suit-dependency-prefix`).
+    fn component(&self, index: usize) -> Result<Component<'f>> {
+        let id = self
+            .manifest()
+            .common()
+            .components()
+            .get(index)
+            .or_else(|| self.dependency(index).and_then(|d| d.prefix))
+            .ok_or(Error::ComponentIndex(index as u64))?;
+        Ok(Component {
+            prefix: self.prefix,
+            id,
+            slot: self.params(index)?.slot,
+        })
+    }
+}
+
+/// The sequence of `kind` in `m`, `None` when the manifest has none; an error when the procedure
+/// needs a severed sequence the envelope did not carry.
+fn sequence_of<'m>(m: &Manifest<'m>, kind: SequenceKind) -> Result<Option<CommandSequence<'m>>> {
+    fn severable<'m>(
+        s: Option<Severable<'m, CommandSequence<'m>>>,
+        key: i64,
+    ) -> Result<Option<CommandSequence<'m>>> {
+        match s {
+            None => Ok(None),
+            Some(Severable::Missing(_)) => Err(Error::SeveredMemberMissing(key)),
+            Some(s) => Ok(s.get()),
+        }
+    }
+    match kind {
+        SequenceKind::Shared => Ok(m.common().shared_sequence()),
+        SequenceKind::DependencyResolution => severable(
+            m.dependency_resolution(),
+            manifest_key::DEPENDENCY_RESOLUTION,
+        ),
+        SequenceKind::PayloadFetch => severable(m.payload_fetch(), manifest_key::PAYLOAD_FETCH),
+        SequenceKind::CandidateVerification => severable(
+            m.candidate_verification(),
+            manifest_key::CANDIDATE_VERIFICATION,
+        ),
+        SequenceKind::Install => severable(m.install(), manifest_key::INSTALL),
+        SequenceKind::Validate => Ok(m.validate()),
+        SequenceKind::Load => Ok(m.load()),
+        SequenceKind::Invoke => Ok(m.invoke()),
+        SequenceKind::Uninstall => Ok(m.uninstall()),
+    }
+}
+
+fn same_digest(a: SuitDigest<'_>, b: SuitDigest<'_>) -> bool {
+    a.algorithm == b.algorithm && ct_eq(a.bytes, b.bytes)
+}
+
+fn condition(command: Command, holds: bool) -> Result<()> {
+    if holds {
+        Ok(())
+    } else {
+        Err(Error::ConditionFailed(command))
+    }
+}
+
+fn missing(command: Command, parameter: i64) -> Error {
+    Error::MissingParameter {
+        command: command.code(),
+        parameter,
+    }
+}
+
+/// Runs manifests against a [`Platform`].
+///
+/// `anchors` authenticate dependency manifests (and envelopes given to
+/// [`Processor::authenticate`]); the scratch buffer ([`Processor::with_scratch`]) holds the
+/// dependency manifests being processed, none by default.
+pub struct Processor<'r, 'k, P, C, V> {
+    platform: &'r mut P,
+    crypto: &'r mut C,
+    anchors: &'r mut TrustAnchors<'k, V>,
+    scratch: &'r mut [u8],
+}
+
+impl<'r, 'k, P, C, V> Processor<'r, 'k, P, C, V>
+where
+    P: Platform,
+    C: Sha256 + HmacSha256,
+    V: Verifier,
+{
+    /// A processor over `platform`, hashing and verifying with `crypto` under `anchors`.
+    pub fn new(
+        platform: &'r mut P,
+        crypto: &'r mut C,
+        anchors: &'r mut TrustAnchors<'k, V>,
+    ) -> Self {
+        Self {
+            platform,
+            crypto,
+            anchors,
+            scratch: &mut [],
+        }
+    }
+
+    /// Gives the processor `scratch` to read dependency manifests into; each level of
+    /// dependency takes the size of its envelope from it.
+    pub fn with_scratch(mut self, scratch: &'r mut [u8]) -> Self {
+        self.scratch = scratch;
+        self
+    }
+
+    /// The platform.
+    pub fn platform(&mut self) -> &mut P {
+        self.platform
+    }
+
+    /// Decodes and authenticates `envelope` under the processor's anchors.
+    pub fn authenticate<'e>(&mut self, envelope: &'e [u8]) -> Result<AuthenticatedManifest<'e>> {
+        Envelope::decode(envelope)?.authenticate(self.crypto, self.anchors)
+    }
+
+    /// The update procedure: checks that the sequence number is newer than the stored one, runs
+    /// [`UPDATE_SEQUENCES`], and stores the sequence number once install and validate succeeded.
+    pub fn update(&mut self, auth: &AuthenticatedManifest<'_>) -> Result<()> {
+        self.install(auth)?;
+        let m = auth.manifest();
+        self.platform
+            .store_sequence_number(m.component_id().as_ref(), m.sequence_number())?;
+        Ok(())
+    }
+
+    /// [`Processor::update`] without storing the sequence number (the A/B layer stores it when
+    /// the new image is confirmed).
+    pub fn install(&mut self, auth: &AuthenticatedManifest<'_>) -> Result<()> {
+        self.check_sequence(auth, true)?;
+        self.procedure(auth, &UPDATE_SEQUENCES)
+    }
+
+    /// The invocation procedure: checks that the sequence number is not older than the stored
+    /// one and runs [`BOOT_SEQUENCES`].
+    pub fn boot(&mut self, auth: &AuthenticatedManifest<'_>) -> Result<()> {
+        self.check_sequence(auth, false)?;
+        self.procedure(auth, &BOOT_SEQUENCES)
+    }
+
+    /// Runs the sequence of `kind` alone (after the shared sequence), with no sequence-number
+    /// check: for `suit-uninstall`, say. Nothing happens when the manifest has no such sequence.
+    pub fn run(&mut self, auth: &AuthenticatedManifest<'_>, kind: SequenceKind) -> Result<()> {
+        self.procedure(auth, &[kind])
+    }
+
+    /// Anti-rollback ("suit-manifest-sequence-number"): `strict` for updates.
+    pub fn check_sequence(&mut self, auth: &AuthenticatedManifest<'_>, strict: bool) -> Result<()> {
+        let m = auth.manifest();
+        let seq = m.sequence_number();
+        if let Some(stored) = self
+            .platform
+            .stored_sequence_number(m.component_id().as_ref())?
+            && (seq < stored || (strict && seq == stored))
+        {
+            return Err(Error::Rollback {
+                stored,
+                manifest: seq,
+            });
+        }
+        Ok(())
+    }
+
+    fn procedure(
+        &mut self,
+        auth: &AuthenticatedManifest<'_>,
+        kinds: &[SequenceKind],
+    ) -> Result<()> {
+        let scratch = core::mem::take(&mut self.scratch);
+        let mut result = Ok(());
+        for &kind in kinds {
+            result = self.top(auth, &[], 0, kind, &mut *scratch);
+            if result.is_err() {
+                break;
+            }
+        }
+        self.scratch = scratch;
+        result
+    }
+
+    /// Runs the shared sequence and then the sequence of `kind` of one manifest.
+    fn top<'m>(
+        &mut self,
+        auth: &AuthenticatedManifest<'m>,
+        prefix: &[ComponentId<'m>],
+        depth: usize,
+        kind: SequenceKind,
+        scratch: &mut [u8],
+    ) -> Result<()> {
+        let Some(seq) = sequence_of(auth.manifest(), kind)? else {
+            return Ok(());
+        };
+        let mut f = Frame::new(auth, prefix, depth, kind);
+        if let Some(shared) = auth.manifest().common().shared_sequence() {
+            f.shared = true;
+            self.top_exec(&mut f, &shared, scratch)?;
+            f.shared = false;
+            f.selection = Selection::One(0);
+        }
+        self.top_exec(&mut f, &seq, scratch)
+    }
+
+    fn top_exec<'m>(
+        &mut self,
+        f: &mut Frame<'m, '_>,
+        seq: &CommandSequence<'m>,
+        scratch: &mut [u8],
+    ) -> Result<()> {
+        match self.exec(f, seq, false, scratch)? {
+            Flow::Done => Ok(()),
+            // Soft failure cannot be set at the top level; kept as a failure all the same.
+            Flow::SoftFailed(c) => Err(Error::ConditionFailed(c)),
+        }
+    }
+
+    /// Runs one command sequence with soft failure initially `soft`.
+    fn exec<'m>(
+        &mut self,
+        f: &mut Frame<'m, '_>,
+        seq: &CommandSequence<'m>,
+        soft: bool,
+        scratch: &mut [u8],
+    ) -> Result<Flow> {
+        let saved = f.soft;
+        f.soft = soft;
+        f.nesting += 1;
+        let mut flow = Ok(Flow::Done);
+        for (command, argument) in seq.iter() {
+            let result = self.command(f, command, argument, scratch);
+            self.platform.report(&Record {
+                sequence: if f.shared {
+                    SequenceKind::Shared
+                } else {
+                    f.kind
+                },
+                command,
+                component: match f.selection {
+                    Selection::One(i) => Some(i),
+                    _ => None,
+                },
+                policy: match argument {
+                    Argument::ReportingPolicy(p) => p,
+                    _ => ReportingPolicy::default(),
+                },
+                result,
+            });
+            match result {
+                Ok(()) => {}
+                Err(Error::ConditionFailed(c)) if f.soft => {
+                    flow = Ok(Flow::SoftFailed(c));
+                    break;
+                }
+                Err(e) => {
+                    flow = Err(e);
+                    break;
+                }
+            }
+        }
+        f.nesting -= 1;
+        f.soft = saved;
+        flow
+    }
+
+    fn command<'m>(
+        &mut self,
+        f: &mut Frame<'m, '_>,
+        command: Command,
+        argument: Argument<'m>,
+        scratch: &mut [u8],
+    ) -> Result<()> {
+        match (command, argument) {
+            (Command::SetComponentIndex, Argument::Index(arg)) => {
+                f.selection = f.select(arg)?;
+                Ok(())
+            }
+            (Command::OverrideParameters | Command::SetParameters, Argument::Parameters(ps)) => {
+                let keep = command == Command::SetParameters;
+                for i in f.indices(f.selection) {
+                    self.set_parameters(f, i, ps, keep)?;
+                }
+                Ok(())
+            }
+            (Command::TryEach, Argument::TryEach(t)) => {
+                self.per_component(f, scratch, |p, f, s| p.try_each(f, &t, s))
+            }
+            (Command::RunSequence, Argument::Sequence(seq)) => {
+                self.per_component(f, scratch, |p, f, s| p.exec(f, &seq, false, s).map(|_| ()))
+            }
+            (Command::OverrideMultiple, Argument::Raw(raw)) => self.override_multiple(f, raw),
+            (Command::CopyParams, Argument::Raw(raw)) => self.copy_params(f, raw),
+            _ => {
+                for i in f.indices(f.selection) {
+                    self.on_component(f, command, argument, i, scratch)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Runs `run` once per selected component with the index set to it
+    /// ("Special Cases of Component Index": try-each and run-sequence see integer indices).
+    fn per_component<'m, 'f>(
+        &mut self,
+        f: &mut Frame<'m, 'f>,
+        scratch: &mut [u8],
+        mut run: impl FnMut(&mut Self, &mut Frame<'m, 'f>, &mut [u8]) -> Result<()>,
+    ) -> Result<()> {
+        let selection = f.selection;
+        for i in f.indices(selection) {
+            f.selection = Selection::One(i);
+            let result = run(self, f, &mut *scratch);
+            f.selection = selection;
+            result?;
+        }
+        Ok(())
+    }
+
+    /// "suit-directive-try-each": the first sequence that completes wins; soft failure is on in
+    /// each; when all fail softly, the directive fails unless the list ends with `nil`.
+    fn try_each<'m>(
+        &mut self,
+        f: &mut Frame<'m, '_>,
+        t: &TryEach<'m>,
+        scratch: &mut [u8],
+    ) -> Result<()> {
+        let mut last = Command::TryEach;
+        for seq in t.iter() {
+            match self.exec(f, &seq, true, scratch)? {
+                Flow::Done => return Ok(()),
+                Flow::SoftFailed(c) => last = c,
+            }
+        }
+        if t.has_empty_fallback() {
+            Ok(())
+        } else {
+            Err(Error::ConditionFailed(last))
+        }
+    }
+
+    fn set_parameters<'m>(
+        &mut self,
+        f: &mut Frame<'m, '_>,
+        index: usize,
+        ps: Parameters<'m>,
+        keep: bool,
+    ) -> Result<()> {
+        for p in ps.iter() {
+            match p {
+                Parameter::SoftFailure(soft) => {
+                    // Only inside try-each or run-sequence ("suit-parameter-soft-failure").
+                    if f.nesting < 2 {
+                        return Err(Error::SoftFailureNotAllowed);
+                    }
+                    f.soft = soft;
+                }
+                p => f.params_mut(index)?.set(p, keep),
+            }
+        }
+        Ok(())
+    }
+
+    /// `suit-directive-override-multiple` (update management): `{+ index => SUIT_Parameters}`.
+    fn override_multiple<'m>(&mut self, f: &mut Frame<'m, '_>, raw: &'m [u8]) -> Result<()> {
+        let invalid = |_| Error::InvalidArgument {
+            command: Command::OverrideMultiple.code(),
+            offset: 0,
+        };
+        let mut c = Cur::new(raw, 0);
+        let n = c.map().map_err(invalid)?;
+        for _ in 0..n {
+            let index = f.check_index(c.uint().map_err(invalid)?)?;
+            let ps = Parameters::decode_map(&mut c)?;
+            self.set_parameters(f, index, ps, false)?;
+        }
+        Ok(())
+    }
+
+    /// `suit-directive-copy-params` (update management): `{+ src-index => [+ parameter key]}`,
+    /// copied into every selected component.
+    fn copy_params<'m>(&mut self, f: &mut Frame<'m, '_>, raw: &'m [u8]) -> Result<()> {
+        let invalid = |_| Error::InvalidArgument {
+            command: Command::CopyParams.code(),
+            offset: 0,
+        };
+        let mut c = Cur::new(raw, 0);
+        let n = c.map().map_err(invalid)?;
+        for _ in 0..n {
+            let source = f.params(f.check_index(c.uint().map_err(invalid)?)?)?;
+            let keys = c.array().map_err(invalid)?;
+            for _ in 0..keys {
+                let key = c.int().map_err(invalid)?;
+                if let Some(p) = source.get(key) {
+                    for i in f.indices(f.selection) {
+                        f.params_mut(i)?.set(p, false);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A condition or directive on component `index`.
+    fn on_component<'m>(
+        &mut self,
+        f: &mut Frame<'m, '_>,
+        command: Command,
+        argument: Argument<'m>,
+        index: usize,
+        scratch: &mut [u8],
+    ) -> Result<()> {
+        let comp = f.component(index)?;
+        let p = f.params(index)?;
+        match command {
+            Command::VendorIdentifier => condition(
+                command,
+                self.identifier(Identifier::Vendor, &comp, p.vendor_id)?,
+            ),
+            Command::ClassIdentifier => condition(
+                command,
+                self.identifier(Identifier::Class, &comp, p.class_id)?,
+            ),
+            Command::DeviceIdentifier => condition(
+                command,
+                self.identifier(Identifier::Device, &comp, p.device_id)?,
+            ),
+            Command::ImageMatch => {
+                let holds = self.image_match(f, index, &comp, &p, scratch)?;
+                condition(command, holds == Some(true))
+            }
+            Command::ImageNotMatch => {
+                let holds = self.image_match(f, index, &comp, &p, scratch)?;
+                condition(command, holds == Some(false))
+            }
+            Command::ComponentSlot => {
+                let holds = match p.slot {
+                    Some(slot) => self.platform.check_slot(&comp, slot)?,
+                    None => false,
+                };
+                condition(command, holds)
+            }
+            Command::CheckContent => {
+                let holds = match p.content {
+                    Some(content) => self.check_content(&comp, content)?,
+                    None => false,
+                };
+                condition(command, holds)
+            }
+            Command::Abort => condition(command, false),
+            Command::DependencyIntegrity => {
+                let holds = f.is_dependency(index)
+                    && self.dependency_integrity(&comp, &p, scratch)? == Some(true);
+                condition(command, holds)
+            }
+            Command::IsDependency => condition(command, f.is_dependency(index)),
+            Command::UseBefore => {
+                let holds = match (p.use_before, self.platform.now()?) {
+                    (Some(limit), Some(now)) => now < limit,
+                    _ => false,
+                };
+                condition(command, holds)
+            }
+            Command::MinimumBattery => {
+                let holds = match (p.minimum_battery, self.platform.battery_level()?) {
+                    (Some(minimum), Some(level)) => level >= minimum,
+                    _ => false,
+                };
+                condition(command, holds)
+            }
+            Command::UpdateAuthorized => {
+                condition(command, self.platform.update_authorized(p.update_priority)?)
+            }
+            Command::Version => {
+                let holds = match p.version {
+                    Some(v) => self.version_matches(&comp, v)?,
+                    None => false,
+                };
+                condition(command, holds)
+            }
+            Command::Fetch => self.fetch(f, index, &comp, &p),
+            Command::Write => {
+                if p.encryption_info.is_some() {
+                    return Err(Error::Unsupported(Unsupported::Encryption));
+                }
+                let content = p.content.ok_or(missing(command, param::CONTENT))?;
+                self.platform.write(&comp, 0, content)?;
+                Ok(())
+            }
+            Command::Copy => {
+                if p.encryption_info.is_some() {
+                    return Err(Error::Unsupported(Unsupported::Encryption));
+                }
+                let src = self.source(f, index, &p, command)?;
+                self.copy(&comp, &src)
+            }
+            Command::Swap => {
+                let src = self.source(f, index, &p, command)?;
+                self.platform.swap(&comp, &src)?;
+                Ok(())
+            }
+            Command::Invoke => {
+                self.platform.invoke(&comp, p.invoke_args)?;
+                Ok(())
+            }
+            Command::ProcessDependency => self.process_dependency(f, index, &comp, &p, scratch),
+            Command::Unlink => {
+                self.platform.unlink(&comp)?;
+                Ok(())
+            }
+            Command::Wait => {
+                self.platform.wait(&comp, p.wait_info)?;
+                Ok(())
+            }
+            Command::Custom(code) => {
+                let raw = match argument {
+                    Argument::Raw(raw) => raw,
+                    _ => &[],
+                };
+                condition(command, self.platform.custom(code, raw, &comp)?)
+            }
+            // fetch-uri-list (update management) and any command reaching here with an argument
+            // of another shape.
+            other => Err(Error::Unsupported(Unsupported::Command(other.code()))),
+        }
+    }
+
+    fn identifier(
+        &mut self,
+        kind: Identifier,
+        comp: &Component<'_>,
+        expected: Option<&[u8]>,
+    ) -> Result<bool> {
+        Ok(match expected {
+            Some(id) => self.platform.check_identifier(kind, comp, id)?,
+            None => false,
+        })
+    }
+
+    /// The source component of copy and swap.
+    fn source<'f>(
+        &self,
+        f: &Frame<'_, 'f>,
+        index: usize,
+        p: &Params<'_>,
+        command: Command,
+    ) -> Result<Component<'f>> {
+        let source = p.source.ok_or(missing(command, param::SOURCE_COMPONENT))?;
+        let source = f.check_index(source)?;
+        if source == index {
+            return Err(Error::SourceIsDestination);
+        }
+        f.component(source)
+    }
+
+    /// "suit-condition-image-match": `Some(matches)`, `None` when no digest is set. On a
+    /// dependency, the dependency manifest's digest is compared (after it authenticated).
+    fn image_match(
+        &mut self,
+        f: &Frame<'_, '_>,
+        index: usize,
+        comp: &Component<'_>,
+        p: &Params<'_>,
+        scratch: &mut [u8],
+    ) -> Result<Option<bool>> {
+        if f.is_dependency(index) {
+            return self.dependency_integrity(comp, p, scratch);
+        }
+        let Some(digest) = p.image_digest else {
+            return Ok(None);
+        };
+        if digest.algorithm != alg::SHA256 {
+            return Err(Error::UnsupportedDigestAlgorithm(digest.algorithm));
+        }
+        Ok(Some(match self.component_digest(comp, p.image_size)? {
+            Some(computed) => ct_eq(&computed, digest.bytes),
+            None => false,
+        }))
+    }
+
+    /// SHA-256 of the first `len` bytes of `comp` (all when `None`); `None` when the component is
+    /// absent or shorter than `len`.
+    fn component_digest(
+        &mut self,
+        comp: &Component<'_>,
+        len: Option<u64>,
+    ) -> Result<Option<[u8; 32]>> {
+        if let Some(d) = self.platform.digest(comp, len)? {
+            return Ok(Some(d));
+        }
+        let mut state = self.crypto.sha256_start();
+        let mut buf = [0u8; CHUNK];
+        let mut offset = 0u64;
+        loop {
+            let want = match len {
+                Some(len) => usize::try_from(len.saturating_sub(offset))
+                    .unwrap_or(CHUNK)
+                    .min(CHUNK),
+                None => CHUNK,
+            };
+            if want == 0 {
+                break;
+            }
+            let chunk = buf.get_mut(..want).unwrap_or_default();
+            let n = match self.platform.read(comp, offset, chunk) {
+                Ok(n) => n.min(want),
+                Err(PlatformError::NotFound) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            };
+            if n == 0 {
+                break;
+            }
+            self.crypto
+                .sha256_update(&mut state, chunk.get(..n).unwrap_or_default());
+            offset = offset.saturating_add(n as u64);
+        }
+        if len.is_some_and(|len| offset != len) {
+            return Ok(None);
+        }
+        Ok(Some(self.crypto.sha256_finish(state)))
+    }
+
+    /// "suit-condition-check-content": byte for byte, without an early exit on a difference.
+    fn check_content(&mut self, comp: &Component<'_>, content: &[u8]) -> Result<bool> {
+        let mut buf = [0u8; CHUNK];
+        let mut offset = 0usize;
+        let mut diff = 0u8;
+        let mut longer = false;
+        loop {
+            let n = match self.platform.read(comp, offset as u64, &mut buf) {
+                Ok(n) => n.min(CHUNK),
+                Err(PlatformError::NotFound) => return Ok(false),
+                Err(e) => return Err(e.into()),
+            };
+            if n == 0 {
+                break;
+            }
+            let expected = content.get(offset..).unwrap_or_default();
+            for (i, b) in buf.iter().take(n).enumerate() {
+                match expected.get(i) {
+                    Some(e) => diff |= e ^ b,
+                    None => longer = true,
+                }
+            }
+            offset = offset.saturating_add(n);
+        }
+        Ok(diff == 0 && !longer && offset == content.len())
+    }
+
+    /// "suit-condition-version" (update management): the component's version against
+    /// `bstr .cbor [comparison-type, [+ int]]`.
+    fn version_matches(&mut self, comp: &Component<'_>, encoded: &[u8]) -> Result<bool> {
+        let bad = Error::InvalidParameter {
+            key: param::VERSION,
+            offset: 0,
+        };
+        let invalid = |_: Error| bad;
+        let inner = Cur::new(encoded, 0).bytes().map_err(invalid)?;
+        let mut c = Cur::new(inner, 0);
+        if c.array().map_err(invalid)? != 2 {
+            return Err(bad);
+        }
+        let comparison = c.uint().map_err(invalid)?;
+        let n = c.array().map_err(invalid)?;
+        let mut want = heapless::Vec::<i64, MAX_VERSION_PARTS>::new();
+        for _ in 0..n {
+            want.push(c.int().map_err(invalid)?).map_err(|_| bad)?;
+        }
+        let mut have = [0i64; MAX_VERSION_PARTS];
+        let Some(len) = self.platform.component_version(comp, &mut have)? else {
+            return Ok(false);
+        };
+        let have = have.get(..len.min(MAX_VERSION_PARTS)).unwrap_or_default();
+        // Missing trailing parts count as 0.
+        let part = |v: &[i64], i: usize| v.get(i).copied().unwrap_or(0);
+        let ord = (0..MAX_VERSION_PARTS)
+            .map(|i| part(have, i).cmp(&part(&want, i)))
+            .find(|o| *o != Ordering::Equal)
+            .unwrap_or(Ordering::Equal);
+        // SUIT_Condition_Version_Comparison_Types: greater 1, greater-equal 2, equal 3,
+        // lesser-equal 4, lesser 5.
+        Ok(match comparison {
+            1 => ord == Ordering::Greater,
+            2 => ord != Ordering::Less,
+            3 => ord == Ordering::Equal,
+            4 => ord != Ordering::Greater,
+            5 => ord == Ordering::Less,
+            _ => return Err(bad),
+        })
+    }
+
+    /// "suit-directive-fetch". An integrated payload (the URI names an envelope member) is
+    /// checked against the image digest and size (a dependency: authenticated and bound to the
+    /// digest) before it is written, so a tampered one leaves the component as it was.
+    fn fetch<'m>(
+        &mut self,
+        f: &Frame<'m, '_>,
+        index: usize,
+        comp: &Component<'_>,
+        p: &Params<'m>,
+    ) -> Result<()> {
+        if p.encryption_info.is_some() {
+            return Err(Error::Unsupported(Unsupported::Encryption));
+        }
+        let uri = p.uri.ok_or(missing(Command::Fetch, param::URI))?;
+        let Some(payload) = f.auth.integrated_payload(uri) else {
+            self.platform.fetch(uri, comp)?;
+            return Ok(());
+        };
+        if let Some(size) = p.image_size
+            && size != payload.len() as u64
+        {
+            return Err(Error::ImageMismatch);
+        }
+        if f.is_dependency(index) {
+            let dep = self.authenticate(payload)?;
+            if p.image_digest
+                .is_some_and(|d| !same_digest(dep.digest(), d))
+            {
+                return Err(Error::ImageMismatch);
+            }
+        } else if let Some(digest) = p.image_digest
+            && !digest.matches(self.crypto, payload)?
+        {
+            return Err(Error::ImageMismatch);
+        }
+        self.platform.write(comp, 0, payload)?;
+        Ok(())
+    }
+
+    /// "suit-directive-copy", in [`CHUNK`]-sized reads and writes.
+    fn copy(&mut self, dst: &Component<'_>, src: &Component<'_>) -> Result<()> {
+        let mut buf = [0u8; CHUNK];
+        let mut offset = 0u64;
+        loop {
+            let n = self.platform.read(src, offset, &mut buf)?.min(CHUNK);
+            if n == 0 {
+                if offset == 0 {
+                    self.platform.write(dst, 0, &[])?;
+                }
+                return Ok(());
+            }
+            self.platform
+                .write(dst, offset, buf.get(..n).unwrap_or_default())?;
+            offset = offset.saturating_add(n as u64);
+        }
+    }
+
+    /// Reads the whole of `comp` into `scratch`; its length.
+    fn load(&mut self, comp: &Component<'_>, scratch: &mut [u8]) -> Result<usize> {
+        let mut n = 0usize;
+        loop {
+            let free = scratch.get_mut(n..).unwrap_or_default();
+            if free.is_empty() {
+                let mut probe = [0u8; 1];
+                return match self.platform.read(comp, n as u64, &mut probe)? {
+                    0 => Ok(n),
+                    _ => Err(Error::CapacityExceeded(Capacity::DependencyBuffer)),
+                };
+            }
+            let room = free.len();
+            let k = self.platform.read(comp, n as u64, free)?.min(room);
+            if k == 0 {
+                return Ok(n);
+            }
+            n += k;
+        }
+    }
+
+    /// "suit-condition-dependency-integrity" (trust domains): the dependency manifest stored in
+    /// `comp` authenticates and its digest is the image digest; `None` without a digest.
+    fn dependency_integrity(
+        &mut self,
+        comp: &Component<'_>,
+        p: &Params<'_>,
+        scratch: &mut [u8],
+    ) -> Result<Option<bool>> {
+        let Some(digest) = p.image_digest else {
+            return Ok(None);
+        };
+        let n = self.load(comp, scratch)?;
+        let bytes = scratch.get(..n).unwrap_or_default();
+        let dep = Envelope::decode(bytes)?.authenticate(self.crypto, self.anchors)?;
+        Ok(Some(same_digest(dep.digest(), digest)))
+    }
+
+    /// "suit-directive-process-dependency" (trust domains): authenticates the dependency
+    /// manifest stored at `comp`, binds it to the image digest when one is set, refuses an older
+    /// one than stored, and runs its shared sequence and its sequence of the current kind with
+    /// its components under the dependency prefix.
+    fn process_dependency<'m>(
+        &mut self,
+        f: &Frame<'m, '_>,
+        index: usize,
+        comp: &Component<'_>,
+        p: &Params<'m>,
+        scratch: &mut [u8],
+    ) -> Result<()> {
+        let Some(dependency) = f.dependency(index) else {
+            return Err(Error::ComponentIndex(index as u64));
+        };
+        if f.depth >= MAX_DEPENDENCY_DEPTH {
+            return Err(Error::CapacityExceeded(Capacity::DependencyDepth));
+        }
+        let n = self.load(comp, scratch)?;
+        let (mine, rest) = scratch.split_at_mut(n.min(scratch.len()));
+        let mine: &[u8] = mine;
+        let dep = Envelope::decode(mine)?.authenticate(self.crypto, self.anchors)?;
+        if p.image_digest
+            .is_some_and(|d| !same_digest(dep.digest(), d))
+        {
+            return Err(Error::ImageMismatch);
+        }
+        let m = dep.manifest();
+        if let Some(stored) = self
+            .platform
+            .stored_sequence_number(m.component_id().as_ref())?
+            && m.sequence_number() < stored
+        {
+            return Err(Error::Rollback {
+                stored,
+                manifest: m.sequence_number(),
+            });
+        }
+        let mut prefix = heapless::Vec::<ComponentId<'_>, MAX_DEPENDENCY_DEPTH>::new();
+        for id in f.prefix.iter().copied().chain(dependency.prefix) {
+            prefix
+                .push(id)
+                .map_err(|_| Error::CapacityExceeded(Capacity::DependencyDepth))?;
+        }
+        self.top(&dep, &prefix, f.depth + 1, f.kind, rest)
+    }
+}
