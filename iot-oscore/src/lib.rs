@@ -3,11 +3,15 @@
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
 
 pub mod aad;
 pub mod classes;
 pub mod coap;
 pub mod context;
+#[cfg(feature = "std")]
+pub mod context_dir;
 mod error;
 pub mod nonce;
 pub mod oscore_option;
@@ -15,6 +19,8 @@ pub mod persistence;
 mod protect;
 pub mod proxy_uri;
 pub mod replay;
+#[cfg(feature = "std")]
+pub mod udp;
 
 pub use context::{ContextParams, SecurityContext};
 pub use error::{Error, FormatError, Result};
