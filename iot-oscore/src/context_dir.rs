@@ -550,6 +550,11 @@ impl ContextDir {
         self.ctx.context()
     }
 
+    /// Whether the replay window is still to be recovered with Echo (after an unclean stop).
+    pub fn is_recovering(&self) -> bool {
+        self.ctx.is_recovering()
+    }
+
     /// The persisted context, to protect and unprotect with.
     pub fn persisted_mut(&mut self) -> &mut PersistedContext<SequenceFile> {
         &mut self.ctx
