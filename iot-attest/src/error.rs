@@ -71,6 +71,20 @@ pub enum Error {
     },
     /// The claims-set names another profile than the one it is validated against.
     WrongProfile,
+    /// The profile does not allow the token's envelope or algorithm (a COSE_Mac0 under the
+    /// Constrained Device Standard Profile, say) or its form (a detached EAT bundle).
+    EnvelopeNotAllowed,
+    /// The token carries no nonce, but the verifier expected one (RFC 9711 section 4.1).
+    NonceMissing,
+    /// None of the token's nonces is the one the verifier expected.
+    NonceMismatch,
+    /// The key store holds no key for the token's kid or UEID, or the token names neither.
+    UnknownKey,
+    /// The key that verified the token is registered for another UEID (PSA Instance ID) than
+    /// the one the token claims.
+    InstanceMismatch,
+    /// The token's `exp` has passed or its `nbf` has not come (RFC 8392 sections 3.1.4, 3.1.5).
+    NotValidNow,
 }
 
 impl Error {
@@ -138,6 +152,16 @@ impl fmt::Display for Error {
                 write!(f, "profile violation: claim {key} {}", violation.describe())
             }
             Self::WrongProfile => f.write_str("the claims name another profile"),
+            Self::EnvelopeNotAllowed => {
+                f.write_str("the profile does not allow this envelope, algorithm or token form")
+            }
+            Self::NonceMissing => f.write_str("the token carries no nonce"),
+            Self::NonceMismatch => f.write_str("the token's nonce is not the expected one"),
+            Self::UnknownKey => f.write_str("no key is known for the token's kid or UEID"),
+            Self::InstanceMismatch => {
+                f.write_str("the verifying key is registered for another UEID than the token's")
+            }
+            Self::NotValidNow => f.write_str("the token has expired or is not valid yet"),
         }
     }
 }

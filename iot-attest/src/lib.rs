@@ -4,10 +4,19 @@
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
 
+#[cfg(all(feature = "alloc", feature = "rustcrypto"))]
+pub mod appraise;
+pub mod cdsp;
 mod claim;
 mod claims;
+#[cfg(feature = "alloc")]
+pub mod ear;
 mod error;
+#[cfg(feature = "std")]
+pub mod json;
 pub mod key;
 mod label;
 pub mod psa;
@@ -16,7 +25,10 @@ mod submod;
 mod token;
 mod util;
 mod value;
+#[cfg(all(feature = "alloc", feature = "rustcrypto"))]
+pub mod verify;
 
+pub use cdsp::KeyId;
 pub use claim::Claim;
 pub use claims::{
     Claims, ClaimsIter, ClaimsWriter, Extra, ExtraIter, MAX_CLAIMS, MAX_SUBMOD_DEPTH, RawClaim,

@@ -81,7 +81,7 @@ pub(crate) fn number(r: &mut Reader<'_>) -> Result<f64> {
     }
 }
 
-fn decode_float(raw: &[u8]) -> Option<f64> {
+pub(crate) fn decode_float(raw: &[u8]) -> Option<f64> {
     match raw {
         [0xf9, a, b] => Some(f16_to_f64(u16::from_be_bytes([*a, *b]))),
         [0xfa, a, b, c, d] => Some(f64::from(f32::from_be_bytes([*a, *b, *c, *d]))),
@@ -111,7 +111,7 @@ fn f16_to_f64(h: u16) -> f64 {
 }
 
 /// The half-precision encoding of `v` when it represents `v` exactly.
-fn f64_to_f16_exact(v: f64) -> Option<u16> {
+pub(crate) fn f64_to_f16_exact(v: f64) -> Option<u16> {
     let bits = v.to_bits();
     let sign = ((bits >> 63) as u16) << 15;
     let exp = ((bits >> 52) & 0x7ff) as i64;
