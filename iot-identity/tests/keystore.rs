@@ -1,5 +1,13 @@
 //! The KeyStore trait and the software key store sealed with COSE_Encrypt0.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::std_instead_of_core
+)]
+
 use iot_core::cose::{Algorithm, CoseEncrypt0, CoseKey, SymmetricKey};
 use iot_core::crypto::{P256VerifyingKey, RustCrypto, Sha256, Signer, Verifier};
 use iot_identity::keystore::{

@@ -1,5 +1,13 @@
 //! UEIDs and SUEIDs (RFC 9711 sections 4.2.1 and 4.2.2).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::std_instead_of_core
+)]
+
 use iot_core::crypto::{Rng, RustCrypto};
 use iot_identity::ueid::{
     MAX_UEID_LEN, RandLen, SueidEpoch, Ueid, UeidError, UeidType, check_eui, derive_sueid,

@@ -213,7 +213,7 @@ pub fn write_csr<H: Sha256 + ?Sized, S: Signer + ?Sized>(
     // The request info is written first at the start of `out`, hashed and signed; the outer
     // header's size depends on the signature's, so the info then moves up behind it.
     let info_len = usize::try_from(info.encoded_len()?)?;
-    let info_bytes = info.encode_to_slice(out)?;
+    let info_bytes = info.encode_to_slice(out).map_err(write_err)?;
     let digest = hash.sha256(info_bytes);
     let raw = signer.sign_digest(&digest)?;
     let (r, s) = raw.split_at(32);
@@ -235,13 +235,24 @@ pub fn write_csr<H: Sha256 + ?Sized, S: Signer + ?Sized>(
     }
     out.copy_within(..info_len, head_len);
     let (head, rest) = out.split_at_mut(head_len);
-    outer.encode_to_slice(head)?;
+    outer.encode_to_slice(head).map_err(write_err)?;
     let tail = rest.get_mut(info_len..).ok_or(X509Error::BufferTooSmall)?;
     let mut w = SliceWriter::new(tail);
-    alg.encode(&mut w)?;
-    sig_bits.encode(&mut w)?;
-    w.finish()?;
+    alg.encode(&mut w).map_err(write_err)?;
+    sig_bits.encode(&mut w).map_err(write_err)?;
+    w.finish().map_err(write_err)?;
     Ok(total)
+}
+
+/// An encoder error: the caller's buffer ran out (anything else would be a bug here, and is
+/// reported as malformed rather than hidden).
+fn write_err(e: der::Error) -> X509Error {
+    match e.kind() {
+        der::ErrorKind::Overlength | der::ErrorKind::Overflow | der::ErrorKind::Failed => {
+            X509Error::BufferTooSmall
+        }
+        _ => X509Error::from(e),
+    }
 }
 
 /// A decoded PKCS#10 request for a P-256 key, borrowing from its input.
