@@ -144,6 +144,9 @@ pub enum Error {
     SoftFailureNotAllowed,
     /// The source of a copy or swap is the component itself.
     SourceIsDestination,
+    /// A command with side effects in the shared sequence, which may only set parameters and
+    /// test conditions ("suit-common"); its code.
+    NotAllowedInSharedSequence(i64),
     /// An update while a tentative A/B image awaits confirmation ([`crate::ab`]).
     TrialPending,
     /// No A/B slot holds a bootable image.
@@ -219,6 +222,9 @@ impl fmt::Display for Error {
                 f.write_str("soft failure set outside try-each or run-sequence")
             }
             Self::SourceIsDestination => f.write_str("copy or swap onto its own source"),
+            Self::NotAllowedInSharedSequence(c) => {
+                write!(f, "command {c} is not allowed in the shared sequence")
+            }
             Self::TrialPending => f.write_str("a tentative image awaits confirmation"),
             Self::NoBootableImage => f.write_str("no slot holds a bootable image"),
         }

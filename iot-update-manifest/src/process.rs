@@ -18,6 +18,83 @@
 //!   component into a caller-given scratch buffer, authenticated under the same trust anchors,
 //!   bound to `suit-parameter-image-digest`, and its sequence of the same kind run with its
 //!   components under `suit-dependency-prefix`, at most [`MAX_DEPENDENCY_DEPTH`] levels deep.
+//!
+//! ```
+//! use iot_core::crypto::{P256VerifyingKey, RustCrypto};
+//! use iot_update_manifest::{
+//!     Command, Component, ComponentId, Error, Identifier, Platform, PlatformError,
+//!     PlatformResult, Processor, TrustAnchors,
+//! };
+//!
+//! /// A device with one component in RAM.
+//! struct Device { class: [u8; 16], image: Vec<u8>, invoked: bool, stored: Option<u64> }
+//!
+//! impl Platform for Device {
+//!     fn check_identifier(&mut self, kind: Identifier, _: &Component<'_>, id: &[u8]) -> PlatformResult<bool> {
+//!         Ok(match kind {
+//!             Identifier::Vendor => id == hex::decode("fa6b4a53d5ad5fdfbe9de663e4d41ffe").unwrap(),
+//!             Identifier::Class => id == self.class,
+//!             Identifier::Device => false,
+//!         })
+//!     }
+//!     fn check_slot(&mut self, _: &Component<'_>, slot: u64) -> PlatformResult<bool> { Ok(slot == 0) }
+//!     fn fetch(&mut self, _: &str, _: &Component<'_>) -> PlatformResult<()> { Err(PlatformError::Unavailable) }
+//!     fn read(&mut self, _: &Component<'_>, offset: u64, buf: &mut [u8]) -> PlatformResult<usize> {
+//!         let rest = self.image.get(offset as usize..).unwrap_or_default();
+//!         let n = rest.len().min(buf.len());
+//!         buf[..n].copy_from_slice(&rest[..n]);
+//!         Ok(n)
+//!     }
+//!     fn write(&mut self, _: &Component<'_>, offset: u64, data: &[u8]) -> PlatformResult<()> {
+//!         self.image.truncate(offset as usize);
+//!         self.image.extend_from_slice(data);
+//!         Ok(())
+//!     }
+//!     fn invoke(&mut self, _: &Component<'_>, _: Option<&[u8]>) -> PlatformResult<()> {
+//!         self.invoked = true;
+//!         Ok(())
+//!     }
+//!     fn stored_sequence_number(&mut self, _: Option<&ComponentId<'_>>) -> PlatformResult<Option<u64>> {
+//!         Ok(self.stored)
+//!     }
+//!     fn store_sequence_number(&mut self, _: Option<&ComponentId<'_>>, n: u64) -> PlatformResult<()> {
+//!         self.stored = Some(n);
+//!         Ok(())
+//!     }
+//! }
+//!
+//! // Example 0 of draft-ietf-suit-manifest (secure boot), as in the crate README.
+//! let envelope = hex::decode(concat!(
+//!     "d86ba2025873825824822f58206658ea560262696dd1f13b782239a064da7c6c5cbaf52fded428a6fc83c7e5af",
+//!     "584ad28443a10126a0f65840408d0816f9b510749bf6a51b066951e08a4438f849eb092a1ac768eed9de696c1b",
+//!     "1dd35d82ef149e6a73a61976ad2cfe78444b8064293350a122f332cb49f0da035871a50101020003585fa20281",
+//!     "8141000458568614a40150fa6b4a53d5ad5fdfbe9de663e4d41ffe02501492af1425695e48bf429b2d51f2ab45",
+//!     "035824822f582000112233445566778899aabbccddeeff0123456789abcdeffedcba98765432100e1987d0010f",
+//!     "020f074382030f0943821702",
+//! ))?;
+//! let mut keys = [P256VerifyingKey::from_sec1(&hex::decode(concat!(
+//!     "048496811aae0baaabd26157189eecda26beaa8bf11b6f3fe6e2b5659c85dbc0ad",
+//!     "3b1f2a4b6c098131c0a36dacd1d78bd381dcdfb09c052db33991db7338b4a896",
+//! ))?)?];
+//! let mut anchors = TrustAnchors::signers(&mut keys);
+//! let mut crypto = RustCrypto::from_os();
+//! let class: [u8; 16] = hex::decode("1492af1425695e48bf429b2d51f2ab45")?.try_into().unwrap();
+//!
+//! // The shared sequence checks vendor and class, validate checks the image digest (a sample
+//! // value in the example, which no image has), and only then would invoke run.
+//! let mut device = Device { class, image: vec![0; 34768], invoked: false, stored: None };
+//! let mut p = Processor::new(&mut device, &mut crypto, &mut anchors);
+//! let manifest = p.authenticate(&envelope)?;
+//! assert_eq!(p.boot(&manifest), Err(Error::ConditionFailed(Command::ImageMatch)));
+//! assert!(!device.invoked);
+//!
+//! // Another device class: refused at the class check.
+//! let mut other = Device { class: [0; 16], image: vec![], invoked: false, stored: None };
+//! let mut p = Processor::new(&mut other, &mut crypto, &mut anchors);
+//! let manifest = p.authenticate(&envelope)?;
+//! assert_eq!(p.boot(&manifest), Err(Error::ConditionFailed(Command::ClassIdentifier)));
+//! # Ok::<(), Box<dyn core::error::Error>>(())
+//! ```
 
 use crate::MAX_COMPONENTS;
 use crate::cbor::Cur;
@@ -314,6 +391,22 @@ fn same_digest(a: SuitDigest<'_>, b: SuitDigest<'_>) -> bool {
     a.algorithm == b.algorithm && ct_eq(a.bytes, b.bytes)
 }
 
+/// The shared sequence sets parameters and tests conditions only ("suit-common"); custom
+/// commands are excluded too ("Required Checks").
+fn allowed_in_shared(command: Command) -> bool {
+    command.is_condition()
+        || matches!(
+            command,
+            Command::SetComponentIndex
+                | Command::OverrideParameters
+                | Command::SetParameters
+                | Command::TryEach
+                | Command::RunSequence
+                | Command::OverrideMultiple
+                | Command::CopyParams
+        )
+}
+
 fn condition(command: Command, holds: bool) -> Result<()> {
     if holds {
         Ok(())
@@ -532,6 +625,9 @@ where
         argument: Argument<'m>,
         scratch: &mut [u8],
     ) -> Result<()> {
+        if f.shared && !allowed_in_shared(command) {
+            return Err(Error::NotAllowedInSharedSequence(command.code()));
+        }
         match (command, argument) {
             (Command::SetComponentIndex, Argument::Index(arg)) => {
                 f.selection = f.select(arg)?;

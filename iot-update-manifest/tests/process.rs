@@ -796,3 +796,33 @@ fn component_slot_condition_asks_the_platform() {
         Err(Error::ConditionFailed(Command::ComponentSlot))
     );
 }
+
+#[test]
+fn shared_sequence_may_not_act() {
+    for shared in [
+        sequence(&write(b"x")),
+        sequence(&[(INVOKE, rp(0))]),
+        sequence(&[(
+            TRY_EACH,
+            try_each(
+                &[sequence(&[(ABORT, rp(0))]), sequence(&write(b"x"))],
+                false,
+            ),
+        )]),
+        sequence(&[(-300, rp(0))]),
+    ] {
+        let mut sim = device();
+        let m = manifest(
+            1,
+            &[b"c"],
+            Some(shared),
+            &[(VALIDATE, sequence(&[(ABORT, rp(0))]))],
+        );
+        let r = run(&m, &mut sim, Proc::Boot);
+        assert!(
+            matches!(r, Err(Error::NotAllowedInSharedSequence(_))),
+            "{r:?}"
+        );
+        assert!(sim.flash.storage.is_empty());
+    }
+}
