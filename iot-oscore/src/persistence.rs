@@ -124,6 +124,11 @@ impl<S: SequenceNumberStore, const W: usize> PersistedContext<S, W> {
         &self.ctx
     }
 
+    /// The store, read-only.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
     /// Whether the replay window is still to be recovered with Echo.
     pub fn is_recovering(&self) -> bool {
         self.recovering

@@ -4,6 +4,7 @@
 //! from iot-core. Every failure is one line on stderr and a non-zero exit.
 #![allow(clippy::std_instead_of_core, clippy::alloc_instead_of_core)]
 
+mod coap_cmd;
 mod cose_cmd;
 mod demo;
 mod fail;
@@ -41,6 +42,12 @@ enum Cmd {
     /// COSE messages (RFC 9052): sign, verify, mac, encrypt, decrypt.
     #[command(subcommand)]
     Cose(cose_cmd::CoseCmd),
+    /// OSCORE security contexts (RFC 8613): derive.
+    #[command(subcommand)]
+    Oscore(coap_cmd::OscoreCmd),
+    /// CoAP over UDP (RFC 7252), optionally with OSCORE: get, post, put, delete, serve.
+    #[command(subcommand)]
+    Coap(coap_cmd::CoapCmd),
     /// Print CBOR in diagnostic notation (RFC 8949 section 8); FILE is binary CBOR or hex text.
     Diag {
         /// The CBOR file (`-` for stdin); a CBOR sequence prints one item per line.
@@ -106,6 +113,8 @@ fn run(cli: Cli) -> Result<()> {
     match cli.cmd {
         Cmd::Keygen { out, public, force } => keygen(&out, public.as_deref(), force),
         Cmd::Cose(cmd) => cose_cmd::run(cmd),
+        Cmd::Oscore(cmd) => coap_cmd::run_oscore(cmd),
+        Cmd::Coap(cmd) => coap_cmd::run_coap(cmd),
         Cmd::Diag { file, compact } => diag(&file, compact),
         Cmd::Demo { chapter, list } => {
             if list {

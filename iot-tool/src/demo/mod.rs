@@ -5,6 +5,7 @@
 //! demo checks what it shows: a tampered message that is accepted fails the run.
 
 mod cose;
+mod oscore;
 
 use crate::fail::{Failure, Result, bail};
 use iot_core::crypto::{P256SigningKey, RustCrypto};
@@ -23,7 +24,7 @@ pub struct Chapter {
 }
 
 /// The chapters, in the order of a device's life.
-pub const CHAPTERS: &[Chapter] = &[cose::CHAPTER];
+pub const CHAPTERS: &[Chapter] = &[cose::CHAPTER, oscore::CHAPTER];
 
 /// What the device has by now; chapters read what earlier ones left here.
 #[derive(Debug, Default)]
