@@ -1,15 +1,25 @@
 #!/usr/bin/env bash
-# Seeds fuzz/corpus/<target>/ from the COSE WG examples: the output CBOR of every vector under
-# $IOT_VECTORS/cose (default: ../shared/vectors beside the repository), sorted by COSE tag, and
-# every JWK key of those vectors turned into a COSE_Key. The corpus is git-ignored: vectors are
-# not committed here.
+# Seeds fuzz/corpus/<target>/ from $IOT_VECTORS (default: ../shared/vectors beside the repository).
+# The corpus is git-ignored: vectors are not committed here.
+# - COSE targets: the output CBOR of every COSE WG vector, sorted by COSE tag, and every JWK key of
+#   those vectors turned into a COSE_Key.
+# - CoAP/OSCORE targets: the hex messages of oscore/rfc8613-appendix-c.json, and the same protected
+#   messages with their ciphertext replaced by the plaintext and an all-zero tag (what the targets'
+#   NullAead accepts), including an Observe registration and a notification.
+# - SUIT targets: the libcsuit .suit envelopes and the hex envelopes of suit/manifest-spec and
+#   suit/encryption; suit_manifest gets each envelope's manifest with its severed members, framed
+#   as that target reads its input.
+# - EAT/PSA targets: psa/example tokens (.cbor), their payloads, and the diagnostic-notation claim
+#   sets and tokens of psa/test, eat/payloads and eat/tokens converted to CBOR.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 vectors=${IOT_VECTORS:-$here/../../shared/vectors}
-if [ ! -d "$vectors/cose" ]; then
-  echo "seed.sh: no COSE vectors at $vectors/cose (set IOT_VECTORS)" >&2
-  exit 1
-fi
+for d in cose oscore suit psa eat; do
+  if [ ! -d "$vectors/$d" ]; then
+    echo "seed.sh: no vectors at $vectors/$d (set IOT_VECTORS)" >&2
+    exit 1
+  fi
+done
 python3 - "$vectors/cose" "$here/corpus" <<'PY'
 import base64, hashlib, json, pathlib, sys
 
@@ -126,6 +136,310 @@ for path in files:
 
 print(f"seeded from {len(files)} vector files in {src}: " +
       ", ".join(f"{t} {len(seeds[t])} ({counts[t]} new)" for t in TARGETS))
+for t in TARGETS:
+    if not any((dst / t).glob("*")):
+        sys.exit(f"seed.sh: no seeds for {t}")
+PY
+
+python3 - "$vectors" "$here/corpus" <<'PY'
+import hashlib, json, pathlib, re, struct, sys
+
+src, dst = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+TARGETS = ["coap_decode", "oscore_unprotect_request", "oscore_unprotect_response",
+           "suit_envelope", "suit_manifest", "eat_token", "eat_claims", "psa_validate"]
+seeds = {t: set() for t in TARGETS}
+counts = dict.fromkeys(TARGETS, 0)
+
+def put(target, data):
+    d = dst / target
+    d.mkdir(parents=True, exist_ok=True)
+    f = d / hashlib.sha1(data).hexdigest()
+    seeds[target].add(f.name)
+    if not f.exists():
+        f.write_bytes(data)
+        counts[target] += 1
+
+# --- CBOR: a minimal decoder (values with tags kept) and encoder, enough for the vectors.
+class Tag:
+    def __init__(self, tag, value):
+        self.tag, self.value = tag, value
+
+def cbor_decode(b, i=0):
+    ib = b[i]; major, info = ib >> 5, ib & 31; i += 1
+    if info < 24:
+        n = info
+    elif info <= 27:
+        size = 1 << (info - 24)
+        n = int.from_bytes(b[i:i + size], "big"); i += size
+    else:
+        raise ValueError("indefinite or reserved length")
+    if major == 0:
+        return n, i
+    if major == 1:
+        return -1 - n, i
+    if major in (2, 3):
+        v = b[i:i + n]
+        if len(v) != n:
+            raise ValueError("truncated")
+        return (v if major == 2 else v.decode()), i + n
+    if major == 4:
+        out = []
+        for _ in range(n):
+            v, i = cbor_decode(b, i); out.append(v)
+        return out, i
+    if major == 5:
+        out = {}
+        for _ in range(n):
+            k, i = cbor_decode(b, i); v, i = cbor_decode(b, i)
+            out[k if not isinstance(k, (list, dict, Tag)) else repr(k)] = v
+        return out, i
+    if major == 6:
+        v, i = cbor_decode(b, i)
+        return Tag(n, v), i
+    return ("simple", info, n), i
+
+def cbor_one(b):
+    v, end = cbor_decode(b)
+    if end != len(b):
+        raise ValueError("trailing bytes")
+    return v
+
+def head(major, n):
+    if n < 24:
+        return bytes([major << 5 | n])
+    for info, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
+        if n < 1 << (8 * size):
+            return bytes([major << 5 | info]) + n.to_bytes(size, "big")
+
+# --- CBOR diagnostic notation (RFC 8949 section 8) -> CBOR, for the vectors' .diag files.
+TOKEN = re.compile(r"""\s+|/[^/]*/|"(?:[^"\\]|\\.)*"|h'[^']*'|b64'[^']*'|<<|>>|-?\d+\.\d+(?:e[-+]?\d+)?|-?0x[0-9a-fA-F]+|-?\d+|true|false|null|undefined|[\[\]{}(),:]""")
+
+def tokens(text):
+    pos, out = 0, []
+    while pos < len(text):
+        m = TOKEN.match(text, pos)
+        if not m:
+            raise ValueError(f"diag: cannot read {text[pos:pos + 20]!r}")
+        t = m.group(0); pos = m.end()
+        if not t.strip() or (t.startswith("/") and t.endswith("/") and len(t) > 1):
+            continue
+        out.append(t)
+    return out
+
+def encode_float(x):
+    for fmt, ib in (("e", 0xf9), ("f", 0xfa)):
+        try:
+            if struct.unpack(">" + fmt, struct.pack(">" + fmt, x))[0] == x:
+                return bytes([ib]) + struct.pack(">" + fmt, x)
+        except OverflowError:
+            pass
+    return b"\xfb" + struct.pack(">d", x)
+
+def diag(text):
+    toks = tokens(text); i = 0
+    def item():
+        nonlocal i
+        t = toks[i]; i += 1
+        if t == "[":
+            items = seq("]"); return head(4, len(items)) + b"".join(items)
+        if t == "{":
+            items = seq("}")
+            return head(5, len(items) // 2) + b"".join(items)
+        if t == "<<":
+            body = b"".join(seq(">>")); return head(2, len(body)) + body
+        if t.startswith("h'"):
+            v = bytes.fromhex(re.sub(r"\s+", "", t[2:-1])); return head(2, len(v)) + v
+        if t.startswith('"'):
+            v = json.loads(t).encode(); return head(3, len(v)) + v
+        if t in ("true", "false", "null", "undefined"):
+            return bytes([{"false": 0xf4, "true": 0xf5, "null": 0xf6, "undefined": 0xf7}[t]])
+        if "." in t:
+            return encode_float(float(t))
+        n = int(t, 0)
+        if i < len(toks) and toks[i] == "(":
+            i += 1; inner = item()
+            assert toks[i] == ")"; i += 1
+            return head(6, n) + inner
+        return head(0, n) if n >= 0 else head(1, -1 - n)
+    def seq(close):
+        nonlocal i
+        items = []
+        while toks[i] != close:
+            items.append(item())
+            if toks[i] in (",", ":"):
+                i += 1
+        i += 1
+        return items
+    out = item()
+    if i != len(toks):
+        raise ValueError("diag: trailing tokens")
+    return out
+
+def diag_file(path):
+    try:
+        return diag(path.read_text())
+    except (ValueError, IndexError, AssertionError, KeyError) as e:
+        print(f"seed.sh: skipped {path.relative_to(src)}: {e}", file=sys.stderr)
+        return None
+
+# --- CoAP / OSCORE
+OUTER = {3, 7, 9, 16, 21, 35, 39}  # Class U only (RFC 8613 section 4.1): stay outside
+
+def coap_parse(b):
+    tkl = b[0] & 15
+    pos, num, opts = 4 + tkl, 0, []
+    while pos < len(b) and b[pos] != 0xff:
+        d, l = b[pos] >> 4, b[pos] & 15; pos += 1
+        vals = []
+        for x in (d, l):
+            if x == 13:
+                x = b[pos] + 13; pos += 1
+            elif x == 14:
+                x = int.from_bytes(b[pos:pos + 2], "big") + 269; pos += 2
+            vals.append(x)
+        num += vals[0]; opts.append((num, b[pos:pos + vals[1]])); pos += vals[1]
+    payload = b[pos + 1:] if pos < len(b) else b""
+    return b[:4 + tkl], opts, payload
+
+def options(opts):
+    out, last = b"", 0
+    for num, v in opts:
+        parts = []
+        for x in (num - last, len(v)):
+            parts.append((x, b"") if x < 13 else (13, bytes([x - 13])) if x < 269 else (14, (x - 269).to_bytes(2, "big")))
+        out += bytes([parts[0][0] << 4 | parts[1][0]]) + parts[0][1] + parts[1][1] + v
+        last = num
+    return out
+
+def null_sealed(protected, original, extra_inner=()):
+    """`protected` with its ciphertext replaced by the plaintext of `original` and a zero tag."""
+    head_, popts, _ = coap_parse(protected)
+    ohead, oopts, opayload = coap_parse(original)
+    inner = sorted([o for o in oopts if o[0] not in OUTER] + list(extra_inner))
+    plain = ohead[1:2] + options(inner) + (b"\xff" + opayload if opayload else b"")
+    return head_ + options(popts) + b"\xff" + plain + bytes(8)
+
+doc = json.loads((src / "oscore/rfc8613-appendix-c.json").read_text())
+for case in doc.values():
+    msgs = {k: bytes.fromhex(v) for k, v in case.items()
+            if isinstance(v, str) and k.startswith(("coap_", "oscore_")) and v}
+    for m in msgs.values():
+        put("coap_decode", m)
+    if "oscore_req" in msgs:
+        put("oscore_unprotect_request", msgs["oscore_req"])
+        if "coap_req" in msgs:
+            put("oscore_unprotect_request", null_sealed(msgs["oscore_req"], msgs["coap_req"]))
+            # The same request registering an observation (Observe 0, empty value).
+            reg = null_sealed(msgs["oscore_req"], msgs["coap_req"], [(6, b"")])
+            put("oscore_unprotect_request", reg)
+            put("coap_decode", reg)
+    for k in ("oscore_resp", "oscore_res", "coap_ack"):
+        if k in msgs:
+            put("oscore_unprotect_response", msgs[k])
+    for k in ("oscore_resp", "oscore_res"):
+        if k in msgs and "coap_response" in msgs:
+            put("oscore_unprotect_response", null_sealed(msgs[k], msgs["coap_response"]))
+    if "oscore_res" in msgs and "coap_response" in msgs:
+        # A notification: own Partial IV and an empty Inner Observe.
+        put("oscore_unprotect_response",
+            null_sealed(msgs["oscore_res"], msgs["coap_response"], [(6, b"")]))
+
+# --- SUIT
+SEVERABLE = [14, 15, 16, 18, 20, 23]  # manifest_key::SEVERABLE, in slot order
+
+def suit_envelope(env, name):
+    put("suit_envelope", env)
+    try:
+        v = cbor_one(env)
+    except (ValueError, IndexError, UnicodeDecodeError) as e:
+        print(f"seed.sh: {name}: not CBOR ({e})", file=sys.stderr)
+        return
+    m = v.value if isinstance(v, Tag) else v
+    if not isinstance(m, dict) or not isinstance(m.get(3), bytes):
+        return
+    framed = [(SEVERABLE.index(k), m[k]) for k in SEVERABLE if isinstance(m.get(k), bytes)]
+    out = bytes([len(framed)])
+    for slot, value in framed:
+        out += bytes([slot]) + len(value).to_bytes(2, "big") + value
+    put("suit_manifest", out + m[3])
+
+for f in sorted((src / "suit/libcsuit").glob("*.suit")):
+    suit_envelope(f.read_bytes(), f.name)
+for f in sorted((src / "suit/manifest-spec").glob("*.txt")):
+    for block in re.findall(r"~~~\n([0-9a-fA-F\n]+)~~~", f.read_text()):
+        suit_envelope(bytes.fromhex(block.replace("\n", "")), f.name)
+for f in sorted((src / "suit/encryption").glob("*.hex.signed")):
+    suit_envelope(bytes.fromhex(re.sub(r"\s+", "", f.read_text())), f.name)
+
+# --- EAT / PSA
+def token_payload(tok):
+    v = cbor_one(tok)
+    while isinstance(v, Tag):
+        v = v.value
+    if isinstance(v, list) and len(v) == 4 and isinstance(v[2], bytes):
+        return v[2]
+    return None
+
+def nested_tokens(b):
+    """Byte strings inside a CBOR item that are tagged tokens (CWT 61, COSE 18 or 17)."""
+    try:
+        v = cbor_one(b)
+    except (ValueError, IndexError, UnicodeDecodeError):
+        return
+    stack = [v]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, Tag):
+            stack.append(x.value)
+        elif isinstance(x, list):
+            stack.extend(x)
+        elif isinstance(x, dict):
+            stack.extend(x.values())
+        elif isinstance(x, bytes) and x[:2] in (b"\xd8\x3d", b"\xd2\x84", b"\xd1\x84"):
+            yield x
+
+def token(tok, psa=False):
+    put("eat_token", tok)
+    payload = token_payload(tok)
+    if payload is not None:
+        put("eat_claims", payload)
+        if psa:
+            put("psa_validate", payload)
+        for t in nested_tokens(payload):
+            token(t)
+
+for f in sorted((src / "psa/example").glob("*.cbor")):
+    token(f.read_bytes(), psa=True)
+for f in sorted((src / "psa/test").glob("*.diag")):
+    c = diag_file(f)
+    if c:
+        put("psa_validate", c)
+        put("eat_claims", c)
+for f in sorted((src / "psa/example").glob("*claims.diag")):
+    c = diag_file(f)
+    if c:
+        put("psa_validate", c)
+        put("eat_claims", c)
+for f in sorted((src / "eat/payloads").glob("*.diag")):
+    c = diag_file(f)
+    if c:
+        put("eat_claims", c)
+        for t in nested_tokens(c):
+            token(t)
+for f in sorted((src / "eat/tokens").glob("*.diag")):
+    c = diag_file(f)
+    if c:
+        put("eat_token", c)
+        for t in nested_tokens(c):
+            token(t)
+        try:
+            p = token_payload(c)
+        except (ValueError, IndexError, UnicodeDecodeError):
+            p = None
+        if p:
+            put("eat_claims", p)
+
+print("seeded: " + ", ".join(f"{t} {len(seeds[t])} ({counts[t]} new)" for t in TARGETS))
 for t in TARGETS:
     if not any((dst / t).glob("*")):
         sys.exit(f"seed.sh: no seeds for {t}")

@@ -33,3 +33,382 @@ pub const BASE_IV: [u8; 13] = [
 pub const DETACHED: &[u8] = b"This is the content.";
 /// Largest structure buffered by the differential checks (libFuzzer's default max_len is 4096).
 pub const BUF: usize = 8192;
+
+/// OSCORE: the RFC 8613 Appendix C.1 context (with Master Salt), the client's request of C.4,
+/// and an AEAD without secrets so that fuzz inputs reach the plaintext checks.
+pub mod oscore {
+    use iot_core::cose::AeadAlgorithm;
+    use iot_core::crypto::{Aead, RustCrypto};
+    use iot_oscore::{ContextParams, SecurityContext};
+
+    /// Master Secret of RFC 8613 C.1.
+    pub const MASTER_SECRET: [u8; 16] = [
+        0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+        0x10,
+    ];
+    /// Master Salt of RFC 8613 C.1.
+    pub const MASTER_SALT: [u8; 8] = [0x9e, 0x7c, 0xa9, 0x22, 0x23, 0x78, 0x63, 0x40];
+    /// The client's Sender ID (empty) and the server's (0x01), RFC 8613 C.1.
+    pub const CLIENT_ID: &[u8] = b"";
+    /// The server's Sender ID.
+    pub const SERVER_ID: &[u8] = b"\x01";
+    /// The unprotected request of RFC 8613 C.4 (GET coap://localhost/tv1).
+    pub const REQUEST: &[u8] = b"\x44\x01\x5d\x1f\x00\x00\x39\x74\x39localhost\x83tv1";
+    /// The same request with Observe 0 (a registration), so that notifications may answer it.
+    pub const REGISTRATION: &[u8] = b"\x44\x01\x5d\x1f\x00\x00\x39\x74\x39localhost\x30\x53tv1";
+    /// The Sender Sequence Number of the C.4 request (Partial IV 0x14).
+    pub const REQUEST_SEQ: u64 = 20;
+
+    /// The server's context of RFC 8613 C.1.2 (fresh replay window).
+    pub fn server() -> SecurityContext {
+        derive(SERVER_ID, CLIENT_ID)
+    }
+
+    /// The client's context of RFC 8613 C.1.1.
+    pub fn client() -> SecurityContext {
+        derive(CLIENT_ID, SERVER_ID)
+    }
+
+    fn derive(sender: &[u8], recipient: &[u8]) -> SecurityContext {
+        let params =
+            ContextParams::new(&MASTER_SECRET, sender, recipient).master_salt(&MASTER_SALT);
+        SecurityContext::derive(&mut RustCrypto::<()>::default(), &params).unwrap()
+    }
+
+    /// An "AEAD" with no secret: encryption is the identity with an all-zero tag, and decryption
+    /// accepts exactly the all-zero tag. Fuzz inputs whose tag bytes are zero thus reach
+    /// everything after decryption (the inner code, options and payload) without a real key.
+    pub struct NullAead;
+
+    impl Aead for NullAead {
+        fn aead_encrypt(
+            &mut self,
+            alg: AeadAlgorithm,
+            _key: &[u8],
+            nonce: &[u8],
+            _aad: &[&[u8]],
+            _buffer: &mut [u8],
+            tag: &mut [u8],
+        ) -> iot_core::Result<()> {
+            assert_eq!(nonce.len(), alg.nonce_len(), "nonce length");
+            assert_eq!(tag.len(), alg.tag_len(), "tag length");
+            tag.fill(0);
+            Ok(())
+        }
+
+        fn aead_decrypt(
+            &mut self,
+            alg: AeadAlgorithm,
+            _key: &[u8],
+            nonce: &[u8],
+            _aad: &[&[u8]],
+            buffer: &mut [u8],
+            tag: &[u8],
+        ) -> iot_core::Result<()> {
+            assert_eq!(nonce.len(), alg.nonce_len(), "nonce length");
+            if tag.len() != alg.tag_len() || tag.iter().any(|&b| b != 0) {
+                buffer.fill(0);
+                return Err(iot_core::Error::BadTag);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// SUIT: builds an envelope around a manifest, authenticated with COSE_Mac0 under [`SUIT_MAC_KEY`].
+pub mod suit {
+    use iot_core::cose::{Mac0Builder, SymmetricKey};
+    use iot_core::crypto::{RustCrypto, Sha256};
+    use iot_update_manifest::text::{Text, TextEntry};
+    use iot_update_manifest::{
+        Argument, AuthenticatedManifest, CommandSequence, ComponentId, IndexArg, MAX_COMMANDS,
+        MAX_COMPONENTS, MAX_NESTING,
+    };
+
+    /// The HMAC 256/256 key of the envelopes [`envelope`] builds.
+    pub const SUIT_MAC_KEY: [u8; 32] = [0x42; 32];
+
+    /// Appends a CBOR head (RFC 8949 section 3) of major type `major` and argument `n`.
+    pub fn head(out: &mut Vec<u8>, major: u8, n: u64) {
+        let m = major << 5;
+        match n {
+            0..=23 => out.push(m | n as u8),
+            24..=0xff => out.extend([m | 24, n as u8]),
+            0x100..=0xffff => {
+                out.push(m | 25);
+                out.extend((n as u16).to_be_bytes());
+            }
+            0x1_0000..=0xffff_ffff => {
+                out.push(m | 26);
+                out.extend((n as u32).to_be_bytes());
+            }
+            _ => {
+                out.push(m | 27);
+                out.extend(n.to_be_bytes());
+            }
+        }
+    }
+
+    /// Appends `bytes` as a CBOR byte string.
+    pub fn bstr(out: &mut Vec<u8>, bytes: &[u8]) {
+        head(out, 2, bytes.len() as u64);
+        out.extend_from_slice(bytes);
+    }
+
+    /// Appends an integer map key.
+    pub fn int(out: &mut Vec<u8>, v: i64) {
+        if v >= 0 {
+            head(out, 0, v as u64);
+        } else {
+            head(out, 1, !(v as u64));
+        }
+    }
+
+    /// The tagged envelope `107({2: wrapper, 3: manifest, key: member...})`: the wrapper holds the
+    /// SHA-256 SUIT_Digest of the manifest bstr and a detached COSE_Mac0 over it under
+    /// [`SUIT_MAC_KEY`]; `severed` members go in as given (keys distinct, in order).
+    pub fn envelope(manifest: &[u8], severed: &[(i64, &[u8])]) -> Vec<u8> {
+        let mut crypto = RustCrypto::<()>::default();
+        let mut wrapped = Vec::with_capacity(manifest.len() + 9);
+        bstr(&mut wrapped, manifest);
+        let mut digest = vec![0x82, 0x2f]; // [-16 (SHA-256), bstr]
+        bstr(&mut digest, &crypto.sha256(&wrapped));
+        let mut mac = [0u8; 128];
+        let n = Mac0Builder {
+            detached: true,
+            ..Mac0Builder::new()
+        }
+        .mac(
+            &mut crypto,
+            &SymmetricKey::new(&SUIT_MAC_KEY),
+            &digest,
+            &[],
+            &mut mac,
+        )
+        .unwrap();
+        let mut wrapper = vec![0x82];
+        bstr(&mut wrapper, &digest);
+        bstr(&mut wrapper, &mac[..n]);
+
+        let mut out = vec![0xd8, 107];
+        head(&mut out, 5, 2 + severed.len() as u64);
+        out.push(0x02);
+        bstr(&mut out, &wrapper);
+        out.push(0x03);
+        out.extend_from_slice(&wrapped);
+        for (key, value) in severed {
+            int(&mut out, *key);
+            bstr(&mut out, value);
+        }
+        out
+    }
+
+    /// Reads everything an authenticated manifest offers through its public accessors and
+    /// iterators, and checks that each iterator yields as many items as its `len` says (they
+    /// re-read validated bytes and stop silently on an error, so a shortfall is a decoder bug).
+    pub fn walk(a: &AuthenticatedManifest<'_>) {
+        let _ = (a.digest(), a.authenticated_by());
+        for (name, bytes) in a.integrated_payloads() {
+            assert_eq!(
+                a.integrated_payload(name),
+                Some(bytes),
+                "integrated payload {name}"
+            );
+        }
+        let m = a.manifest();
+        let _ = (
+            m.version(),
+            m.sequence_number(),
+            m.reference_uri(),
+            m.set_version(),
+        );
+        let _ = m.coswid().map(|c| c.get());
+        if let Some(id) = m.component_id() {
+            component(id);
+        }
+        let common = m.common();
+        let components = common.components();
+        assert!(!components.is_empty());
+        assert!(components.len() <= MAX_COMPONENTS);
+        assert_eq!(components.iter().count(), components.len(), "components");
+        for (i, id) in components.iter().enumerate() {
+            assert_eq!(components.get(i), Some(id));
+            component(id);
+        }
+        if let Some(deps) = common.dependencies() {
+            assert_eq!(deps.iter().count(), deps.len(), "dependencies");
+            for d in deps.iter() {
+                let _ = d.index;
+                if let Some(prefix) = d.prefix {
+                    component(prefix);
+                }
+            }
+        }
+        let plain = [
+            common.shared_sequence(),
+            m.validate(),
+            m.load(),
+            m.invoke(),
+            m.uninstall(),
+        ];
+        for s in plain.into_iter().flatten() {
+            sequence(s, 1);
+        }
+        let severable = [
+            m.dependency_resolution(),
+            m.payload_fetch(),
+            m.candidate_verification(),
+            m.install(),
+        ];
+        for s in severable.into_iter().flatten().filter_map(|s| s.get()) {
+            sequence(s, 1);
+        }
+        if let Some(t) = m.text().and_then(|t| t.get()) {
+            text(t);
+        }
+    }
+
+    fn component(id: ComponentId<'_>) {
+        assert_eq!(id.segments().count(), id.len(), "component segments");
+    }
+
+    fn sequence(s: CommandSequence<'_>, depth: usize) {
+        assert!(depth <= MAX_NESTING, "sequence nested {depth} deep");
+        assert!(!s.is_empty() && s.len() <= MAX_COMMANDS);
+        assert_eq!(s.iter().count(), s.len(), "commands");
+        for (_, arg) in &s {
+            match arg {
+                Argument::Index(IndexArg::List(l)) => {
+                    assert!(!l.is_empty() && l.len() <= MAX_COMPONENTS);
+                    assert_eq!(l.iter().count(), l.len(), "component indices");
+                }
+                Argument::Parameters(p) => {
+                    assert_eq!(p.iter().count(), p.len(), "parameters");
+                    for p in p.iter() {
+                        let _ = p.key();
+                    }
+                }
+                Argument::TryEach(t) => {
+                    assert!(t.len() >= 2);
+                    let _ = t.has_empty_fallback();
+                    assert_eq!(t.iter().count(), t.len(), "try-each sequences");
+                    for s in t.iter() {
+                        sequence(s, depth + 1);
+                    }
+                }
+                Argument::Sequence(s) => sequence(s, depth + 1),
+                _ => {}
+            }
+        }
+    }
+
+    fn text(t: Text<'_>) {
+        for (tag, lang) in t.languages() {
+            assert!(t.language(tag).is_some());
+            for entry in lang.entries() {
+                match entry {
+                    TextEntry::Manifest { key, text } => {
+                        // Only keys 0-63 are checked for duplicates, so `get` may find an earlier one.
+                        let _ = text;
+                        assert!(lang.get(key).is_some());
+                    }
+                    TextEntry::Component {
+                        component: id,
+                        texts,
+                    } => {
+                        component(id);
+                        for (key, _) in texts.iter() {
+                            assert!(texts.get(key).is_some());
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// PSA: the HMAC key of the RFC 9783 example token `psa-mac0` (tfm-hs-iak, 64 bytes).
+pub const PSA_HMAC_KEY: [u8; 64] = [
+    0xde, 0x03, 0x8b, 0x34, 0xac, 0xa1, 0x25, 0x76, 0x8c, 0x5e, 0x33, 0x57, 0xab, 0x8d, 0x06, 0xb3,
+    0x67, 0xb9, 0xab, 0x0d, 0x7e, 0x8b, 0xe1, 0x24, 0xed, 0xca, 0x47, 0xfe, 0x03, 0x3a, 0x5b, 0xb7,
+    0xa9, 0x3d, 0x30, 0x7f, 0xf2, 0x29, 0xaa, 0x36, 0xff, 0x24, 0x6c, 0x12, 0x95, 0x96, 0x4f, 0xac,
+    0xf7, 0x1a, 0xb7, 0xaa, 0x6e, 0xc4, 0xfd, 0x61, 0x02, 0xb7, 0xb3, 0x98, 0x32, 0x55, 0xad, 0x92,
+];
+
+/// EAT: reads everything a decoded claims-set offers and checks its encoding.
+pub mod attest {
+    use iot_attest::{Audience, Claims, Item, MAX_SUBMOD_DEPTH, Nonce, Seq, Submodule};
+
+    fn seq<'a, T: Item<'a>>(s: &Seq<'a, T>) -> Vec<T> {
+        let items: Vec<T> = s.iter().collect();
+        assert_eq!(
+            items.len(),
+            s.len(),
+            "a Seq yields as many items as its len"
+        );
+        items
+    }
+
+    /// Walks every modelled claim, every array and map value, the unmodelled claims, and every
+    /// nested claims-set (which must decode again: it was validated with its parent).
+    pub fn walk(c: &Claims<'_>, depth: u8) {
+        assert!(depth <= MAX_SUBMOD_DEPTH, "submodules nested {depth} deep");
+        for claim in c.iter() {
+            assert!(claim.key().is_some());
+        }
+        assert_eq!(c.extra.iter().count(), c.extra.len());
+        if let Some(Audience::Many(s)) = &c.aud {
+            seq(s);
+        }
+        if let Some(Nonce::Many(s)) = &c.nonce {
+            assert!(seq(s).len() >= 2);
+        }
+        if let Some(s) = &c.sueids {
+            seq(s);
+        }
+        if let Some(s) = &c.dloas {
+            seq(s);
+        }
+        for s in [&c.manifests, &c.measurements].into_iter().flatten() {
+            seq(s);
+        }
+        if let Some(s) = &c.measres {
+            for group in seq(s) {
+                seq(&group.results);
+            }
+        }
+        if let Some(s) = &c.psa_software_components {
+            seq(s);
+        }
+        if let Some(s) = &c.submods {
+            for sub in seq(s) {
+                match sub.module {
+                    Submodule::Claims(set) => {
+                        let inner = set.claims().expect("a validated submodule decodes again");
+                        walk(&inner, depth + 1);
+                    }
+                    Submodule::Token(t) => {
+                        let _ = t.tag();
+                    }
+                    Submodule::Digest(d) => {
+                        let _ = (d.alg, d.digest);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Encodes decoded claims and checks that the encoding decodes and encodes to the same bytes
+    /// (the encoder is deterministic, RFC 8949 section 4.2.1, so one pass normalizes).
+    pub fn reencode(c: &Claims<'_>, input_len: usize) {
+        let mut first = vec![0u8; 4 * input_len + 256];
+        let n = c.encode_to(&mut first).expect("decoded claims encode");
+        let again = Claims::decode(&first[..n]).expect("encoded claims decode");
+        let mut second = vec![0u8; n + 256];
+        let m = again
+            .encode_to(&mut second)
+            .expect("re-decoded claims encode");
+        assert_eq!(&first[..n], &second[..m], "claims encoding is not stable");
+        assert!(!again.legacy_psa, "the encoder writes current keys only");
+    }
+}

@@ -1,0 +1,50 @@
+//! SUIT_Envelope decoding (draft-ietf-suit-manifest "Envelope"): decode arbitrary bytes; where
+//! that succeeds, authenticate with trust anchors that cost no curve arithmetic (a signature
+//! "verifier" that accepts any well-formed COSE_Sign1 and checks only that it was given a 64-byte
+//! signature, plus the fixed HMAC key of the manifest target) so that the digest check and the
+//! manifest decoder run for every envelope, and walk what an authenticated manifest offers.
+#![no_main]
+
+use iot_core::cose::{Algorithm, SymmetricKey};
+use iot_core::crypto::{RustCrypto, SHA256_LEN, Verifier};
+use iot_fuzz::suit::{SUIT_MAC_KEY, walk};
+use iot_update_manifest::{Envelope, Error, TrustAnchors};
+use libfuzzer_sys::fuzz_target;
+
+/// Accepts every signature (this target fuzzes decoding, not ECDSA).
+struct AcceptAll;
+
+impl Verifier for AcceptAll {
+    fn algorithm(&self) -> Option<Algorithm> {
+        None
+    }
+    fn verify_digest(&mut self, _: &[u8; SHA256_LEN], signature: &[u8]) -> iot_core::Result<()> {
+        assert_eq!(
+            signature.len(),
+            64,
+            "a P-256 signature reached the verifier"
+        );
+        Ok(())
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(env) = Envelope::decode(data) else {
+        return;
+    };
+    let _ = (env.is_tagged(), env.digest(), env.delegation());
+    let blocks = env.authentication_blocks();
+    let mut crypto = RustCrypto::<()>::default();
+    let mut verifiers = [AcceptAll];
+    let keys = [SymmetricKey::new(&SUIT_MAC_KEY)];
+    let mut anchors = TrustAnchors::new(&mut verifiers, &keys);
+    match env.authenticate(&mut crypto, &mut anchors) {
+        Ok(m) => {
+            assert!(m.authenticated_by() < blocks);
+            assert_eq!(m.digest(), env.digest());
+            walk(&m);
+        }
+        Err(Error::NoAuthenticationBlock) => assert_eq!(blocks, 0),
+        Err(_) => {}
+    }
+});
