@@ -579,7 +579,8 @@ impl ContextDir {
         .map_err(|source| ContextDirError::Io { path, source })
     }
 
-    /// Saves the state ([`Self::save`]) and releases the lock.
+    /// Writes the exact next Sender Sequence Number and (unless it is still being recovered) the
+    /// replay window to `sequence.json`, and releases the lock.
     pub fn close(mut self) -> Result<(), ContextDirError> {
         self.finish()
     }
