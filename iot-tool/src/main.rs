@@ -4,6 +4,7 @@
 //! from iot-core. Every failure is one line on stderr and a non-zero exit.
 #![allow(clippy::std_instead_of_core, clippy::alloc_instead_of_core)]
 
+mod attest;
 mod coap_cmd;
 mod cose_cmd;
 mod demo;
@@ -42,6 +43,9 @@ enum Cmd {
     /// COSE messages (RFC 9052): sign, verify, mac, encrypt, decrypt.
     #[command(subcommand)]
     Cose(cose_cmd::CoseCmd),
+    /// Attestation tokens (EAT RFC 9711, PSA RFC 9783): create, verify, appraise into an EAR.
+    #[command(subcommand)]
+    Attest(attest::AttestCmd),
     /// OSCORE security contexts (RFC 8613): derive.
     #[command(subcommand)]
     Oscore(coap_cmd::OscoreCmd),
@@ -113,6 +117,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.cmd {
         Cmd::Keygen { out, public, force } => keygen(&out, public.as_deref(), force),
         Cmd::Cose(cmd) => cose_cmd::run(cmd),
+        Cmd::Attest(cmd) => attest::run(cmd),
         Cmd::Oscore(cmd) => coap_cmd::run_oscore(cmd),
         Cmd::Coap(cmd) => coap_cmd::run_coap(cmd),
         Cmd::Diag { file, compact } => diag(&file, compact),

@@ -4,6 +4,7 @@
 //! attestation, OSCORE, SUIT, decommissioning) add theirs in the order of a device's life. The
 //! demo checks what it shows: a tampered message that is accepted fails the run.
 
+mod attest;
 mod cose;
 mod oscore;
 
@@ -24,7 +25,7 @@ pub struct Chapter {
 }
 
 /// The chapters, in the order of a device's life.
-pub const CHAPTERS: &[Chapter] = &[cose::CHAPTER, oscore::CHAPTER];
+pub const CHAPTERS: &[Chapter] = &[cose::CHAPTER, attest::CHAPTER, oscore::CHAPTER];
 
 /// What the device has by now; chapters read what earlier ones left here.
 #[derive(Debug, Default)]
