@@ -264,7 +264,7 @@ fn retransmission_and_deduplication() {
         );
         // Back-off: timeouts of at least 50, 100 and 200 ms passed before the fourth send.
         assert!(took >= Duration::from_millis(350), "{took:?}");
-        assert!(took < Duration::from_millis(1500), "{took:?}");
+        assert!(took < Duration::from_millis(3000), "{took:?}");
     }
 }
 
@@ -299,15 +299,16 @@ fn gives_up_after_max_retransmit() {
         .windows(2)
         .map(|w| (w[1] - w[0]).as_secs_f64())
         .collect();
+    // Loose bounds: a loaded machine wakes late, never early.
     for (g, next) in gaps.iter().zip(gaps.iter().skip(1)) {
-        assert!(next / g > 1.6 && next / g < 2.4, "doubling: {gaps:?}");
+        assert!(next / g > 1.4 && next / g < 2.8, "doubling: {gaps:?}");
     }
     assert!(
-        gaps[0] >= 0.045 && gaps[0] <= 0.1,
+        gaps[0] >= 0.048 && gaps[0] <= 0.15,
         "first timeout in [50, 75] ms: {gaps:?}"
     );
     assert!(
-        took >= Duration::from_millis(750) && took < Duration::from_millis(1400),
+        took >= Duration::from_millis(750) && took < Duration::from_millis(2500),
         "{took:?}"
     );
     assert_eq!(c.stats().retransmissions, 3);
