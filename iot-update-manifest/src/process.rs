@@ -495,9 +495,19 @@ where
         self.procedure(auth, &BOOT_SEQUENCES)
     }
 
-    /// Runs the sequence of `kind` alone (after the shared sequence), with no sequence-number
-    /// check: for `suit-uninstall`, say. Nothing happens when the manifest has no such sequence.
+    /// Runs the sequence of `kind` alone (after the shared sequence): for `suit-uninstall`, say.
+    /// The sequence number is checked as for an update when `kind` belongs to the update
+    /// procedure (it must be newer than the stored one), as for a boot otherwise; nothing is
+    /// stored. Nothing happens when the manifest has no such sequence.
     pub fn run(&mut self, auth: &AuthenticatedManifest<'_>, kind: SequenceKind) -> Result<()> {
+        let strict = matches!(
+            kind,
+            SequenceKind::DependencyResolution
+                | SequenceKind::PayloadFetch
+                | SequenceKind::CandidateVerification
+                | SequenceKind::Install
+        );
+        self.check_sequence(auth, strict)?;
         self.procedure(auth, &[kind])
     }
 

@@ -158,6 +158,7 @@ enum Proc {
     Update,
     Boot,
     Install,
+    Run(SequenceKind),
 }
 
 fn run_env(env: &[u8], sim: &mut Sim, proc: Proc) -> Result<(), Error> {
@@ -171,6 +172,7 @@ fn run_env(env: &[u8], sim: &mut Sim, proc: Proc) -> Result<(), Error> {
         Proc::Update => p.update(&auth),
         Proc::Boot => p.boot(&auth),
         Proc::Install => p.install(&auth),
+        Proc::Run(kind) => p.run(&auth, kind),
     }
 }
 
@@ -241,12 +243,35 @@ fn update_then_boot_with_anti_rollback() {
     );
     run(&m5, &mut sim, Proc::Boot).unwrap();
     assert_eq!(sim.invoked.len(), 1);
+    // A single sequence is checked like its procedure: install of a replay refused, invoke allowed.
+    assert_eq!(
+        run(&m5, &mut sim, Proc::Run(SequenceKind::Install)),
+        Err(Error::Rollback {
+            stored: 5,
+            manifest: 5
+        })
+    );
+    run(&m5, &mut sim, Proc::Run(SequenceKind::Invoke)).unwrap();
+    assert_eq!(sim.invoked.len(), 2);
+    assert_eq!(
+        run(
+            &download(4, &image, "coap://fw/5"),
+            &mut sim,
+            Proc::Run(SequenceKind::Invoke)
+        ),
+        Err(Error::Rollback {
+            stored: 5,
+            manifest: 4
+        })
+    );
     assert_eq!(sim.invoked[0].2, image);
+    sim.invoked.clear();
 
     // A newer one goes through.
     let image6 = b"firmware v6".to_vec();
     sim.uris.insert("coap://fw/6".into(), image6.clone());
     run(&download(6, &image6, "coap://fw/6"), &mut sim, Proc::Update).unwrap();
+    assert_eq!(sim.invoked.len(), 0);
     assert_eq!(sim.flash.sequence.get(&None), Some(&6));
 }
 
