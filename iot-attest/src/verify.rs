@@ -4,7 +4,7 @@
 //!
 //! The order is the one that keeps unauthenticated input from steering decisions: the token is
 //! decoded (under the Constrained Device Standard Profile with its encoding rules), the key is
-//! looked up by the kid or, without one, by the UEID read before verification, the signature or
+//! looked up by the kid or by the UEID read before verification, the signature or
 //! MAC is verified, and only then are the claims' profile rules, the nonce, the validity period
 //! and the key's binding to the UEID checked.
 
@@ -202,8 +202,7 @@ impl<'s, S: KeyStore + ?Sized> Verifier<'s, S> {
             Rules::Cdsp => cdsp::check_token(input)?,
             _ => token,
         };
-        let found_by = cdsp::key_id(&token, &unverified).ok_or(Error::UnknownKey)?;
-        let key = self.store.find(found_by)?.ok_or(Error::UnknownKey)?;
+        let (found_by, key) = self.lookup(&token, &unverified, rules)?;
 
         let claims = match (&token.envelope, &key.key) {
             (Envelope::Sign1(_), KeyMaterial::P256(k)) => {
@@ -253,6 +252,34 @@ impl<'s, S: KeyStore + ?Sized> Verifier<'s, S> {
             found_by,
             rules,
         })
+    }
+}
+
+impl<S: KeyStore + ?Sized> Verifier<'_, S> {
+    /// The key of a token: by its kid, else by its UEID. Under the Constrained Device Standard
+    /// Profile a kid the store does not know ends the search (the kid takes precedence); for
+    /// other tokens (PSA tokens carry the Instance ID and often a kid of the verifier's own
+    /// scheme) an unknown kid falls back to the UEID.
+    fn lookup<'t>(
+        &self,
+        token: &Token<'t>,
+        claims: &Claims<'t>,
+        rules: Rules,
+    ) -> Result<(KeyId<'t>, KeyEntry)> {
+        if let Some(kid) = token.kid() {
+            if let Some(key) = self.store.find(KeyId::Kid(kid))? {
+                return Ok((KeyId::Kid(kid), key));
+            }
+            if rules == Rules::Cdsp {
+                return Err(Error::UnknownKey);
+            }
+        }
+        let ueid = claims.ueid.ok_or(Error::UnknownKey)?;
+        let key = self
+            .store
+            .find(KeyId::Ueid(ueid))?
+            .ok_or(Error::UnknownKey)?;
+        Ok((KeyId::Ueid(ueid), key))
     }
 }
 

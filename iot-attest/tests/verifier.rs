@@ -583,6 +583,51 @@ fn cdsp_kid_takes_precedence_over_the_ueid() {
     let token = sign(&d, &cdsp_claims(&nonce, Some(&d.instance)), None);
     let ok = Verifier::new(&s).verify(&mut c, &token, None).unwrap();
     assert_eq!(ok.key.name, "by-ueid");
+    // A kid the store does not know ends the search: no fallback to the UEID.
+    let token = sign(&d, &cdsp_claims(&nonce, Some(&d.instance)), Some(b"nobody"));
+    assert_eq!(
+        Verifier::new(&s).verify(&mut c, &token, None).unwrap_err(),
+        Error::UnknownKey
+    );
+}
+
+#[test]
+fn a_psa_token_with_an_unknown_kid_is_found_by_its_instance_id() {
+    let d = device(0x35);
+    let nonce = [0x36; 32];
+    let firmware = fw(&BL, &APP, &SIGNER);
+    let claims = PsaClaims {
+        nonce: &nonce,
+        instance_id: &d.instance,
+        implementation_id: &IMPL,
+        client_id: -1,
+        lifecycle: Lifecycle::Secured.value() as u16,
+        boot_seed: None,
+        certification_reference: None,
+        software_components: &firmware,
+        vsi: None,
+    }
+    .claims();
+    // TF-M puts a kid of its own (a hash of the key) in the header.
+    let token = sign(&d, &claims, Some(&[0xab; 32]));
+    let store = store_of(&d);
+    let ok = Verifier::new(&store)
+        .verify(&mut crypto(), &token, Some(&nonce))
+        .unwrap();
+    assert_eq!(ok.found_by, KeyId::Ueid(&d.instance));
+    // A kid the store knows wins over the Instance ID.
+    let mut s = MemoryKeyStore::new();
+    s.insert(p256(
+        "by-kid",
+        Some(&[0xab; 32]),
+        None,
+        d.key.verifying_key(),
+    ))
+    .unwrap();
+    let ok = Verifier::new(&s)
+        .verify(&mut crypto(), &token, Some(&nonce))
+        .unwrap();
+    assert_eq!(ok.found_by, KeyId::Kid(&[0xab; 32]));
 }
 
 #[test]
