@@ -9,6 +9,8 @@ mod cbor;
 pub mod command;
 mod component;
 mod digest;
+#[cfg(feature = "rustcrypto")]
+pub mod encryption;
 mod envelope;
 mod error;
 mod manifest;

@@ -259,8 +259,8 @@ impl<'a> CoseRecipient<'a> {
         Ok(key)
     }
 
-    /// Writes the COSE_KDF_Context (RFC 9053 section 5.2) of this recipient for a content key of
-    /// `content_alg` into `out` and returns its length: `[AlgorithmID, PartyUInfo, PartyVInfo,
+    /// Writes the COSE_KDF_Context (RFC 9053 section 5.2) of this recipient for a key of
+    /// `content_alg` (a content algorithm, or A128KW for ECDH-ES + A128KW) into `out` and returns its length: `[AlgorithmID, PartyUInfo, PartyVInfo,
     /// SuppPubInfo [keyDataLength, protected, ? other], ? SuppPrivInfo]`.
     pub fn write_kdf_context(
         &self,
@@ -268,7 +268,13 @@ impl<'a> CoseRecipient<'a> {
         info: &KdfInfo<'_>,
         out: &mut [u8],
     ) -> Result<usize> {
-        let bits = content_key_len(content_alg)? as u64 * 8;
+        // The derived key may also be a key-encryption key (ECDH-ES + A128KW derives an A128KW key,
+        // RFC 9053 section 6.4), so A128KW counts here though it protects no content.
+        let len = match content_alg {
+            Algorithm::A128Kw => 16,
+            a => content_key_len(a)?,
+        };
+        let bits = len as u64 * 8;
         let mut w = SliceWriter::new(out);
         let mut e = Encoder::new(&mut w);
         e.array(if info.supp_priv_info.is_some() { 5 } else { 4 })
