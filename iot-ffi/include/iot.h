@@ -44,9 +44,42 @@
 #define IOT_P256_PUBLIC_KEY_LEN 65
 
 /**
+ * COSE algorithm id of AES-CCM-16-64-128 (RFC 9053 section 4.2), the OSCORE default.
+ */
+#define IOT_ALG_AES_CCM_16_64_128 10
+
+/**
+ * COSE algorithm id of ChaCha20/Poly1305 (RFC 9053 section 4.3).
+ */
+#define IOT_ALG_CHACHA20_POLY1305 24
+
+/**
+ * COSE algorithm id of A128GCM (RFC 9053 section 4.1).
+ */
+#define IOT_ALG_A128GCM 1
+
+/**
+ * `iot_oscore_protect_response` flag: use a new Partial IV from this endpoint's Sender Sequence
+ * Number instead of the request's nonce (RFC 8613 section 8.3; needed for a second response).
+ */
+#define IOT_OSCORE_RESPONSE_OWN_PARTIAL_IV 1
+
+/**
+ * Number of 64-bit words of an [`IotOscoreContext`].
+ */
+#define IOT_OSCORE_CONTEXT_WORDS 32
+
+/**
+ * Number of 64-bit words of an [`IotOscoreRequest`].
+ */
+#define IOT_OSCORE_REQUEST_WORDS 6
+
+/**
  * The outcome of a call: `IOT_STATUS_OK`, or why it failed.
  *
- * The values from `IOT_STATUS_CBOR` on mirror the families of `iot_core::Error`.
+ * The values from `IOT_STATUS_CBOR` to `IOT_STATUS_BACKEND` mirror the families of
+ * `iot_core::Error`; those from `IOT_STATUS_COAP_FORMAT` on, those of `iot_oscore::Error` (an
+ * OSCORE decryption failure is `IOT_STATUS_BAD_TAG`).
  */
 typedef enum IotStatus {
     /**
@@ -130,7 +163,91 @@ typedef enum IotStatus {
      * An error this version of the C API does not know, or an internal fault (a caught panic).
      */
     IOT_STATUS_INTERNAL = 19,
+    /**
+     * A malformed CoAP message (RFC 7252 section 3): truncated, reserved values, options out of
+     * order, a value too long.
+     */
+    IOT_STATUS_COAP_FORMAT = 20,
+    /**
+     * A CoAP message of the wrong kind for the operation (a response where a request is due).
+     */
+    IOT_STATUS_WRONG_MESSAGE_KIND = 21,
+    /**
+     * OSCORE context parameters RFC 8613 section 3.3 forbids (IDs too long or equal, ID Context
+     * over 32 bytes), or a Sender Sequence Number moved back.
+     */
+    IOT_STATUS_INVALID_CONTEXT = 22,
+    /**
+     * The message to protect already carries an OSCORE option (RFC 8613 section 4.1.3.6).
+     */
+    IOT_STATUS_NESTED_OSCORE = 23,
+    /**
+     * A Proxy-Uri that cannot be decomposed (RFC 8613 section 4.1.3.3).
+     */
+    IOT_STATUS_INVALID_PROXY_URI = 24,
+    /**
+     * The message to verify carries no OSCORE option.
+     */
+    IOT_STATUS_NOT_PROTECTED = 25,
+    /**
+     * The OSCORE option or compressed COSE object does not decode (RFC 8613 section 8.2 step 2).
+     */
+    IOT_STATUS_BAD_OSCORE_OPTION = 26,
+    /**
+     * No security context for the kid and kid context received (RFC 8613 section 8.2 step 2).
+     */
+    IOT_STATUS_UNKNOWN_CONTEXT = 27,
+    /**
+     * A Partial IV already received or below the replay window (RFC 8613 section 7.4).
+     */
+    IOT_STATUS_REPLAY = 28,
+    /**
+     * The decrypted plaintext is not a well-formed inner message (RFC 8613 section 5.3).
+     */
+    IOT_STATUS_MALFORMED_PLAINTEXT = 29,
+    /**
+     * The Sender Sequence Number is exhausted (RFC 8613 section 7.2.1): derive a new context.
+     */
+    IOT_STATUS_SEQUENCE_NUMBER_EXHAUSTED = 30,
+    /**
+     * A request binding of the wrong kind or from another context (RFC 8613 section 7.1).
+     */
+    IOT_STATUS_BINDING_MISMATCH = 31,
+    /**
+     * The request's nonce was already used for a response (RFC 8613 section 5.2).
+     */
+    IOT_STATUS_REQUEST_NONCE_USED = 32,
+    /**
+     * Observe does not match the request (RFC 8613 sections 4.1.3.5.2 and 8.4).
+     */
+    IOT_STATUS_OBSERVE_MISMATCH = 33,
 } IotStatus;
+
+/**
+ * An OSCORE security context (RFC 8613 section 3), opaque to C: allocate it anywhere (static,
+ * stack, a struct member; `sizeof` and `_Alignof` are those of `uint64_t[32]`) and fill it with
+ * `iot_oscore_context_derive`. It holds the derived keys: wipe it with `iot_oscore_context_clear`.
+ * It contains no pointers and may be moved with `memcpy`, but not copied to be used twice (two
+ * copies would reuse sequence numbers, hence nonces).
+ */
+typedef struct IotOscoreContext {
+    /**
+     * Storage; not to be read or written by C.
+     */
+    uint64_t opaque[IOT_OSCORE_CONTEXT_WORDS];
+} IotOscoreContext;
+
+/**
+ * What a response is bound to (RFC 8613 section 7.1), opaque to C: written by
+ * `iot_oscore_protect_request` (client) or `iot_oscore_unprotect_request` (server), read by
+ * `iot_oscore_unprotect_response` or `iot_oscore_protect_response`.
+ */
+typedef struct IotOscoreRequest {
+    /**
+     * Storage; not to be read or written by C.
+     */
+    uint64_t opaque[IOT_OSCORE_REQUEST_WORDS];
+} IotOscoreRequest;
 
 #ifdef __cplusplus
 extern "C" {
@@ -219,6 +336,162 @@ enum IotStatus iot_sign1_verify(const uint8_t *public_key,
  * be defined, in a build with `std`.
  */
 extern void iot_ffi_panic(void);
+
+/**
+ * Derives an OSCORE security context (RFC 8613 section 3.2) into `ctx`.
+ *
+ * - `master_secret`, `master_secret_len`: the Master Secret (not kept after derivation).
+ * - `master_salt`, `master_salt_len`: the Master Salt; NULL and 0 for the default (empty).
+ * - `sender_id`, `recipient_id`: this endpoint's IDs; an empty ID is (non-NULL or NULL, 0).
+ *   At most the nonce length minus 6 bytes, and different (`IOT_STATUS_INVALID_CONTEXT`).
+ * - `id_context`, `id_context_len`: the ID Context, or NULL for none (at most 32 bytes).
+ * - `alg`: `IOT_ALG_AES_CCM_16_64_128` (the default), `IOT_ALG_CHACHA20_POLY1305` or
+ *   `IOT_ALG_A128GCM`; another gives `IOT_STATUS_UNSUPPORTED_ALGORITHM`.
+ * - `ctx`: receives the context, Sender Sequence Number 0 and an empty replay window. On failure
+ *   it is left unusable (the other functions refuse it with `IOT_STATUS_INVALID_ARGUMENT`).
+ *
+ * # Safety
+ * - Every non-NULL input pointer must point to at least its length of readable bytes that no
+ *   one writes to during the call.
+ * - `ctx` must point to a writable `IotOscoreContext` that no one else accesses during the call.
+ */
+enum IotStatus iot_oscore_context_derive(const uint8_t *master_secret,
+                                         size_t master_secret_len,
+                                         const uint8_t *master_salt,
+                                         size_t master_salt_len,
+                                         const uint8_t *sender_id,
+                                         size_t sender_id_len,
+                                         const uint8_t *recipient_id,
+                                         size_t recipient_id_len,
+                                         const uint8_t *id_context,
+                                         size_t id_context_len,
+                                         int32_t alg,
+                                         struct IotOscoreContext *ctx);
+
+/**
+ * Wipes `ctx`: the keys are zeroized and the context becomes unusable until derived again.
+ * NULL, or storage that holds no context, is accepted and zeroed too (NULL is a no-op).
+ *
+ * # Safety
+ * `ctx`, if not NULL, must point to a writable `IotOscoreContext` that no one else accesses
+ * during the call.
+ */
+enum IotStatus iot_oscore_context_clear(struct IotOscoreContext *ctx);
+
+/**
+ * Sets the next Sender Sequence Number (restoring persisted state, RFC 8613 appendix B.1.1).
+ * Moving it back would reuse nonces and gives `IOT_STATUS_INVALID_CONTEXT`.
+ *
+ * # Safety
+ * `ctx` must point to an `IotOscoreContext` that no one else accesses during the call.
+ */
+enum IotStatus iot_oscore_context_set_sender_sequence_number(struct IotOscoreContext *ctx,
+                                                             uint64_t next);
+
+/**
+ * Writes the next Sender Sequence Number of `ctx` into `*next` (to persist it, RFC 8613
+ * appendix B.1.1).
+ *
+ * # Safety
+ * `ctx` must point to an `IotOscoreContext` that no one else accesses during the call; `next`
+ * to a writable, aligned `uint64_t`.
+ */
+enum IotStatus iot_oscore_context_sender_sequence_number(struct IotOscoreContext *ctx,
+                                                         uint64_t *next);
+
+/**
+ * Protects a CoAP request (RFC 8613 section 8.1) with the next Sender Sequence Number.
+ *
+ * - `request`, `request_len`: the CoAP message (RFC 7252 section 3) to protect.
+ * - `out`: receives the OSCORE message; `*out_len` holds its capacity on entry and the message
+ *   length on success, 0 on failure (`IOT_STATUS_BUFFER_TOO_SMALL` when it does not fit). The
+ *   result is the request plus the OSCORE option (up to 3 + 1 + 5 + 8 + 32 bytes), the tag and
+ *   the inner code and payload marker.
+ * - `binding`: receives what the response is bound to, for `iot_oscore_unprotect_response`.
+ *
+ * The sequence number is used up even if the call fails after taking it.
+ *
+ * # Safety
+ * - `ctx` must point to an `IotOscoreContext` and `binding` to a writable `IotOscoreRequest`,
+ *   neither accessed by anyone else during the call.
+ * - `request` must point to `request_len` readable bytes that no one writes during the call.
+ * - `out` must point to `*out_len` writable bytes that overlap no input (an overlap is refused
+ *   with `IOT_STATUS_INVALID_ARGUMENT`); `out_len` to a writable, aligned `size_t`.
+ */
+enum IotStatus iot_oscore_protect_request(struct IotOscoreContext *ctx,
+                                          const uint8_t *request,
+                                          size_t request_len,
+                                          uint8_t *out,
+                                          size_t *out_len,
+                                          struct IotOscoreRequest *binding);
+
+/**
+ * Verifies a protected request (RFC 8613 section 8.2) and writes the original CoAP request.
+ *
+ * - `input`, `input_len`: the OSCORE message. It is decrypted in place: its content is
+ *   unspecified after the call (keep a copy if you need it).
+ * - `out`: receives the verified request; `*out_len` holds its capacity on entry and the length
+ *   on success, 0 on failure. `input_len` bytes are always enough.
+ * - `binding`: receives what the response is bound to, for `iot_oscore_protect_response`.
+ *
+ * The replay window is checked first and updated only once the request verified:
+ * a replayed request gives `IOT_STATUS_REPLAY` and changes nothing.
+ *
+ * # Safety
+ * - `ctx` and `binding` as for `iot_oscore_protect_request`.
+ * - `input` must point to `input_len` readable and writable bytes no one else accesses.
+ * - `out` must point to `*out_len` writable bytes that do not overlap `input`; `out_len` to a
+ *   writable, aligned `size_t`.
+ */
+enum IotStatus iot_oscore_unprotect_request(struct IotOscoreContext *ctx,
+                                            uint8_t *input,
+                                            size_t input_len,
+                                            uint8_t *out,
+                                            size_t *out_len,
+                                            struct IotOscoreRequest *binding);
+
+/**
+ * Protects a CoAP response (RFC 8613 section 8.3) to the request `binding` that
+ * `iot_oscore_unprotect_request` returned.
+ *
+ * - `flags`: 0 to reuse the request's nonce (no Partial IV; allowed once per request, then
+ *   `IOT_STATUS_REQUEST_NONCE_USED`), or `IOT_OSCORE_RESPONSE_OWN_PARTIAL_IV`. Other bits give
+ *   `IOT_STATUS_INVALID_ARGUMENT`.
+ * - `response`, `response_len`: the CoAP response; an Empty message (an empty ACK) is copied.
+ * - `out`, `out_len`: as for `iot_oscore_protect_request`.
+ *
+ * # Safety
+ * As for `iot_oscore_protect_request`, with `binding` read and written.
+ */
+enum IotStatus iot_oscore_protect_response(struct IotOscoreContext *ctx,
+                                           struct IotOscoreRequest *binding,
+                                           const uint8_t *response,
+                                           size_t response_len,
+                                           uint32_t flags,
+                                           uint8_t *out,
+                                           size_t *out_len);
+
+/**
+ * Verifies a protected response (RFC 8613 section 8.4) to the request `binding` that
+ * `iot_oscore_protect_request` returned, and writes the original CoAP response.
+ *
+ * - `input`, `input_len`, `out`, `out_len`: as for `iot_oscore_unprotect_request`.
+ * - `partial_iv`: NULL, or receives the response's Partial IV as a number (for the Notification
+ *   Number of Observe, section 7.4.1), or -1 when it carried none or on failure.
+ *
+ * Changes no state: the caller accepts one response per request (outside Observe).
+ *
+ * # Safety
+ * As for `iot_oscore_unprotect_request`, with `binding` only read; `partial_iv`, if not NULL,
+ * must point to a writable, aligned `int64_t`.
+ */
+enum IotStatus iot_oscore_unprotect_response(struct IotOscoreContext *ctx,
+                                             struct IotOscoreRequest *binding,
+                                             uint8_t *input,
+                                             size_t input_len,
+                                             uint8_t *out,
+                                             size_t *out_len,
+                                             int64_t *partial_iv);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -8,6 +8,9 @@
 //! "absent"). Outputs go into the caller's buffers: nothing is allocated. The COSE work is done by
 //! [`iot_core`] (RFC 9052 section 4); this crate only checks and converts arguments.
 
+mod oscore;
+pub use oscore::*;
+
 use core::ffi::c_char;
 use iot_core::Error;
 use iot_core::cose::{Algorithm, CoseKey, CoseSign1, Sign1Builder};
@@ -15,7 +18,9 @@ use iot_core::crypto::{P256SigningKey, P256VerifyingKey, RustCrypto};
 
 /// The outcome of a call: `IOT_STATUS_OK`, or why it failed.
 ///
-/// The values from `IOT_STATUS_CBOR` on mirror the families of `iot_core::Error`.
+/// The values from `IOT_STATUS_CBOR` to `IOT_STATUS_BACKEND` mirror the families of
+/// `iot_core::Error`; those from `IOT_STATUS_COAP_FORMAT` on, those of `iot_oscore::Error` (an
+/// OSCORE decryption failure is `IOT_STATUS_BAD_TAG`).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum IotStatus {
@@ -60,6 +65,36 @@ pub enum IotStatus {
     Backend = 18,
     /// An error this version of the C API does not know, or an internal fault (a caught panic).
     Internal = 19,
+    /// A malformed CoAP message (RFC 7252 section 3): truncated, reserved values, options out of
+    /// order, a value too long.
+    CoapFormat = 20,
+    /// A CoAP message of the wrong kind for the operation (a response where a request is due).
+    WrongMessageKind = 21,
+    /// OSCORE context parameters RFC 8613 section 3.3 forbids (IDs too long or equal, ID Context
+    /// over 32 bytes), or a Sender Sequence Number moved back.
+    InvalidContext = 22,
+    /// The message to protect already carries an OSCORE option (RFC 8613 section 4.1.3.6).
+    NestedOscore = 23,
+    /// A Proxy-Uri that cannot be decomposed (RFC 8613 section 4.1.3.3).
+    InvalidProxyUri = 24,
+    /// The message to verify carries no OSCORE option.
+    NotProtected = 25,
+    /// The OSCORE option or compressed COSE object does not decode (RFC 8613 section 8.2 step 2).
+    BadOscoreOption = 26,
+    /// No security context for the kid and kid context received (RFC 8613 section 8.2 step 2).
+    UnknownContext = 27,
+    /// A Partial IV already received or below the replay window (RFC 8613 section 7.4).
+    Replay = 28,
+    /// The decrypted plaintext is not a well-formed inner message (RFC 8613 section 5.3).
+    MalformedPlaintext = 29,
+    /// The Sender Sequence Number is exhausted (RFC 8613 section 7.2.1): derive a new context.
+    SequenceNumberExhausted = 30,
+    /// A request binding of the wrong kind or from another context (RFC 8613 section 7.1).
+    BindingMismatch = 31,
+    /// The request's nonce was already used for a response (RFC 8613 section 5.2).
+    RequestNonceUsed = 32,
+    /// Observe does not match the request (RFC 8613 sections 4.1.3.5.2 and 8.4).
+    ObserveMismatch = 33,
 }
 
 impl From<Error> for IotStatus {
@@ -110,6 +145,20 @@ impl IotStatus {
             17 => Self::Rng,
             18 => Self::Backend,
             19 => Self::Internal,
+            20 => Self::CoapFormat,
+            21 => Self::WrongMessageKind,
+            22 => Self::InvalidContext,
+            23 => Self::NestedOscore,
+            24 => Self::InvalidProxyUri,
+            25 => Self::NotProtected,
+            26 => Self::BadOscoreOption,
+            27 => Self::UnknownContext,
+            28 => Self::Replay,
+            29 => Self::MalformedPlaintext,
+            30 => Self::SequenceNumberExhausted,
+            31 => Self::BindingMismatch,
+            32 => Self::RequestNonceUsed,
+            33 => Self::ObserveMismatch,
             _ => return None,
         })
     }
@@ -137,6 +186,20 @@ impl IotStatus {
             Self::Rng => c"random number generator failed",
             Self::Backend => c"crypto backend failed",
             Self::Internal => c"internal error",
+            Self::CoapFormat => c"malformed CoAP message",
+            Self::WrongMessageKind => c"wrong kind of CoAP message",
+            Self::InvalidContext => c"invalid OSCORE context parameters",
+            Self::NestedOscore => c"message already carries an OSCORE option",
+            Self::InvalidProxyUri => c"Proxy-Uri cannot be decomposed",
+            Self::NotProtected => c"message carries no OSCORE option",
+            Self::BadOscoreOption => c"Failed to decode COSE",
+            Self::UnknownContext => c"Security context not found",
+            Self::Replay => c"Replay detected",
+            Self::MalformedPlaintext => c"decrypted inner message is malformed",
+            Self::SequenceNumberExhausted => c"sender sequence number exhausted",
+            Self::BindingMismatch => c"request binding does not fit",
+            Self::RequestNonceUsed => c"the request's nonce was already used",
+            Self::ObserveMismatch => c"Observe does not match the request",
         }
     }
 }

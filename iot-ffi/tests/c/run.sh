@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds the iot-ffi static library (cargo build -p iot-ffi), compiles test_sign1.c against
-# include/iot.h with `cc -std=c11 -Wall -Wextra -Werror`, links it with the system libraries the
-# staticlib needs, and runs it. Honours CARGO_TARGET_DIR (and any target-dir cargo is configured
+# Builds the iot-ffi static library (cargo build -p iot-ffi), compiles test_sign1.c and
+# test_oscore.c against include/iot.h with `cc -std=c11 -Wall -Wextra -Werror`, links them with
+# the system libraries the staticlib needs, and runs them (each closes with "N passed, M failed"). Honours CARGO_TARGET_DIR (and any target-dir cargo is configured
 # with) and CC.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -36,7 +36,12 @@ fi
 
 out=$here/build
 mkdir -p "$out"
-# shellcheck disable=SC2086 # $native is a list of flags
-"${CC:-cc}" -std=c11 -Wall -Wextra -Werror -I "$ffi/include" \
-  "$here/test_sign1.c" "$lib" $native -o "$out/test_sign1"
-"$out/test_sign1"
+status=0
+for t in test_sign1 test_oscore; do
+  # shellcheck disable=SC2086 # $native is a list of flags
+  "${CC:-cc}" -std=c11 -Wall -Wextra -Werror -I "$ffi/include" \
+    "$here/$t.c" "$lib" $native -o "$out/$t"
+  echo "$t:"
+  "$out/$t" || status=1
+done
+exit $status
