@@ -1,4 +1,4 @@
-/* iot.h: C API of the iot-* crates (COSE_Sign1, RFC 9052), see iot-ffi/README.md.
+/* iot.h: C API of the iot-* crates (COSE_Sign1, RFC 9052; OSCORE, RFC 8613), see iot-ffi/README.md.
  *
  * Byte strings are passed as (pointer, length); a pointer may be NULL only when its length is 0,
  * or where a parameter says NULL means "absent". Nothing is allocated: outputs go into the
