@@ -24,7 +24,7 @@ use ghash::GHash;
 use ghash::universal_hash::UniversalHash;
 use iot_core::Error as CoreError;
 use iot_core::cose::{Algorithm, CoseEncrypt, CoseKey, CoseRecipient, KdfInfo};
-use iot_core::crypto::{HkdfSha256, ct_eq};
+use iot_core::crypto::{HmacSha256, SHA256_LEN, ct_eq};
 use zeroize::Zeroize;
 
 /// The GCM tag length; a GCM payload is the ciphertext followed by the tag.
@@ -93,7 +93,7 @@ fn unwrap(kek: &[u8], wrapped: &[u8], out: &mut [u8; KEY_LEN]) -> Result<()> {
 }
 
 /// The KEK of an ECDH-ES + A128KW recipient (RFC 9053 sections 6.3.1 and 6.4).
-fn ecdh_kek<C: HkdfSha256>(
+fn ecdh_kek<C: HmacSha256>(
     crypto: &mut C,
     recipient: &CoseRecipient<'_>,
     private: &[u8],
@@ -121,14 +121,37 @@ fn ecdh_kek<C: HkdfSha256>(
         .write_kdf_context(Algorithm::A128Kw, &info, &mut context)
         .map_err(core)?;
     let ctx = context.get(..n).ok_or(core(CoreError::BufferTooSmall))?;
-    crypto
-        .hkdf_sha256(&[], shared.raw_secret_bytes().as_slice(), ctx, kek)
-        .map_err(core)
+    hkdf_16(crypto, shared.raw_secret_bytes().as_slice(), ctx, kek)
+}
+
+/// HKDF-SHA-256 (RFC 5869 section 2) with no salt and L = 16, on the backend's HMAC (so that the
+/// processor needs no more of its crypto backend than it already does): PRK = HMAC(0^32, IKM),
+/// OKM = the first 16 bytes of HMAC(PRK, info || 0x01).
+fn hkdf_16<C: HmacSha256>(
+    crypto: &mut C,
+    ikm: &[u8],
+    info: &[u8],
+    okm: &mut [u8; KEY_LEN],
+) -> Result<()> {
+    let mut state = crypto.hmac_start(&[0u8; SHA256_LEN]).map_err(core)?;
+    crypto.hmac_update(&mut state, ikm);
+    let mut prk = crypto.hmac_finish(state);
+    let started = crypto.hmac_start(&prk);
+    prk.zeroize();
+    let mut state = started.map_err(core)?;
+    crypto.hmac_update(&mut state, info);
+    crypto.hmac_update(&mut state, &[1]);
+    let mut t = crypto.hmac_finish(state);
+    if let Some(head) = t.get(..KEY_LEN) {
+        okm.copy_from_slice(head);
+    }
+    t.zeroize();
+    Ok(())
 }
 
 /// The content key from the one recipient whose algorithm is `kek`'s; a recipient of another
 /// algorithm only is [`CoreError::AlgorithmMismatch`].
-fn content_key<C: HkdfSha256>(
+fn content_key<C: HmacSha256>(
     crypto: &mut C,
     info: &CoseEncrypt<'_>,
     kek: &Kek<'_>,
@@ -155,9 +178,11 @@ fn content_key<C: HkdfSha256>(
     }
 }
 
-/// A128GCM's running state: GHASH over the ciphertext as it passes, with a partial block carried.
-struct Gcm {
-    ctr: ctr::Ctr32BE<Aes128>,
+/// The A128GCM tag computation: GHASH over the ciphertext as it passes, with a partial block
+/// carried. [`Decryptor::tag_check`] gives a copy for a first pass that checks the tag before
+/// anything is decrypted or written.
+#[derive(Clone)]
+pub struct TagCheck {
     ghash: GHash,
     carry: aes::Block,
     carry_len: usize,
@@ -166,7 +191,47 @@ struct Gcm {
     mask: aes::Block,
 }
 
-impl Gcm {
+impl core::fmt::Debug for TagCheck {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("TagCheck").finish_non_exhaustive()
+    }
+}
+
+impl TagCheck {
+    /// Absorbs the next piece of ciphertext.
+    pub fn update(&mut self, ciphertext: &[u8]) {
+        self.absorb(ciphertext);
+        self.ct_len += ciphertext.len() as u64;
+    }
+
+    /// Checks `tag` in constant time ([`CoreError::BadTag`]) after the whole ciphertext.
+    pub fn finish(mut self, tag: &[u8]) -> Result<()> {
+        self.flush();
+        let mut lengths = aes::Block::default();
+        for (dst, src) in lengths.iter_mut().zip(
+            self.aad_len
+                .wrapping_mul(8)
+                .to_be_bytes()
+                .into_iter()
+                .chain(self.ct_len.wrapping_mul(8).to_be_bytes()),
+        ) {
+            *dst = src;
+        }
+        self.ghash.update(core::slice::from_ref(&lengths));
+        let mut s = self.ghash.clone().finalize();
+        for (a, b) in s.iter_mut().zip(self.mask.iter()) {
+            *a ^= b;
+        }
+        let ok = ct_eq(&s, tag);
+        s.as_mut_slice().zeroize();
+        self.mask.as_mut_slice().zeroize();
+        if ok {
+            Ok(())
+        } else {
+            Err(core(CoreError::BadTag))
+        }
+    }
+
     /// Absorbs `data` into GHASH, whole blocks at once, a partial block carried to the next call.
     fn absorb(&mut self, mut data: &[u8]) {
         if self.carry_len > 0 {
@@ -195,18 +260,20 @@ impl Gcm {
 
     /// Pads and absorbs a carried partial block (GCM pads the AAD and the ciphertext separately).
     fn flush(&mut self) {
-        if let Some(part) = self.carry.get(..self.carry_len) {
-            if !part.is_empty() {
-                self.ghash.update_padded(part);
-            }
+        if let Some(part) = self.carry.get(..self.carry_len)
+            && !part.is_empty()
+        {
+            self.ghash.update_padded(part);
         }
         self.carry_len = 0;
     }
 }
 
+// No heap to box the larger variant into; the whole decryptor is about 620 bytes on a 64-bit host.
+#[allow(clippy::large_enum_variant)]
 enum Mode {
     Ctr(ctr::Ctr128BE<Aes128>),
-    Gcm(Gcm),
+    Gcm(ctr::Ctr32BE<Aes128>, TagCheck),
 }
 
 /// Decrypts one encrypted payload in chunks (bounded state, no buffer of the payload).
@@ -233,7 +300,7 @@ impl Decryptor {
     /// ([`CoreError::UnsupportedAlgorithm`]), an IV of the wrong length ([`CoreError::InvalidNonce`]),
     /// a wrong key or tampered wrapped key ([`CoreError::BadTag`]), an attached ciphertext or a
     /// malformed structure.
-    pub fn open<C: HkdfSha256>(crypto: &mut C, info: &[u8], kek: &Kek<'_>) -> Result<Self> {
+    pub fn open<C: HmacSha256>(crypto: &mut C, info: &[u8], kek: &Kek<'_>) -> Result<Self> {
         let msg = CoseEncrypt::decode(info).map_err(core)?;
         if msg.ciphertext.is_some() {
             // SUIT carries the ciphertext as the payload (draft section 5): detached only.
@@ -280,8 +347,7 @@ impl Decryptor {
             *last = 2;
         }
         let ctr = ctr::Ctr32BE::<Aes128>::new_from_slices(cek, &j).map_err(bad_key)?;
-        let mut gcm = Gcm {
-            ctr,
+        let mut gcm = TagCheck {
             ghash,
             carry: aes::Block::default(),
             carry_len: 0,
@@ -297,7 +363,7 @@ impl Decryptor {
         }
         gcm.flush();
         Ok(Self {
-            mode: Mode::Gcm(gcm),
+            mode: Mode::Gcm(ctr, gcm),
         })
     }
 
@@ -305,7 +371,7 @@ impl Decryptor {
     pub fn algorithm(&self) -> Algorithm {
         match self.mode {
             Mode::Ctr(_) => Algorithm::A128Ctr,
-            Mode::Gcm(_) => Algorithm::A128Gcm,
+            Mode::Gcm(..) => Algorithm::A128Gcm,
         }
     }
 
@@ -313,7 +379,16 @@ impl Decryptor {
     pub fn tag_len(&self) -> usize {
         match self.mode {
             Mode::Ctr(_) => 0,
-            Mode::Gcm(_) => GCM_TAG_LEN,
+            Mode::Gcm(..) => GCM_TAG_LEN,
+        }
+    }
+
+    /// A copy of the A128GCM tag computation in its initial state (`None` for A128CTR): feed it
+    /// the whole ciphertext and check the tag before decrypting anything.
+    pub fn tag_check(&self) -> Option<TagCheck> {
+        match &self.mode {
+            Mode::Ctr(_) => None,
+            Mode::Gcm(_, check) => Some(check.clone()),
         }
     }
 
@@ -323,10 +398,9 @@ impl Decryptor {
         let overflow = |_| core(CoreError::CapacityExceeded);
         match &mut self.mode {
             Mode::Ctr(ctr) => ctr.try_apply_keystream(chunk).map_err(overflow),
-            Mode::Gcm(gcm) => {
-                gcm.absorb(chunk);
-                gcm.ct_len += chunk.len() as u64;
-                gcm.ctr.try_apply_keystream(chunk).map_err(overflow)
+            Mode::Gcm(ctr, check) => {
+                check.update(chunk);
+                ctr.try_apply_keystream(chunk).map_err(overflow)
             }
         }
     }
@@ -334,43 +408,17 @@ impl Decryptor {
     /// Ends the payload: for A128GCM checks `tag` in constant time ([`CoreError::BadTag`]); for
     /// A128CTR `tag` must be empty.
     pub fn finish(self, tag: &[u8]) -> Result<()> {
-        let Mode::Gcm(mut gcm) = self.mode else {
-            return if tag.is_empty() {
-                Ok(())
-            } else {
-                Err(core(CoreError::BadTag))
-            };
-        };
-        gcm.flush();
-        let mut lengths = aes::Block::default();
-        for (dst, src) in lengths.iter_mut().zip(
-            gcm.aad_len
-                .wrapping_mul(8)
-                .to_be_bytes()
-                .into_iter()
-                .chain(gcm.ct_len.wrapping_mul(8).to_be_bytes()),
-        ) {
-            *dst = src;
-        }
-        gcm.ghash.update(core::slice::from_ref(&lengths));
-        let mut s = gcm.ghash.clone().finalize();
-        for (a, b) in s.iter_mut().zip(gcm.mask.iter()) {
-            *a ^= b;
-        }
-        let ok = ct_eq(&s, tag);
-        s.as_mut_slice().zeroize();
-        gcm.mask.as_mut_slice().zeroize();
-        if ok {
-            Ok(())
-        } else {
-            Err(core(CoreError::BadTag))
+        match self.mode {
+            Mode::Gcm(_, check) => check.finish(tag),
+            Mode::Ctr(_) if tag.is_empty() => Ok(()),
+            Mode::Ctr(_) => Err(core(CoreError::BadTag)),
         }
     }
 }
 
 /// Decrypts a whole payload held in `buf` (ciphertext, then the tag for A128GCM) in place and
 /// returns the plaintext length; on failure `buf` is zeroed.
-pub fn decrypt_in_place<C: HkdfSha256>(
+pub fn decrypt_in_place<C: HmacSha256>(
     crypto: &mut C,
     info: &[u8],
     kek: &Kek<'_>,

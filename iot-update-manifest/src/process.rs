@@ -116,6 +116,13 @@ pub const MAX_DEPENDENCY_DEPTH: usize = 2;
 /// Bytes moved per [`Platform::read`] / [`Platform::write`] call when the processor copies,
 /// digests or compares a component (a stack buffer of this size).
 pub const CHUNK: usize = 256;
+/// Where an encrypted payload is read from: the manifest's `suit-parameter-content`, or a component.
+#[cfg_attr(not(feature = "rustcrypto"), allow(dead_code))]
+enum Source<'a, 'c> {
+    Bytes(&'a [u8]),
+    Component(&'c Component<'c>),
+}
+
 /// Integers in a `SUIT_Parameter_Version_Match` and in a component's version.
 pub const MAX_VERSION_PARTS: usize = 8;
 
@@ -432,6 +439,8 @@ pub struct Processor<'r, 'k, P, C, V> {
     crypto: &'r mut C,
     anchors: &'r mut TrustAnchors<'k, V>,
     scratch: &'r mut [u8],
+    #[cfg(feature = "rustcrypto")]
+    kek: Option<crate::encryption::Kek<'r>>,
 }
 
 impl<'r, 'k, P, C, V> Processor<'r, 'k, P, C, V>
@@ -451,7 +460,18 @@ where
             crypto,
             anchors,
             scratch: &mut [],
+            #[cfg(feature = "rustcrypto")]
+            kek: None,
         }
+    }
+
+    /// Gives the processor the device's key-encryption key, with which write and copy decrypt
+    /// a payload that has `suit-parameter-encryption-info` (draft-ietf-suit-firmware-encryption;
+    /// [`crate::encryption`]). Without one such a payload is [`Unsupported::Encryption`].
+    #[cfg(feature = "rustcrypto")]
+    pub fn with_decryption_key(mut self, kek: crate::encryption::Kek<'r>) -> Self {
+        self.kek = Some(kek);
+        self
     }
 
     /// Gives the processor `scratch` to read dependency manifests into; each level of
@@ -848,18 +868,18 @@ where
             }
             Command::Fetch => self.fetch(f, index, &comp, &p),
             Command::Write => {
-                if p.encryption_info.is_some() {
-                    return Err(Error::Unsupported(Unsupported::Encryption));
-                }
                 let content = p.content.ok_or(missing(command, param::CONTENT))?;
+                if let Some(info) = p.encryption_info {
+                    return self.decrypt_to(&comp, info, Source::Bytes(content));
+                }
                 self.platform.write(&comp, 0, content)?;
                 Ok(())
             }
             Command::Copy => {
-                if p.encryption_info.is_some() {
-                    return Err(Error::Unsupported(Unsupported::Encryption));
-                }
                 let src = self.source(f, index, &p, command)?;
+                if let Some(info) = p.encryption_info {
+                    return self.decrypt_to(&comp, info, Source::Component(&src));
+                }
                 self.copy(&comp, &src)
             }
             Command::Swap => {
@@ -1112,6 +1132,126 @@ where
                 .write(dst, offset, buf.get(..n).unwrap_or_default())?;
             offset = offset.saturating_add(n as u64);
         }
+    }
+
+    /// Reads from `src` at `offset` into `buf`; the number of bytes read (0 at the end).
+    #[cfg(feature = "rustcrypto")]
+    fn read_source(&mut self, src: &Source<'_, '_>, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        match src {
+            Source::Bytes(b) => {
+                let rest = usize::try_from(offset)
+                    .ok()
+                    .and_then(|o| b.get(o..))
+                    .unwrap_or_default();
+                let n = rest.len().min(buf.len());
+                if let (Some(dst), Some(from)) = (buf.get_mut(..n), rest.get(..n)) {
+                    dst.copy_from_slice(from);
+                }
+                Ok(n)
+            }
+            Source::Component(c) => Ok(self.platform.read(c, offset, buf)?.min(buf.len())),
+        }
+    }
+
+    /// Reads `src[from..to]` in [`CHUNK`]s, handing each to `each` with its offset; a source that
+    /// ends early is [`Error::ImageMismatch`].
+    #[cfg(feature = "rustcrypto")]
+    fn stream(
+        &mut self,
+        src: &Source<'_, '_>,
+        from: u64,
+        to: u64,
+        buf: &mut [u8; CHUNK],
+        mut each: impl FnMut(&mut Self, u64, &mut [u8]) -> Result<()>,
+    ) -> Result<()> {
+        let mut offset = from;
+        while offset < to {
+            let want = usize::try_from(to - offset).unwrap_or(CHUNK).min(CHUNK);
+            let piece = buf.get_mut(..want).unwrap_or_default();
+            let n = self.read_source(src, offset, piece)?;
+            if n == 0 {
+                return Err(Error::ImageMismatch);
+            }
+            each(self, offset, piece.get_mut(..n).unwrap_or_default())?;
+            offset = offset.saturating_add(n as u64);
+        }
+        Ok(())
+    }
+
+    /// "suit-directive-write" / "suit-directive-copy" of an encrypted payload
+    /// (draft-ietf-suit-firmware-encryption section 8): `src` is the ciphertext (with the tag at
+    /// its end for A128GCM), decrypted in [`CHUNK`]s with the key of
+    /// [`Processor::with_decryption_key`] and written to `dst`.
+    ///
+    /// For A128GCM a first pass checks the tag over the whole ciphertext before anything is
+    /// written, so a tampered payload, a wrong key or a wrong recipient algorithm leaves `dst`
+    /// untouched; the second pass decrypts and writes, and checks the tag again (a source that
+    /// changed in between is refused, but `dst` then holds a partial write: the A/B layer writes
+    /// only to the inactive slot and does not switch). A128CTR has no integrity: the manifest's
+    /// image digest (condition image-match) is what catches a wrong plaintext.
+    #[cfg(feature = "rustcrypto")]
+    fn decrypt_to(&mut self, dst: &Component<'_>, info: &[u8], src: Source<'_, '_>) -> Result<()> {
+        use crate::encryption::{Decryptor, GCM_TAG_LEN};
+        use zeroize::Zeroize;
+        let kek = self
+            .kek
+            .ok_or(Error::Unsupported(Unsupported::Encryption))?;
+        let mut buf = [0u8; CHUNK];
+        let total = match src {
+            Source::Bytes(b) => b.len() as u64,
+            Source::Component(_) => {
+                let mut n = 0u64;
+                loop {
+                    match self.read_source(&src, n, &mut buf)? {
+                        0 => break n,
+                        k => n = n.saturating_add(k as u64),
+                    }
+                }
+            }
+        };
+        let decryptor = Decryptor::open(self.crypto, info, &kek)?;
+        let tag_len = decryptor.tag_len();
+        let body = total
+            .checked_sub(tag_len as u64)
+            .ok_or(Error::Core(iot_core::Error::BadTag))?;
+        let mut tag = [0u8; GCM_TAG_LEN];
+        let tag = tag.get_mut(..tag_len).unwrap_or_default();
+        let mut got = 0;
+        while got < tag_len {
+            let rest = tag.get_mut(got..).unwrap_or_default();
+            match self.read_source(&src, body + got as u64, rest)? {
+                0 => return Err(Error::ImageMismatch),
+                k => got += k,
+            }
+        }
+        if let Some(mut check) = decryptor.tag_check() {
+            self.stream(&src, 0, body, &mut buf, |_, _, piece| {
+                check.update(piece);
+                Ok(())
+            })?;
+            check.finish(tag)?;
+        }
+        let mut d = decryptor;
+        let result = self
+            .stream(&src, 0, body, &mut buf, |p, offset, piece| {
+                d.decrypt(piece)?;
+                p.platform.write(dst, offset, piece)?;
+                Ok(())
+            })
+            .and_then(|()| {
+                if body == 0 {
+                    self.platform.write(dst, 0, &[])?;
+                }
+                d.finish(tag)
+            });
+        buf.zeroize();
+        result
+    }
+
+    /// Without the `rustcrypto` feature there is no decryption: [`Unsupported::Encryption`].
+    #[cfg(not(feature = "rustcrypto"))]
+    fn decrypt_to(&mut self, _: &Component<'_>, _: &[u8], _: Source<'_, '_>) -> Result<()> {
+        Err(Error::Unsupported(Unsupported::Encryption))
     }
 
     /// Reads the whole of `comp` into `scratch`; its length.

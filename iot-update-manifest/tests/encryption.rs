@@ -1,5 +1,12 @@
 //! Firmware encryption: the suit-firmware-encryption examples and libcsuit's encrypted payloads
 //! decrypt to their images; tampering, wrong keys and wrong recipient algorithms are refused.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::type_complexity
+)]
 
 use iot_core::Error as CoreError;
 use iot_core::crypto::RustCrypto;
@@ -204,5 +211,167 @@ fn tampered_wrong_key_wrong_alg_refused() {
             Error::Core(CoreError::BadTag),
             "{name}"
         );
+    }
+}
+
+mod sim;
+
+mod envelopes {
+    use super::*;
+    use iot_core::cose::SymmetricKey;
+    use iot_core::crypto::P256VerifyingKey;
+    use iot_update_manifest::{Processor, TrustAnchors, Unsupported};
+    use p256::elliptic_curve::sec1::ToSec1Point;
+    use p256::pkcs8::DecodePublicKey;
+    use sim::{Sim, path};
+
+    const DIR: &str = "suit/libcsuit";
+    /// The HMAC key of libcsuit's COSE_Mac0 envelopes.
+    const MAC_KEY: [u8; 32] = [0x61; 32];
+    const URI: &str = "coaps://example.com/encrypted-firmware";
+
+    fn read(name: &str) -> Option<Vec<u8>> {
+        iot_test_vectors::read(&format!("{DIR}/{name}"))
+    }
+
+    /// Updates `sim` with envelope `name`, decrypting with `kek` when given.
+    fn update(name: &str, sim: &mut Sim, kek: Option<Kek<'_>>) -> Result<(), Error> {
+        let bytes = read(&format!("suit_manifest_{name}.suit")).unwrap();
+        let pem = read("key/trust_anchor_secp256r1_pub.pem").unwrap();
+        let pk = p256::PublicKey::from_public_key_pem(core::str::from_utf8(&pem).unwrap()).unwrap();
+        let mut keys = [P256VerifyingKey::from_sec1(pk.to_sec1_point(false).as_bytes()).unwrap()];
+        let macs = [SymmetricKey::new(&MAC_KEY)];
+        let mut anchors = TrustAnchors::new(&mut keys, &macs);
+        let mut c = crypto();
+        let mut p = Processor::new(sim, &mut c, &mut anchors);
+        if let Some(kek) = kek {
+            p = p.with_decryption_key(kek);
+        }
+        let auth = p.authenticate(&bytes)?;
+        p.update(&auth)
+    }
+
+    /// (envelope, decrypted component, fetched-ciphertext component and file, key).
+    fn cases(
+        d: &[u8],
+    ) -> Vec<(
+        &'static str,
+        Vec<Vec<u8>>,
+        Option<(Vec<Vec<u8>>, &'static str)>,
+        Kek<'_>,
+    )> {
+        // expAF / expAFS carry the draft example's SUIT_Encryption_Info (AES-KW + A128GCM), so
+        // the payload they fetch is the draft's encrypted payload, not libcsuit's .bin.
+        let aes = "suit/encryption/encrypted-payload-aes-kw-aes-gcm.hex";
+        vec![
+            (
+                "expAW",
+                vec![b"plaintext-firmware".to_vec()],
+                None,
+                Kek::A128Kw(KW_KEY),
+            ),
+            (
+                "expEW",
+                vec![b"decrypted-firmware".to_vec()],
+                None,
+                Kek::EcdhEsP256(d),
+            ),
+            (
+                "expAF",
+                vec![b"plaintext-firmware".to_vec()],
+                Some((vec![b"encrypted-firmware".to_vec()], aes)),
+                Kek::A128Kw(KW_KEY),
+            ),
+            (
+                "expAFS",
+                vec![vec![0]],
+                Some((vec![vec![1]], aes)),
+                Kek::A128Kw(KW_KEY),
+            ),
+        ]
+    }
+
+    fn device(fetched: &Option<(Vec<Vec<u8>>, &str)>) -> Sim {
+        let mut sim = Sim::new();
+        if let Some((_, file)) = fetched {
+            sim.uris.insert(URI.into(), read_hex(file).unwrap());
+        }
+        sim
+    }
+
+    fn key_of(segments: &[Vec<u8>]) -> sim::Key {
+        let s: Vec<&[u8]> = segments.iter().map(|s| s.as_slice()).collect();
+        path(&s)
+    }
+
+    #[test]
+    fn libcsuit_encrypted_envelopes_process() {
+        if read("raw_image.bin").is_none() {
+            return;
+        }
+        let d = esdh();
+        for (name, plain, fetched, kek) in cases(&d) {
+            // With the device's key: the plaintext lands in its component, the sequence number is stored.
+            let mut sim = device(&fetched);
+            update(name, &mut sim, Some(kek)).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            assert_eq!(
+                sim.get(&key_of(&plain)).map(|v| v.as_slice()),
+                Some(IMAGE),
+                "{name}"
+            );
+            assert_eq!(
+                sim.flash.sequence.values().copied().collect::<Vec<_>>(),
+                [1],
+                "{name}"
+            );
+            // Without a key: refused, nothing decrypted, nothing stored.
+            let mut sim = device(&fetched);
+            assert_eq!(
+                update(name, &mut sim, None),
+                Err(Error::Unsupported(Unsupported::Encryption)),
+                "{name}"
+            );
+            assert_eq!(sim.get(&key_of(&plain)), None, "{name}");
+            assert!(sim.flash.sequence.is_empty());
+            // A wrong key or a key of the other recipient algorithm: typed error, the target
+            // component untouched, no sequence number stored.
+            let wrong_d = {
+                let mut w = d.clone();
+                w[0] ^= 1;
+                w
+            };
+            let wrong = match kek {
+                Kek::A128Kw(_) => [Kek::A128Kw(b"bbbbbbbbbbbbbbbb"), Kek::EcdhEsP256(&d)],
+                Kek::EcdhEsP256(_) => [Kek::EcdhEsP256(&wrong_d), Kek::A128Kw(KW_KEY)],
+            };
+            for (w, expected) in wrong
+                .into_iter()
+                .zip([CoreError::BadTag, CoreError::AlgorithmMismatch])
+            {
+                let mut sim = device(&fetched);
+                assert_eq!(
+                    update(name, &mut sim, Some(w)),
+                    Err(Error::Core(expected)),
+                    "{name}"
+                );
+                assert_eq!(sim.get(&key_of(&plain)), None, "{name}");
+                assert!(sim.flash.sequence.is_empty());
+            }
+            // Tampered ciphertext (fetched): the GCM tag check fails before anything is written.
+            if let Some((enc, file)) = &fetched {
+                let mut bad = read_hex(file).unwrap();
+                bad[3] ^= 0x80;
+                let mut sim = Sim::new();
+                sim.uris.insert(URI.into(), bad.clone());
+                assert_eq!(
+                    update(name, &mut sim, Some(kek)),
+                    Err(Error::Core(CoreError::BadTag)),
+                    "{name}"
+                );
+                assert_eq!(sim.get(&key_of(enc)), Some(&bad));
+                assert_eq!(sim.get(&key_of(&plain)), None, "{name}");
+                assert!(sim.flash.sequence.is_empty());
+            }
+        }
     }
 }
