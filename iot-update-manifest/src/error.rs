@@ -43,8 +43,9 @@ pub enum Capacity {
 pub enum Unsupported {
     /// A command this processor does not execute (its code).
     Command(i64),
-    /// A payload with `suit-parameter-encryption-info` (draft-ietf-suit-firmware-encryption):
-    /// decryption is not part of this processor yet.
+    /// A payload with `suit-parameter-encryption-info` (draft-ietf-suit-firmware-encryption)
+    /// that this processor cannot decrypt: no key given
+    /// ([`crate::process::Processor::with_decryption_key`]), the `rustcrypto` feature off, or a fetch.
     Encryption,
 }
 
@@ -215,7 +216,7 @@ impl fmt::Display for Error {
             Self::SeveredMemberMissing(k) => write!(f, "severed member {k} is not supplied"),
             Self::Unsupported(Unsupported::Command(c)) => write!(f, "unsupported command {c}"),
             Self::Unsupported(Unsupported::Encryption) => {
-                f.write_str("encrypted payloads are not supported")
+                f.write_str("encrypted payload without a decryption key (or on a fetch)")
             }
             Self::ImageMismatch => f.write_str("payload does not match its digest or size"),
             Self::SoftFailureNotAllowed => {
