@@ -237,6 +237,11 @@ mod envelopes {
     /// Updates `sim` with envelope `name`, decrypting with `kek` when given.
     fn update(name: &str, sim: &mut Sim, kek: Option<Kek<'_>>) -> Result<(), Error> {
         let bytes = read(&format!("suit_manifest_{name}.suit")).unwrap();
+        update_with(&bytes, sim, kek)
+    }
+
+    /// Updates `sim` with envelope `bytes` (signed by libcsuit's trust anchor or MACed with 0x61 x 32).
+    fn update_with(bytes: &[u8], sim: &mut Sim, kek: Option<Kek<'_>>) -> Result<(), Error> {
         let pem = read("key/trust_anchor_secp256r1_pub.pem").unwrap();
         let pk = p256::PublicKey::from_public_key_pem(core::str::from_utf8(&pem).unwrap()).unwrap();
         let mut keys = [P256VerifyingKey::from_sec1(pk.to_sec1_point(false).as_bytes()).unwrap()];
@@ -247,7 +252,7 @@ mod envelopes {
         if let Some(kek) = kek {
             p = p.with_decryption_key(kek);
         }
-        let auth = p.authenticate(&bytes)?;
+        let auth = p.authenticate(bytes)?;
         p.update(&auth)
     }
 
@@ -372,6 +377,64 @@ mod envelopes {
                 assert_eq!(sim.get(&key_of(&plain)), None, "{name}");
                 assert!(sim.flash.sequence.is_empty());
             }
+        }
+    }
+
+    /// The signed envelopes of the suit-firmware-encryption examples (the ones without a
+    /// dependency): each installs the plaintext image with the examples' keys.
+    #[test]
+    fn draft_encrypted_envelopes_process() {
+        let Some(payload) = read_hex("suit/encryption/encrypted-payload-aes-kw-aes-gcm.hex") else {
+            return;
+        };
+        let d = esdh();
+        for (name, plain, fetched, kek) in [
+            (
+                "aes-kw",
+                vec![b"plaintext-firmware".to_vec()],
+                Some(vec![b"encrypted-firmware".to_vec()]),
+                Kek::A128Kw(KW_KEY),
+            ),
+            (
+                "aes-kw-content",
+                vec![b"plaintext-firmware".to_vec()],
+                None,
+                Kek::A128Kw(KW_KEY),
+            ),
+            (
+                "aes-kw-slot",
+                vec![vec![0]],
+                Some(vec![vec![1]]),
+                Kek::A128Kw(KW_KEY),
+            ),
+            (
+                "es-ecdh-content",
+                vec![b"decrypted-firmware".to_vec()],
+                None,
+                Kek::EcdhEsP256(&d),
+            ),
+        ] {
+            let env =
+                read_hex(&format!("suit/encryption/suit-manifest-{name}.hex.signed")).unwrap();
+            let mut sim = Sim::new();
+            sim.uris.insert(URI.into(), payload.clone());
+            update_with(&env, &mut sim, Some(kek)).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            assert_eq!(
+                sim.get(&key_of(&plain)).map(|v| v.as_slice()),
+                Some(IMAGE),
+                "{name}"
+            );
+            if let Some(enc) = fetched {
+                assert_eq!(sim.get(&key_of(&enc)), Some(&payload), "{name}");
+            }
+            let mut sim = Sim::new();
+            sim.uris.insert(URI.into(), payload.clone());
+            assert_eq!(
+                update_with(&env, &mut sim, None),
+                Err(Error::Unsupported(Unsupported::Encryption)),
+                "{name}"
+            );
+            assert_eq!(sim.get(&key_of(&plain)), None, "{name}");
         }
     }
 }
