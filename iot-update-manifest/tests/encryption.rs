@@ -438,3 +438,28 @@ mod envelopes {
         }
     }
 }
+
+/// The COSE_KDF_Context of an ES-DH recipient is the one of `a128kw_kdf_context.diag`:
+/// `[-3, [nil, nil, nil], [nil, nil, nil], [128, << {1: -29} >>, 'SUIT Payload Encryption']]` (a bstr).
+#[test]
+fn es_dh_kdf_context_is_the_drafts() {
+    use iot_core::cose::{Algorithm, CoseEncrypt, KdfInfo};
+    use iot_update_manifest::encryption::KDF_CONTEXT_OTHER;
+    let Some(info) = read_hex("suit/encryption/suit-encryption-info-es-ecdh-aes-gcm.hex") else {
+        return;
+    };
+    let msg = CoseEncrypt::decode(&info).unwrap();
+    let recipient = msg.recipients.get(0).unwrap();
+    let kdf = KdfInfo {
+        supp_pub_other: Some(KDF_CONTEXT_OTHER),
+        ..KdfInfo::default()
+    };
+    let mut out = [0u8; 128];
+    let n = recipient
+        .write_kdf_context(Algorithm::A128Kw, &kdf, &mut out)
+        .unwrap();
+    let mut expected =
+        hex::decode("8422 83f6f6f6 83f6f6f6 83 1880 44a101381c 57".replace(' ', "")).unwrap();
+    expected.extend(b"SUIT Payload Encryption");
+    assert_eq!(&out[..n], &expected[..]);
+}
