@@ -5,9 +5,9 @@
 extern crate alloc;
 
 pub mod dice;
+mod error;
 pub mod keystore;
 pub mod ueid;
 pub mod x509;
-mod error;
 
 pub use error::{Error, Result};
