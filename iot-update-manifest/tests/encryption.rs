@@ -463,3 +463,69 @@ fn es_dh_kdf_context_is_the_drafts() {
     expected.extend(b"SUIT Payload Encryption");
     assert_eq!(&out[..n], &expected[..]);
 }
+
+mod common;
+
+/// A128CTR through the processor: a hand-built manifest writes the draft's AES-KW + A128CTR
+/// payload from `suit-parameter-content` and checks the image digest in validate. A flipped
+/// ciphertext bit is not detected by CTR: the write happens, image-match refuses the result,
+/// and no sequence number is stored.
+#[test]
+fn a128ctr_write_checked_by_image_digest() {
+    use iot_core::crypto::Sha256;
+    use iot_update_manifest::{Command, Processor, TrustAnchors};
+    let (Some(info), Some(payload)) = (
+        read_hex("suit/encryption/suit-encryption-info-aes-kw-aes-ctr.hex"),
+        read_hex("suit/encryption/encrypted-payload-aes-kw-aes-ctr.hex"),
+    ) else {
+        return;
+    };
+    let build = |content: &[u8]| {
+        let digest = common::cbor(|e| {
+            e.array(2).unwrap().i64(-16).unwrap();
+            e.bytes(&crypto().sha256(IMAGE)).unwrap();
+        });
+        let params = common::cbor(|e| {
+            e.map(4).unwrap();
+            e.u8(3).unwrap().bytes(&digest).unwrap();
+            e.u8(14).unwrap().u64(IMAGE.len() as u64).unwrap();
+            e.u8(18).unwrap().bytes(content).unwrap();
+            e.u8(19).unwrap().bytes(&info).unwrap();
+        });
+        let install = common::sequence(&[(20, params.clone()), (18, common::rp(15))]);
+        let validate = common::sequence(&[(20, params), (3, common::rp(15))]);
+        let m = common::manifest(
+            1,
+            &common::common(&[&[&[0]]], None),
+            &[(7, common::bstr(&validate)), (20, common::bstr(&install))],
+        );
+        common::envelope(&m, common::Auth::Sign1, &[])
+    };
+    let run = |env: &[u8], sim: &mut sim::Sim| {
+        let mut keys = [common::signing_key().verifying_key()];
+        let mut anchors = TrustAnchors::new(&mut keys, &[]);
+        let mut c = crypto();
+        let mut p =
+            Processor::new(sim, &mut c, &mut anchors).with_decryption_key(Kek::A128Kw(KW_KEY));
+        let auth = p.authenticate(env)?;
+        p.update(&auth)
+    };
+    let target = sim::path(&[&[0]]);
+    let mut sim = sim::Sim::new();
+    run(&build(&payload), &mut sim).unwrap();
+    assert_eq!(sim.get(&target).map(|v| v.as_slice()), Some(IMAGE));
+    assert_eq!(
+        sim.flash.sequence.values().copied().collect::<Vec<_>>(),
+        [1]
+    );
+
+    let mut bad = payload.clone();
+    bad[5] ^= 1;
+    let mut sim = sim::Sim::new();
+    assert_eq!(
+        run(&build(&bad), &mut sim),
+        Err(Error::ConditionFailed(Command::ImageMatch))
+    );
+    assert_ne!(sim.get(&target).map(|v| v.as_slice()), Some(IMAGE));
+    assert!(sim.flash.sequence.is_empty());
+}
