@@ -11,6 +11,7 @@ mod demo;
 mod fail;
 mod io;
 mod keys;
+mod suit_cmd;
 
 use clap::{Parser, Subcommand};
 use fail::{Context, Result};
@@ -52,6 +53,9 @@ enum Cmd {
     /// CoAP over UDP (RFC 7252), optionally with OSCORE: get, post, put, delete, serve.
     #[command(subcommand)]
     Coap(coap_cmd::CoapCmd),
+    /// SUIT firmware-update envelopes (draft-ietf-suit-manifest): verify, inspect.
+    #[command(subcommand)]
+    Suit(suit_cmd::SuitCmd),
     /// Print CBOR in diagnostic notation (RFC 8949 section 8); FILE is binary CBOR or hex text.
     Diag {
         /// The CBOR file (`-` for stdin); a CBOR sequence prints one item per line.
@@ -120,6 +124,7 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Attest(cmd) => attest::run(cmd),
         Cmd::Oscore(cmd) => coap_cmd::run_oscore(cmd),
         Cmd::Coap(cmd) => coap_cmd::run_coap(cmd),
+        Cmd::Suit(cmd) => suit_cmd::run(cmd),
         Cmd::Diag { file, compact } => diag(&file, compact),
         Cmd::Demo { chapter, list } => {
             if list {

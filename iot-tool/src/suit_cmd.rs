@@ -1,0 +1,319 @@
+//! `iot-tool suit`: authenticate and show SUIT envelopes (draft-ietf-suit-manifest) with
+//! iot-update-manifest.
+
+use crate::fail::{Context, Result};
+use crate::io;
+use crate::keys::Key;
+use clap::{Args, Subcommand};
+use iot_core::crypto::RustCrypto;
+use iot_update_manifest::{
+    Argument, AuthenticatedManifest, Command, CommandSequence, ComponentId, Envelope, IndexArg,
+    Parameter, Severable, SuitDigest, TrustAnchors,
+};
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+/// `iot-tool suit ...`.
+#[derive(Debug, Subcommand)]
+pub enum SuitCmd {
+    /// Authenticate an envelope; print its sequence number and components.
+    Verify(SuitArgs),
+    /// Authenticate an envelope, then print every sequence with its commands and parameters.
+    ///
+    /// The envelope must authenticate under --key first: iot-update-manifest decodes the
+    /// manifest only after its signature or MAC and its digest have been checked, so an
+    /// unauthenticated manifest is never shown.
+    Inspect(SuitArgs),
+}
+
+/// The arguments of `suit verify` and `suit inspect`.
+#[derive(Debug, Args)]
+pub struct SuitArgs {
+    /// Trust anchor: a P-256 public (or private) key for COSE_Sign1 blocks, or a symmetric key
+    /// for COSE_Mac0 blocks (HMAC 256/256).
+    #[arg(long)]
+    key: PathBuf,
+    /// The SUIT envelope, binary or hex (`-` for stdin).
+    envelope: PathBuf,
+}
+
+/// Runs a `suit` command.
+pub fn run(cmd: SuitCmd) -> Result<()> {
+    match cmd {
+        SuitCmd::Verify(a) => with_manifest(&a, |m| crate::say(&summary(m))),
+        SuitCmd::Inspect(a) => with_manifest(&a, |m| crate::say(inspect(m).trim_end())),
+    }
+}
+
+/// Decodes and authenticates the envelope of `a`, then hands the manifest to `then`.
+fn with_manifest(
+    a: &SuitArgs,
+    then: impl FnOnce(&AuthenticatedManifest<'_>) -> Result<()>,
+) -> Result<()> {
+    let key = Key::load(&a.key)?;
+    let bytes = io::read_cbor(&a.envelope)?;
+    let shown = a.envelope.display();
+    let env = Envelope::decode(&bytes).context(format!("{shown}: not a SUIT envelope"))?;
+    let mut crypto = RustCrypto::from_os();
+    let authenticated = if key.is_symmetric() {
+        let sym = [key.symmetric()?];
+        env.authenticate(&mut crypto, &mut TrustAnchors::macs(&sym))
+    } else {
+        let mut verifiers = [key.verifier().context(a.key.display())?];
+        env.authenticate(&mut crypto, &mut TrustAnchors::signers(&mut verifiers))
+    }
+    .context(format!("{shown}: refused"))?;
+    then(&authenticated)
+}
+
+/// One line: what authenticated, its sequence number and components.
+fn summary(a: &AuthenticatedManifest<'_>) -> String {
+    let m = a.manifest();
+    let components: Vec<String> = m.common().components().iter().map(component).collect();
+    format!(
+        "authenticated: sequence number {}, {} component{}: {}",
+        m.sequence_number(),
+        components.len(),
+        if components.len() == 1 { "" } else { "s" },
+        components.join(", ")
+    )
+}
+
+/// A component identifier as `[h'00', 'text']`.
+fn component(id: ComponentId<'_>) -> String {
+    let parts: Vec<String> = id.segments().map(bytes).collect();
+    format!("[{}]", parts.join(", "))
+}
+
+/// Bytes as `'text'` when printable ASCII, else `h'..'`.
+fn bytes(b: &[u8]) -> String {
+    if !b.is_empty() && b.iter().all(|c| c.is_ascii_graphic() || *c == b' ') {
+        format!("'{}'", String::from_utf8_lossy(b))
+    } else {
+        format!("h'{}'", hex::encode(b))
+    }
+}
+
+fn digest(d: SuitDigest<'_>) -> String {
+    let alg = match d.algorithm {
+        -16 => "sha-256".to_owned(),
+        -43 => "sha-384".to_owned(),
+        -44 => "sha-512".to_owned(),
+        -18 => "shake128".to_owned(),
+        -45 => "shake256".to_owned(),
+        other => format!("alg {other}"),
+    };
+    format!("{alg} {}", hex::encode(d.bytes))
+}
+
+/// CBOR in compact diagnostic notation, or hex when it does not parse.
+fn diag(encoded: &[u8]) -> String {
+    let mut text = String::new();
+    match iot_core::diag::write_next(&mut text, encoded, 0, &iot_core::diag::Options::default()) {
+        Ok(_) => text,
+        Err(_) => format!("h'{}'", hex::encode(encoded)),
+    }
+}
+
+/// The tree of `suit inspect`.
+fn inspect(a: &AuthenticatedManifest<'_>) -> String {
+    let m = a.manifest();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "manifest version {}, sequence number {}",
+        m.version(),
+        m.sequence_number()
+    );
+    let _ = writeln!(out, "digest: {}", digest(a.digest()));
+    let _ = writeln!(out, "authenticated by block {}", a.authenticated_by());
+    if let Some(uri) = m.reference_uri() {
+        let _ = writeln!(out, "reference-uri: {uri}");
+    }
+    if let Some(id) = m.component_id() {
+        let _ = writeln!(out, "manifest-component-id: {}", component(id));
+    }
+    let _ = writeln!(out, "components:");
+    for (i, id) in m.common().components().iter().enumerate() {
+        let _ = writeln!(out, "  [{i}] {}", component(id));
+    }
+    if let Some(deps) = m.common().dependencies() {
+        let _ = writeln!(out, "dependencies:");
+        for d in deps.iter() {
+            let prefix = d.prefix.map(component).unwrap_or_else(|| "-".to_owned());
+            let _ = writeln!(out, "  index {} prefix {prefix}", d.index);
+        }
+    }
+    let plain: [(&str, Option<CommandSequence<'_>>); 5] = [
+        ("shared-sequence", m.common().shared_sequence()),
+        ("validate", m.validate()),
+        ("load", m.load()),
+        ("invoke", m.invoke()),
+        ("uninstall", m.uninstall()),
+    ];
+    for (name, seq) in plain {
+        if let Some(seq) = seq {
+            let _ = writeln!(out, "{name}:");
+            sequence(&mut out, seq, 1);
+        }
+    }
+    let severable = [
+        ("dependency-resolution", m.dependency_resolution()),
+        ("payload-fetch", m.payload_fetch()),
+        ("candidate-verification", m.candidate_verification()),
+        ("install", m.install()),
+    ];
+    for (name, seq) in severable {
+        match seq {
+            None => {}
+            Some(Severable::Inline(seq)) => {
+                let _ = writeln!(out, "{name}:");
+                sequence(&mut out, seq, 1);
+            }
+            Some(Severable::Restored(seq)) => {
+                let _ = writeln!(out, "{name} (severed, restored from the envelope):");
+                sequence(&mut out, seq, 1);
+            }
+            Some(Severable::Missing(d)) => {
+                let _ = writeln!(out, "{name}: severed, not in the envelope ({})", digest(d));
+            }
+        }
+    }
+    out
+}
+
+/// One command per line, parameters and nested sequences indented below it.
+fn sequence(out: &mut String, seq: CommandSequence<'_>, depth: usize) {
+    let pad = "  ".repeat(depth);
+    for (cmd, arg) in &seq {
+        let kind = if cmd.is_condition() {
+            "condition"
+        } else {
+            "directive"
+        };
+        let name = command_name(cmd);
+        match arg {
+            Argument::ReportingPolicy(p) => {
+                let _ = writeln!(out, "{pad}{kind} {name} (report policy {})", p.0);
+            }
+            Argument::Index(IndexArg::One(i)) => {
+                let _ = writeln!(out, "{pad}{kind} {name} {i}");
+            }
+            Argument::Index(IndexArg::All) => {
+                let _ = writeln!(out, "{pad}{kind} {name} true (all components)");
+            }
+            Argument::Index(IndexArg::List(l)) => {
+                let list: Vec<String> = l.iter().map(|i| i.to_string()).collect();
+                let _ = writeln!(out, "{pad}{kind} {name} [{}]", list.join(", "));
+            }
+            Argument::Parameters(ps) => {
+                let _ = writeln!(out, "{pad}{kind} {name}");
+                for p in ps.iter() {
+                    let _ = writeln!(out, "{pad}  {}", parameter(p));
+                }
+            }
+            Argument::TryEach(t) => {
+                let _ = writeln!(out, "{pad}{kind} {name}");
+                for (i, s) in t.iter().enumerate() {
+                    let _ = writeln!(out, "{pad}  sequence {i}:");
+                    sequence(out, s, depth + 2);
+                }
+                if t.has_empty_fallback() {
+                    let _ = writeln!(out, "{pad}  nil (succeed when all failed)");
+                }
+            }
+            Argument::Sequence(s) => {
+                let _ = writeln!(out, "{pad}{kind} {name}");
+                sequence(out, s, depth + 1);
+            }
+            Argument::Raw(raw) => {
+                let _ = writeln!(out, "{pad}{kind} {name} {}", diag(raw));
+            }
+            _ => {
+                let _ = writeln!(out, "{pad}{kind} {name} (argument not shown)");
+            }
+        }
+    }
+}
+
+/// The draft's name of a command, without its `suit-condition-` / `suit-directive-` prefix.
+fn command_name(c: Command) -> String {
+    let name = match c {
+        Command::VendorIdentifier => "vendor-identifier",
+        Command::ClassIdentifier => "class-identifier",
+        Command::ImageMatch => "image-match",
+        Command::UseBefore => "use-before",
+        Command::ComponentSlot => "component-slot",
+        Command::CheckContent => "check-content",
+        Command::DependencyIntegrity => "dependency-integrity",
+        Command::IsDependency => "is-dependency",
+        Command::ProcessDependency => "process-dependency",
+        Command::SetComponentIndex => "set-component-index",
+        Command::Abort => "abort",
+        Command::TryEach => "try-each",
+        Command::Write => "write",
+        Command::SetParameters => "set-parameters",
+        Command::OverrideParameters => "override-parameters",
+        Command::Fetch => "fetch",
+        Command::Copy => "copy",
+        Command::Invoke => "invoke",
+        Command::DeviceIdentifier => "device-identifier",
+        Command::ImageNotMatch => "image-not-match",
+        Command::MinimumBattery => "minimum-battery",
+        Command::UpdateAuthorized => "update-authorized",
+        Command::Version => "version",
+        Command::Wait => "wait",
+        Command::FetchUriList => "fetch-uri-list",
+        Command::Swap => "swap",
+        Command::RunSequence => "run-sequence",
+        Command::Unlink => "unlink",
+        Command::OverrideMultiple => "override-multiple",
+        Command::CopyParams => "copy-params",
+        other => return format!("custom-{}", other.code()),
+    };
+    name.to_owned()
+}
+
+/// A parameter as `name: value`.
+fn parameter(p: Parameter<'_>) -> String {
+    match p {
+        Parameter::VendorId(b) => format!("vendor-id: {}", uuid(b)),
+        Parameter::ClassId(b) => format!("class-id: {}", uuid(b)),
+        Parameter::DeviceId(b) => format!("device-id: {}", uuid(b)),
+        Parameter::ImageDigest(d) => format!("image-digest: {}", digest(d)),
+        Parameter::UseBefore(t) => format!("use-before: {t}"),
+        Parameter::ComponentSlot(s) => format!("component-slot: {s}"),
+        Parameter::StrictOrder(b) => format!("strict-order: {b}"),
+        Parameter::SoftFailure(b) => format!("soft-failure: {b}"),
+        Parameter::ImageSize(n) => format!("image-size: {n}"),
+        Parameter::Content(b) => format!("content: {} bytes {}", b.len(), bytes(b)),
+        Parameter::EncryptionInfo(b) => format!("encryption-info: {}", diag(b)),
+        Parameter::Uri(u) => format!("uri: {u}"),
+        Parameter::SourceComponent(i) => format!("source-component: {i}"),
+        Parameter::InvokeArgs(b) => format!("invoke-args: {}", bytes(b)),
+        Parameter::MinimumBattery(n) => format!("minimum-battery: {n}"),
+        Parameter::UpdatePriority(n) => format!("update-priority: {n}"),
+        Parameter::Version(v) => format!("version: {}", diag(v)),
+        Parameter::WaitInfo(w) => format!("wait-info: {}", diag(w)),
+        Parameter::Other { key, value } => format!("parameter {key}: {}", diag(value)),
+        other => format!("parameter {}", other.key()),
+    }
+}
+
+/// A 16-byte identifier in RFC 9562 text form, anything else as bytes.
+fn uuid(b: &[u8]) -> String {
+    if b.len() != 16 {
+        return bytes(b);
+    }
+    let h = hex::encode(b);
+    match (
+        h.get(..8),
+        h.get(8..12),
+        h.get(12..16),
+        h.get(16..20),
+        h.get(20..),
+    ) {
+        (Some(a), Some(b), Some(c), Some(d), Some(e)) => format!("{a}-{b}-{c}-{d}-{e}"),
+        _ => h,
+    }
+}
