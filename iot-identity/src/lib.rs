@@ -5,6 +5,7 @@
 extern crate alloc;
 
 pub mod dice;
+pub mod enrolment;
 mod error;
 pub mod keystore;
 pub mod ueid;
