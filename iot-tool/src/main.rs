@@ -8,6 +8,7 @@ mod attest;
 mod coap_cmd;
 mod cose_cmd;
 mod demo;
+mod dice_cmd;
 mod fail;
 mod io;
 mod keys;
@@ -56,6 +57,9 @@ enum Cmd {
     /// SUIT firmware-update envelopes (draft-ietf-suit-manifest): verify, inspect.
     #[command(subcommand)]
     Suit(suit_cmd::SuitCmd),
+    /// DICE (Open Profile for DICE, P-256): derive a layer's CDIs, keys, IDs and certificate.
+    #[command(subcommand)]
+    Dice(dice_cmd::DiceCmd),
     /// Print CBOR in diagnostic notation (RFC 8949 section 8); FILE is binary CBOR or hex text.
     Diag {
         /// The CBOR file (`-` for stdin); a CBOR sequence prints one item per line.
@@ -125,6 +129,7 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Oscore(cmd) => coap_cmd::run_oscore(cmd),
         Cmd::Coap(cmd) => coap_cmd::run_coap(cmd),
         Cmd::Suit(cmd) => suit_cmd::run(cmd),
+        Cmd::Dice(cmd) => dice_cmd::run(cmd),
         Cmd::Diag { file, compact } => diag(&file, compact),
         Cmd::Demo { chapter, list } => {
             if list {
