@@ -700,3 +700,63 @@ fn records_round_trip_and_corruption_is_detected() {
         Err(EnrolmentError::CertificateMismatch)
     ));
 }
+
+/// A key store whose `destroy` loses power once.
+struct LosesPowerOnDestroy(Store, bool);
+
+impl KeyStore for LosesPowerOnDestroy {
+    fn generate(
+        &mut self,
+        slot: KeySlot,
+    ) -> Result<iot_identity::keystore::P256PublicKey, KeyStoreError> {
+        self.0.generate(slot)
+    }
+    fn public_key(
+        &mut self,
+        slot: KeySlot,
+    ) -> Result<iot_identity::keystore::P256PublicKey, KeyStoreError> {
+        self.0.public_key(slot)
+    }
+    fn sign_digest(&mut self, slot: KeySlot, d: &[u8; 32]) -> Result<[u8; 64], KeyStoreError> {
+        self.0.sign_digest(slot, d)
+    }
+    fn destroy(&mut self, slot: KeySlot) -> Result<(), KeyStoreError> {
+        if std::mem::take(&mut self.1) {
+            return Err(KeyStoreError::Core(iot_core::Error::Backend));
+        }
+        self.0.destroy(slot)
+    }
+}
+
+#[test]
+fn a_key_left_after_the_decommissioned_record_is_destroyed_at_boot() {
+    let mut ca = Ca::new("Test Root");
+    let (dev, id) = active_device(&mut ca);
+    let (store, faulty) = dev.into_parts();
+    let mut dev = Device::boot(
+        &mut crypto(),
+        LosesPowerOnDestroy(store, true),
+        faulty,
+        SLOT,
+        id,
+    )
+    .unwrap();
+    let mut out = [0u8; 256];
+    assert!(matches!(
+        dev.decommission(&mut crypto(), 7, &mut out),
+        Err(EnrolmentError::KeyStore(_))
+    ));
+    // The record says Decommissioned, the key is still there: signing is refused anyway.
+    assert_eq!(dev.state(), Lifecycle::Decommissioned);
+    assert_eq!(
+        dev.prove_possession(&mut crypto(), b"c", &mut out),
+        Err(EnrolmentError::Decommissioned)
+    );
+    let (store, faulty) = dev.into_parts();
+    assert!(store.0.is_occupied(SLOT));
+    // Boot finishes the job.
+    let dev = Device::boot(&mut crypto(), store, faulty, SLOT, id).unwrap();
+    assert_eq!(dev.state(), Lifecycle::Decommissioned);
+    let (store, _) = dev.into_parts();
+    assert!(!store.0.is_occupied(SLOT));
+}
