@@ -11,10 +11,12 @@
 #   as that target reads its input.
 # - EAT/PSA targets: psa/example tokens (.cbor), their payloads, and the diagnostic-notation claim
 #   sets and tokens of psa/test, eat/payloads and eat/tokens converted to CBOR.
+# - iot-identity targets: iot-identity/tests/data certificates, cose/x509-examples, dice/ and
+#   built records, UEIDs and a sealed key (see the last section).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 vectors=${IOT_VECTORS:-$here/../../shared/vectors}
-for d in cose oscore suit psa eat; do
+for d in cose oscore suit psa eat dice; do
   if [ ! -d "$vectors/$d" ]; then
     echo "seed.sh: no vectors at $vectors/$d (set IOT_VECTORS)" >&2
     exit 1
@@ -438,6 +440,98 @@ for f in sorted((src / "eat/tokens").glob("*.diag")):
             p = None
         if p:
             put("eat_claims", p)
+
+print("seeded: " + ", ".join(f"{t} {len(seeds[t])} ({counts[t]} new)" for t in TARGETS))
+for t in TARGETS:
+    if not any((dst / t).glob("*")):
+        sys.exit(f"seed.sh: no seeds for {t}")
+PY
+
+# --- iot-identity targets: x509_chain gets the DER certificates of iot-identity/tests/data and
+# the hex X.509 certificates of cose/x509-examples; x509_csr a P-256 request from openssl (when
+# there is one) and the same certificates; dice_cert open-dice's ZeroInput certificate and its
+# claims; identity_record lifecycle records, UEIDs of each type and a sealed key (COSE_Encrypt0,
+# ChaCha20/Poly1305, of the COSE_Key d = 1) with a zero tag, as the target's null AEAD accepts.
+csr=""
+if command -v openssl >/dev/null 2>&1 && ! compgen -G "$here/corpus/x509_csr/csr-*" >/dev/null; then
+  csr=$(mktemp)
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
+    -subj "/CN=device-0001/serialNumber=0001" -outform DER -out "$csr" 2>/dev/null || csr=""
+fi
+python3 - "$vectors" "$here/../iot-identity/tests/data" "$here/corpus" "$csr" <<'PY'
+import hashlib, json, pathlib, re, sys, zlib
+
+src, data, dst = (pathlib.Path(a) for a in sys.argv[1:4])
+csr = sys.argv[4]
+TARGETS = ["x509_csr", "x509_chain", "dice_cert", "identity_record"]
+seeds = {t: set() for t in TARGETS}
+counts = dict.fromkeys(TARGETS, 0)
+
+def put(target, blob, prefix=""):
+    d = dst / target
+    d.mkdir(parents=True, exist_ok=True)
+    f = d / (prefix + hashlib.sha1(blob).hexdigest())
+    seeds[target].add(f.name)
+    if not f.exists():
+        f.write_bytes(blob)
+        counts[target] += 1
+
+def head(major, n):
+    if n < 24:
+        return bytes([major << 5 | n])
+    for info, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
+        if n < 1 << (8 * size):
+            return bytes([major << 5 | info]) + n.to_bytes(size, "big")
+
+def bstr(b):
+    return head(2, len(b)) + b
+
+def int_(v):
+    return head(0, v) if v >= 0 else head(1, -1 - v)
+
+certs = [p.read_bytes() for p in sorted(data.glob("*.der"))]
+def hex_certs(v):
+    if isinstance(v, dict):
+        for x in v.values():
+            yield from hex_certs(x)
+    elif isinstance(v, list):
+        for x in v:
+            yield from hex_certs(x)
+    elif isinstance(v, str) and re.fullmatch(r"30(?:[0-9A-Fa-f]{2}){32,}", v):
+        yield bytes.fromhex(v)
+for f in sorted((src / "cose/x509-examples").glob("*.json")):
+    certs.extend(hex_certs(json.loads(f.read_text())))
+for c in certs:
+    put("x509_chain", c)
+    put("x509_csr", c)
+if csr:
+    put("x509_csr", pathlib.Path(csr).read_bytes(), "csr-")
+    pathlib.Path(csr).unlink()
+
+dice = json.loads((src / "dice/open-dice-p256-zero-input.json").read_text())
+cert = bytes.fromhex(dice["expected"]["certificate_cbor"])
+put("dice_cert", cert)
+# The claims: the third item of the 4-array (protected bstr, empty map, payload bstr, signature).
+i = 1 + 1 + (cert[1] & 0x1f) + 1
+info = cert[i] & 0x1f
+size = 0 if info < 24 else 1 << (info - 24)
+n = info if info < 24 else int.from_bytes(cert[i + 1:i + 1 + size], "big")
+put("dice_cert", cert[i + 1 + size:i + 1 + size + n])
+
+def record(state, cert_len, digest, counter):
+    body = b"IE\x01" + bytes([state, 0, 0]) + cert_len.to_bytes(2, "big") + digest + counter.to_bytes(4, "big")
+    return body + zlib.crc32(body).to_bytes(4, "big")
+for state in range(6):
+    put("identity_record", record(state, 0 if state < 3 else 512, bytes(range(8)) if state >= 3 else bytes(8), state + 1))
+put("identity_record", b"\x01" + bytes(range(1, 17)))            # RAND, 16 bytes
+put("identity_record", b"\x02\xac\xde\x48\x00\x11\x22")          # EUI-48
+put("identity_record", b"\x03" + bytes([3, 5, 6, 9, 1, 2, 0, 8, 4, 7, 2, 6, 1, 3]))  # IMEI
+GX = bytes.fromhex("6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296")
+GY = bytes.fromhex("4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5")
+key = (head(5, 7) + int_(1) + int_(2) + int_(2) + bstr(b"\x00") + int_(3) + int_(-7)
+       + int_(-1) + int_(1) + int_(-2) + bstr(GX) + int_(-3) + bstr(GY) + int_(-4) + bstr(bytes(31) + b"\x01"))
+sealed = head(4, 3) + bstr(head(5, 1) + int_(1) + int_(24)) + head(5, 1) + int_(5) + bstr(bytes(12)) + bstr(key + bytes(16))
+put("identity_record", sealed)
 
 print("seeded: " + ", ".join(f"{t} {len(seeds[t])} ({counts[t]} new)" for t in TARGETS))
 for t in TARGETS:

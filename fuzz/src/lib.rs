@@ -412,3 +412,68 @@ pub mod attest {
         assert!(!again.legacy_psa, "the encoder writes current keys only");
     }
 }
+
+/// iot-identity: the fixed anchors, issuer keys and sealing key of the identity targets.
+pub mod identity {
+    use iot_core::cose::AeadAlgorithm;
+    use iot_core::crypto::{Aead, Rng};
+
+    /// Root CA of iot-identity/tests/data (the pinned anchor of its chains).
+    pub const ROOT: &[u8] = include_bytes!("../../iot-identity/tests/data/root.der");
+    /// Intermediate CA under [`ROOT`].
+    pub const INTER: &[u8] = include_bytes!("../../iot-identity/tests/data/inter.der");
+    /// Device leaf under [`INTER`].
+    pub const LEAF: &[u8] = include_bytes!("../../iot-identity/tests/data/leaf.der");
+    /// The time those tests validate at: 2026-01-01T00:00:00Z.
+    pub const NOW: u64 = 1_767_225_600;
+
+    /// open-dice's ZeroInput authority key (x || y), the issuer of its P-256 CDI certificate.
+    pub const DICE_ISSUER_XY: [u8; 64] = [
+        0x1f, 0x4a, 0xae, 0xfc, 0x29, 0xca, 0x41, 0x04, 0x44, 0x74, 0x48, 0xd1, 0x3a, 0x55, 0x35,
+        0x13, 0xc2, 0x3a, 0xbc, 0xa2, 0xb6, 0xac, 0x3f, 0xf0, 0x63, 0xf6, 0x88, 0x8a, 0x69, 0x6d,
+        0xe5, 0x39, 0x06, 0xf5, 0xd8, 0xbd, 0x69, 0x8d, 0x16, 0x88, 0xa3, 0x25, 0x0c, 0x46, 0x83,
+        0xc3, 0xed, 0x4e, 0x28, 0xe2, 0xd6, 0x02, 0x41, 0x2b, 0x35, 0x3b, 0xeb, 0x04, 0x54, 0x3f,
+        0xef, 0xbb, 0x3d, 0xf1,
+    ];
+
+    /// The sealing key of the keystore target (32 bytes: ChaCha20/Poly1305).
+    pub const SEALING_KEY: [u8; 32] = [0x5e; 32];
+
+    /// The key store's backend: the RNG writes zeros, and the AEAD is
+    /// [`crate::oscore::NullAead`] (an all-zero tag authenticates, the "ciphertext" is the
+    /// plaintext), so that fuzz inputs reach the sealed COSE_Key checks.
+    pub struct SealCrypto;
+
+    impl Rng for SealCrypto {
+        fn fill_random(&mut self, out: &mut [u8]) -> iot_core::Result<()> {
+            out.fill(0);
+            Ok(())
+        }
+    }
+
+    impl Aead for SealCrypto {
+        fn aead_encrypt(
+            &mut self,
+            alg: AeadAlgorithm,
+            key: &[u8],
+            nonce: &[u8],
+            aad: &[&[u8]],
+            buffer: &mut [u8],
+            tag: &mut [u8],
+        ) -> iot_core::Result<()> {
+            crate::oscore::NullAead.aead_encrypt(alg, key, nonce, aad, buffer, tag)
+        }
+
+        fn aead_decrypt(
+            &mut self,
+            alg: AeadAlgorithm,
+            key: &[u8],
+            nonce: &[u8],
+            aad: &[&[u8]],
+            buffer: &mut [u8],
+            tag: &[u8],
+        ) -> iot_core::Result<()> {
+            crate::oscore::NullAead.aead_decrypt(alg, key, nonce, aad, buffer, tag)
+        }
+    }
+}
