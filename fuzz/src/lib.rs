@@ -415,8 +415,11 @@ pub mod attest {
 
 /// iot-identity: the fixed anchors, issuer keys and sealing key of the identity targets.
 pub mod identity {
+    use core::cell::RefCell;
     use iot_core::cose::AeadAlgorithm;
-    use iot_core::crypto::{Aead, Rng};
+    use iot_core::crypto::{Aead, Rng, RustCrypto, Sha256};
+    use iot_identity::keystore::{P256_PUBLIC_KEY_LEN, P256PublicKey};
+    use iot_identity::x509::{Certificate, P256Verify};
 
     /// Root CA of iot-identity/tests/data (the pinned anchor of its chains).
     pub const ROOT: &[u8] = include_bytes!("../../iot-identity/tests/data/root.der");
@@ -435,6 +438,70 @@ pub mod identity {
         0xc3, 0xed, 0x4e, 0x28, 0xe2, 0xd6, 0x02, 0x41, 0x2b, 0x35, 0x3b, 0xeb, 0x04, 0x54, 0x3f,
         0xef, 0xbb, 0x3d, 0xf1,
     ];
+
+    /// A [`RustCrypto`] whose ECDSA verifications of the fixed [`INTER`] and [`LEAF`] signatures
+    /// are remembered (per key and digest: verification is a pure function of them), so that
+    /// `x509_chain` does not re-verify the fixed part of its chains on every input.
+    pub struct MemoVerify(pub RustCrypto<()>);
+
+    type Memo = (
+        [u8; P256_PUBLIC_KEY_LEN],
+        [u8; 32],
+        [u8; 64],
+        iot_core::Result<()>,
+    );
+
+    std::thread_local! {
+        static FIXED_SIGNATURES: Vec<[u8; 64]> = [INTER, LEAF]
+            .iter()
+            .map(|der| Certificate::decode(der).expect("a fixed certificate decodes").signature)
+            .collect();
+        static MEMO: RefCell<Vec<Memo>> = const { RefCell::new(Vec::new()) };
+    }
+
+    impl Sha256 for MemoVerify {
+        type Sha256State = <RustCrypto<()> as Sha256>::Sha256State;
+        fn sha256_start(&mut self) -> Self::Sha256State {
+            self.0.sha256_start()
+        }
+        fn sha256_update(&mut self, state: &mut Self::Sha256State, data: &[u8]) {
+            self.0.sha256_update(state, data)
+        }
+        fn sha256_finish(&mut self, state: Self::Sha256State) -> [u8; 32] {
+            self.0.sha256_finish(state)
+        }
+    }
+
+    impl P256Verify for MemoVerify {
+        fn verify_p256(
+            &mut self,
+            public_key: &P256PublicKey,
+            digest: &[u8; 32],
+            signature: &[u8; 64],
+        ) -> iot_core::Result<()> {
+            if !FIXED_SIGNATURES.with(|f| f.contains(signature)) {
+                return self.0.verify_p256(public_key, digest, signature);
+            }
+            let key = *public_key.as_sec1();
+            let hit = MEMO.with(|m| {
+                m.borrow()
+                    .iter()
+                    .find(|e| e.0 == key && &e.1 == digest && &e.2 == signature)
+                    .map(|e| e.3.clone())
+            });
+            if let Some(result) = hit {
+                return result;
+            }
+            let result = self.0.verify_p256(public_key, digest, signature);
+            MEMO.with(|m| {
+                let mut m = m.borrow_mut();
+                if m.len() < 64 {
+                    m.push((key, *digest, *signature, result.clone()));
+                }
+            });
+            result
+        }
+    }
 
     /// The sealing key of the keystore target (32 bytes: ChaCha20/Poly1305).
     pub const SEALING_KEY: [u8; 32] = [0x5e; 32];
