@@ -85,6 +85,16 @@ pub enum Error {
     InstanceMismatch,
     /// The token's `exp` has passed or its `nbf` has not come (RFC 8392 sections 3.1.4, 3.1.5).
     NotValidNow,
+    /// A Detached-Submodule-Digest names a hash algorithm other than SHA-256 (RFC 9711
+    /// section 4.2.18.2).
+    DigestAlgorithm,
+    /// A detached EAT bundle lacks the part a Detached-Submodule-Digest names (RFC 9711
+    /// section 5).
+    DetachedMissing,
+    /// A detached part's digest differs from its Detached-Submodule-Digest.
+    DetachedDigestMismatch,
+    /// A detached EAT bundle carries a part that no Detached-Submodule-Digest names.
+    DetachedUnexpected,
 }
 
 impl Error {
@@ -162,6 +172,16 @@ impl fmt::Display for Error {
                 f.write_str("the verifying key is registered for another UEID than the token's")
             }
             Self::NotValidNow => f.write_str("the token has expired or is not valid yet"),
+            Self::DigestAlgorithm => f.write_str("the detached digest's algorithm is not SHA-256"),
+            Self::DetachedMissing => {
+                f.write_str("a detached claims-set named by digest is missing")
+            }
+            Self::DetachedDigestMismatch => {
+                f.write_str("a detached claims-set does not match its digest")
+            }
+            Self::DetachedUnexpected => {
+                f.write_str("a detached claims-set is not named by any digest")
+            }
         }
     }
 }

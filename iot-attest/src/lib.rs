@@ -9,6 +9,8 @@ extern crate std;
 
 #[cfg(all(feature = "alloc", feature = "rustcrypto"))]
 pub mod appraise;
+#[cfg(feature = "bundle")]
+pub mod bundle;
 pub mod cdsp;
 mod claim;
 mod claims;
