@@ -148,7 +148,8 @@ import hashlib, json, pathlib, re, struct, sys
 
 src, dst = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
 TARGETS = ["coap_decode", "oscore_unprotect_request", "oscore_unprotect_response",
-           "suit_envelope", "suit_manifest", "eat_token", "eat_claims", "psa_validate"]
+           "suit_envelope", "suit_manifest", "eat_token", "eat_claims", "psa_validate",
+           "eat_bundle"]
 seeds = {t: set() for t in TARGETS}
 counts = dict.fromkeys(TARGETS, 0)
 
@@ -432,6 +433,7 @@ for f in sorted((src / "eat/tokens").glob("*.diag")):
     c = diag_file(f)
     if c:
         put("eat_token", c)
+        put("eat_bundle", c)
         for t in nested_tokens(c):
             token(t)
         try:
