@@ -301,6 +301,13 @@ impl<'b> Reader<'b> {
                 self.skip_at(depth + 1)?;
             }
             Type::Break | Type::Unknown(_) => return Err(Error::cbor(CborError::Malformed, at)),
+            // RFC 8949 section 3.3: 0xf8 followed by a value below 32 is not well-formed.
+            Type::Simple
+                if self.input().get(at) == Some(&0xf8)
+                    && self.input().get(at + 1).is_some_and(|&n| n < 32) =>
+            {
+                return Err(Error::cbor(CborError::Malformed, at));
+            }
             // Scalars and strings (definite or, when allowed, indefinite): minicbor skips them whole.
             _ => self.dec.skip().map_err(me)?,
         }

@@ -1284,3 +1284,18 @@ fn duplicate_labels() {
         Err(Error::CapacityExceeded)
     );
 }
+
+/// RFC 8949 section 3.3: a two-byte simple value below 32 (`f8 19`) is not well-formed; the
+/// bounded reader refuses it as diag does (found by the `cbor_diag` fuzz target).
+#[test]
+fn reader_refuses_two_byte_simple_below_32() {
+    let mut r = Reader::new(&[0x81, 0xf8, 0x19]);
+    assert_eq!(
+        r.skip(),
+        Err(Error::Cbor {
+            kind: CborError::Malformed,
+            offset: 1
+        })
+    );
+    assert!(Reader::new(&[0xf8, 0x20]).skip().is_ok());
+}
