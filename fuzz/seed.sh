@@ -149,7 +149,7 @@ import hashlib, json, pathlib, re, struct, sys
 src, dst = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
 TARGETS = ["coap_decode", "oscore_unprotect_request", "oscore_unprotect_response",
            "suit_envelope", "suit_manifest", "eat_token", "eat_claims", "psa_validate",
-           "eat_bundle"]
+           "eat_bundle", "cbor_diag"]
 seeds = {t: set() for t in TARGETS}
 counts = dict.fromkeys(TARGETS, 0)
 
@@ -434,6 +434,7 @@ for f in sorted((src / "eat/tokens").glob("*.diag")):
     if c:
         put("eat_token", c)
         put("eat_bundle", c)
+        put("cbor_diag", c)
         for t in nested_tokens(c):
             token(t)
         try:
