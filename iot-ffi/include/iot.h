@@ -44,6 +44,33 @@
 #define IOT_P256_PUBLIC_KEY_LEN 65
 
 /**
+ * Number of key slots: a sealed key is bound to the slot (0 to `IOT_KEY_SLOTS - 1`) it was
+ * generated for and opens only there (keep, say, an IDevID in 0 and an LDevID in 1).
+ */
+#define IOT_KEY_SLOTS 4
+
+/**
+ * The longest sealed key `iot_identity_key_generate` writes: a buffer of this size always fits.
+ */
+#define IOT_SEALED_KEY_MAX_LEN 160
+
+/**
+ * Length of a SHA-256 digest, what `iot_identity_sign_digest` signs.
+ */
+#define IOT_SHA256_LEN 32
+
+/**
+ * Length of an ECDSA P-256 signature as `r || s` (the form COSE uses, RFC 9053 section 2.1).
+ */
+#define IOT_P256_SIGNATURE_LEN 64
+
+/**
+ * The most certificates `iot_identity_validate_chain` takes below the trust anchor (the leaf
+ * and up to two intermediates); the anchor's own certificate may follow them.
+ */
+#define IOT_MAX_CHAIN_LEN 3
+
+/**
  * COSE algorithm id of AES-CCM-16-64-128 (RFC 9053 section 4.2), the OSCORE default.
  */
 #define IOT_ALG_AES_CCM_16_64_128 10
@@ -78,8 +105,9 @@
  * The outcome of a call: `IOT_STATUS_OK`, or why it failed.
  *
  * The values from `IOT_STATUS_CBOR` to `IOT_STATUS_BACKEND` mirror the families of
- * `iot_core::Error`; those from `IOT_STATUS_COAP_FORMAT` on, those of `iot_oscore::Error` (an
- * OSCORE decryption failure is `IOT_STATUS_BAD_TAG`).
+ * `iot_core::Error`; those from `IOT_STATUS_COAP_FORMAT` to `IOT_STATUS_OBSERVE_MISMATCH`, those
+ * of `iot_oscore::Error` (an OSCORE decryption failure is `IOT_STATUS_BAD_TAG`); those from
+ * `IOT_STATUS_INVALID_UEID` on, those of `iot_identity` (UEIDs, X.509, sealed keys).
  */
 typedef enum IotStatus {
     /**
@@ -221,7 +249,81 @@ typedef enum IotStatus {
      * Observe does not match the request (RFC 8613 sections 4.1.3.5.2 and 8.4).
      */
     IOT_STATUS_OBSERVE_MISMATCH = 33,
+    /**
+     * A UEID that RFC 9711 section 4.2.1 does not allow (length, type, EUI or IMEI rules).
+     */
+    IOT_STATUS_INVALID_UEID = 34,
+    /**
+     * A certificate or request that is not DER, or not the ASN.1 structure of RFC 5280 / RFC 2986.
+     */
+    IOT_STATUS_X509_MALFORMED = 35,
+    /**
+     * A certificate version other than v3 (or v1 without extensions), RFC 5280 section 4.1.2.1.
+     */
+    IOT_STATUS_X509_UNSUPPORTED_VERSION = 36,
+    /**
+     * The caller's time is before a certificate's notBefore (RFC 5280 section 4.1.2.5).
+     */
+    IOT_STATUS_CERT_NOT_YET_VALID = 37,
+    /**
+     * The caller's time is after a certificate's notAfter (RFC 5280 section 4.1.2.5).
+     */
+    IOT_STATUS_CERT_EXPIRED = 38,
+    /**
+     * A certificate's issuer is not the subject of the certificate or anchor above it.
+     */
+    IOT_STATUS_ISSUER_MISMATCH = 39,
+    /**
+     * An issuing certificate without basicConstraints cA (RFC 5280 section 4.2.1.9).
+     */
+    IOT_STATUS_NOT_CA = 40,
+    /**
+     * More CA certificates below a CA than its pathLenConstraint allows.
+     */
+    IOT_STATUS_PATH_LEN_EXCEEDED = 41,
+    /**
+     * keyUsage forbids the use: a CA without keyCertSign, a leaf without digitalSignature
+     * (RFC 5280 section 4.2.1.3).
+     */
+    IOT_STATUS_KEY_USAGE = 42,
+    /**
+     * A critical certificate extension that is not processed (RFC 5280 section 4.2).
+     */
+    IOT_STATUS_UNKNOWN_CRITICAL_EXTENSION = 43,
+    /**
+     * A certificate extension present twice (RFC 5280 section 4.2).
+     */
+    IOT_STATUS_DUPLICATE_EXTENSION = 44,
+    /**
+     * A certificate chain with no certificate below the trust anchor.
+     */
+    IOT_STATUS_EMPTY_CHAIN = 45,
+    /**
+     * More than `IOT_MAX_CHAIN_LEN` certificates below the trust anchor.
+     */
+    IOT_STATUS_CHAIN_TOO_LONG = 46,
+    /**
+     * A name attribute that is empty, longer than 64 characters or not valid text (RFC 5280
+     * Appendix A.1).
+     */
+    IOT_STATUS_INVALID_NAME = 47,
+    /**
+     * A sealed key that does not open: altered, sealed under another sealing key or for another
+     * slot.
+     */
+    IOT_STATUS_SEALED_KEY_TAMPERED = 48,
+    /**
+     * A sealed key that opens but holds no consistent P-256 key for its slot.
+     */
+    IOT_STATUS_MALFORMED_SEALED_KEY = 49,
 } IotStatus;
+
+/**
+ * The random number generator the caller supplies for key generation: fills `out` with `len`
+ * cryptographically secure random bytes and returns 0, or returns non-zero on failure
+ * (`IOT_STATUS_RNG`). `ctx` is the caller's pointer, passed through unchanged.
+ */
+typedef int32_t (*IotRandomFn)(void *ctx, uint8_t *out, size_t len);
 
 /**
  * An OSCORE security context (RFC 8613 section 3), opaque to C: allocate it anywhere (static,
@@ -336,6 +438,133 @@ enum IotStatus iot_sign1_verify(const uint8_t *public_key,
  * be defined, in a build with `std`.
  */
 extern void iot_ffi_panic(void);
+
+/**
+ * Generates a P-256 key in the software key store (`iot_identity::keystore`) and writes it
+ * sealed: a COSE_Encrypt0 (RFC 9052 section 5.2) of its COSE_Key under `sealing_key`, bound to
+ * `slot`. Keep the sealed key in flash; the other `iot_identity_*` functions take it back.
+ *
+ * - `sealing_key`, `sealing_key_len`: 16 bytes (A128GCM) or 32 bytes (ChaCha20/Poly1305), e.g.
+ *   derived from DICE CDI_Seal so that only this firmware on this device opens the key. Another
+ *   length gives `IOT_STATUS_INVALID_KEY`.
+ * - `slot`: below `IOT_KEY_SLOTS`, else `IOT_STATUS_INVALID_ARGUMENT`.
+ * - `random`, `random_ctx`: the random number generator (the private key and the IV come from
+ *   it); NULL gives `IOT_STATUS_NULL_ARGUMENT`, a non-zero return `IOT_STATUS_RNG`.
+ * - `sealed`: receives the sealed key; `*sealed_len` holds its capacity on entry
+ *   (`IOT_SEALED_KEY_MAX_LEN` always suffices) and the length on success, 0 on failure.
+ * - `public_key`: NULL, or receives the 65-byte public key `04 || x || y`.
+ *
+ * # Safety
+ * - `sealing_key` must point to `sealing_key_len` readable bytes no one writes during the call.
+ * - `random` must be a function that writes at most `len` bytes at `out`.
+ * - `sealed` must point to `*sealed_len` writable bytes overlapping no input (refused with
+ *   `IOT_STATUS_INVALID_ARGUMENT`), `sealed_len` to a writable, aligned `size_t`, and
+ *   `public_key`, unless NULL, to 65 writable bytes; none accessed by others during the call.
+ */
+enum IotStatus iot_identity_key_generate(const uint8_t *sealing_key,
+                                         size_t sealing_key_len,
+                                         uint8_t slot,
+                                         IotRandomFn random,
+                                         void *random_ctx,
+                                         uint8_t *sealed,
+                                         size_t *sealed_len,
+                                         uint8_t *public_key);
+
+/**
+ * Writes the public key of a sealed key (see `iot_identity_key_generate`) into `public_key`:
+ * 65 bytes `04 || x || y`. A sealed key that does not open under `sealing_key` for `slot`
+ * (altered, another sealing key, another slot) gives `IOT_STATUS_SEALED_KEY_TAMPERED`.
+ *
+ * # Safety
+ * Input pointers must point to their length of readable bytes no one writes during the call;
+ * `public_key` to 65 writable bytes no one else accesses.
+ */
+enum IotStatus iot_identity_public_key(const uint8_t *sealing_key,
+                                       size_t sealing_key_len,
+                                       uint8_t slot,
+                                       const uint8_t *sealed,
+                                       size_t sealed_len,
+                                       uint8_t *public_key);
+
+/**
+ * Signs a SHA-256 `digest` (32 bytes) with a sealed key: ECDSA P-256, RFC 6979 deterministic,
+ * written as 64 bytes `r || s` into `signature`.
+ *
+ * # Safety
+ * As for `iot_identity_public_key`; `digest` must point to 32 readable bytes and `signature` to
+ * 64 writable bytes.
+ */
+enum IotStatus iot_identity_sign_digest(const uint8_t *sealing_key,
+                                        size_t sealing_key_len,
+                                        uint8_t slot,
+                                        const uint8_t *sealed,
+                                        size_t sealed_len,
+                                        const uint8_t *digest,
+                                        uint8_t *signature);
+
+/**
+ * Writes a PKCS#10 certificate request (RFC 2986 section 4, DER) for a sealed key, signed with
+ * it (ecdsa-with-SHA256), subject `CN=<common name>, serialNumber=<UEID in upper-case hex>`.
+ *
+ * - `sealing_key`, `slot`, `sealed`: the key, as for `iot_identity_public_key`.
+ * - `ueid`, `ueid_len`: the encoded UEID (type byte and identifier, RFC 9711 section 4.2.1),
+ *   at most 32 bytes for the 64-character serialNumber; else `IOT_STATUS_INVALID_UEID` or
+ *   `IOT_STATUS_INVALID_NAME`.
+ * - `common_name`, `common_name_len`: UTF-8, 1 to 64 characters, not NUL-terminated; NULL for
+ *   the UEID in hex. Invalid UTF-8 or length gives `IOT_STATUS_INVALID_NAME`.
+ * - `out`: receives the request; `*out_len` holds its capacity on entry and the length on
+ *   success, 0 on failure. 300 bytes suffice for the longest subject.
+ *
+ * # Safety
+ * Input pointers must point to their length of readable bytes no one writes during the call;
+ * `out` to `*out_len` writable bytes overlapping no input (refused with
+ * `IOT_STATUS_INVALID_ARGUMENT`); `out_len` to a writable, aligned `size_t`.
+ */
+enum IotStatus iot_identity_csr(const uint8_t *sealing_key,
+                                size_t sealing_key_len,
+                                uint8_t slot,
+                                const uint8_t *sealed,
+                                size_t sealed_len,
+                                const uint8_t *ueid,
+                                size_t ueid_len,
+                                const uint8_t *common_name,
+                                size_t common_name_len,
+                                uint8_t *out,
+                                size_t *out_len);
+
+/**
+ * Validates a certificate chain against a pinned trust anchor at a caller-given time (RFC 5280
+ * section 6.1, the device profile of `iot_identity::x509`): names chain byte for byte,
+ * ecdsa-with-SHA256 signatures verify, every certificate is valid at `now`, issuing
+ * certificates are CAs with keyCertSign and within pathLenConstraint, the leaf's keyUsage (if
+ * any) allows digitalSignature, no unknown critical extension. Revocation is not checked.
+ *
+ * - `certs`, `cert_lens`, `count`: the DER certificates, leaf first, each issued by the next;
+ *   at most `IOT_MAX_CHAIN_LEN` below the anchor, optionally followed by the anchor's own
+ *   certificate. More gives `IOT_STATUS_CHAIN_TOO_LONG`, none `IOT_STATUS_EMPTY_CHAIN`.
+ * - `anchor`, `anchor_len`: the trust anchor's DER certificate (its subject and key are
+ *   pinned; its own validity and extensions are not checked).
+ * - `now`: seconds since the Unix epoch.
+ * - `failed_index`: NULL, or receives the index in `certs` of the certificate at fault when the
+ *   chain is refused (0 = the leaf; also 0 for an empty or too long chain), and 0 on success.
+ *
+ * The reason is the status: `IOT_STATUS_CERT_EXPIRED`, `IOT_STATUS_CERT_NOT_YET_VALID`,
+ * `IOT_STATUS_ISSUER_MISMATCH`, `IOT_STATUS_BAD_SIGNATURE`, `IOT_STATUS_NOT_CA`,
+ * `IOT_STATUS_KEY_USAGE`, `IOT_STATUS_PATH_LEN_EXCEEDED`, `IOT_STATUS_UNKNOWN_CRITICAL_EXTENSION`,
+ * `IOT_STATUS_X509_MALFORMED`, ... A malformed anchor gives its reason with index `count`.
+ *
+ * # Safety
+ * `certs` and `cert_lens` must point to `count` readable elements, each certificate pointer to
+ * its length of readable bytes, `anchor` to `anchor_len` bytes, none written during the call;
+ * `failed_index`, unless NULL, to a writable, aligned `size_t`.
+ */
+enum IotStatus iot_identity_validate_chain(const uint8_t *const *certs,
+                                           const size_t *cert_lens,
+                                           size_t count,
+                                           const uint8_t *anchor,
+                                           size_t anchor_len,
+                                           uint64_t now,
+                                           size_t *failed_index);
 
 /**
  * Derives an OSCORE security context (RFC 8613 section 3.2) into `ctx`.

@@ -8,7 +8,9 @@
 //! "absent"). Outputs go into the caller's buffers: nothing is allocated. The COSE work is done by
 //! [`iot_core`] (RFC 9052 section 4); this crate only checks and converts arguments.
 
+mod identity;
 mod oscore;
+pub use identity::*;
 pub use oscore::*;
 
 use core::ffi::c_char;
@@ -19,8 +21,9 @@ use iot_core::crypto::{P256SigningKey, P256VerifyingKey, RustCrypto};
 /// The outcome of a call: `IOT_STATUS_OK`, or why it failed.
 ///
 /// The values from `IOT_STATUS_CBOR` to `IOT_STATUS_BACKEND` mirror the families of
-/// `iot_core::Error`; those from `IOT_STATUS_COAP_FORMAT` on, those of `iot_oscore::Error` (an
-/// OSCORE decryption failure is `IOT_STATUS_BAD_TAG`).
+/// `iot_core::Error`; those from `IOT_STATUS_COAP_FORMAT` to `IOT_STATUS_OBSERVE_MISMATCH`, those
+/// of `iot_oscore::Error` (an OSCORE decryption failure is `IOT_STATUS_BAD_TAG`); those from
+/// `IOT_STATUS_INVALID_UEID` on, those of `iot_identity` (UEIDs, X.509, sealed keys).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum IotStatus {
@@ -95,6 +98,41 @@ pub enum IotStatus {
     RequestNonceUsed = 32,
     /// Observe does not match the request (RFC 8613 sections 4.1.3.5.2 and 8.4).
     ObserveMismatch = 33,
+    /// A UEID that RFC 9711 section 4.2.1 does not allow (length, type, EUI or IMEI rules).
+    InvalidUeid = 34,
+    /// A certificate or request that is not DER, or not the ASN.1 structure of RFC 5280 / RFC 2986.
+    X509Malformed = 35,
+    /// A certificate version other than v3 (or v1 without extensions), RFC 5280 section 4.1.2.1.
+    X509UnsupportedVersion = 36,
+    /// The caller's time is before a certificate's notBefore (RFC 5280 section 4.1.2.5).
+    CertNotYetValid = 37,
+    /// The caller's time is after a certificate's notAfter (RFC 5280 section 4.1.2.5).
+    CertExpired = 38,
+    /// A certificate's issuer is not the subject of the certificate or anchor above it.
+    IssuerMismatch = 39,
+    /// An issuing certificate without basicConstraints cA (RFC 5280 section 4.2.1.9).
+    NotCa = 40,
+    /// More CA certificates below a CA than its pathLenConstraint allows.
+    PathLenExceeded = 41,
+    /// keyUsage forbids the use: a CA without keyCertSign, a leaf without digitalSignature
+    /// (RFC 5280 section 4.2.1.3).
+    KeyUsage = 42,
+    /// A critical certificate extension that is not processed (RFC 5280 section 4.2).
+    UnknownCriticalExtension = 43,
+    /// A certificate extension present twice (RFC 5280 section 4.2).
+    DuplicateExtension = 44,
+    /// A certificate chain with no certificate below the trust anchor.
+    EmptyChain = 45,
+    /// More than `IOT_MAX_CHAIN_LEN` certificates below the trust anchor.
+    ChainTooLong = 46,
+    /// A name attribute that is empty, longer than 64 characters or not valid text (RFC 5280
+    /// Appendix A.1).
+    InvalidName = 47,
+    /// A sealed key that does not open: altered, sealed under another sealing key or for another
+    /// slot.
+    SealedKeyTampered = 48,
+    /// A sealed key that opens but holds no consistent P-256 key for its slot.
+    MalformedSealedKey = 49,
 }
 
 impl From<Error> for IotStatus {
@@ -159,6 +197,22 @@ impl IotStatus {
             31 => Self::BindingMismatch,
             32 => Self::RequestNonceUsed,
             33 => Self::ObserveMismatch,
+            34 => Self::InvalidUeid,
+            35 => Self::X509Malformed,
+            36 => Self::X509UnsupportedVersion,
+            37 => Self::CertNotYetValid,
+            38 => Self::CertExpired,
+            39 => Self::IssuerMismatch,
+            40 => Self::NotCa,
+            41 => Self::PathLenExceeded,
+            42 => Self::KeyUsage,
+            43 => Self::UnknownCriticalExtension,
+            44 => Self::DuplicateExtension,
+            45 => Self::EmptyChain,
+            46 => Self::ChainTooLong,
+            47 => Self::InvalidName,
+            48 => Self::SealedKeyTampered,
+            49 => Self::MalformedSealedKey,
             _ => return None,
         })
     }
@@ -200,6 +254,22 @@ impl IotStatus {
             Self::BindingMismatch => c"request binding does not fit",
             Self::RequestNonceUsed => c"the request's nonce was already used",
             Self::ObserveMismatch => c"Observe does not match the request",
+            Self::InvalidUeid => c"UEID not allowed by RFC 9711",
+            Self::X509Malformed => c"malformed X.509 DER",
+            Self::X509UnsupportedVersion => c"unsupported certificate version",
+            Self::CertNotYetValid => c"certificate not yet valid",
+            Self::CertExpired => c"certificate expired",
+            Self::IssuerMismatch => c"issuer does not match the issuing subject",
+            Self::NotCa => c"issuing certificate is not a CA",
+            Self::PathLenExceeded => c"path length constraint exceeded",
+            Self::KeyUsage => c"key usage does not allow this use",
+            Self::UnknownCriticalExtension => c"unknown critical extension",
+            Self::DuplicateExtension => c"duplicate extension",
+            Self::EmptyChain => c"empty certificate chain",
+            Self::ChainTooLong => c"certificate chain too long",
+            Self::InvalidName => c"name attribute too long or invalid",
+            Self::SealedKeyTampered => c"sealed key does not authenticate",
+            Self::MalformedSealedKey => c"sealed key holds no valid P-256 key",
         }
     }
 }

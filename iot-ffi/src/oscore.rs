@@ -184,7 +184,7 @@ unsafe fn bytes_mut<'a>(ptr: *mut u8, len: usize) -> Result<&'a mut [u8], IotSta
 /// # Safety
 /// `out` must point to `*out_len` writable bytes and `out_len` to a writable `size_t`, neither
 /// accessed by anyone else during the call; `inputs` are the other byte ranges of the call.
-unsafe fn with_out(
+pub(crate) unsafe fn with_out(
     out: *mut u8,
     out_len: *mut usize,
     inputs: &[(*const u8, usize)],
@@ -560,7 +560,7 @@ pub unsafe extern "C" fn iot_oscore_unprotect_response(
 ///
 /// # Safety
 /// `out_len`, if not NULL, must point to a writable `size_t`.
-unsafe fn reset_len(out_len: *mut usize, status: IotStatus) -> IotStatus {
+pub(crate) unsafe fn reset_len(out_len: *mut usize, status: IotStatus) -> IotStatus {
     if !out_len.is_null() && out_len.is_aligned() {
         // SAFETY: non-NULL and aligned; writable (caller).
         unsafe { out_len.write(0) };

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Builds the iot-ffi static library (cargo build -p iot-ffi), compiles test_sign1.c and
-# test_oscore.c against include/iot.h with `cc -std=c11 -Wall -Wextra -Werror`, links them with
-# the system libraries the staticlib needs, and runs them (each closes with "N passed, M failed"). Honours CARGO_TARGET_DIR (and any target-dir cargo is configured
-# with) and CC.
+# Builds the iot-ffi static library (cargo build -p iot-ffi), compiles the test_*.c programs
+# against include/iot.h with `cc -std=c11 -Wall -Wextra -Werror`, links them with the system
+# libraries the staticlib needs, and runs them (each closes with "N passed, M failed"). With
+# IOT_OPENSSL naming an openssl binary, the request test_identity wrote is checked with
+# `openssl req -verify`; without, that check is skipped with a message. Honours CARGO_TARGET_DIR
+# (and any target-dir cargo is configured with) and CC.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 ffi=$(cd "$here/../.." && pwd)
@@ -37,11 +39,18 @@ fi
 out=$here/build
 mkdir -p "$out"
 status=0
-for t in test_sign1 test_oscore; do
+for t in test_sign1 test_oscore test_identity; do
   # shellcheck disable=SC2086 # $native is a list of flags
   "${CC:-cc}" -std=c11 -Wall -Wextra -Werror -I "$ffi/include" \
     "$here/$t.c" "$lib" $native -o "$out/$t"
   echo "$t:"
-  "$out/$t" || status=1
+  # test_identity reads the checked-in certificates and writes its CSR into $out.
+  "$out/$t" "$ffi/../iot-identity/tests/data" "$out" || status=1
 done
+if [ -n "${IOT_OPENSSL:-}" ]; then
+  echo "openssl req -verify (the CSR test_identity made):"
+  "$IOT_OPENSSL" req -verify -inform DER -in "$out/identity-csr.der" -noout -subject || status=1
+else
+  echo "skipped: openssl req -verify of the C-made CSR (IOT_OPENSSL is not set)"
+fi
 exit $status
