@@ -14,6 +14,7 @@ pub mod context;
 pub mod context_dir;
 mod error;
 pub mod nonce;
+pub mod observe;
 pub mod oscore_option;
 pub mod persistence;
 mod protect;
@@ -24,6 +25,7 @@ pub mod udp;
 
 pub use context::{ContextParams, SecurityContext};
 pub use error::{Error, FormatError, Result};
+pub use observe::{Notification, Observation};
 pub use persistence::{Incoming, PersistedContext, SequenceNumberStore};
 pub use protect::{ReceivedRequest, ResponseNonce, SentRequest, UnprotectedResponse};
 pub use replay::ReplayWindow;
