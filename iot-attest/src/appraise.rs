@@ -12,6 +12,13 @@
 //!   2 (approved). A component that matches none: 33 (unrecognized, a warning) when its signer
 //!   ID is one the reference values trust — an unlisted build of a trusted signer — and 96
 //!   (contraindicated) otherwise. Evidence without components: 33. No references: no claim.
+//!   With reference measurements ([`RefMeasurement`]), the EAT `measurements` (273) read as
+//!   CoSWID evidence tags ([`crate::measure`]): each must match a reference by name and
+//!   SHA-256 digest (and version where the reference gives one), else 96 (contraindicated: an
+//!   unknown or altered build); a referenced component the evidence does not measure, a
+//!   measurement that cannot be read, or no measurements at all: 33. With reference SUIT
+//!   manifest digests, each SUIT envelope of `manifests` (272, [`crate::suit`]) must name one of
+//!   them, else 96; evidence without one: 33. The worst of these is kept.
 //! - **configuration**: the allowed lifecycle states (PSA `psa-security-lifecycle`) and debug
 //!   states (EAT `dbgstat`), each when the reference values constrain it: an allowed state is
 //!   2 (approved), another one 96 (unsupportable: a debug port open, a device in manufacture
@@ -20,18 +27,28 @@
 //! - **file-system**, **runtime-opaque**, **storage-opaque**, **sourced-data**: no claim; a
 //!   constrained device's evidence says nothing about them.
 //!
+//! Submodules ([`ReferenceValues::submods`]): each named one is appraised by the same rules
+//! against its own reference values and reported as its own entry of the result's `submods`
+//! (instance-identity as the token's: the token's signature covers it). A named submodule the
+//! evidence lacks, or one that is not a nested claims-set (a nested token or a detached
+//! digest, which this verifier does not open), is appraised as an empty claims-set: every
+//! constrained claim is then missing (33, 36, 97).
+//!
 //! The status is the worst tier of the vector. The `cnf` key of the evidence, when it is a
 //! P-256 COSE_Key, is the attested key.
 
 use crate::ear::{Appraisal, Ear, TrustVector, VerifierId, claim, p256_spki};
+use crate::measure::{Measurement, NI_SHA256};
 use crate::psa::Lifecycle;
 use crate::value::{Confirmation, DebugStatus};
 use crate::verify::{Rules, Verified};
+use crate::{Claims, Submodule, suit};
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 use iot_core::cose::{CoseKey, Ec2Y};
-use iot_core::crypto::P256VerifyingKey;
+use iot_core::crypto::{P256VerifyingKey, ct_eq};
+use iot_update_manifest::digest_alg;
 
 /// One reference software component.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -43,6 +60,17 @@ pub struct RefComponent {
     /// The hash of the signing authority's key, compared when given; also marks the signer as
     /// trusted.
     pub signer_id: Option<Vec<u8>>,
+    /// The version, compared when given.
+    pub version: Option<String>,
+}
+
+/// One reference measurement of an EAT `measurements` claim (a CoSWID evidence tag).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RefMeasurement {
+    /// The component's name (`software-name`).
+    pub name: String,
+    /// The SHA-256 digest of an approved image.
+    pub digest: Vec<u8>,
     /// The version, compared when given.
     pub version: Option<String>,
 }
@@ -60,6 +88,12 @@ pub struct ReferenceValues {
     pub lifecycle: Option<Vec<Lifecycle>>,
     /// The allowed EAT debug states, when constrained.
     pub debug_status: Option<Vec<DebugStatus>>,
+    /// The approved EAT measurements (273).
+    pub measurements: Vec<RefMeasurement>,
+    /// The SHA-256 SUIT_Digests of approved SUIT manifests (272).
+    pub manifests: Vec<Vec<u8>>,
+    /// Reference values of named submodules (266), appraised each on its own.
+    pub submods: Vec<(String, ReferenceValues)>,
 }
 
 /// The name of the attester's appraisal in the result: `PSA_IOT` for PSA tokens, `EAT` for the
@@ -73,7 +107,34 @@ pub fn submod_name(rules: Rules) -> &'static str {
 
 /// Appraises verified evidence against `reference` (the policy is in the module docs).
 pub fn appraise(verified: &Verified<'_>, reference: &ReferenceValues) -> Appraisal {
-    let claims = &verified.claims;
+    appraise_claims(&verified.claims, reference)
+}
+
+/// Appraises the submodules `reference` names, each under its name (the policy is in the
+/// module docs).
+pub fn appraise_submods(
+    verified: &Verified<'_>,
+    reference: &ReferenceValues,
+) -> Vec<(String, Appraisal)> {
+    reference
+        .submods
+        .iter()
+        .map(|(name, refs)| {
+            let claims = verified
+                .claims
+                .submods
+                .and_then(|s| s.iter().find(|m| m.name == name.as_str()))
+                .and_then(|m| match m.module {
+                    Submodule::Claims(set) => set.claims().ok(),
+                    Submodule::Token(_) | Submodule::Digest(_) => None,
+                })
+                .unwrap_or_default();
+            (name.clone(), appraise_claims(&claims, refs))
+        })
+        .collect()
+}
+
+fn appraise_claims(claims: &Claims<'_>, reference: &ReferenceValues) -> Appraisal {
     let mut tv = TrustVector {
         instance_identity: claim::TRUSTWORTHY_INSTANCE,
         ..TrustVector::default()
@@ -87,8 +148,9 @@ pub fn appraise(verified: &Verified<'_>, reference: &ReferenceValues) -> Apprais
         };
     }
 
+    let mut executables: Option<i8> = None;
     if !reference.software_components.is_empty() {
-        tv.executables = match claims.psa_software_components {
+        let psa = match claims.psa_software_components {
             None => claim::UNRECOGNIZED_RUNTIME,
             Some(c) if c.is_empty() => claim::UNRECOGNIZED_RUNTIME,
             Some(components) => components
@@ -97,7 +159,15 @@ pub fn appraise(verified: &Verified<'_>, reference: &ReferenceValues) -> Apprais
                 .max_by_key(|v| crate::ear::Tier::of_claim(*v))
                 .unwrap_or(claim::UNRECOGNIZED_RUNTIME),
         };
+        executables = worst(executables, psa);
     }
+    if !reference.measurements.is_empty() {
+        executables = worst(executables, measurements(claims, &reference.measurements));
+    }
+    if !reference.manifests.is_empty() {
+        executables = worst(executables, manifests(claims, &reference.manifests));
+    }
+    tv.executables = executables.unwrap_or(claim::NO_CLAIM);
 
     let mut config: Option<i8> = None;
     if let Some(allowed) = &reference.lifecycle {
@@ -118,7 +188,7 @@ pub fn appraise(verified: &Verified<'_>, reference: &ReferenceValues) -> Apprais
 }
 
 /// The attestation result of one verified token: its appraisal under the name
-/// [`submod_name`], the nonce the verifier asked for, the evidence itself.
+/// [`submod_name`] followed by those of the submodules the reference values name, the nonce the verifier asked for, the evidence itself.
 pub fn attestation_result(
     verified: &Verified<'_>,
     evidence: &[u8],
@@ -131,10 +201,12 @@ pub fn attestation_result(
         verifier_id: VerifierId::default(),
         nonce: nonce.map(<[u8]>::to_vec),
         raw_evidence: Some(evidence.to_vec()),
-        submods: vec![(
+        submods: core::iter::once((
             String::from(submod_name(verified.rules)),
             appraise(verified, reference),
-        )],
+        ))
+        .chain(appraise_submods(verified, reference))
+        .collect(),
     }
 }
 
@@ -173,6 +245,59 @@ fn executable(c: &crate::SwComponent<'_>, refs: &[RefComponent]) -> i8 {
     } else {
         claim::CONTRAINDICATED_RUNTIME
     }
+}
+
+/// The executables claim of the EAT `measurements` against reference measurements.
+fn measurements(claims: &Claims<'_>, refs: &[RefMeasurement]) -> i8 {
+    let Some(entries) = claims.measurements else {
+        return claim::UNRECOGNIZED_RUNTIME;
+    };
+    let mut result = None;
+    let mut seen = vec![false; refs.len()];
+    for entry in entries.iter() {
+        let Some(Ok(m)) = Measurement::from_entry(&entry) else {
+            result = worst(result, claim::UNRECOGNIZED_RUNTIME);
+            continue;
+        };
+        let matched = refs.iter().position(|r| {
+            r.name == m.name
+                && m.hash_alg == NI_SHA256
+                && ct_eq(&r.digest, m.digest)
+                && r.version.as_deref().is_none_or(|v| m.version == Some(v))
+        });
+        let value = match matched.and_then(|i| seen.get_mut(i)) {
+            Some(s) => {
+                *s = true;
+                claim::APPROVED_RUNTIME
+            }
+            None => claim::CONTRAINDICATED_RUNTIME,
+        };
+        result = worst(result, value);
+    }
+    if seen.contains(&false) {
+        result = worst(result, claim::UNRECOGNIZED_RUNTIME);
+    }
+    result.unwrap_or(claim::UNRECOGNIZED_RUNTIME)
+}
+
+/// The executables claim of the SUIT envelopes in `manifests` against reference digests.
+fn manifests(claims: &Claims<'_>, refs: &[Vec<u8>]) -> i8 {
+    let mut result = None;
+    for entry in claims.manifests.iter().flat_map(|m| m.iter()) {
+        let value = match suit::manifest_digest(&entry) {
+            None => continue,
+            Some(Ok(d)) if d.algorithm == digest_alg::SHA256 => {
+                if refs.iter().any(|r| ct_eq(r, d.bytes)) {
+                    claim::APPROVED_RUNTIME
+                } else {
+                    claim::CONTRAINDICATED_RUNTIME
+                }
+            }
+            Some(_) => claim::UNRECOGNIZED_RUNTIME,
+        };
+        result = worst(result, value);
+    }
+    result.unwrap_or(claim::UNRECOGNIZED_RUNTIME)
 }
 
 /// The DER SubjectPublicKeyInfo of a P-256 `cnf` key.

@@ -8,7 +8,7 @@
 //! arrays, maps). Going to JSON, byte strings of such claims become base64url text, and they
 //! come back as text: JSON cannot tell the two apart.
 
-use crate::appraise::{RefComponent, ReferenceValues};
+use crate::appraise::{RefComponent, RefMeasurement, ReferenceValues};
 use crate::claim::Claim;
 use crate::claims::Claims;
 use crate::key;
@@ -931,7 +931,10 @@ impl ReferenceValues {
     ///      "version": "1.2.0"}
     ///   ],
     ///   "lifecycle": ["secured"],
-    ///   "debug_status": ["disabled-since-boot", "disabled-permanently"]
+    ///   "debug_status": ["disabled-since-boot", "disabled-permanently"],
+    ///   "measurements": [{"name": "app", "digest": "<hex SHA-256>", "version": "1.2.0"}],
+    ///   "manifests": ["<hex SHA-256 SUIT_Digest bytes>"],
+    ///   "submods": {"tee": { <reference values of the submodule "tee"> }}
     /// }
     /// ```
     ///
@@ -942,6 +945,10 @@ impl ReferenceValues {
     pub fn from_json(input: &str) -> JResult<Self> {
         let v: Value =
             serde_json::from_str(input).map_err(|e| JsonError(format!("reference values: {e}")))?;
+        Self::from_value(&v)
+    }
+
+    fn from_value(v: &Value) -> JResult<Self> {
         let Some(m) = v.as_object() else {
             return err("reference values must be a JSON object");
         };
@@ -1015,6 +1022,41 @@ impl ReferenceValues {
                         })?);
                     }
                     r.debug_status = Some(states);
+                }
+                "measurements" => {
+                    for c in array(v)? {
+                        let Some(c) = c.as_object() else {
+                            return err("a reference measurement is an object");
+                        };
+                        let mut rm = RefMeasurement::default();
+                        for (n, x) in c {
+                            match n.as_str() {
+                                "name" => rm.name = text(x)?.to_string(),
+                                "digest" => rm.digest = hex(x, n)?,
+                                "version" => rm.version = Some(text(x)?.to_string()),
+                                other => {
+                                    return err(format!("unknown measurement member \"{other}\""));
+                                }
+                            }
+                        }
+                        if rm.name.is_empty() || rm.digest.is_empty() {
+                            return err("a reference measurement needs name and digest");
+                        }
+                        r.measurements.push(rm);
+                    }
+                }
+                "manifests" => {
+                    for d in array(v)? {
+                        r.manifests.push(hex(d, name)?);
+                    }
+                }
+                "submods" => {
+                    let Some(subs) = v.as_object() else {
+                        return err("submods must be an object of reference values by name");
+                    };
+                    for (n, x) in subs {
+                        r.submods.push((n.clone(), Self::from_value(x)?));
+                    }
                 }
                 other => return err(format!("unknown reference value \"{other}\"")),
             }

@@ -405,6 +405,7 @@ fn python_cwt_reads_our_signed_ear() {
         }],
         lifecycle: Some(vec![Lifecycle::Secured]),
         debug_status: None,
+        ..ReferenceValues::default()
     };
     let ear = attestation_result(&ok, token, &reference, Some(&NONCE), 1_750_000_000);
     let mut signer = verifier_key.key.clone();

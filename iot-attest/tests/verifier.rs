@@ -284,6 +284,7 @@ fn reference() -> ReferenceValues {
         ],
         lifecycle: Some(vec![Lifecycle::Secured]),
         debug_status: None,
+        ..ReferenceValues::default()
     }
 }
 

@@ -156,6 +156,7 @@ fn run(ctx: &mut Ctx<'_>) -> Result<()> {
             .collect(),
         lifecycle: Some(vec![Lifecycle::Secured]),
         debug_status: None,
+        ..ReferenceValues::default()
     };
     ctx.say(&format!(
         "\nThe device has just installed application {} by a SUIT update. The vendor's reference\n\
