@@ -63,6 +63,14 @@ impl Observation {
         }
     }
 
+    /// Takes `piv`, the Partial IV of a verified response to the registration, as the new
+    /// Notification Number; fails with [`Error::Replay`] and changes nothing if it is not newer.
+    pub fn accept(&mut self, piv: u64) -> Result<()> {
+        self.check(piv)?;
+        self.number = Some(piv);
+        Ok(())
+    }
+
     /// Verifies a response to the registration (RFC 8613 sections 8.4 and 8.4.1): decrypts
     /// `input` in place and writes the verified response into `out`. A notification (a
     /// response with Observe) must carry a Partial IV greater than the Notification Number
@@ -83,8 +91,7 @@ impl Observation {
         // A notification always has a Partial IV: the unprotect above refuses an Inner Observe
         // without one. Only a final response may reuse the request's nonce.
         if let Some(piv) = response.partial_iv {
-            self.check(piv)?;
-            self.number = Some(piv);
+            self.accept(piv)?;
         }
         Ok(Notification {
             response,

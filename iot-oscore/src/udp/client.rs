@@ -7,6 +7,7 @@ use super::{
 use crate::coap::{Code, Message, MessageType, OptionNumber};
 use crate::error::Error;
 use crate::persistence::{PersistedContext, SequenceNumberStore};
+use crate::protect::SentRequest;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use core::time::Duration;
 use iot_core::crypto::{Aead, Rng};
@@ -21,7 +22,7 @@ use std::vec::Vec;
 /// Datagrams one exchange reads before it gives up (a bound besides the timers).
 const MAX_DATAGRAMS: usize = 4096;
 /// Length of the tokens this client makes (random, RFC 7252 section 5.3.1).
-const TOKEN_LEN: usize = 4;
+pub(super) const TOKEN_LEN: usize = 4;
 /// Separate responses remembered, to acknowledge their retransmissions again.
 const ACKED_MEMORY: usize = 32;
 /// Room for the OSCORE option, the code byte and the tag around a protected message.
@@ -40,9 +41,9 @@ pub struct ClientStats {
     pub echo_retries: u32,
 }
 
-/// No store: the type of "no OSCORE" for [`Client::request`].
+/// No store: the type of "no OSCORE" (in [`Client::request`] and [`Client::observe`]).
 #[derive(Debug)]
-struct NoStore;
+pub struct NoStore;
 
 impl SequenceNumberStore for NoStore {
     fn load(&mut self) -> crate::Result<Option<u64>> {
@@ -302,12 +303,28 @@ impl<C: Aead + Rng> Client<C> {
         &mut self,
         peer: SocketAddr,
         request: &Request,
-        mut ctx: Option<&mut PersistedContext<S, W>>,
+        ctx: Option<&mut PersistedContext<S, W>>,
     ) -> Result<Response, TransportError> {
+        self.single_with(peer, request, ctx, None)
+            .map(|done| done.response)
+    }
+
+    /// `single` with the token given (or a new one), and what an observation needs:
+    /// the token, and with OSCORE the request sent and the response's Partial IV.
+    pub(super) fn single_with<S: SequenceNumberStore, const W: usize>(
+        &mut self,
+        peer: SocketAddr,
+        request: &Request,
+        mut ctx: Option<&mut PersistedContext<S, W>>,
+        token: Option<[u8; TOKEN_LEN]>,
+    ) -> Result<Exchanged, TransportError> {
         let mut echo: Option<Vec<u8>> = None;
         for attempt in 0..2 {
             let mid = self.take_mid();
-            let token = self.token()?;
+            let token = match token {
+                Some(t) => t,
+                None => self.token()?,
+            };
             let mut options = request.options.clone();
             if let Some(e) = &echo {
                 options.retain(|(n, _)| *n != OptionNumber::ECHO);
@@ -328,7 +345,11 @@ impl<C: Aead + Rng> Client<C> {
             )?;
             let Some(ctx) = ctx.as_deref_mut() else {
                 let raw = self.exchange(peer, &plain, mid, &token, request.confirmable)?;
-                return owned_response(&raw);
+                return Ok(Exchanged {
+                    response: owned_response(&raw)?,
+                    token,
+                    oscore: None,
+                });
             };
             let mut protected = std::vec![0u8; plain.len() + OSCORE_OVERHEAD];
             let (n, sent) =
@@ -337,13 +358,16 @@ impl<C: Aead + Rng> Client<C> {
             let raw = self.exchange(peer, &datagram, mid, &token, request.confirmable)?;
             let mut input = raw.clone();
             let mut plain_response = std::vec![0u8; raw.len()];
-            let response = match ctx.unprotect_response(
+            let (response, piv) = match ctx.unprotect_response(
                 &mut self.crypto,
                 &sent,
                 &mut input,
                 &mut plain_response,
             ) {
-                Ok(r) => owned_response(plain_response.get(..r.len).unwrap_or_default())?,
+                Ok(r) => (
+                    owned_response(plain_response.get(..r.len).unwrap_or_default())?,
+                    r.partial_iv,
+                ),
                 Err(Error::NotProtected) => {
                     let m = Message::decode(&raw)?;
                     return Err(TransportError::UnprotectedError {
@@ -358,13 +382,46 @@ impl<C: Aead + Rng> Client<C> {
                     echo = Some(value.to_vec());
                     self.stats.echo_retries += 1;
                 }
-                _ => return Ok(response),
+                _ => {
+                    return Ok(Exchanged {
+                        response,
+                        token,
+                        oscore: Some((sent, piv)),
+                    });
+                }
             }
         }
         Err(TransportError::Oscore(Error::Replay))
     }
 
-    fn send_empty(
+    /// Waits until `deadline` for a datagram from `peer` (others are dropped); none once it passed.
+    pub(super) fn receive(
+        &mut self,
+        peer: SocketAddr,
+        deadline: Instant,
+    ) -> Result<Option<Vec<u8>>, TransportError> {
+        for _ in 0..MAX_DATAGRAMS {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            let wait = deadline
+                .saturating_duration_since(now)
+                .max(Duration::from_millis(1));
+            self.socket.set_read_timeout(Some(wait))?;
+            match self.socket.recv_from(&mut self.buf) {
+                Ok((n, from)) if from == peer => {
+                    return Ok(Some(self.buf.get(..n).unwrap_or_default().to_vec()));
+                }
+                Ok(_) => {}
+                Err(e) if kind_is_timeout(&e) || e.kind() == io::ErrorKind::ConnectionRefused => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(None)
+    }
+
+    pub(super) fn send_empty(
         &mut self,
         peer: SocketAddr,
         message_type: MessageType,
@@ -479,8 +536,16 @@ impl<C: Aead + Rng> Client<C> {
     }
 }
 
+/// What `Client::single_with` got.
+pub(super) struct Exchanged {
+    pub response: Response,
+    pub token: [u8; TOKEN_LEN],
+    /// With OSCORE: the request sent and the response's Partial IV.
+    pub oscore: Option<(SentRequest, Option<u64>)>,
+}
+
 /// A decoded response, owned.
-fn owned_response(raw: &[u8]) -> Result<Response, TransportError> {
+pub(super) fn owned_response(raw: &[u8]) -> Result<Response, TransportError> {
     let m = Message::decode(raw)?;
     Ok(Response {
         code: m.code(),

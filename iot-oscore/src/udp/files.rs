@@ -2,15 +2,16 @@
 //! sections 5.8.1 and 5.8.3).
 
 use super::server::{Handler, RequestInfo};
-use super::{Request, Response};
-use crate::coap::Code;
+use super::{Request, Response, uint_of};
+use crate::coap::{Code, OptionNumber};
 use std::format;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 use std::string::ToString;
 
-/// Serves the files under a root folder. GET returns a file's bytes (2.05); PUT replaces or
-/// creates a file (2.04 / 2.01) in an existing folder, atomically; other methods get 4.05.
+/// Serves the files under a root folder. GET returns a file's bytes (2.05), and with Observe 0
+/// registers an observer (RFC 7641); PUT replaces or creates a file (2.04 / 2.01) in an existing
+/// folder, atomically, which notifies its observers; other methods get 4.05.
 /// Paths never leave the root: `.` and `..` segments, separators inside a segment and symbolic
 /// links that lead outside are refused.
 #[derive(Debug, Clone)]
@@ -103,6 +104,14 @@ impl Handler for FileHandler {
             Err(r) => return r,
         };
         match request.method {
+            // Every file is observable (RFC 7641 section 4.1); a PUT to it notifies.
+            Code::GET if request.option(OptionNumber::OBSERVE).and_then(uint_of) == Some(0) => {
+                let r = self.get(&path);
+                if r.is_error() {
+                    return r;
+                }
+                r.with_option(OptionNumber::OBSERVE, [])
+            }
             Code::GET => self.get(&path),
             Code::PUT => self.put(&path, &request.payload),
             _ => Response::error(Code::METHOD_NOT_ALLOWED, "GET and PUT only"),

@@ -1,7 +1,8 @@
 //! CoAP over UDP endpoints (`std`, RFC 7252 section 4): a [`Client`] with confirmable and
 //! non-confirmable requests, retransmission with exponential back-off, piggybacked and separate
 //! responses, token matching and Block2 transfers (RFC 7959); a [`Server`] with message-ID
-//! deduplication, piggybacked or separate responses and Block1/Block2. Both optionally protect
+//! deduplication, piggybacked or separate responses and Block1/Block2; Observe (RFC 7641) on
+//! both sides ([`Client::observe`], [`Server::notify`]). Both optionally protect
 //! their messages with OSCORE (RFC 8613) through [`PersistedContext`](crate::PersistedContext),
 //! for example one loaded from a [`ContextDir`](crate::context_dir::ContextDir).
 //!
@@ -10,12 +11,16 @@
 
 mod client;
 mod files;
+mod observe;
 mod server;
 mod uri;
 
-pub use client::{Client, ClientStats};
+pub use client::{Client, ClientStats, NoStore};
 pub use files::FileHandler;
-pub use server::{Handler, OscoreContext, RequestInfo, Server, ServerConfig, ServerStats};
+pub use observe::Observing;
+pub use server::{
+    Handler, MAX_OBSERVERS, Notifier, OscoreContext, RequestInfo, Server, ServerConfig, ServerStats,
+};
 pub use uri::CoapUri;
 
 use crate::coap::{Code, Message, MessageType, MessageWriter, OptionNumber};

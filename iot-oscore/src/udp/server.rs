@@ -1,9 +1,9 @@
 //! The CoAP server over UDP (RFC 7252 sections 4 and 5.2), optionally requiring OSCORE
-//! (RFC 8613 section 8.2).
+//! (RFC 8613 section 8.2), with Observe (RFC 7641; under OSCORE, RFC 8613 section 4.1.3.5).
 
 use super::{
     Block, DEFAULT_SZX, MAX_BODY, OptionList, Request, Response, TransmissionParams,
-    TransportError, encode, options_of,
+    TransportError, encode, options_of, uint_of, uint_value,
 };
 use crate::coap::{Code, Message, MessageType, OptionNumber};
 use crate::context_dir::ContextDir;
@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::oscore_option::OscoreOption;
 use crate::persistence::{Incoming, PersistedContext, SequenceNumberStore};
 use crate::protect::{ReceivedRequest, ResponseNonce};
-use core::net::SocketAddr;
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use core::sync::atomic::{AtomicBool, Ordering};
 use core::time::Duration;
 use iot_core::crypto::{Aead, Rng};
@@ -19,7 +19,8 @@ use std::collections::VecDeque;
 use std::format;
 use std::io;
 use std::net::UdpSocket;
-use std::string::ToString;
+use std::string::{String, ToString};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 use std::vec::Vec;
 
@@ -27,6 +28,10 @@ use std::vec::Vec;
 const OSCORE_OVERHEAD: usize = 64;
 /// Block1 uploads in progress at most (the oldest is dropped beyond).
 const MAX_UPLOADS: usize = 16;
+/// Observers at most; a registration beyond gets a response without Observe (RFC 7641 section 4.1).
+pub const MAX_OBSERVERS: usize = 256;
+/// Message IDs of an observer's latest non-confirmable notifications, to match a Reset.
+const NOTIFICATION_MIDS: usize = 8;
 
 /// The server's settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -38,6 +43,10 @@ pub struct ServerConfig {
     pub separate: bool,
     /// Message IDs remembered for deduplication (section 4.5) at most; the oldest go first.
     pub dedup_capacity: usize,
+    /// Send notifications as confirmable messages, retransmitted until acknowledged; an observer
+    /// that answers with a Reset or never acknowledges is removed (RFC 7641 section 4.5).
+    /// Non-confirmable by default (a Reset to one removes the observer as well).
+    pub confirmable_notifications: bool,
 }
 
 impl Default for ServerConfig {
@@ -46,6 +55,7 @@ impl Default for ServerConfig {
             params: TransmissionParams::default(),
             separate: false,
             dedup_capacity: 4096,
+            confirmable_notifications: false,
         }
     }
 }
@@ -62,6 +72,10 @@ pub struct RequestInfo {
 }
 
 /// Answers requests.
+///
+/// A 2.xx response with an Observe option (any value) to a GET or FETCH with Observe 0 makes the
+/// resource observed (RFC 7641 section 4.1): the server sets the value, keeps the request, and
+/// calls the handler with it again for each notification ([`Server::notify`], [`Notifier`]).
 pub trait Handler {
     /// The response to `request`.
     fn handle(&mut self, request: &Request, info: &RequestInfo) -> Response;
@@ -114,6 +128,8 @@ pub struct ServerStats {
     pub retransmissions: u32,
     /// Resets sent (pings, unparseable confirmable messages).
     pub resets: u32,
+    /// Notifications sent (RFC 7641 section 4.2), first transmissions.
+    pub notifications: u32,
 }
 
 struct Seen {
@@ -130,6 +146,50 @@ struct Pending {
     timeout: Duration,
     retransmits: u32,
     at: Instant,
+    /// The token of the observation, for a confirmable notification.
+    observation: Option<Vec<u8>>,
+}
+
+/// A client observing a resource (RFC 7641 section 4.1): the registration, kept to answer it
+/// again for each notification, and with OSCORE the request the notifications are bound to.
+struct Observer {
+    peer: SocketAddr,
+    token: Vec<u8>,
+    request: Request,
+    info: RequestInfo,
+    oscore: Option<(usize, ReceivedRequest)>,
+    /// Message IDs of the latest non-confirmable notifications.
+    mids: VecDeque<u16>,
+}
+
+impl Observer {
+    fn is(&self, peer: SocketAddr, token: &[u8]) -> bool {
+        self.peer == peer && self.token == token
+    }
+}
+
+/// Asks a [`Server`] to notify the observers of a resource, from any thread (RFC 7641
+/// section 4.2): the path is queued and an empty datagram wakes the server, which sends the
+/// notifications from its serving loop.
+#[derive(Debug, Clone)]
+pub struct Notifier {
+    queue: Arc<Mutex<Vec<String>>>,
+    wake: Arc<UdpSocket>,
+    server: SocketAddr,
+}
+
+impl Notifier {
+    /// Queues notifications for the resource at `path` (`/a/b`, as [`Request::path_text`]).
+    pub fn notify(&self, path: &str) -> Result<(), TransportError> {
+        {
+            let mut q = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+            if !q.iter().any(|p| p == path) {
+                q.push(path.into());
+            }
+        }
+        self.wake.send_to(&[], self.server)?;
+        Ok(())
+    }
 }
 
 struct Upload {
@@ -158,6 +218,9 @@ pub struct Server<C, H, X = ContextDir> {
     seen: VecDeque<Seen>,
     pending: Vec<Pending>,
     uploads: VecDeque<Upload>,
+    observers: Vec<Observer>,
+    observe_value: u32,
+    queued: Arc<Mutex<Vec<String>>>,
     next_mid: u16,
     buf: Vec<u8>,
     stats: ServerStats,
@@ -223,6 +286,9 @@ impl<C: Aead + Rng, H: Handler, X: OscoreContext> Server<C, H, X> {
             seen: VecDeque::new(),
             pending: Vec::new(),
             uploads: VecDeque::new(),
+            observers: Vec::new(),
+            observe_value: 0,
+            queued: Arc::new(Mutex::new(Vec::new())),
             next_mid: u16::from_be_bytes(mid),
             buf: std::vec![0u8; 65536],
             stats: ServerStats::default(),
@@ -247,6 +313,151 @@ impl<C: Aead + Rng, H: Handler, X: OscoreContext> Server<C, H, X> {
     /// The security contexts.
     pub fn contexts(&self) -> &[X] {
         &self.contexts
+    }
+
+    /// The number of observers (RFC 7641 section 4.1).
+    pub fn observers(&self) -> usize {
+        self.observers.len()
+    }
+
+    /// A handle that asks this server to notify observers, from another thread.
+    pub fn notifier(&self) -> Result<Notifier, TransportError> {
+        let mut server = self.socket.local_addr()?;
+        let local = match server.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => {
+                server.set_ip(Ipv4Addr::LOCALHOST.into());
+                SocketAddr::from((Ipv4Addr::LOCALHOST, 0))
+            }
+            IpAddr::V6(ip) if ip.is_unspecified() => {
+                server.set_ip(Ipv6Addr::LOCALHOST.into());
+                SocketAddr::from((Ipv6Addr::LOCALHOST, 0))
+            }
+            IpAddr::V4(_) => SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)),
+            IpAddr::V6(_) => SocketAddr::from((Ipv6Addr::UNSPECIFIED, 0)),
+        };
+        Ok(Notifier {
+            queue: Arc::clone(&self.queued),
+            wake: Arc::new(UdpSocket::bind(local)?),
+            server,
+        })
+    }
+
+    /// Sends a notification to every observer of the resource at `path` (`/a/b`, as
+    /// [`Request::path_text`]; RFC 7641 section 4.2): the handler answers the kept registration
+    /// again; a 2.xx answer goes out with the next Observe value, any other code ends the
+    /// observation (section 3.2). Under OSCORE each notification is protected with its own
+    /// Partial IV (RFC 8613 section 4.1.3.5). Returns the number of notifications sent.
+    pub fn notify(&mut self, path: &str) -> Result<usize, TransportError> {
+        let observers = core::mem::take(&mut self.observers);
+        let mut sent = 0;
+        let mut failed = None;
+        for mut o in observers {
+            if o.request.path_text() == path {
+                match self.send_notification(&mut o) {
+                    Ok(keep) => {
+                        sent += 1;
+                        if !keep {
+                            continue;
+                        }
+                    }
+                    Err(e) => failed = failed.or(Some(e)),
+                }
+            }
+            self.observers.push(o);
+        }
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(sent),
+        }
+    }
+
+    /// Notifies for the paths a [`Notifier`] or a changing request queued.
+    fn notify_queued(&mut self) -> Result<(), TransportError> {
+        let paths =
+            core::mem::take(&mut *self.queued.lock().unwrap_or_else(PoisonError::into_inner));
+        for path in paths {
+            self.notify(&path)?;
+        }
+        Ok(())
+    }
+
+    /// The next Observe value (24 bits, RFC 7641 section 4.4), shared by all observations.
+    fn next_observe_value(&mut self) -> u32 {
+        self.observe_value = (self.observe_value + 1) & 0xff_ffff;
+        self.observe_value
+    }
+
+    /// One notification to `o`; returns whether the observation goes on.
+    fn send_notification(&mut self, o: &mut Observer) -> Result<bool, TransportError> {
+        let mut response = self.handler.handle(&o.request, &o.info);
+        self.slice_block2(&o.request, &mut response);
+        let goes_on = response.code.class() == 2;
+        response
+            .options
+            .retain(|(n, _)| *n != OptionNumber::OBSERVE);
+        if goes_on {
+            let v = self.next_observe_value();
+            response
+                .options
+                .push((OptionNumber::OBSERVE, uint_value(v)));
+        }
+        let confirmable = self.config.confirmable_notifications;
+        let t = if confirmable {
+            MessageType::Confirmable
+        } else {
+            MessageType::NonConfirmable
+        };
+        let mid = self.take_mid();
+        let plain = encode(
+            t,
+            response.code,
+            mid,
+            &o.token,
+            &response.options,
+            &response.payload,
+        )?;
+        let datagram = match o.oscore.as_mut() {
+            None => plain,
+            Some((index, received)) => {
+                let ctx = self
+                    .contexts
+                    .get_mut(*index)
+                    .ok_or(TransportError::Oscore(Error::InvalidContext))?;
+                let mut out = std::vec![0u8; plain.len() + OSCORE_OVERHEAD];
+                let n = ctx.persisted().protect_response(
+                    &mut self.crypto,
+                    received,
+                    &Message::decode(&plain)?,
+                    ResponseNonce::Own,
+                    &mut out,
+                )?;
+                out.truncate(n);
+                out
+            }
+        };
+        self.socket.send_to(&datagram, o.peer)?;
+        self.stats.notifications += 1;
+        if confirmable {
+            // A newer notification replaces one still unacknowledged (RFC 7641 section 4.5.2).
+            self.pending
+                .retain(|p| !(p.peer == o.peer && p.observation.as_ref() == Some(&o.token)));
+            let timeout = self.config.params.initial_timeout(0.5);
+            self.pending.push(Pending {
+                peer: o.peer,
+                mid,
+                datagram,
+                timeout,
+                retransmits: 0,
+                at: Instant::now() + timeout,
+                observation: goes_on.then(|| o.token.clone()),
+            });
+        } else {
+            if o.mids.len() >= NOTIFICATION_MIDS {
+                o.mids.pop_front();
+            }
+            o.mids.push_back(mid);
+        }
+        Ok(goes_on)
     }
 
     /// Takes the server apart (to close the contexts cleanly, say).
@@ -277,6 +488,7 @@ impl<C: Aead + Rng, H: Handler, X: OscoreContext> Server<C, H, X> {
     pub fn serve_once(&mut self, wait: Duration) -> Result<bool, TransportError> {
         let now = Instant::now();
         self.retransmit(now)?;
+        self.notify_queued()?;
         let mut wake = now + wait;
         if let Some(p) = self.pending.iter().map(|p| p.at).min() {
             wake = wake.min(p);
@@ -294,6 +506,7 @@ impl<C: Aead + Rng, H: Handler, X: OscoreContext> Server<C, H, X> {
         };
         let datagram = self.buf.get(..n).unwrap_or_default().to_vec();
         self.process(&datagram, peer)?;
+        self.notify_queued()?;
         Ok(true)
     }
 
@@ -306,7 +519,11 @@ impl<C: Aead + Rng, H: Handler, X: OscoreContext> Server<C, H, X> {
                 continue;
             }
             if p.retransmits >= max {
-                self.pending.swap_remove(i);
+                // An observer that never acknowledges is gone (RFC 7641 section 4.5).
+                let gone = self.pending.swap_remove(i);
+                if let Some(token) = gone.observation {
+                    self.observers.retain(|o| !o.is(gone.peer, &token));
+                }
                 continue;
             }
             self.socket.send_to(&p.datagram, p.peer)?;
@@ -357,7 +574,19 @@ impl<C: Aead + Rng, H: Handler, X: OscoreContext> Server<C, H, X> {
         let mid = m.message_id();
         let confirmable = match m.message_type() {
             MessageType::Acknowledgement | MessageType::Reset => {
-                self.pending.retain(|p| !(p.peer == peer && p.mid == mid));
+                let at = self
+                    .pending
+                    .iter()
+                    .position(|p| p.peer == peer && p.mid == mid);
+                let answered = at.map(|i| self.pending.swap_remove(i));
+                if m.message_type() == MessageType::Reset {
+                    // A Reset to a notification ends the observation (RFC 7641 section 3.6).
+                    let token = answered.and_then(|p| p.observation);
+                    self.observers.retain(|o| {
+                        o.peer != peer
+                            || !(token.as_ref() == Some(&o.token) || o.mids.contains(&mid))
+                    });
+                }
                 return Ok(());
             }
             MessageType::Confirmable => true,
@@ -395,6 +624,7 @@ impl<C: Aead + Rng, H: Handler, X: OscoreContext> Server<C, H, X> {
                 timeout,
                 retransmits: 0,
                 at: now + timeout,
+                observation: None,
             });
         }
         if self.seen.len() >= self.config.dedup_capacity.max(1) {
@@ -522,6 +752,13 @@ impl<C: Aead + Rng, H: Handler, X: OscoreContext> Server<C, H, X> {
             confirmable,
         };
         let mut response = self.dispatch(&mut request, &info);
+        let registered = self.observe_request(&request, &info, m.token(), &mut response);
+        let changed = [Code::CREATED, Code::DELETED, Code::CHANGED].contains(&response.code);
+        if changed && request.method != Code::GET && request.method != Code::FETCH {
+            // A resource changed: its observers hear of it after this reply (RFC 7641 4.2).
+            let mut q = self.queued.lock().unwrap_or_else(PoisonError::into_inner);
+            q.push(request.path_text());
+        }
         self.slice_block2(&request, &mut response);
         let (t, mid, separate) = self.response_header(confirmable, m.message_id());
         let plain_response = encode(
@@ -532,25 +769,45 @@ impl<C: Aead + Rng, H: Handler, X: OscoreContext> Server<C, H, X> {
             &response.options,
             &response.payload,
         )?;
-        let datagram = match verified {
+        let datagram = match verified.as_mut() {
             None => plain_response,
-            Some((index, mut received)) => {
+            Some((index, received)) => {
                 let mut out = std::vec![0u8; plain_response.len() + OSCORE_OVERHEAD];
                 let ctx = self
                     .contexts
-                    .get_mut(index)
+                    .get_mut(*index)
                     .ok_or(TransportError::Oscore(Error::InvalidContext))?;
+                // The registration's response is the first notification: its own Partial IV
+                // (RFC 8613 section 4.1.3.5).
+                let nonce = if registered {
+                    ResponseNonce::Own
+                } else {
+                    ResponseNonce::Request
+                };
                 let n = ctx.persisted().protect_response(
                     &mut self.crypto,
-                    &mut received,
+                    received,
                     &Message::decode(&plain_response)?,
-                    ResponseNonce::Request,
+                    nonce,
                     &mut out,
                 )?;
                 out.truncate(n);
                 out
             }
         };
+        if registered {
+            let mut kept = request;
+            kept.options
+                .retain(|(n, _)| *n != OptionNumber::OBSERVE && *n != OptionNumber::BLOCK2);
+            self.observers.push(Observer {
+                peer,
+                token: m.token().to_vec(),
+                request: kept,
+                info,
+                oscore: verified,
+                mids: VecDeque::new(),
+            });
+        }
         if separate {
             let ack = encode(
                 MessageType::Acknowledgement,
@@ -569,6 +826,39 @@ impl<C: Aead + Rng, H: Handler, X: OscoreContext> Server<C, H, X> {
             first: datagram,
             separate: None,
         })
+    }
+
+    /// Registration and deregistration (RFC 7641 sections 3.1, 3.6 and 4.1): Observe 0 or 1
+    /// ends the client's observation under this token (a registration replaces it); a 2.xx
+    /// response with Observe to a GET or FETCH with Observe 0 registers, and gets the next Observe
+    /// value. Any other response loses its Observe option. Returns whether the client registered.
+    fn observe_request(
+        &mut self,
+        request: &Request,
+        info: &RequestInfo,
+        token: &[u8],
+        response: &mut Response,
+    ) -> bool {
+        let asked = request.option(OptionNumber::OBSERVE).map(uint_of);
+        if asked.is_some() {
+            self.observers
+                .retain(|o| !(o.is(info.peer, token) && o.info.oscore_kid == info.oscore_kid));
+        }
+        let register = asked == Some(Some(0))
+            && (request.method == Code::GET || request.method == Code::FETCH)
+            && response.code.class() == 2
+            && response.option(OptionNumber::OBSERVE).is_some()
+            && self.observers.len() < MAX_OBSERVERS;
+        response
+            .options
+            .retain(|(n, _)| *n != OptionNumber::OBSERVE);
+        if register {
+            let v = self.next_observe_value();
+            response
+                .options
+                .push((OptionNumber::OBSERVE, uint_value(v)));
+        }
+        register
     }
 
     /// Checks options, assembles Block1 uploads, and calls the handler.
