@@ -5,6 +5,8 @@
 extern crate alloc;
 
 pub mod ab;
+#[cfg(feature = "alloc")]
+pub mod builder;
 mod cbor;
 pub mod command;
 mod component;
