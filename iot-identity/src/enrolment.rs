@@ -14,6 +14,7 @@
 //! that one can never pass for the other.
 
 use crate::keystore::{KeySlot, KeyStore, KeyStoreError, P256PublicKey, StoreSigner};
+use crate::revocation::{Revoked, VerifiedRevocationList};
 use crate::ueid::Ueid;
 use crate::x509::{
     Certificate, ChainError, CsrSubject, P256Verify, TrustAnchor, ValidatedChain,
@@ -115,6 +116,8 @@ pub enum EnrolmentError {
     KeyStore(KeyStoreError),
     /// The platform storage failed.
     Persistence,
+    /// The certificate or the device's UEID is on the revocation list.
+    Revoked(Revoked),
     /// A receipt's payload is not the map `{1: bstr, 2: bstr, 3: uint, 4: uint}`.
     MalformedReceipt,
     /// A signature or message did not verify or decode, or a buffer was too small.
@@ -137,6 +140,7 @@ impl fmt::Display for EnrolmentError {
             Self::X509(e) => e.fmt(f),
             Self::KeyStore(e) => e.fmt(f),
             Self::Persistence => f.write_str("storage failed"),
+            Self::Revoked(r) => r.fmt(f),
             Self::MalformedReceipt => f.write_str("malformed decommissioning receipt"),
             Self::Core(e) => e.fmt(f),
         }
@@ -581,10 +585,24 @@ fn verify_sign1<'m, C: Sha256 + P256Verify + ?Sized>(
     key: &P256PublicKey,
 ) -> Result<&'m [u8], EnrolmentError> {
     let msg = CoseSign1::decode(message)?;
+    verify_sign1_message(crypto, &msg, aad, key)?;
+    msg.payload.ok_or(iot_core::Error::PayloadMismatch.into())
+}
+
+/// Checks a decoded COSE_Sign1 (ES256 or ESP256, attached payload) with external AAD `aad`
+/// against the P-256 `key` of a certificate, credential or registrar.
+pub(crate) fn verify_sign1_message<C: Sha256 + P256Verify + ?Sized>(
+    crypto: &mut C,
+    msg: &CoseSign1<'_>,
+    aad: &[u8],
+    key: &P256PublicKey,
+) -> Result<(), iot_core::Error> {
     if !matches!(msg.alg()?, Algorithm::Es256 | Algorithm::Esp256) {
-        return Err(iot_core::Error::AlgorithmMismatch.into());
+        return Err(iot_core::Error::AlgorithmMismatch);
     }
-    let payload = msg.payload.ok_or(iot_core::Error::PayloadMismatch)?;
+    if msg.payload.is_none() {
+        return Err(iot_core::Error::PayloadMismatch);
+    }
     // The Sig_structure (RFC 9052 section 4.4), streamed into SHA-256.
     let mut state = crypto.sha256_start();
     msg.write_to_be_signed(
@@ -600,8 +618,7 @@ fn verify_sign1<'m, C: Sha256 + P256Verify + ?Sized>(
         .signature
         .try_into()
         .map_err(|_| iot_core::Error::BadSignature)?;
-    crypto.verify_p256(key, &digest, signature)?;
-    Ok(payload)
+    crypto.verify_p256(key, &digest, signature)
 }
 
 struct HashSink<'h, 'c, C: Sha256 + ?Sized> {
@@ -619,7 +636,7 @@ impl<C: Sha256 + ?Sized> minicbor::encode::Write for HashSink<'_, '_, C> {
 
 /// Verifier side of proof of possession: validates `chain` against `anchor`, then checks that
 /// `message` is a COSE_Sign1 from [`Device::prove_possession`] over `challenge` signed by the
-/// leaf's key. Revocation is not checked here.
+/// leaf's key. Revocation is not checked here: see [`verify_possession_unrevoked`].
 pub fn verify_possession<'a, C: Sha256 + P256Verify + ?Sized>(
     crypto: &mut C,
     message: &[u8],
@@ -628,7 +645,26 @@ pub fn verify_possession<'a, C: Sha256 + P256Verify + ?Sized>(
     anchor: &TrustAnchor<'_>,
     options: &ValidationOptions,
 ) -> Result<ValidatedChain<'a>, EnrolmentError> {
+    verify_possession_unrevoked(crypto, message, challenge, chain, anchor, options, None)
+}
+
+/// [`verify_possession`], and, with a `revocation` list, refuses a leaf whose serial or subject
+/// UEID is listed ([`EnrolmentError::Revoked`], before the signature is checked). The list
+/// covers the certificates its registrar issued: only the leaf is looked up.
+pub fn verify_possession_unrevoked<'a, C: Sha256 + P256Verify + ?Sized>(
+    crypto: &mut C,
+    message: &[u8],
+    challenge: &[u8],
+    chain: &[&'a [u8]],
+    anchor: &TrustAnchor<'_>,
+    options: &ValidationOptions,
+    revocation: Option<&VerifiedRevocationList<'_>>,
+) -> Result<ValidatedChain<'a>, EnrolmentError> {
     let validated = validate_chain(crypto, chain, anchor, options)?;
+    if let Some(list) = revocation {
+        list.check_certificate(&validated.leaf)
+            .map_err(EnrolmentError::Revoked)?;
+    }
     let payload = verify_sign1(crypto, message, POSSESSION_AAD, &validated.leaf.public_key)?;
     if payload != challenge {
         return Err(iot_core::Error::PayloadMismatch.into());

@@ -4,10 +4,12 @@
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
+pub mod credential;
 pub mod dice;
 pub mod enrolment;
 mod error;
 pub mod keystore;
+pub mod revocation;
 pub mod ueid;
 pub mod x509;
 

@@ -760,3 +760,71 @@ fn a_key_left_after_the_decommissioned_record_is_destroyed_at_boot() {
     let (store, _) = dev.into_parts();
     assert!(!store.0.is_occupied(SLOT));
 }
+
+#[test]
+fn proof_of_possession_refuses_a_revoked_serial_or_ueid() {
+    use iot_identity::enrolment::verify_possession_unrevoked;
+    use iot_identity::keystore::P256PublicKey;
+    use iot_identity::revocation::{RevocationList, RevocationListBuilder, Revoked};
+
+    let mut ca = Ca::new("Test Root");
+    let (mut dev, id) = active_device(&mut ca);
+    let mut c = crypto();
+    let mut buf = [0u8; 1024];
+    let leaf = dev
+        .installed_certificate(&mut c, &mut buf)
+        .unwrap()
+        .to_vec();
+    let serial = Certificate::decode(&leaf).unwrap().serial.to_vec();
+    let challenge = [0x42u8; 16];
+    let mut pop = [0u8; 200];
+    let n = dev.prove_possession(&mut c, &challenge, &mut pop).unwrap();
+    let pop = &pop[..n];
+    let opts = ValidationOptions::at(NOW);
+    let registrar =
+        P256PublicKey::from_sec1(&ca.key.verifying_key().to_sec1_uncompressed()).unwrap();
+
+    let other_ueid = ueid();
+    type Entries<'e> = &'e [&'e [u8]];
+    let cases: [(Entries, Entries, Option<Revoked>); 4] = [
+        (&[&[0x55]], &[other_ueid.as_bytes()], None),
+        (&[&[0x55], &serial], &[], Some(Revoked::Serial)),
+        (
+            &[],
+            &[other_ueid.as_bytes(), id.as_bytes()],
+            Some(Revoked::Ueid),
+        ),
+        (&[&serial], &[id.as_bytes()], Some(Revoked::Serial)),
+    ];
+    for (version, (serials, ueids, expected)) in (1..).zip(cases) {
+        let builder = RevocationListBuilder {
+            serials,
+            ueids,
+            ..RevocationListBuilder::new(version, NOW)
+        };
+        let (mut scratch, mut out) = ([0u8; 256], [0u8; 400]);
+        let len = builder
+            .sign(&mut c, &mut ca.key, &mut scratch, &mut out)
+            .unwrap();
+        let list = RevocationList::decode(&out[..len])
+            .unwrap()
+            .verify(&mut c, &registrar, version - 1)
+            .unwrap();
+        let got = verify_possession_unrevoked(
+            &mut c,
+            pop,
+            &challenge,
+            &[&leaf],
+            &ca.anchor(),
+            &opts,
+            Some(&list),
+        );
+        match expected {
+            None => assert_eq!(got.unwrap().leaf.raw, &leaf[..]),
+            Some(r) => assert_eq!(got, Err(EnrolmentError::Revoked(r))),
+        }
+    }
+    // Without a list, as verify_possession.
+    verify_possession_unrevoked(&mut c, pop, &challenge, &[&leaf], &ca.anchor(), &opts, None)
+        .unwrap();
+}
