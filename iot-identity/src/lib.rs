@@ -3,12 +3,16 @@
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
 
 pub mod credential;
 pub mod dice;
 pub mod enrolment;
 mod error;
 pub mod keystore;
+#[cfg(feature = "registrar")]
+pub mod registrar;
 pub mod revocation;
 pub mod ueid;
 pub mod x509;
