@@ -1,4 +1,6 @@
-/* iot.h: C API of the iot-* crates (COSE_Sign1, RFC 9052; OSCORE, RFC 8613), see iot-ffi/README.md.
+/* iot.h: C API of the iot-* crates (COSE_Sign1, RFC 9052; OSCORE, RFC 8613; device identity:
+ * sealed P-256 keys, PKCS#10, X.509 chains; attestation: PSA, RFC 9783, and EAT, RFC 9711), see
+ * iot-ffi/README.md.
  *
  * Byte strings are passed as (pointer, length); a pointer may be NULL only when its length is 0,
  * or where a parameter says NULL means "absent". Nothing is allocated: outputs go into the
@@ -42,6 +44,42 @@
  * Length of an uncompressed SEC1 P-256 public key (`04 || x || y`).
  */
 #define IOT_P256_PUBLIC_KEY_LEN 65
+
+/**
+ * The most software components (PSA), manifests or measurements (EAT) one token carries.
+ */
+#define IOT_ATTEST_MAX_ITEMS 8
+
+/**
+ * `iot_attest_*_sign` flag: no CWT tag 61 around the COSE_Sign1 (whose tag 18 stays), so that
+ * `iot_sign1_verify` reads the token as it is.
+ */
+#define IOT_ATTEST_NO_CWT_TAG 1
+
+/**
+ * `IotEatClaims::present` bit: `iat` (6) is set.
+ */
+#define IOT_EAT_IAT 1
+
+/**
+ * `IotEatClaims::present` bit: `uptime` (261) is set.
+ */
+#define IOT_EAT_UPTIME 2
+
+/**
+ * `IotEatClaims::present` bit: `bootcount` (267) is set.
+ */
+#define IOT_EAT_BOOTCOUNT 4
+
+/**
+ * `IotEatClaims::present` bit: `dbgstat` (263) is set.
+ */
+#define IOT_EAT_DBGSTAT 8
+
+/**
+ * `IotEatClaims::present` bit: `intuse` (275) is set.
+ */
+#define IOT_EAT_INTUSE 16
 
 /**
  * Number of key slots: a sealed key is bound to the slot (0 to `IOT_KEY_SLOTS - 1`) it was
@@ -107,7 +145,9 @@
  * The values from `IOT_STATUS_CBOR` to `IOT_STATUS_BACKEND` mirror the families of
  * `iot_core::Error`; those from `IOT_STATUS_COAP_FORMAT` to `IOT_STATUS_OBSERVE_MISMATCH`, those
  * of `iot_oscore::Error` (an OSCORE decryption failure is `IOT_STATUS_BAD_TAG`); those from
- * `IOT_STATUS_INVALID_UEID` on, those of `iot_identity` (UEIDs, X.509, sealed keys).
+ * `IOT_STATUS_INVALID_UEID` to `IOT_STATUS_MALFORMED_SEALED_KEY`, those of `iot_identity` (UEIDs,
+ * X.509, sealed keys); `IOT_STATUS_INVALID_CLAIM` and `IOT_STATUS_PROFILE_VIOLATION`, those of
+ * `iot_attest`.
  */
 typedef enum IotStatus {
     /**
@@ -316,7 +356,252 @@ typedef enum IotStatus {
      * A sealed key that opens but holds no consistent P-256 key for its slot.
      */
     IOT_STATUS_MALFORMED_SEALED_KEY = 49,
+    /**
+     * A claim that breaks its definition (RFC 9711 section 4, RFC 9783 section 4): a wrong
+     * length or value, text that is not UTF-8, a duplicate.
+     */
+    IOT_STATUS_INVALID_CLAIM = 50,
+    /**
+     * Claims that break the token's profile (PSA, RFC 9783; the Constrained Device Standard
+     * Profile, RFC 9711 section 6.3): a required claim missing, a length or value it forbids.
+     */
+    IOT_STATUS_PROFILE_VIOLATION = 51,
 } IotStatus;
+
+/**
+ * One PSA software component (RFC 9783 section 4.4.1). Text is UTF-8 with its length (no NUL
+ * needed); a NULL pointer (length 0) leaves the field out.
+ */
+typedef struct IotSwComponent {
+    /**
+     * Measurement type (1), e.g. "BL", "PRoT", "ARoT", "App"; NULL for none.
+     */
+    const char *measurement_type;
+    /**
+     * Its length in bytes.
+     */
+    size_t measurement_type_len;
+    /**
+     * Measurement value (2): a hash of the component (32, 48 or 64 bytes; required by PSA).
+     */
+    const uint8_t *measurement_value;
+    /**
+     * Its length.
+     */
+    size_t measurement_value_len;
+    /**
+     * Version (4); NULL for none.
+     */
+    const char *version;
+    /**
+     * Its length in bytes.
+     */
+    size_t version_len;
+    /**
+     * Signer ID (5): a hash of the signing authority's key (32, 48 or 64 bytes; required).
+     */
+    const uint8_t *signer_id;
+    /**
+     * Its length.
+     */
+    size_t signer_id_len;
+    /**
+     * Measurement description (6), e.g. "sha-256"; NULL for none.
+     */
+    const char *measurement_desc;
+    /**
+     * Its length in bytes.
+     */
+    size_t measurement_desc_len;
+} IotSwComponent;
+
+/**
+ * The claims of a PSA attestation token (RFC 9783 section 4); `eat_profile` is added
+ * (`tag:psacertified.org,2023:psa#tfm`). Optional fields are NULL (length 0) when absent.
+ */
+typedef struct IotPsaClaims {
+    /**
+     * The verifier's challenge (10): 32, 48 or 64 bytes.
+     */
+    const uint8_t *nonce;
+    /**
+     * Its length.
+     */
+    size_t nonce_len;
+    /**
+     * The Instance ID (256): 33 bytes, a RAND UEID (first byte 0x01).
+     */
+    const uint8_t *instance_id;
+    /**
+     * Its length.
+     */
+    size_t instance_id_len;
+    /**
+     * The Implementation ID (2396): 32 bytes.
+     */
+    const uint8_t *implementation_id;
+    /**
+     * Its length.
+     */
+    size_t implementation_id_len;
+    /**
+     * The caller's partition (2394): negative non-secure, positive secure, never 0.
+     */
+    int32_t client_id;
+    /**
+     * The security lifecycle (2395), e.g. 0x3000 "secured".
+     */
+    uint16_t lifecycle;
+    /**
+     * The boot seed (268), 8 to 32 bytes, or NULL.
+     */
+    const uint8_t *boot_seed;
+    /**
+     * Its length.
+     */
+    size_t boot_seed_len;
+    /**
+     * The certification reference (2398), EAN-13+5 text, or NULL.
+     */
+    const char *certification_reference;
+    /**
+     * Its length in bytes.
+     */
+    size_t certification_reference_len;
+    /**
+     * The software components (2399): 1 to `IOT_ATTEST_MAX_ITEMS`.
+     */
+    const struct IotSwComponent *software_components;
+    /**
+     * How many.
+     */
+    size_t software_components_count;
+    /**
+     * The verification service indicator (2400), or NULL.
+     */
+    const char *vsi;
+    /**
+     * Its length in bytes.
+     */
+    size_t vsi_len;
+} IotPsaClaims;
+
+/**
+ * Content with its CoAP Content-Format, an element of the `manifests` (272) or
+ * `measurements` (273) claim (RFC 9711 sections 4.2.15 and 4.2.16): the installed SUIT
+ * manifest, or a measurement of a firmware component.
+ */
+typedef struct IotTypedContent {
+    /**
+     * The CoAP Content-Format of `content`.
+     */
+    uint16_t content_format;
+    /**
+     * The content.
+     */
+    const uint8_t *content;
+    /**
+     * Its length.
+     */
+    size_t content_len;
+} IotTypedContent;
+
+/**
+ * The claims of an EAT under the Constrained Device Standard Profile (RFC 9711 section 6.3);
+ * `eat_profile` is added (`urn:ietf:rfc:rfc9711`). Optional byte and text fields are NULL
+ * (length 0) when absent; optional numbers are present when their bit is in `present`.
+ */
+typedef struct IotEatClaims {
+    /**
+     * The verifier's challenge (10): 8 to 64 bytes, required.
+     */
+    const uint8_t *nonce;
+    /**
+     * Its length.
+     */
+    size_t nonce_len;
+    /**
+     * The UEID (256, RFC 9711 section 4.2.1), 7 to 33 bytes, or NULL.
+     */
+    const uint8_t *ueid;
+    /**
+     * Its length.
+     */
+    size_t ueid_len;
+    /**
+     * The OEM ID (258): 16 random bytes or a 3-byte IEEE OUI, or NULL.
+     */
+    const uint8_t *oemid;
+    /**
+     * Its length.
+     */
+    size_t oemid_len;
+    /**
+     * The hardware model (259), 1 to 32 bytes, or NULL.
+     */
+    const uint8_t *hwmodel;
+    /**
+     * Its length.
+     */
+    size_t hwmodel_len;
+    /**
+     * The software name (270), or NULL.
+     */
+    const char *swname;
+    /**
+     * Its length in bytes.
+     */
+    size_t swname_len;
+    /**
+     * The software version (271, no version scheme), or NULL.
+     */
+    const char *swversion;
+    /**
+     * Its length in bytes.
+     */
+    size_t swversion_len;
+    /**
+     * Which of the numbers below are present: `IOT_EAT_IAT`, `IOT_EAT_UPTIME`, ...
+     */
+    uint32_t present;
+    /**
+     * Issued at (6), seconds since the Unix epoch.
+     */
+    int64_t iat;
+    /**
+     * Seconds since boot (261).
+     */
+    uint64_t uptime;
+    /**
+     * Boots so far (267).
+     */
+    uint64_t bootcount;
+    /**
+     * Debug status (263): 0 enabled to 4 disabled-fully-and-permanently.
+     */
+    uint8_t dbgstat;
+    /**
+     * Intended use (275): 1 generic, 2 registration, 3 provisioning, 4 certificate issuance,
+     * 5 proof of possession.
+     */
+    uint8_t intuse;
+    /**
+     * The `manifests` claim (272): up to `IOT_ATTEST_MAX_ITEMS`, or NULL and 0 for none.
+     */
+    const struct IotTypedContent *manifests;
+    /**
+     * How many.
+     */
+    size_t manifests_count;
+    /**
+     * The `measurements` claim (273): up to `IOT_ATTEST_MAX_ITEMS`, or NULL and 0 for none.
+     */
+    const struct IotTypedContent *measurements;
+    /**
+     * How many.
+     */
+    size_t measurements_count;
+} IotEatClaims;
 
 /**
  * The random number generator the caller supplies for key generation: fills `out` with `len`
@@ -438,6 +723,61 @@ enum IotStatus iot_sign1_verify(const uint8_t *public_key,
  * be defined, in a build with `std`.
  */
 extern void iot_ffi_panic(void);
+
+/**
+ * Builds a PSA attestation token (RFC 9783) from `claims`, checks it against the PSA profile
+ * (`iot_attest::psa::validate`: `IOT_STATUS_PROFILE_VIOLATION` when a claim breaks it), and
+ * signs it as a CWT in COSE_Sign1 with the Initial Attestation Key.
+ *
+ * - `private_key`, `private_key_len`: the 32-byte P-256 scalar of the attestation key.
+ * - `alg`: `IOT_ALG_ES256` or `IOT_ALG_ESP256`.
+ * - `kid`, `kid_len`: the key id for the unprotected header, or NULL for none.
+ * - `flags`: 0 for tag 61 around the tagged COSE_Sign1, or `IOT_ATTEST_NO_CWT_TAG`.
+ * - `out`: receives the token; `*out_len` holds its capacity on entry and the token's length on
+ *   success, 0 on failure. The claims-set is encoded at the end of `out` before the token is
+ *   written at its start, so the capacity must hold both (about twice the token).
+ *
+ * A claim that breaks its definition (a wrong length, text not UTF-8) gives
+ * `IOT_STATUS_INVALID_CLAIM`; more than `IOT_ATTEST_MAX_ITEMS` components
+ * `IOT_STATUS_CAPACITY_EXCEEDED`.
+ *
+ * # Safety
+ * - `claims` must point to an `IotPsaClaims` whose pointers each point to their length (or
+ *   count) of readable, initialized data, none written during the call.
+ * - `private_key` and `kid` as for `iot_sign1_sign`; `out` must point to `*out_len` writable
+ *   bytes overlapping no input (the key, kid and claim bytes), `out_len` to a writable, aligned
+ *   `size_t`.
+ */
+enum IotStatus iot_attest_psa_sign(const struct IotPsaClaims *claims,
+                                   const uint8_t *private_key,
+                                   size_t private_key_len,
+                                   int32_t alg,
+                                   const uint8_t *kid,
+                                   size_t kid_len,
+                                   uint32_t flags,
+                                   uint8_t *out,
+                                   size_t *out_len);
+
+/**
+ * Builds an EAT of the Constrained Device Standard Profile (RFC 9711 section 6.3) from
+ * `claims`, checks its rules (`iot_attest::cdsp::validate`), and signs it as a CWT in
+ * COSE_Sign1, in preferred serialization with definite lengths.
+ *
+ * Arguments and results as for `iot_attest_psa_sign`; an out-of-range `dbgstat` or `intuse`,
+ * or a `present` bit that is not defined, gives `IOT_STATUS_INVALID_CLAIM`.
+ *
+ * # Safety
+ * As for `iot_attest_psa_sign`, with `claims` an `IotEatClaims`.
+ */
+enum IotStatus iot_attest_eat_sign(const struct IotEatClaims *claims,
+                                   const uint8_t *private_key,
+                                   size_t private_key_len,
+                                   int32_t alg,
+                                   const uint8_t *kid,
+                                   size_t kid_len,
+                                   uint32_t flags,
+                                   uint8_t *out,
+                                   size_t *out_len);
 
 /**
  * Generates a P-256 key in the software key store (`iot_identity::keystore`) and writes it

@@ -8,8 +8,10 @@
 //! "absent"). Outputs go into the caller's buffers: nothing is allocated. The COSE work is done by
 //! [`iot_core`] (RFC 9052 section 4); this crate only checks and converts arguments.
 
+mod attest;
 mod identity;
 mod oscore;
+pub use attest::*;
 pub use identity::*;
 pub use oscore::*;
 
@@ -23,7 +25,9 @@ use iot_core::crypto::{P256SigningKey, P256VerifyingKey, RustCrypto};
 /// The values from `IOT_STATUS_CBOR` to `IOT_STATUS_BACKEND` mirror the families of
 /// `iot_core::Error`; those from `IOT_STATUS_COAP_FORMAT` to `IOT_STATUS_OBSERVE_MISMATCH`, those
 /// of `iot_oscore::Error` (an OSCORE decryption failure is `IOT_STATUS_BAD_TAG`); those from
-/// `IOT_STATUS_INVALID_UEID` on, those of `iot_identity` (UEIDs, X.509, sealed keys).
+/// `IOT_STATUS_INVALID_UEID` to `IOT_STATUS_MALFORMED_SEALED_KEY`, those of `iot_identity` (UEIDs,
+/// X.509, sealed keys); `IOT_STATUS_INVALID_CLAIM` and `IOT_STATUS_PROFILE_VIOLATION`, those of
+/// `iot_attest`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum IotStatus {
@@ -133,6 +137,12 @@ pub enum IotStatus {
     SealedKeyTampered = 48,
     /// A sealed key that opens but holds no consistent P-256 key for its slot.
     MalformedSealedKey = 49,
+    /// A claim that breaks its definition (RFC 9711 section 4, RFC 9783 section 4): a wrong
+    /// length or value, text that is not UTF-8, a duplicate.
+    InvalidClaim = 50,
+    /// Claims that break the token's profile (PSA, RFC 9783; the Constrained Device Standard
+    /// Profile, RFC 9711 section 6.3): a required claim missing, a length or value it forbids.
+    ProfileViolation = 51,
 }
 
 impl From<Error> for IotStatus {
@@ -213,6 +223,8 @@ impl IotStatus {
             47 => Self::InvalidName,
             48 => Self::SealedKeyTampered,
             49 => Self::MalformedSealedKey,
+            50 => Self::InvalidClaim,
+            51 => Self::ProfileViolation,
             _ => return None,
         })
     }
@@ -270,6 +282,8 @@ impl IotStatus {
             Self::InvalidName => c"name attribute too long or invalid",
             Self::SealedKeyTampered => c"sealed key does not authenticate",
             Self::MalformedSealedKey => c"sealed key holds no valid P-256 key",
+            Self::InvalidClaim => c"claim value not allowed by its definition",
+            Self::ProfileViolation => c"claims break the profile's rules",
         }
     }
 }

@@ -299,7 +299,7 @@ fn statuses_and_arguments() {
         assert_eq!(s as i32, v);
         assert_ne!(s.description().to_bytes(), b"internal error");
     }
-    assert_eq!(IotStatus::from_raw(34), None);
+    assert_eq!(IotStatus::from_raw(34), Some(IotStatus::InvalidUeid));
     assert_eq!(
         IotStatus::from(iot_oscore::Error::Replay),
         IotStatus::Replay

@@ -39,7 +39,7 @@ fi
 out=$here/build
 mkdir -p "$out"
 status=0
-for t in test_sign1 test_oscore test_identity; do
+for t in test_sign1 test_oscore test_identity test_attest; do
   # shellcheck disable=SC2086 # $native is a list of flags
   "${CC:-cc}" -std=c11 -Wall -Wextra -Werror -I "$ffi/include" \
     "$here/$t.c" "$lib" $native -o "$out/$t"
