@@ -18,6 +18,8 @@ use iot_core::crypto::Aead;
 pub struct Observation {
     request: SentRequest,
     number: Option<u64>,
+    /// Whether a notification was accepted (with or without a Partial IV).
+    notified: bool,
 }
 
 /// A verified response to an Observe registration, from [`Observation::unprotect`].
@@ -40,6 +42,7 @@ impl Observation {
         Ok(Self {
             request,
             number: None,
+            notified: false,
         })
     }
 
@@ -55,28 +58,36 @@ impl Observation {
     }
 
     /// Fails with [`Error::Replay`] if a notification with Partial IV `piv` is not newer than
-    /// the Notification Number (RFC 8613 section 8.4.1); changes nothing.
-    pub fn check(&self, piv: u64) -> Result<()> {
-        match self.number {
-            Some(n) if piv <= n => Err(Error::Replay),
+    /// the Notification Number (RFC 8613 section 8.4.1); changes nothing. A notification without
+    /// a Partial IV (the first response, protected with the request's nonce, as aiocoap sends
+    /// it) is newer only while no notification has been accepted.
+    pub fn check(&self, piv: Option<u64>) -> Result<()> {
+        match (piv, self.number) {
+            (Some(p), Some(n)) if p <= n => Err(Error::Replay),
+            (None, _) if self.notified => Err(Error::Replay),
             _ => Ok(()),
         }
     }
 
-    /// Takes `piv`, the Partial IV of a verified response to the registration, as the new
-    /// Notification Number; fails with [`Error::Replay`] and changes nothing if it is not newer.
-    pub fn accept(&mut self, piv: u64) -> Result<()> {
+    /// Records a verified response to the registration, a notification when `observing` (it
+    /// carries Observe), with Partial IV `piv`: fails with [`Error::Replay`] and changes nothing
+    /// if it is not newer ([`Self::check`]), else `piv` becomes the Notification Number. A final
+    /// response (without Observe) with its own Partial IV is held to the same rule, so an old one
+    /// cannot be replayed to end the observation; one with the request's nonce passes.
+    pub fn accept(&mut self, piv: Option<u64>, observing: bool) -> Result<()> {
+        if piv.is_none() && !observing {
+            return Ok(());
+        }
         self.check(piv)?;
-        self.number = Some(piv);
+        self.notified = true;
+        self.number = piv.or(self.number);
         Ok(())
     }
 
     /// Verifies a response to the registration (RFC 8613 sections 8.4 and 8.4.1): decrypts
-    /// `input` in place and writes the verified response into `out`. A notification (a
-    /// response with Observe) must carry a Partial IV greater than the Notification Number
-    /// ([`Error::Replay`] otherwise) and then becomes the new Notification Number; a final
-    /// response with its own Partial IV is held to the same rule, so an old one cannot be
-    /// replayed to end the observation. Nothing changes unless the response is accepted.
+    /// `input` in place, writes the verified response into `out`, and records it with
+    /// [`Self::accept`] ([`Error::Replay`] for an old one). Nothing changes unless the response
+    /// is accepted.
     pub fn unprotect<const W: usize>(
         &mut self,
         ctx: &SecurityContext<W>,
@@ -88,11 +99,7 @@ impl Observation {
         let verified = out.get(..response.len).ok_or(Error::BufferTooSmall)?;
         let message = Message::decode(verified)?;
         let observing = message.option(OptionNumber::OBSERVE).is_some();
-        // A notification always has a Partial IV: the unprotect above refuses an Inner Observe
-        // without one. Only a final response may reuse the request's nonce.
-        if let Some(piv) = response.partial_iv {
-            self.accept(piv)?;
-        }
+        self.accept(response.partial_iv, observing)?;
         Ok(Notification {
             response,
             observing,

@@ -304,9 +304,11 @@ fn open(
     let mut notification_piv = None;
     if let (Direction::Response { piv, registration }, Some(_)) = (dir, observe) {
         // An Inner Observe only answers a registration, and a notification has a Partial IV
-        // (RFC 8613 section 8.4.2, steps B and C).
+        // (RFC 8613 section 8.4.2, steps B and C), except that the first response may use the
+        // request's nonce (aiocoap's does); `Observation` accepts that once.
         match piv {
             Some(seq) if registration => notification_piv = Some(seq),
+            None if registration => {}
             _ => return Err(Error::ObserveMismatch),
         }
     }

@@ -155,8 +155,13 @@ fn reordered_and_replayed_notifications_are_refused_without_change() {
     assert_eq!(receive(&mut obs, &client, &wires[2]), Err(Error::Replay));
     assert_eq!(receive(&mut obs, &client, &wires[0]), Err(Error::Replay));
     assert_eq!(obs.notification_number(), Some(2));
-    assert_eq!(obs.check(2), Err(Error::Replay));
-    assert_eq!(obs.check(3), Ok(()));
+    assert_eq!(obs.check(Some(2)), Err(Error::Replay));
+    assert_eq!(obs.check(Some(3)), Ok(()));
+    assert_eq!(
+        obs.check(None),
+        Err(Error::Replay),
+        "no Partial IV after the first"
+    );
     // The next one still gets through.
     assert_eq!(
         receive(&mut obs, &client, &wires[3]),
@@ -237,4 +242,22 @@ fn a_final_response_ends_the_observation_and_cannot_be_replayed_late() {
         receive(&mut obs, &client, &last),
         Ok((b"gone".to_vec(), false))
     );
+}
+
+#[test]
+fn a_first_notification_without_partial_iv_is_accepted_once() {
+    let (mut client, mut server) = pair();
+    let (sent, _) = register(&mut client, &mut server, b"");
+    let mut obs = Observation::new(sent).unwrap();
+    assert_eq!(obs.check(None), Ok(()));
+    // The registration's response with the request's nonce (aiocoap sends its first one so).
+    assert_eq!(obs.accept(None, true), Ok(()));
+    assert_eq!(obs.notification_number(), None);
+    assert_eq!(obs.accept(None, true), Err(Error::Replay), "replayed");
+    assert_eq!(obs.accept(Some(0), true), Ok(()));
+    assert_eq!(obs.accept(Some(0), true), Err(Error::Replay));
+    // A final response with the request's nonce is bound to the request and passes.
+    assert_eq!(obs.accept(None, false), Ok(()));
+    assert_eq!(obs.accept(Some(0), false), Err(Error::Replay));
+    assert_eq!(obs.notification_number(), Some(0));
 }

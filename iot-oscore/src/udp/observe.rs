@@ -111,9 +111,7 @@ impl<C: Aead + Rng> Client<C> {
         let freshness = match (ctx, done.oscore) {
             (Some(ctx), Some((sent, piv))) => {
                 let mut observation = Observation::new(sent)?;
-                if let Some(piv) = piv {
-                    observation.accept(piv)?;
-                }
+                observation.accept(piv, observe.is_some())?;
                 Freshness::Oscore(observation, ctx)
             }
             _ => Freshness::Plain(observe.and_then(uint_of).map(|v| (v, Instant::now()))),
