@@ -115,3 +115,42 @@ impl Encrypt0Fixture {
 pub fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i % 251) as u8).collect()
 }
+
+/// Times `ours` and `floor` alternately, `ROUNDS` rounds of about a millisecond each, prints the
+/// fastest round of each in ns per call and their ratio, and returns `(ours, floor)`.
+///
+/// Criterion times one function after the other, so on a shared machine a load change between
+/// the two skews their ratio; alternating, and keeping each side's least disturbed round,
+/// compares them under the same conditions.
+pub fn interleaved_ratio(
+    group: &str,
+    mut ours: impl FnMut(),
+    mut floor: impl FnMut(),
+) -> (f64, f64) {
+    const ROUNDS: usize = 200;
+    const ROUND: core::time::Duration = core::time::Duration::from_millis(1);
+    let calls = |f: &mut dyn FnMut()| {
+        let t = std::time::Instant::now();
+        f();
+        (ROUND.as_nanos() / t.elapsed().as_nanos().max(1)).clamp(1, 1_000_000) as u32
+    };
+    let (n_ours, n_floor) = (calls(&mut ours), calls(&mut floor));
+    let round = |f: &mut dyn FnMut(), n: u32| {
+        let t = std::time::Instant::now();
+        for _ in 0..n {
+            f();
+        }
+        t.elapsed().as_nanos() as f64 / f64::from(n)
+    };
+    let (mut best_ours, mut best_floor) = (f64::INFINITY, f64::INFINITY);
+    for _ in 0..ROUNDS {
+        best_ours = best_ours.min(round(&mut ours, n_ours));
+        best_floor = best_floor.min(round(&mut floor, n_floor));
+    }
+    println!(
+        "{group}: interleaved fastest of {ROUNDS} rounds: ours {best_ours:.0} ns, floor \
+         {best_floor:.0} ns, ratio {:.3}",
+        best_ours / best_floor
+    );
+    (best_ours, best_floor)
+}
