@@ -1,11 +1,12 @@
-//! `iot-tool suit`: authenticate and show SUIT envelopes (draft-ietf-suit-manifest) with
-//! iot-update-manifest.
+//! `iot-tool suit`: authenticate, show, build and sever SUIT envelopes
+//! (draft-ietf-suit-manifest) with iot-update-manifest.
 
 use crate::fail::{Context, Result};
 use crate::io;
 use crate::keys::Key;
 use clap::{Args, Subcommand};
 use iot_core::crypto::RustCrypto;
+use iot_update_manifest::builder::{self, json};
 use iot_update_manifest::{
     Argument, AuthenticatedManifest, Command, CommandSequence, ComponentId, Envelope, IndexArg,
     Parameter, Severable, SuitDigest, TrustAnchors,
@@ -24,6 +25,41 @@ pub enum SuitCmd {
     /// manifest only after its signature or MAC and its digest have been checked, so an
     /// unauthenticated manifest is never shown.
     Inspect(SuitArgs),
+    /// Build an envelope from a JSON description and sign it (COSE_Sign1, RFC 6979) or MAC it
+    /// (COSE_Mac0, HMAC 256/256); the schema is in iot-update-manifest's README.
+    ///
+    /// The envelope is authenticated and decoded with the device-side decoder before it is
+    /// written, so what is written is what a device of this family accepts.
+    Create(CreateArgs),
+    /// Remove the severable members (install, payload-fetch, text, ...) from an envelope.
+    ///
+    /// The manifest keeps their digests and is not touched, so the envelope authenticates as
+    /// before; a device then runs without them (or gets them from elsewhere).
+    Sever(SeverArgs),
+}
+
+/// The arguments of `suit create`.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// A P-256 private key (COSE_Sign1 with the description's "algorithm", ES256 by default) or
+    /// a symmetric key (COSE_Mac0, HMAC 256/256).
+    #[arg(long)]
+    key: PathBuf,
+    /// The JSON description; files it names are read relative to its folder.
+    description: PathBuf,
+    /// Where the envelope goes (`-` for stdout).
+    #[arg(short, long)]
+    out: PathBuf,
+}
+
+/// The arguments of `suit sever`.
+#[derive(Debug, Args)]
+pub struct SeverArgs {
+    /// The SUIT envelope, binary or hex (`-` for stdin).
+    envelope: PathBuf,
+    /// Where the severed envelope goes (`-` for stdout).
+    #[arg(short, long)]
+    out: PathBuf,
 }
 
 /// The arguments of `suit verify` and `suit inspect`.
@@ -42,7 +78,64 @@ pub fn run(cmd: SuitCmd) -> Result<()> {
     match cmd {
         SuitCmd::Verify(a) => with_manifest(&a, |m| crate::say(&summary(m))),
         SuitCmd::Inspect(a) => with_manifest(&a, |m| crate::say(inspect(m).trim_end())),
+        SuitCmd::Create(a) => create(&a),
+        SuitCmd::Sever(a) => sever(&a),
     }
+}
+
+/// `suit create`: description -> signed envelope, checked with the decoder, written.
+fn create(a: &CreateArgs) -> Result<()> {
+    let key = Key::load(&a.key)?;
+    let shown = a.description.display();
+    let text = String::from_utf8(io::read(&a.description)?).context(&shown)?;
+    let base = a
+        .description
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty() && a.description.as_os_str() != "-")
+        .unwrap_or(std::path::Path::new("."));
+    let mut crypto = RustCrypto::from_os();
+    let parsed = json::parse(&text, base, &mut crypto).context(&shown)?;
+    let mut unsigned = parsed.description.encode(&mut crypto).context(&shown)?;
+    let kid = parsed.kid.as_deref();
+    if key.is_symmetric() {
+        unsigned
+            .mac(&mut crypto, &key.symmetric()?, kid)
+            .context("MACing with HMAC 256/256")?;
+    } else {
+        let mut signer = key.signer().context(a.key.display())?;
+        unsigned
+            .sign(&mut crypto, &mut signer, parsed.algorithm, kid)
+            .context(format!("signing with {}", parsed.algorithm.name()))?;
+    }
+    let envelope = unsigned.to_bytes().context(&shown)?;
+    let env = Envelope::decode(&envelope).context("the built envelope does not decode")?;
+    authenticate(&env, &key, &a.key)?.context("the built envelope is refused")?;
+    io::write(&a.out, &envelope)?;
+    if a.out.as_os_str() != "-" {
+        crate::say(&format!(
+            "{}: {} bytes, sequence number {}",
+            a.out.display(),
+            envelope.len(),
+            parsed.description.sequence_number
+        ))?;
+    }
+    Ok(())
+}
+
+/// `suit sever`.
+fn sever(a: &SeverArgs) -> Result<()> {
+    let bytes = io::read_cbor(&a.envelope)?;
+    let severed = builder::sever(&bytes).context(a.envelope.display())?;
+    io::write(&a.out, &severed)?;
+    if a.out.as_os_str() != "-" {
+        crate::say(&format!(
+            "{}: {} bytes ({} removed)",
+            a.out.display(),
+            severed.len(),
+            bytes.len().saturating_sub(severed.len())
+        ))?;
+    }
+    Ok(())
 }
 
 /// Decodes and authenticates the envelope of `a`, then hands the manifest to `then`.
@@ -54,16 +147,26 @@ fn with_manifest(
     let bytes = io::read_cbor(&a.envelope)?;
     let shown = a.envelope.display();
     let env = Envelope::decode(&bytes).context(format!("{shown}: not a SUIT envelope"))?;
+    let authenticated = authenticate(&env, &key, &a.key)?.context(format!("{shown}: refused"))?;
+    then(&authenticated)
+}
+
+/// Authenticates `env` under `key` (read from `key_path`): its P-256 key for COSE_Sign1 blocks,
+/// or its symmetric key for COSE_Mac0 blocks. The outer error is about the key, the inner one
+/// why the envelope was refused.
+fn authenticate<'a>(
+    env: &Envelope<'a>,
+    key: &Key,
+    key_path: &std::path::Path,
+) -> Result<std::result::Result<AuthenticatedManifest<'a>, iot_update_manifest::Error>> {
     let mut crypto = RustCrypto::from_os();
-    let authenticated = if key.is_symmetric() {
+    Ok(if key.is_symmetric() {
         let sym = [key.symmetric()?];
         env.authenticate(&mut crypto, &mut TrustAnchors::macs(&sym))
     } else {
-        let mut verifiers = [key.verifier().context(a.key.display())?];
+        let mut verifiers = [key.verifier().context(key_path.display())?];
         env.authenticate(&mut crypto, &mut TrustAnchors::signers(&mut verifiers))
-    }
-    .context(format!("{shown}: refused"))?;
-    then(&authenticated)
+    })
 }
 
 /// One line: what authenticated, its sequence number and components.

@@ -1,0 +1,294 @@
+//! `iot-tool suit create` and `suit sever`, run as a user runs them: envelopes built from JSON
+//! descriptions verify with `suit verify`, libcsuit's exp1 and expI come out byte for byte, severed
+//! envelopes still verify, and bad input fails with one line.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::std_instead_of_core
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_iot-tool"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "iot-tool {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Expects failure, nothing on stdout and one line on stderr; returns that line.
+fn fails(args: &[&str]) -> String {
+    let out = run(args);
+    assert!(!out.status.success(), "iot-tool {args:?} succeeded");
+    assert!(
+        out.stdout.is_empty(),
+        "printed on failure: {:?}",
+        out.stdout
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "not one line: {err:?}");
+    err.trim_end().to_owned()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// The JSON descriptions of iot-update-manifest's builder tests.
+fn description(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../iot-update-manifest/tests/data/builder")
+        .join(format!("{name}.json"))
+}
+
+const VENDOR: &str = "fa6b4a53-d5ad-5fdf-be9d-e663e4d41ffe";
+const CLASS: &str = "1492af14-2569-5e48-bf42-9b2d51f2ab45";
+
+/// An update of component [h'00'] to `firmware.bin`, integrated as `#fw`, with install and text
+/// severed.
+fn update_json(sequence: u64) -> String {
+    format!(
+        r##"{{
+  "sequence-number": {sequence},
+  "components": [["00"]],
+  "shared-sequence": [
+    {{"directive-override-parameters": {{"vendor-id": "{VENDOR}", "class-id": "{CLASS}",
+                                        "image": {{"file": "firmware.bin"}}}}}},
+    {{"condition-vendor-identifier": 15}},
+    {{"condition-class-identifier": 15}}
+  ],
+  "validate": [{{"condition-image-match": 15}}],
+  "install": [
+    {{"directive-override-parameters": {{"uri": "#fw"}}}},
+    {{"directive-fetch": 2}},
+    {{"condition-image-match": 15}}
+  ],
+  "text": {{"en": {{"update-description": "firmware 7"}}}},
+  "sever": ["install", "text"],
+  "integrated": {{"#fw": {{"file": "firmware.bin"}}}}
+}}"##
+    )
+}
+
+/// A folder with a key pair, a MAC key, the firmware and its description.
+struct Setup {
+    dir: tempfile::TempDir,
+}
+
+impl Setup {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        ok(&[
+            "keygen",
+            "--out",
+            s(&p.join("priv.pem")),
+            "--pub",
+            s(&p.join("pub.pem")),
+        ]);
+        std::fs::write(p.join("mac.hex"), hex::encode([0x5a; 32])).unwrap();
+        std::fs::write(p.join("firmware.bin"), b"firmware image, version 7").unwrap();
+        std::fs::write(p.join("update.json"), update_json(7)).unwrap();
+        Self { dir }
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+#[test]
+fn created_envelopes_verify_and_severed_ones_still_do() {
+    let t = Setup::new();
+    let (json, env, severed) = (
+        t.path("update.json"),
+        t.path("update.suit"),
+        t.path("severed.suit"),
+    );
+    let line = ok(&[
+        "suit",
+        "create",
+        "--key",
+        s(&t.path("priv.pem")),
+        s(&json),
+        "-o",
+        s(&env),
+    ]);
+    assert!(line.contains("sequence number 7"), "{line}");
+    let verified = ok(&["suit", "verify", "--key", s(&t.path("pub.pem")), s(&env)]);
+    assert_eq!(
+        verified.trim_end(),
+        "authenticated: sequence number 7, 1 component: [h'00']"
+    );
+    let tree = ok(&["suit", "inspect", "--key", s(&t.path("pub.pem")), s(&env)]);
+    assert!(
+        tree.contains("install (severed, restored from the envelope):"),
+        "{tree}"
+    );
+    assert!(tree.contains("uri: #fw"), "{tree}");
+    // Deterministic: the same description and key give the same bytes.
+    let again = t.path("again.suit");
+    ok(&[
+        "suit",
+        "create",
+        "--key",
+        s(&t.path("priv.pem")),
+        s(&json),
+        "-o",
+        s(&again),
+    ]);
+    assert_eq!(std::fs::read(&env).unwrap(), std::fs::read(&again).unwrap());
+
+    let line = ok(&["suit", "sever", s(&env), "-o", s(&severed)]);
+    assert!(line.contains("removed"), "{line}");
+    let (full, cut) = (
+        std::fs::read(&env).unwrap(),
+        std::fs::read(&severed).unwrap(),
+    );
+    assert!(cut.len() < full.len());
+    let verified = ok(&[
+        "suit",
+        "verify",
+        "--key",
+        s(&t.path("pub.pem")),
+        s(&severed),
+    ]);
+    assert!(verified.starts_with("authenticated: sequence number 7"));
+    let tree = ok(&[
+        "suit",
+        "inspect",
+        "--key",
+        s(&t.path("pub.pem")),
+        s(&severed),
+    ]);
+    assert!(
+        tree.contains("install: severed, not in the envelope (sha-256 "),
+        "{tree}"
+    );
+    // Severing twice changes nothing; `-o -` writes the envelope to stdout.
+    let out = run(&["suit", "sever", s(&severed), "-o", "-"]);
+    assert!(out.status.success());
+    assert_eq!(out.stdout, cut);
+    // Another key refuses it.
+    let other = t.path("other.pem");
+    ok(&["keygen", "--out", s(&other)]);
+    let err = fails(&["suit", "verify", "--key", s(&other), s(&severed)]);
+    assert!(err.contains("refused: not authenticated"), "{err}");
+}
+
+#[test]
+fn a_symmetric_key_makes_a_mac0() {
+    let t = Setup::new();
+    let env = t.path("maced.suit");
+    ok(&[
+        "suit",
+        "create",
+        "--key",
+        s(&t.path("mac.hex")),
+        s(&t.path("update.json")),
+        "-o",
+        s(&env),
+    ]);
+    let verified = ok(&["suit", "verify", "--key", s(&t.path("mac.hex")), s(&env)]);
+    assert!(verified.starts_with("authenticated: sequence number 7"));
+    let err = fails(&["suit", "verify", "--key", s(&t.path("pub.pem")), s(&env)]);
+    assert!(err.contains("refused: no trusted key"), "{err}");
+}
+
+/// libcsuit's trust anchor labels its PKCS#8 body "EC PRIVATE KEY"; given as PKCS#8 it signs.
+fn libcsuit_key(dir: &Path) -> Option<PathBuf> {
+    let pem = iot_test_vectors::read("suit/libcsuit/key/trust_anchor_secp256r1.pem")?;
+    let pem = String::from_utf8(pem).unwrap();
+    let at = pem.find("-----BEGIN EC PRIVATE KEY-----").unwrap();
+    let path = dir.join("trust_anchor_pkcs8.pem");
+    std::fs::write(&path, pem[at..].replace("EC PRIVATE KEY", "PRIVATE KEY")).unwrap();
+    Some(path)
+}
+
+#[test]
+fn libcsuit_envelopes_are_reproduced_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(key) = libcsuit_key(dir.path()) else {
+        return;
+    };
+    let lib = iot_test_vectors::path("suit/libcsuit").unwrap();
+    let public = lib.join("key/trust_anchor_secp256r1_pub.pem");
+    for name in ["exp1", "expI"] {
+        // The description names files of the vectors folder: place it there (a copy in the
+        // temporary folder, beside copies of those files).
+        let json = std::fs::read_to_string(description(&format!("libcsuit-{name}"))).unwrap();
+        let desc = dir.path().join(format!("{name}.json"));
+        std::fs::write(&desc, &json).unwrap();
+        for entry in std::fs::read_dir(&lib).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_file() && json.contains(p.file_name().unwrap().to_str().unwrap()) {
+                std::fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
+            }
+        }
+        let out = dir.path().join(format!("{name}.suit"));
+        ok(&["suit", "create", "--key", s(&key), s(&desc), "-o", s(&out)]);
+        let expected =
+            iot_test_vectors::read(&format!("suit/libcsuit/suit_manifest_{name}.suit")).unwrap();
+        assert_eq!(
+            hex::encode(std::fs::read(&out).unwrap()),
+            hex::encode(expected),
+            "{name}"
+        );
+        ok(&["suit", "verify", "--key", s(&public), s(&out)]);
+    }
+}
+
+#[test]
+fn bad_input_fails_with_one_line() {
+    let t = Setup::new();
+    let out = t.path("out.suit");
+    let bad = t.path("bad.json");
+    std::fs::write(&bad, r#"{"sequence-number": 1}"#).unwrap();
+    let err = fails(&[
+        "suit",
+        "create",
+        "--key",
+        s(&t.path("priv.pem")),
+        s(&bad),
+        "-o",
+        s(&out),
+    ]);
+    assert!(err.contains("missing field `components`"), "{err}");
+    std::fs::write(&bad, update_json(1).replace("firmware.bin", "absent.bin")).unwrap();
+    let err = fails(&[
+        "suit",
+        "create",
+        "--key",
+        s(&t.path("priv.pem")),
+        s(&bad),
+        "-o",
+        s(&out),
+    ]);
+    assert!(err.contains("absent.bin"), "{err}");
+    let err = fails(&[
+        "suit",
+        "create",
+        "--key",
+        s(&t.path("pub.pem")),
+        s(&t.path("update.json")),
+        "-o",
+        s(&out),
+    ]);
+    assert!(err.contains("signing needs a P-256 private key"), "{err}");
+    assert!(!out.exists(), "nothing written on failure");
+    let err = fails(&["suit", "sever", s(&t.path("firmware.bin")), "-o", s(&out)]);
+    assert!(err.contains("not a SUIT envelope"), "{err}");
+    assert!(!out.exists());
+}
