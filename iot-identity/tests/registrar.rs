@@ -604,3 +604,87 @@ fn registrar_folder_init_open_issue_revoke() {
         Err(RegistrarError::KeyMismatch)
     ));
 }
+
+#[test]
+fn credential_binds_the_device_key_and_the_revocation_list_refuses_revoked_devices() {
+    use iot_identity::credential::Cwt;
+    use iot_identity::revocation::{RevocationError, RevocationList, Revoked};
+    let mut reg = registrar();
+    let ca_der = reg.ca().certificate_der().to_vec();
+    let ca_key = *reg.ca().public_key();
+    let mut devices: Vec<TestDevice> = (0..3).map(|_| TestDevice::new()).collect();
+    let issued: Vec<_> = devices
+        .iter_mut()
+        .map(|d| {
+            let csr = d.csr();
+            reg.issue(&IssueRequest::new(&csr, NOW), None).unwrap()
+        })
+        .collect();
+
+    // The CWT: signed by the CA, `cnf` the device key, `sub` its UEID, `cti` the X.509 serial.
+    for (dev, i) in devices.iter_mut().zip(&issued) {
+        let cwt = Cwt::decode(&i.credential).unwrap();
+        let cnf = cwt.verify(&mut crypto(), &ca_key, NOW + 1).unwrap();
+        let public = dev.store.public_key(SLOT).unwrap();
+        match cnf {
+            iot_core::cose::CoseKey::Ec2 { x, .. } => assert_eq!(x, public.x()),
+            other => panic!("cnf {other:?}"),
+        }
+        assert_eq!(cwt.claims.subject_ueid().unwrap(), dev.ueid);
+        assert_eq!(cwt.claims.cti, Some(&i.record.serial[..]));
+        assert_eq!(cwt.claims.iss, Some("iot registrar test CA"));
+        assert_eq!(cwt.claims.exp, Some(i.record.not_after));
+        // Under another key it does not verify.
+        let other = registrar();
+        assert!(cwt.verify(&mut crypto(), other.ca().public_key(), NOW).is_err());
+    }
+
+    // Device 0 revoked by serial, device 1 by UEID; device 2 stays.
+    reg.revoke_serial(&issued[0].record.serial, NOW + 10).unwrap();
+    reg.revoke_ueid(&devices[1].ueid, NOW + 20).unwrap();
+    let crl_first = reg.crl(NOW + 30, None).unwrap();
+    assert!(!crl_first.is_empty());
+    let list = reg.revocation_list(NOW + 40, Some(NOW + 40 + DAY)).unwrap();
+    let decoded = RevocationList::decode(&list).unwrap();
+    // The CRL took version 1; the CBOR list gets 2.
+    let verified = decoded.clone().verify(&mut crypto(), &ca_key, 1).unwrap();
+    assert_eq!(verified.version(), 2);
+    assert!(verified.is_newer());
+    verified.check_current(NOW + 50).unwrap();
+    assert_eq!(
+        decoded.clone().verify(&mut crypto(), &ca_key, 3).map(|_| ()),
+        Err(RevocationError::Stale {
+            version: 2,
+            last_seen: 3
+        })
+    );
+    let other = registrar();
+    assert!(decoded.verify(&mut crypto(), other.ca().public_key(), 0).is_err());
+
+    // Chain validation accepts all three; combined with the list, the revoked ones fail.
+    for (i, want) in [Some(Revoked::Serial), Some(Revoked::Serial), None]
+        .into_iter()
+        .enumerate()
+    {
+        let anchor = TrustAnchor::from_certificate(&ca_der).unwrap();
+        let chain = validate_chain(
+            &mut crypto(),
+            &[&issued[i].certificate],
+            &anchor,
+            &ValidationOptions::at(NOW + 60),
+        )
+        .unwrap();
+        assert_eq!(verified.check_certificate(&chain.leaf).err(), want, "device {i}");
+        assert_eq!(
+            verified.is_revoked_ueid(devices[i].ueid.as_bytes()),
+            want.is_some()
+        );
+    }
+    // A second list counts up again.
+    let next = reg.revocation_list(NOW + 70, None).unwrap();
+    let next = RevocationList::decode(&next)
+        .unwrap()
+        .verify(&mut crypto(), &ca_key, 2)
+        .unwrap();
+    assert_eq!(next.version(), 3);
+}

@@ -135,6 +135,12 @@ fn openssl_accepts_issued_certificates_and_the_crl() {
         reg.issue(&IssueRequest::new(&csr_c, now), None),
         Err(RegistrarError::Refused(Refusal::UeidMissing))
     ));
+    // A serialNumber that is no UEID in hex.
+    let csr_d = openssl_csr(&bin, dir.path(), "d", "/CN=odd device/serialNumber=not-a-ueid");
+    assert!(matches!(
+        reg.issue(&IssueRequest::new(&csr_d, now), None),
+        Err(RegistrarError::Refused(Refusal::InvalidUeid))
+    ));
     let mut req_c = IssueRequest::new(&csr_c, now);
     req_c.ueid = Some(Ueid::imei("490154203237518").unwrap());
 

@@ -3,7 +3,10 @@
 //! signed here, ecdsa-with-SHA256 (RFC 5758 section 3.2).
 
 use super::error::RegistrarError;
+use crate::credential::{Claims, CwtBuilder, cnf_key};
 use crate::keystore::P256PublicKey;
+use crate::revocation::{MAX_SERIAL_LEN, RevocationListBuilder};
+use crate::ueid::{MAX_UEID_LEN, Ueid};
 use crate::x509::{MAX_NAME_ATTRIBUTE_LEN, TrustAnchor, X509Error, oid};
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -37,6 +40,9 @@ pub(crate) const CERTIFICATE_LABEL: &str = "CERTIFICATE";
 pub(crate) const CRL_LABEL: &str = "X509 CRL";
 /// Length of the random serial numbers this CA gives (RFC 5280 section 4.1.2.2: at most 20).
 pub const SERIAL_LEN: usize = 16;
+/// Room for a CWT credential of this CA: claims of at most a 64-character issuer, a 66-character
+/// subject, a 20-byte `cti` and a P-256 key, plus the COSE_Sign1 around them.
+const MAX_CREDENTIAL_LEN: usize = 512;
 /// 2050-01-01T00:00:00Z: from then on validity dates are GeneralizedTime (RFC 5280 section
 /// 4.1.2.5), before it UTCTime.
 const YEAR_2050: u64 = 2_524_608_000;
@@ -173,6 +179,55 @@ impl Ca {
             CertificateBuilder::new(profile, random_serial(crypto)?, validity, spki(public_key)?)?;
         let cert = sign(crypto, &mut self.key, &self.public_key, builder)?;
         Ok(cert.to_der()?)
+    }
+
+    /// Issues a CWT credential (RFC 8392, see [`crate::credential`]) for `public_key`: `iss` the
+    /// CA's common name, `sub` the UEID in hex, `iat` and `nbf` `not_before`, `exp` `not_after`,
+    /// `cti` the serial of the X.509 certificate issued with it, `cnf` the device key; a tagged
+    /// COSE_Sign1 (ES256) by the CA key.
+    pub fn issue_credential<C: Sha256>(
+        &mut self,
+        crypto: &mut C,
+        ueid: &Ueid,
+        public_key: &P256PublicKey,
+        serial: &[u8],
+        not_before: u64,
+        not_after: u64,
+    ) -> Result<Vec<u8>, RegistrarError> {
+        let ca = crate::x509::Certificate::decode(&self.certificate_der)?;
+        let sub = ueid.to_hex();
+        let claims = Claims {
+            iss: ca.common_name()?,
+            sub: Some(sub.as_str()),
+            iat: Some(not_before),
+            nbf: Some(not_before),
+            exp: Some(not_after),
+            cti: Some(serial),
+            ..Claims::new(cnf_key(public_key, None))
+        };
+        let mut scratch = [0u8; MAX_CREDENTIAL_LEN];
+        let mut out = [0u8; MAX_CREDENTIAL_LEN];
+        let n = CwtBuilder::new(iot_core::cose::Algorithm::Es256)
+            .sign(crypto, &mut self.key, &claims, &mut scratch, &mut out)
+            .map_err(RegistrarError::Credential)?;
+        Ok(out.get(..n).unwrap_or_default().to_vec())
+    }
+
+    /// Signs a CBOR revocation list (see [`crate::revocation`]) with the CA key.
+    pub(crate) fn sign_revocation_list<C: Sha256>(
+        &mut self,
+        crypto: &mut C,
+        list: &RevocationListBuilder<'_>,
+    ) -> Result<Vec<u8>, RegistrarError> {
+        let payload_len =
+            64 + list.serials.len() * (MAX_SERIAL_LEN + 1) + list.ueids.len() * (MAX_UEID_LEN + 2);
+        let mut scratch = alloc::vec![0u8; payload_len];
+        let mut out = alloc::vec![0u8; payload_len + 128];
+        let n = list
+            .sign(crypto, &mut self.key, &mut scratch, &mut out)
+            .map_err(RegistrarError::Revocation)?;
+        out.truncate(n);
+        Ok(out)
     }
 
     /// Signs what `builder` lays out (a certificate or a CRL) with the CA key.

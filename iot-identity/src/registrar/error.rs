@@ -1,7 +1,8 @@
 //! Why the registrar refused a request or failed.
 
 use super::inventory::{DeviceStatus, StoreError};
-use crate::ueid::UeidError;
+use crate::credential::CredentialError;
+use crate::revocation::RevocationError;
 use crate::x509::X509Error;
 use alloc::string::String;
 use core::fmt;
@@ -21,10 +22,9 @@ pub enum Refusal {
     PossessionProof,
     /// Neither the request's subject `serialNumber` nor the caller named the device's UEID.
     UeidMissing,
-    /// The request's subject `serialNumber` is not hexadecimal text.
-    UeidText,
-    /// The UEID in the request is not a valid UEID (RFC 9711 section 4.2.1).
-    InvalidUeid(UeidError),
+    /// The request's subject `serialNumber` is not a valid UEID (RFC 9711 section 4.2.1) in
+    /// upper-case hex.
+    InvalidUeid,
     /// The caller's UEID and the request's (or the evidence's) differ.
     UeidMismatch,
     /// The device is revoked or decommissioned in the inventory and gets no new certificate.
@@ -48,8 +48,7 @@ impl fmt::Display for Refusal {
             Self::PossessionProofMissing => f.write_str("no proof of possession"),
             Self::PossessionProof => f.write_str("proof of possession does not verify"),
             Self::UeidMissing => f.write_str("no UEID in the request"),
-            Self::UeidText => f.write_str("request serialNumber is not a UEID in hex"),
-            Self::InvalidUeid(e) => write!(f, "invalid UEID: {e}"),
+            Self::InvalidUeid => f.write_str("request serialNumber is not a UEID in hex"),
             Self::UeidMismatch => f.write_str("UEID does not match"),
             Self::DeviceStatus(s) => write!(f, "device is {}", s.as_str()),
             Self::EvidenceMissing => f.write_str("attestation evidence required"),
@@ -89,6 +88,10 @@ pub enum RegistrarError {
     Builder(String),
     /// The crypto backend (random numbers, signing) failed.
     Core(iot_core::Error),
+    /// A CWT credential could not be made.
+    Credential(CredentialError),
+    /// A revocation list could not be made.
+    Revocation(RevocationError),
     /// The inventory store failed.
     Store(StoreError),
     /// Reading or writing the registrar folder failed.
@@ -108,6 +111,8 @@ impl fmt::Display for RegistrarError {
             Self::Der(e) => e.fmt(f),
             Self::Builder(e) => write!(f, "certificate builder: {e}"),
             Self::Core(e) => e.fmt(f),
+            Self::Credential(e) => e.fmt(f),
+            Self::Revocation(e) => e.fmt(f),
             Self::Store(e) => e.fmt(f),
             Self::Io(e) => e.fmt(f),
         }

@@ -2,6 +2,7 @@
 //! self-signature verifies, a UEID, optionally a signed challenge and appraised evidence.
 
 use super::error::Refusal;
+use crate::credential::ueid_from_hex;
 use crate::enrolment::POSSESSION_AAD;
 use crate::keystore::P256PublicKey;
 use crate::ueid::Ueid;
@@ -205,14 +206,11 @@ pub(crate) fn check_request<'a, C: Sha256 + P256Verify>(
     })
 }
 
-/// The UEID from the request's `serialNumber` (hex, as [`crate::x509::write_csr`] writes it)
-/// and/or the caller's.
+/// The UEID from the request's `serialNumber` (upper-case hex, as [`crate::x509::write_csr`]
+/// writes it) and/or the caller's.
 fn request_ueid(csr: &Csr<'_>, given: Option<Ueid>) -> Result<Ueid, Refusal> {
     let in_csr = match csr.serial_number().map_err(Refusal::MalformedCsr)? {
-        Some(hex_text) => {
-            let bytes = hex::decode(hex_text).map_err(|_| Refusal::UeidText)?;
-            Some(Ueid::from_bytes(&bytes).map_err(Refusal::InvalidUeid)?)
-        }
+        Some(text) => Some(ueid_from_hex(text).ok_or(Refusal::InvalidUeid)?),
         None => None,
     };
     match (in_csr, given) {

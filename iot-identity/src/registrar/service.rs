@@ -9,6 +9,7 @@ use super::inventory::{
     AttestationRecord, DeviceRecord, DeviceStatus, InventoryStore, RevokedEntry,
 };
 use super::issue::{Appraisal, EvidenceVerifier, IssuancePolicy, IssueRequest, check_request};
+use crate::revocation::RevocationListBuilder;
 use crate::ueid::Ueid;
 use crate::x509::Certificate;
 use alloc::string::String;
@@ -20,6 +21,8 @@ use iot_core::crypto::Sha256;
 pub struct Issued {
     /// The device certificate, DER.
     pub certificate: Vec<u8>,
+    /// The same binding as a CWT credential (see [`Ca::issue_credential`]).
+    pub credential: Vec<u8>,
     /// The inventory record written for it.
     pub record: DeviceRecord,
     /// The appraisal of the evidence, when there was some.
@@ -80,8 +83,9 @@ impl<S: InventoryStore> Registrar<S> {
         &mut self.store
     }
 
-    /// Issues a device certificate for `request` if it passes the policy (see [`Refusal`] for
-    /// each reason to refuse) and the device is not revoked or decommissioned; records the
+    /// Issues a device certificate and a CWT credential for `request` if it passes the policy
+    /// (see [`Refusal`] for each reason to refuse) and the device is not revoked or
+    /// decommissioned; records the
     /// device as [`DeviceStatus::Enrolled`] with the certificate's serial and fingerprint. A
     /// re-enrolment replaces the device's record (its previous certificate stays valid unless
     /// revoked). `verifier` appraises evidence.
@@ -105,6 +109,14 @@ impl<S: InventoryStore> Registrar<S> {
             not_after,
         )?;
         let parsed = Certificate::decode(&certificate)?;
+        let credential = self.ca.issue_credential(
+            &mut self.crypto,
+            &checked.ueid,
+            &checked.csr.public_key,
+            parsed.serial,
+            request.now,
+            not_after,
+        )?;
         let appraisal = checked.appraisal;
         let pick = |from_evidence: Option<&String>, given: Option<&str>| {
             from_evidence.cloned().or_else(|| given.map(String::from))
@@ -132,6 +144,7 @@ impl<S: InventoryStore> Registrar<S> {
         self.store.upsert(&record)?;
         Ok(Issued {
             certificate,
+            credential,
             record,
             appraisal,
         })
@@ -187,6 +200,34 @@ impl<S: InventoryStore> Registrar<S> {
             number,
         };
         write_crl(&mut self.crypto, &mut self.ca, &revoked, &options)
+    }
+
+    /// The signed CBOR revocation list (see [`crate::revocation`]) of every revocation: the
+    /// revoked serials and the UEIDs of their devices (a revoked device is revoked whole: it
+    /// gets no new certificate, and any older one it holds is refused too), issued at `now`,
+    /// due again at `next_update`. Its version is the next list version, shared with
+    /// [`Self::crl`]'s cRLNumber, so that every list a relying party sees is newer.
+    pub fn revocation_list(
+        &mut self,
+        now: u64,
+        next_update: Option<u64>,
+    ) -> Result<Vec<u8>, RegistrarError> {
+        let revoked = self.store.revocations()?;
+        let serials: Vec<&[u8]> = revoked.iter().map(|r| r.serial.as_slice()).collect();
+        let mut ueids: Vec<&[u8]> = Vec::new();
+        for r in &revoked {
+            if !ueids.contains(&r.ueid.as_bytes()) {
+                ueids.push(r.ueid.as_bytes());
+            }
+        }
+        let version = self.store.next_list_version()?;
+        let list = RevocationListBuilder {
+            next_update,
+            serials: &serials,
+            ueids: &ueids,
+            ..RevocationListBuilder::new(version, now)
+        };
+        self.ca.sign_revocation_list(&mut self.crypto, &list)
     }
 
     /// [`Self::crl`] as PEM (`X509 CRL`, RFC 7468 section 6).
