@@ -215,6 +215,13 @@ fn issued_certificate_chains_to_the_ca_and_is_recorded() {
     // Two issuances never share a serial.
     let again = reg.issue(&req, None).unwrap();
     assert_ne!(again.record.serial, rec.serial);
+    // A certificate never outlives its CA.
+    reg.set_policy(IssuancePolicy {
+        validity_secs: 100 * 365 * DAY,
+        ..IssuancePolicy::default()
+    });
+    let capped = reg.issue(&req, None).unwrap();
+    assert_eq!(capped.record.not_after, NOW + 3650 * DAY);
 }
 
 #[test]
@@ -636,11 +643,15 @@ fn credential_binds_the_device_key_and_the_revocation_list_refuses_revoked_devic
         assert_eq!(cwt.claims.exp, Some(i.record.not_after));
         // Under another key it does not verify.
         let other = registrar();
-        assert!(cwt.verify(&mut crypto(), other.ca().public_key(), NOW).is_err());
+        assert!(
+            cwt.verify(&mut crypto(), other.ca().public_key(), NOW)
+                .is_err()
+        );
     }
 
     // Device 0 revoked by serial, device 1 by UEID; device 2 stays.
-    reg.revoke_serial(&issued[0].record.serial, NOW + 10).unwrap();
+    reg.revoke_serial(&issued[0].record.serial, NOW + 10)
+        .unwrap();
     reg.revoke_ueid(&devices[1].ueid, NOW + 20).unwrap();
     let crl_first = reg.crl(NOW + 30, None).unwrap();
     assert!(!crl_first.is_empty());
@@ -652,14 +663,21 @@ fn credential_binds_the_device_key_and_the_revocation_list_refuses_revoked_devic
     assert!(verified.is_newer());
     verified.check_current(NOW + 50).unwrap();
     assert_eq!(
-        decoded.clone().verify(&mut crypto(), &ca_key, 3).map(|_| ()),
+        decoded
+            .clone()
+            .verify(&mut crypto(), &ca_key, 3)
+            .map(|_| ()),
         Err(RevocationError::Stale {
             version: 2,
             last_seen: 3
         })
     );
     let other = registrar();
-    assert!(decoded.verify(&mut crypto(), other.ca().public_key(), 0).is_err());
+    assert!(
+        decoded
+            .verify(&mut crypto(), other.ca().public_key(), 0)
+            .is_err()
+    );
 
     // Chain validation accepts all three; combined with the list, the revoked ones fail.
     for (i, want) in [Some(Revoked::Serial), Some(Revoked::Serial), None]
@@ -674,7 +692,11 @@ fn credential_binds_the_device_key_and_the_revocation_list_refuses_revoked_devic
             &ValidationOptions::at(NOW + 60),
         )
         .unwrap();
-        assert_eq!(verified.check_certificate(&chain.leaf).err(), want, "device {i}");
+        assert_eq!(
+            verified.check_certificate(&chain.leaf).err(),
+            want,
+            "device {i}"
+        );
         assert_eq!(
             verified.is_revoked_ueid(devices[i].ueid.as_bytes()),
             want.is_some()
@@ -687,4 +709,152 @@ fn credential_binds_the_device_key_and_the_revocation_list_refuses_revoked_devic
         .verify(&mut crypto(), &ca_key, 2)
         .unwrap();
     assert_eq!(next.version(), 3);
+}
+
+/// The device's flash: the record and the certificate.
+#[derive(Default)]
+struct Flash {
+    record: Option<[u8; iot_identity::enrolment::RECORD_LEN]>,
+    cert: Vec<u8>,
+}
+
+impl iot_identity::enrolment::Persistence for Flash {
+    fn read_record(
+        &mut self,
+        out: &mut [u8; iot_identity::enrolment::RECORD_LEN],
+    ) -> Result<bool, iot_identity::enrolment::PersistenceError> {
+        Ok(self.record.map(|r| *out = r).is_some())
+    }
+    fn write_record(
+        &mut self,
+        record: &[u8; iot_identity::enrolment::RECORD_LEN],
+    ) -> Result<(), iot_identity::enrolment::PersistenceError> {
+        self.record = Some(*record);
+        Ok(())
+    }
+    fn write_certificate(
+        &mut self,
+        der: &[u8],
+    ) -> Result<(), iot_identity::enrolment::PersistenceError> {
+        self.cert = der.to_vec();
+        Ok(())
+    }
+    fn read_certificate(
+        &mut self,
+        out: &mut [u8],
+    ) -> Result<usize, iot_identity::enrolment::PersistenceError> {
+        out[..self.cert.len()].copy_from_slice(&self.cert);
+        Ok(self.cert.len())
+    }
+}
+
+#[test]
+fn a_device_enrols_through_the_registrar_and_is_refused_after_decommissioning() {
+    use iot_identity::enrolment::{
+        Device, EnrolmentError, verify_possession, verify_possession_unrevoked,
+    };
+    use iot_identity::revocation::{RevocationList, Revoked};
+    let mut reg = registrar();
+    let ca_der = reg.ca().certificate_der().to_vec();
+    let anchor = TrustAnchor::from_certificate(&ca_der).unwrap();
+    let at = ValidationOptions::at(NOW + 1);
+
+    // First boot: key, CSR, issuance, installation (the device checks the chain), activation.
+    let ueid = Ueid::random(&mut crypto(), RandLen::Bits128).unwrap();
+    let store = SoftwareKeyStore::<Crypto, 1>::new(crypto(), &[7u8; 16]).unwrap();
+    let mut dev = Device::boot(&mut crypto(), store, Flash::default(), SLOT, ueid).unwrap();
+    dev.generate_key().unwrap();
+    let mut csr = [0u8; 400];
+    let n = dev
+        .issue_csr(&mut crypto(), Some("fleet device"), &mut csr)
+        .unwrap();
+    let issued = reg.issue(&IssueRequest::new(&csr[..n], NOW), None).unwrap();
+    dev.install_certificate(&mut crypto(), &[&issued.certificate], &anchor, &at)
+        .unwrap();
+    dev.activate().unwrap();
+    reg.inventory_mut()
+        .set_status(&ueid, DeviceStatus::Active)
+        .unwrap();
+
+    // In service: its proof of possession checks out against the registrar's CA.
+    let challenge = [9u8; 32];
+    let mut proof = [0u8; 200];
+    let m = dev
+        .prove_possession(&mut crypto(), &challenge, &mut proof)
+        .unwrap();
+    let proof = proof[..m].to_vec();
+    verify_possession(
+        &mut crypto(),
+        &proof,
+        &challenge,
+        &[&issued.certificate],
+        &anchor,
+        &at,
+    )
+    .unwrap();
+
+    // Decommissioned: the device signs a receipt; the registrar checks it and revokes.
+    let mut receipt = [0u8; 300];
+    let r = dev
+        .decommission(&mut crypto(), NOW + 100, &mut receipt)
+        .unwrap();
+    let receipt = receipt[..r].to_vec();
+    let mut tampered = receipt.clone();
+    let last = tampered.len() - 1;
+    tampered[last] ^= 1;
+    assert!(matches!(
+        refusal(reg.decommission(&tampered, &issued.certificate, NOW + 200)),
+        Refusal::Receipt(_)
+    ));
+    // Another device's certificate: its key did not sign the receipt.
+    let mut other = TestDevice::new();
+    let other_csr = other.csr();
+    let other_issued = reg
+        .issue(&IssueRequest::new(&other_csr, NOW), None)
+        .unwrap();
+    assert!(matches!(
+        refusal(reg.decommission(&receipt, &other_issued.certificate, NOW + 200)),
+        Refusal::Receipt(_)
+    ));
+    assert_eq!(
+        reg.inventory().get(&ueid).unwrap().unwrap().status,
+        DeviceStatus::Active
+    );
+    let entry = reg
+        .decommission(&receipt, &issued.certificate, NOW + 200)
+        .unwrap();
+    assert_eq!(entry.serial, issued.record.serial);
+    assert_eq!(
+        reg.inventory().get(&ueid).unwrap().unwrap().status,
+        DeviceStatus::Decommissioned
+    );
+    assert_eq!(
+        refusal(reg.issue(&IssueRequest::new(&csr[..n], NOW + 300), None)),
+        Refusal::DeviceStatus(DeviceStatus::Decommissioned)
+    );
+
+    // Refused afterwards: a replayed proof fails against the revocation list.
+    let list = reg.revocation_list(NOW + 300, None).unwrap();
+    let list = RevocationList::decode(&list)
+        .unwrap()
+        .verify(&mut crypto(), reg.ca().public_key(), 0)
+        .unwrap();
+    assert_eq!(
+        verify_possession_unrevoked(
+            &mut crypto(),
+            &proof,
+            &challenge,
+            &[&issued.certificate],
+            &anchor,
+            &at,
+            Some(&list),
+        )
+        .err(),
+        Some(EnrolmentError::Revoked(Revoked::Serial))
+    );
+    // The other device is unaffected.
+    assert_eq!(
+        list.check_certificate(&Certificate::decode(&other_issued.certificate).unwrap()),
+        Ok(())
+    );
 }

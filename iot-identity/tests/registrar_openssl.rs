@@ -136,7 +136,12 @@ fn openssl_accepts_issued_certificates_and_the_crl() {
         Err(RegistrarError::Refused(Refusal::UeidMissing))
     ));
     // A serialNumber that is no UEID in hex.
-    let csr_d = openssl_csr(&bin, dir.path(), "d", "/CN=odd device/serialNumber=not-a-ueid");
+    let csr_d = openssl_csr(
+        &bin,
+        dir.path(),
+        "d",
+        "/CN=odd device/serialNumber=not-a-ueid",
+    );
     assert!(matches!(
         reg.issue(&IssueRequest::new(&csr_d, now), None),
         Err(RegistrarError::Refused(Refusal::InvalidUeid))

@@ -2,6 +2,7 @@
 
 use super::inventory::{DeviceStatus, StoreError};
 use crate::credential::CredentialError;
+use crate::enrolment::EnrolmentError;
 use crate::revocation::RevocationError;
 use crate::x509::X509Error;
 use alloc::string::String;
@@ -38,6 +39,10 @@ pub enum Refusal {
     EvidenceIntendedUse(Option<u64>),
     /// The appraised evidence does not carry the challenge as its nonce.
     EvidenceNonce,
+    /// A decommissioning receipt that does not verify under the device's certificate.
+    Receipt(EnrolmentError),
+    /// The certificate given with a receipt is not the device's current one in the inventory.
+    ReceiptCertificate,
 }
 
 impl fmt::Display for Refusal {
@@ -60,6 +65,10 @@ impl fmt::Display for Refusal {
                 )
             }
             Self::EvidenceNonce => f.write_str("evidence nonce is not the challenge"),
+            Self::Receipt(e) => write!(f, "decommissioning receipt: {e}"),
+            Self::ReceiptCertificate => {
+                f.write_str("certificate is not the device's current one in the inventory")
+            }
         }
     }
 }

@@ -9,12 +9,13 @@ use super::inventory::{
     AttestationRecord, DeviceRecord, DeviceStatus, InventoryStore, RevokedEntry,
 };
 use super::issue::{Appraisal, EvidenceVerifier, IssuancePolicy, IssueRequest, check_request};
+use crate::enrolment::verify_receipt;
 use crate::revocation::RevocationListBuilder;
 use crate::ueid::Ueid;
 use crate::x509::Certificate;
 use alloc::string::String;
 use alloc::vec::Vec;
-use iot_core::crypto::Sha256;
+use iot_core::crypto::{Sha256, ct_eq};
 
 /// A certificate the registrar issued, and what it recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,7 +89,8 @@ impl<S: InventoryStore> Registrar<S> {
     /// decommissioned; records the
     /// device as [`DeviceStatus::Enrolled`] with the certificate's serial and fingerprint. A
     /// re-enrolment replaces the device's record (its previous certificate stays valid unless
-    /// revoked). `verifier` appraises evidence.
+    /// revoked). The certificate ends at the policy's validity or at the CA certificate's
+    /// notAfter, whichever comes first. `verifier` appraises evidence.
     pub fn issue(
         &mut self,
         request: &IssueRequest<'_>,
@@ -100,7 +102,10 @@ impl<S: InventoryStore> Registrar<S> {
         {
             return Err(Refusal::DeviceStatus(existing.status).into());
         }
-        let not_after = request.now.saturating_add(self.policy.validity_secs);
+        let not_after = request
+            .now
+            .saturating_add(self.policy.validity_secs)
+            .min(Certificate::decode(self.ca.certificate_der())?.not_after);
         let certificate = self.ca.issue_certificate(
             &mut self.crypto,
             checked.csr.subject_raw,
@@ -181,6 +186,37 @@ impl<S: InventoryStore> Registrar<S> {
             time: now,
         };
         self.store.revoke(&entry)?;
+        Ok(entry)
+    }
+
+    /// Records a device's decommissioning: checks its receipt (from
+    /// [`crate::enrolment::Device::decommission`], verified with
+    /// [`crate::enrolment::verify_receipt`]) against `certificate`, which must be the device's
+    /// current one in the inventory (same SHA-256 fingerprint) and name the receipt's UEID; then
+    /// revokes it at `now` and marks the device [`DeviceStatus::Decommissioned`] (so it stays in
+    /// the revocation lists and gets no new certificate). Returns the revocation.
+    pub fn decommission(
+        &mut self,
+        receipt: &[u8],
+        certificate: &[u8],
+        now: u64,
+    ) -> Result<RevokedEntry, RegistrarError> {
+        let cert = Certificate::decode(certificate)?;
+        let device = self
+            .store
+            .get_by_serial(cert.serial)?
+            .ok_or(RegistrarError::NotFound)?;
+        if !ct_eq(&self.crypto.sha256(certificate), &device.fingerprint) {
+            return Err(Refusal::ReceiptCertificate.into());
+        }
+        let verified =
+            verify_receipt(&mut self.crypto, receipt, certificate).map_err(Refusal::Receipt)?;
+        if verified.ueid != device.ueid.as_bytes() {
+            return Err(Refusal::UeidMismatch.into());
+        }
+        let entry = self.revoke_record(&device, now)?;
+        self.store
+            .set_status(&device.ueid, DeviceStatus::Decommissioned)?;
         Ok(entry)
     }
 
