@@ -702,6 +702,21 @@ fn credential_binds_the_device_key_and_the_revocation_list_refuses_revoked_devic
             want.is_some()
         );
     }
+    // The longest issuer name (64 four-byte characters) still fits a credential.
+    let long = "\u{1d518}".repeat(64);
+    let mut long_ca = Registrar::new(
+        Ca::generate(&mut crypto(), &long, NOW, DAY).unwrap(),
+        MemoryInventory::new(),
+    );
+    let csr = devices[2].csr();
+    let i = long_ca.issue(&IssueRequest::new(&csr, NOW), None).unwrap();
+    let cwt = Cwt::decode(&i.credential).unwrap();
+    assert_eq!(cwt.claims.iss, Some(long.as_str()));
+    assert!(
+        Ca::generate(&mut crypto(), &format!("{long}x"), NOW, DAY).is_err(),
+        "65 characters"
+    );
+
     // A second list counts up again.
     let next = reg.revocation_list(NOW + 70, None).unwrap();
     let next = RevocationList::decode(&next)

@@ -40,9 +40,10 @@ pub(crate) const CERTIFICATE_LABEL: &str = "CERTIFICATE";
 pub(crate) const CRL_LABEL: &str = "X509 CRL";
 /// Length of the random serial numbers this CA gives (RFC 5280 section 4.1.2.2: at most 20).
 pub const SERIAL_LEN: usize = 16;
-/// Room for a CWT credential of this CA: claims of at most a 64-character issuer, a 66-character
-/// subject, a 20-byte `cti` and a P-256 key, plus the COSE_Sign1 around them.
-const MAX_CREDENTIAL_LEN: usize = 512;
+/// Room for a CWT credential of this CA: claims of at most a 64-character (256-byte) issuer, a
+/// 66-character subject, three times, a 20-byte `cti` and a P-256 key (under 500 bytes), plus
+/// the COSE_Sign1 around them (under 100).
+const MAX_CREDENTIAL_LEN: usize = 640;
 /// 2050-01-01T00:00:00Z: from then on validity dates are GeneralizedTime (RFC 5280 section
 /// 4.1.2.5), before it UTCTime.
 const YEAR_2050: u64 = 2_524_608_000;
