@@ -5,11 +5,13 @@ use crate::fail::{Context, Failure, Result, bail};
 use crate::io;
 use crate::say;
 use clap::{Args, Subcommand};
-use iot_core::crypto::RustCrypto;
+use iot_core::crypto::{Aead, Rng, RustCrypto};
+use iot_oscore::SequenceNumberStore;
 use iot_oscore::coap::Code;
 use iot_oscore::context_dir::{ContextDir, FolderParams, algorithm_name};
 use iot_oscore::udp::{
-    Client, CoapUri, FileHandler, Request, Server, ServerConfig, TransmissionParams, code_name,
+    Client, CoapUri, FileHandler, Observing, Request, Response, Server, ServerConfig,
+    TransmissionParams, code_name,
 };
 use std::io::Write;
 use std::net::SocketAddr;
@@ -70,6 +72,13 @@ pub struct ClientArgs {
     /// MAX_RETRANSMIT (RFC 7252 section 4.8).
     #[arg(long, default_value_t = 4, value_name = "N")]
     max_retransmit: u32,
+    /// Observe the resource (RFC 7641; GET only): print the response and each notification,
+    /// one a line (with -o, each replaces OUT), until the server ends the observation.
+    #[arg(long)]
+    observe: bool,
+    /// With --observe: cancel the observation (Observe 1) after this many notifications.
+    #[arg(long, requires = "observe", value_name = "N")]
+    count: Option<u64>,
 }
 
 /// `coap serve`.
@@ -139,8 +148,8 @@ pub fn run_coap(cmd: CoapCmd) -> Result<()> {
     let peer = uri.socket_addr().map_err(|e| Failure::new(e.to_string()))?;
     let mut request = Request::for_uri(method, &uri);
     request.confirmable = !args.non;
-    if let Some(text) = args.payload {
-        request.payload = text.into_bytes();
+    if let Some(text) = &args.payload {
+        request.payload = text.clone().into_bytes();
     } else if let Some(file) = &args.payload_file {
         request.payload = io::read(file)?;
     }
@@ -154,15 +163,37 @@ pub fn run_coap(cmd: CoapCmd) -> Result<()> {
         Some(d) => Some(ContextDir::open(&mut crypto, d).map_err(|e| Failure::new(e.to_string()))?),
         None => None,
     };
+    if args.observe && method != Code::GET {
+        bail!("--observe is for GET only");
+    }
     let mut client = Client::for_peer(peer, crypto, params).context("socket")?;
-    let result = match dir.as_mut() {
-        Some(d) => client.request_oscore(peer, &request, d.persisted_mut()),
-        None => client.request(peer, &request),
+    let result = match (dir.as_mut(), args.observe) {
+        (Some(d), true) => client
+            .observe_oscore(peer, &request, d.persisted_mut())
+            .context(&args.uri)
+            .and_then(|(first, obs)| follow(&args, &first, obs)),
+        (None, true) => client
+            .observe(peer, &request)
+            .context(&args.uri)
+            .and_then(|(first, obs)| follow(&args, &first, obs)),
+        (Some(d), false) => client
+            .request_oscore(peer, &request, d.persisted_mut())
+            .context(&args.uri)
+            .and_then(|r| show(&args, &r, false)),
+        (None, false) => client
+            .request(peer, &request)
+            .context(&args.uri)
+            .and_then(|r| show(&args, &r, false)),
     };
     if let Some(d) = dir {
         d.close().map_err(|e| Failure::new(e.to_string()))?;
     }
-    let response = result.context(&args.uri)?;
+    result
+}
+
+/// Prints a response's payload (to OUT with -o; a line of its own when `line`), or fails with
+/// its code and diagnostic for 4.00 and above.
+fn show(args: &ClientArgs, response: &Response, line: bool) -> Result<()> {
     if response.is_error() {
         let diagnostic = String::from_utf8_lossy(&response.payload);
         let name = code_name(response.code);
@@ -176,10 +207,46 @@ pub fn run_coap(cmd: CoapCmd) -> Result<()> {
         None => {
             let mut out = std::io::stdout().lock();
             out.write_all(&response.payload)
+                .and_then(|()| if line { out.write_all(b"\n") } else { Ok(()) })
                 .and_then(|()| out.flush())
                 .map_err(|e| Failure::stdout(&e))
         }
     }
+}
+
+/// `--observe`: the first response, then notifications until the observation ends or `--count`
+/// came (then cancelled).
+fn follow<C: Aead + Rng, S: SequenceNumberStore, const W: usize>(
+    args: &ClientArgs,
+    first: &Response,
+    mut observing: Observing<'_, C, S, W>,
+) -> Result<()> {
+    show(args, first, true)?;
+    if !observing.is_active() {
+        bail!(
+            "{}: not observable (the response has no Observe option)",
+            args.uri
+        );
+    }
+    let mut seen = 0u64;
+    while args.count.is_none_or(|c| seen < c) {
+        let Some(n) = observing
+            .next(Duration::from_secs(3600))
+            .context(&args.uri)?
+        else {
+            continue;
+        };
+        show(args, &n, true)?;
+        seen += 1;
+        if !observing.is_active() {
+            return Ok(());
+        }
+    }
+    let last = observing.cancel().context(&args.uri)?;
+    if last.is_error() {
+        return show(args, &last, true);
+    }
+    Ok(())
 }
 
 fn serve(args: ServeArgs) -> Result<()> {

@@ -129,7 +129,7 @@ struct Serve {
 }
 
 impl Serve {
-    fn start(root: &Path, oscore: Option<&Path>) -> Self {
+    fn start(root: &Path, oscore: &[&Path]) -> Self {
         let mut cmd = tool();
         cmd.args([
             "coap",
@@ -141,7 +141,7 @@ impl Serve {
             "--root",
         ])
         .arg(root);
-        if let Some(o) = oscore {
+        for o in oscore {
             cmd.arg("--oscore").arg(o);
         }
         let mut child = cmd
@@ -187,7 +187,7 @@ fn coap_get_put_delete_against_coap_serve_with_oscore() {
     let server_ctx = folder(tmp.path(), "server", "01", "", "");
     let client_ctx = folder(tmp.path(), "client", "", "01", "");
     let cctx = client_ctx.to_str().unwrap();
-    let s = Serve::start(&root, Some(&server_ctx));
+    let s = Serve::start(&root, &[&server_ctx]);
 
     let got = ok(&["coap", "get", &s.uri("hello.txt"), "--oscore", cctx]);
     assert_eq!(got, b"Hello World!");
@@ -275,7 +275,7 @@ fn coap_without_oscore_and_failures() {
     let root = tmp.path().join("root");
     std::fs::create_dir(&root).unwrap();
     std::fs::write(root.join("t"), b"21.5").unwrap();
-    let s = Serve::start(&root, None);
+    let s = Serve::start(&root, &[]);
     assert_eq!(ok(&["coap", "get", &s.uri("t")]), b"21.5");
     let e = fails(&["coap", "post", &s.uri("t"), "--payload", "x"]);
     assert!(
@@ -350,4 +350,51 @@ fn demo_chapter_oscore_refuses_the_replay_quickly() {
         .and_then(|t| t.trim().parse().ok())
         .unwrap_or_else(|| panic!("no time in {out}"));
     assert!(ms < 1000, "the chapter took {ms} ms");
+}
+
+#[test]
+fn coap_get_observe_follows_puts_with_oscore() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    std::fs::create_dir(&root).unwrap();
+    std::fs::write(root.join("t"), b"t=1").unwrap();
+    // Two clients: the observer's folder is locked while it runs, the writer has its own.
+    let observer = folder(tmp.path(), "observer", "", "01", "");
+    let writer = folder(tmp.path(), "writer", "02", "03", "");
+    let s1 = folder(tmp.path(), "s1", "01", "", "");
+    let s2 = folder(tmp.path(), "s2", "03", "02", "");
+    let s = Serve::start(&root, &[&s1, &s2]);
+    let mut watch = tool()
+        .args([
+            "coap",
+            "get",
+            &s.uri("t"),
+            "--observe",
+            "--count",
+            "2",
+            "--oscore",
+        ])
+        .arg(&observer)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(watch.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "t=1");
+    for v in ["t=2", "t=3"] {
+        let w = writer.to_str().unwrap();
+        ok(&["coap", "put", &s.uri("t"), "--payload", v, "--oscore", w]);
+        assert_eq!(lines.next().unwrap().unwrap(), v);
+    }
+    // After two notifications it cancels and exits.
+    let out = watch.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(lines.next().is_none());
+
+    let e = fails(&["coap", "put", &s.uri("t"), "--observe", "--payload", "x"]);
+    assert!(e.contains("--observe is for GET only"), "{e}");
 }
