@@ -287,7 +287,7 @@ pub struct Description {
 }
 
 impl Description {
-    /// An envelope with one component and nothing else; fill in the rest.
+    /// An envelope with these components and nothing else (tagged); fill in the rest.
     pub fn new(sequence_number: u64, components: Vec<ComponentId>) -> Self {
         Self {
             tagged: true,
