@@ -438,7 +438,9 @@ fn an_observer_that_never_acknowledges_is_removed() {
     server.stop();
 }
 
-/// A scripted server: answers the registration, then sends the given notifications.
+/// A scripted server: answers the registration, sends the given notifications and one under
+/// another token (which must get a Reset), then answers the cancellation after a late
+/// notification.
 fn scripted(
     notes: Vec<(MessageType, u16, u32, &'static [u8])>,
 ) -> (SocketAddr, JoinHandle<Vec<u16>>) {
@@ -476,6 +478,50 @@ fn scripted(
                 acks.push(ack.message_id());
             }
         }
+        // A notification under a token the client forgot gets a Reset.
+        let mut w = MessageWriter::new(
+            &mut out,
+            MessageType::NonConfirmable,
+            Code::CONTENT,
+            100,
+            b"??",
+        )
+        .unwrap();
+        w.option_uint(OptionNumber::OBSERVE, 21).unwrap();
+        let n = w.payload(b"stray").unwrap();
+        socket.send_to(&out[..n], peer).unwrap();
+        let (n, _) = socket.recv_from(&mut buf).unwrap();
+        let rst = Message::decode(&buf[..n]).unwrap();
+        assert_eq!(
+            (rst.message_type(), rst.message_id()),
+            (MessageType::Reset, 100)
+        );
+        // The cancellation (Observe 1, same token) crosses a late notification.
+        let (n, _) = socket.recv_from(&mut buf).unwrap();
+        let cancel = Message::decode(&buf[..n]).unwrap();
+        assert_eq!(cancel.option(OptionNumber::OBSERVE).unwrap().value, [1]);
+        assert_eq!(cancel.token(), token);
+        let mut w = MessageWriter::new(
+            &mut out,
+            MessageType::NonConfirmable,
+            Code::CONTENT,
+            99,
+            &token,
+        )
+        .unwrap();
+        w.option_uint(OptionNumber::OBSERVE, 20).unwrap();
+        let n = w.payload(b"late").unwrap();
+        socket.send_to(&out[..n], peer).unwrap();
+        let w = MessageWriter::new(
+            &mut out,
+            MessageType::Acknowledgement,
+            Code::CONTENT,
+            cancel.message_id(),
+            &token,
+        )
+        .unwrap();
+        let n = w.payload(b"final").unwrap();
+        socket.send_to(&out[..n], peer).unwrap();
         acks
     });
     (addr, thread)
@@ -505,5 +551,11 @@ fn plain_notifications_older_than_the_last_are_dropped() {
     }
     assert_eq!(seen, ["12", "13", "far", "after wrap"]);
     assert_eq!(obs.refused(), 3);
+    let last = obs.cancel().unwrap();
+    assert_eq!(
+        last.payload, b"final",
+        "the late notification is not the answer"
+    );
+    assert_eq!(last.option(OptionNumber::OBSERVE), None);
     assert_eq!(thread.join().unwrap(), [3, 3]);
 }

@@ -163,7 +163,7 @@ impl<C: Aead + Rng> Client<C> {
             &[],
         )?;
         let start = Instant::now();
-        match self.exchange(peer, &ping, mid, &[], true) {
+        match self.exchange(peer, &ping, mid, &[], true, false) {
             Err(TransportError::Reset) | Ok(_) => Ok(start.elapsed()),
             Err(e) => Err(e),
         }
@@ -309,8 +309,9 @@ impl<C: Aead + Rng> Client<C> {
             .map(|done| done.response)
     }
 
-    /// `single` with the token given (or a new one), and what an observation needs:
-    /// the token, and with OSCORE the request sent and the response's Partial IV.
+    /// `single` with the token given (an observation's, to cancel it) or a new one, and what an
+    /// observation needs: the token, and with OSCORE the request sent and the response's
+    /// Partial IV.
     pub(super) fn single_with<S: SequenceNumberStore, const W: usize>(
         &mut self,
         peer: SocketAddr,
@@ -318,6 +319,7 @@ impl<C: Aead + Rng> Client<C> {
         mut ctx: Option<&mut PersistedContext<S, W>>,
         token: Option<[u8; TOKEN_LEN]>,
     ) -> Result<Exchanged, TransportError> {
+        let cancelling = token.is_some();
         let mut echo: Option<Vec<u8>> = None;
         for attempt in 0..2 {
             let mid = self.take_mid();
@@ -344,7 +346,8 @@ impl<C: Aead + Rng> Client<C> {
                 &request.payload,
             )?;
             let Some(ctx) = ctx.as_deref_mut() else {
-                let raw = self.exchange(peer, &plain, mid, &token, request.confirmable)?;
+                let raw =
+                    self.exchange(peer, &plain, mid, &token, request.confirmable, cancelling)?;
                 return Ok(Exchanged {
                     response: owned_response(&raw)?,
                     token,
@@ -355,7 +358,14 @@ impl<C: Aead + Rng> Client<C> {
             let (n, sent) =
                 ctx.protect_request(&mut self.crypto, &Message::decode(&plain)?, &mut protected)?;
             let datagram = protected.get(..n).unwrap_or_default().to_vec();
-            let raw = self.exchange(peer, &datagram, mid, &token, request.confirmable)?;
+            let raw = self.exchange(
+                peer,
+                &datagram,
+                mid,
+                &token,
+                request.confirmable,
+                cancelling,
+            )?;
             let mut input = raw.clone();
             let mut plain_response = std::vec![0u8; raw.len()];
             let (response, piv) = match ctx.unprotect_response(
@@ -435,7 +445,9 @@ impl<C: Aead + Rng> Client<C> {
     /// Sends `datagram` and waits for its response (RFC 7252 sections 4.2, 4.3 and 5.2):
     /// retransmits a confirmable message with exponential back-off until it is acknowledged;
     /// a piggybacked response is matched by message ID and token, a separate one by token
-    /// (and acknowledged when confirmable). Returns the raw response datagram.
+    /// (and acknowledged when confirmable). Returns the raw response datagram. When `cancelling`
+    /// an observation under `token`, separate responses with Observe are its late notifications
+    /// and are skipped (acknowledged when confirmable).
     fn exchange(
         &mut self,
         peer: SocketAddr,
@@ -443,6 +455,7 @@ impl<C: Aead + Rng> Client<C> {
         mid: u16,
         token: &[u8],
         confirmable: bool,
+        cancelling: bool,
     ) -> Result<Vec<u8>, TransportError> {
         self.socket.send_to(datagram, peer)?;
         self.stats.requests += 1;
@@ -513,6 +526,9 @@ impl<C: Aead + Rng> Client<C> {
                         if self.acked.len() > ACKED_MEMORY {
                             self.acked.pop_front();
                         }
+                    }
+                    if cancelling && m.option(OptionNumber::OBSERVE).is_some() {
+                        continue;
                     }
                     if separate || confirmable {
                         self.stats.separate_responses += 1;

@@ -168,8 +168,11 @@ impl<C: Aead + Rng, S: SequenceNumberStore, const W: usize> Observing<'_, C, S, 
                 && m.code().is_response()
                 && matches!(t, MessageType::Confirmable | MessageType::NonConfirmable);
             if !ours {
-                // RFC 7252 section 4.2: an unexpected confirmable message is rejected.
-                if t == MessageType::Confirmable {
+                // RFC 7252 section 4.2: an unexpected confirmable message is rejected, and so is
+                // a response under another token (an observation forgotten, RFC 7641 section 3.6).
+                if t == MessageType::Confirmable
+                    || (t == MessageType::NonConfirmable && m.code().is_response())
+                {
                     self.client.send_empty(self.peer, MessageType::Reset, mid)?;
                 }
                 continue;
