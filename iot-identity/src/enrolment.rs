@@ -9,6 +9,9 @@
 //! record naming its length and digest is written, after it was checked to chain to the pinned
 //! anchor and to carry the device's key.
 //!
+//! An operator-issued key (LDevID-like) lives beside it in [`OperatorIdentity`]: two key slots
+//! and two records, so that a replacement commits the new certificate before the old key goes.
+//!
 //! Proof of possession and the decommissioning receipt are COSE_Sign1 (RFC 9052 section 4.2,
 //! ES256) made with the identity key through [`StoreSigner`]; each has its own external AAD so
 //! that one can never pass for the other.
@@ -329,19 +332,14 @@ impl<K: KeyStore, P: Persistence> Device<K, P> {
                 Err(KeyStoreError::EmptySlot(_)) => dev.commit(Lifecycle::Unprovisioned)?,
                 Err(e) => return Err(e.into()),
             },
-            Lifecycle::Enrolled | Lifecycle::Active => {
-                let mut buf = [0u8; MAX_CERT_LEN];
-                let der = dev.installed_certificate(crypto, &mut buf)?;
-                let cert =
-                    Certificate::decode(der).map_err(|_| EnrolmentError::CertificateMismatch)?;
-                if cert.public_key != dev.store.public_key(slot)? {
-                    return Err(EnrolmentError::CertificateMismatch);
-                }
-            }
-            Lifecycle::Decommissioned => match dev.store.destroy(slot) {
-                Ok(()) | Err(KeyStoreError::EmptySlot(_)) => {}
-                Err(e) => return Err(e.into()),
-            },
+            Lifecycle::Enrolled | Lifecycle::Active => check_installed(
+                crypto,
+                &mut dev.store,
+                &mut dev.persistence,
+                &dev.record,
+                slot,
+            )?,
+            Lifecycle::Decommissioned => destroy_if_present(&mut dev.store, slot)?,
         }
         Ok(dev)
     }
@@ -400,10 +398,7 @@ impl<K: KeyStore, P: Persistence> Device<K, P> {
     /// an interrupted earlier attempt is destroyed first).
     pub fn generate_key(&mut self) -> Result<P256PublicKey, EnrolmentError> {
         self.expect(Lifecycle::Unprovisioned)?;
-        match self.store.destroy(self.slot) {
-            Ok(()) | Err(KeyStoreError::EmptySlot(_)) => {}
-            Err(e) => return Err(e.into()),
-        }
+        destroy_if_present(&mut self.store, self.slot)?;
         let public = self.store.generate(self.slot)?;
         self.commit(Lifecycle::KeyGenerated)?;
         Ok(public)
@@ -444,22 +439,17 @@ impl<K: KeyStore, P: Persistence> Device<K, P> {
         options: &ValidationOptions,
     ) -> Result<(), EnrolmentError> {
         self.expect(Lifecycle::CsrIssued)?;
-        let validated = validate_chain(crypto, chain, anchor, options)?;
-        let leaf = validated.leaf;
-        if leaf.public_key != self.store.public_key(self.slot)? {
-            return Err(EnrolmentError::KeyMismatch);
-        }
-        let hex = self.ueid.to_hex();
-        if leaf.subject_serial_number()? != Some(hex.as_str()) {
-            return Err(EnrolmentError::SubjectMismatch);
-        }
-        if leaf.raw.len() > MAX_CERT_LEN {
-            return Err(EnrolmentError::CertificateTooLong);
-        }
-        let cert_len =
-            u16::try_from(leaf.raw.len()).map_err(|_| EnrolmentError::CertificateTooLong)?;
-        self.persistence.write_certificate(leaf.raw)?;
-        let cert_digest = digest8(crypto, leaf.raw);
+        let (der, cert_len) = check_leaf(
+            crypto,
+            &mut self.store,
+            self.slot,
+            &self.ueid,
+            chain,
+            anchor,
+            options,
+        )?;
+        self.persistence.write_certificate(der)?;
+        let cert_digest = digest8(crypto, der);
         self.commit_record(Record {
             state: Lifecycle::Enrolled,
             cert_len,
@@ -490,13 +480,7 @@ impl<K: KeyStore, P: Persistence> Device<K, P> {
                 found: self.record.state,
             });
         }
-        let n = self.persistence.read_certificate(buf)?;
-        let der = buf.get(..n).ok_or(EnrolmentError::CertificateMismatch)?;
-        if n != usize::from(self.record.cert_len) || digest8(crypto, der) != self.record.cert_digest
-        {
-            return Err(EnrolmentError::CertificateMismatch);
-        }
-        Ok(der)
+        read_certificate(crypto, &mut self.persistence, &self.record, buf)
     }
 
     fn check_can_sign(&self) -> Result<(), EnrolmentError> {
@@ -520,14 +504,7 @@ impl<K: KeyStore, P: Persistence> Device<K, P> {
         out: &mut [u8],
     ) -> Result<usize, EnrolmentError> {
         self.check_can_sign()?;
-        let mut signer = StoreSigner::new(&mut self.store, self.slot);
-        Ok(Sign1Builder::new(Algorithm::Es256).sign(
-            crypto,
-            &mut signer,
-            challenge,
-            POSSESSION_AAD,
-            out,
-        )?)
+        sign_possession(crypto, &mut self.store, self.slot, challenge, out)
     }
 
     /// `Active` (or `Enrolled`) `→ Decommissioned`: signs a receipt (a COSE_Sign1 over the CBOR
@@ -568,12 +545,93 @@ impl<K: KeyStore, P: Persistence> Device<K, P> {
             out,
         )?;
         self.commit(Lifecycle::Decommissioned)?;
-        match self.store.destroy(self.slot) {
-            Ok(()) | Err(KeyStoreError::EmptySlot(_)) => {}
-            Err(e) => return Err(e.into()),
-        }
+        destroy_if_present(&mut self.store, self.slot)?;
         Ok(len)
     }
+}
+
+/// Destroys the key in `slot`, if there is one.
+fn destroy_if_present<K: KeyStore>(store: &mut K, slot: KeySlot) -> Result<(), EnrolmentError> {
+    match store.destroy(slot) {
+        Ok(()) | Err(KeyStoreError::EmptySlot(_)) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Validates `chain` at `options.now` and checks that its leaf carries the key in `slot`, names
+/// `ueid` as `serialNumber` and fits [`MAX_CERT_LEN`]; returns the leaf (DER) and its length.
+fn check_leaf<'a, C: Sha256 + P256Verify + ?Sized, K: KeyStore>(
+    crypto: &mut C,
+    store: &mut K,
+    slot: KeySlot,
+    ueid: &Ueid,
+    chain: &[&'a [u8]],
+    anchor: &TrustAnchor<'_>,
+    options: &ValidationOptions,
+) -> Result<(&'a [u8], u16), EnrolmentError> {
+    let leaf = validate_chain(crypto, chain, anchor, options)?.leaf;
+    if leaf.public_key != store.public_key(slot)? {
+        return Err(EnrolmentError::KeyMismatch);
+    }
+    let hex = ueid.to_hex();
+    if leaf.subject_serial_number()? != Some(hex.as_str()) {
+        return Err(EnrolmentError::SubjectMismatch);
+    }
+    if leaf.raw.len() > MAX_CERT_LEN {
+        return Err(EnrolmentError::CertificateTooLong);
+    }
+    let len = u16::try_from(leaf.raw.len()).map_err(|_| EnrolmentError::CertificateTooLong)?;
+    Ok((leaf.raw, len))
+}
+
+/// Reads the certificate that `record` commits into `buf` and checks its length and digest.
+fn read_certificate<'b, C: Sha256 + ?Sized, P: Persistence>(
+    crypto: &mut C,
+    persistence: &mut P,
+    record: &Record,
+    buf: &'b mut [u8],
+) -> Result<&'b [u8], EnrolmentError> {
+    let n = persistence.read_certificate(buf)?;
+    let der = buf.get(..n).ok_or(EnrolmentError::CertificateMismatch)?;
+    if n != usize::from(record.cert_len) || digest8(crypto, der) != record.cert_digest {
+        return Err(EnrolmentError::CertificateMismatch);
+    }
+    Ok(der)
+}
+
+/// At boot: the certificate `record` commits is there and carries the key in `slot`.
+fn check_installed<C: Sha256 + ?Sized, K: KeyStore, P: Persistence>(
+    crypto: &mut C,
+    store: &mut K,
+    persistence: &mut P,
+    record: &Record,
+    slot: KeySlot,
+) -> Result<(), EnrolmentError> {
+    let mut buf = [0u8; MAX_CERT_LEN];
+    let der = read_certificate(crypto, persistence, record, &mut buf)?;
+    let cert = Certificate::decode(der).map_err(|_| EnrolmentError::CertificateMismatch)?;
+    if cert.public_key != store.public_key(slot)? {
+        return Err(EnrolmentError::CertificateMismatch);
+    }
+    Ok(())
+}
+
+/// A proof of possession (see [`Device::prove_possession`]) made with the key in `slot`.
+fn sign_possession<C: Sha256, K: KeyStore>(
+    crypto: &mut C,
+    store: &mut K,
+    slot: KeySlot,
+    challenge: &[u8],
+    out: &mut [u8],
+) -> Result<usize, EnrolmentError> {
+    let mut signer = StoreSigner::new(store, slot);
+    Ok(Sign1Builder::new(Algorithm::Es256).sign(
+        crypto,
+        &mut signer,
+        challenge,
+        POSSESSION_AAD,
+        out,
+    )?)
 }
 
 /// Checks the COSE_Sign1 `message` (attached payload) with external AAD `aad` against `key`;
@@ -726,4 +784,324 @@ pub fn verify_receipt<'m, C: Sha256 + P256Verify + ?Sized>(
         counter,
         time,
     })
+}
+
+/// One of the two banks of an [`OperatorIdentity`]: a key slot, its record and certificate.
+#[derive(Debug)]
+struct Bank<P> {
+    persistence: P,
+    slot: KeySlot,
+    record: Record,
+}
+
+impl<P: Persistence> Bank<P> {
+    fn is_committed(&self) -> bool {
+        matches!(self.record.state, Lifecycle::Enrolled | Lifecycle::Active)
+    }
+
+    fn write(&mut self, record: Record) -> Result<(), EnrolmentError> {
+        self.persistence.write_record(&record.encode())?;
+        self.record = record;
+        Ok(())
+    }
+}
+
+/// An operator-issued identity (LDevID-like, IEEE 802.1AR): a key the operator may replace,
+/// kept beside the permanent identity of a [`Device`] in two slots of the same [`KeyStore`]
+/// that the permanent key never uses, each slot with its own record and certificate (a
+/// [`Persistence`] per bank, in the format of [`Record`]).
+///
+/// At most one bank is current: committed (`Active`, with a certificate) and, when both are,
+/// the one whose record counter is higher (records of both banks count on from the larger of
+/// the two). A replacement runs in the other bank: [`OperatorIdentity::generate_key`]
+/// (`KeyGenerated`), [`OperatorIdentity::issue_csr`] (`CsrIssued`), then
+/// [`OperatorIdentity::install_certificate`] stores the new certificate in that bank and commits
+/// it with its `Active` record, which makes it current, and only then retires the old bank
+/// (`Unprovisioned` record, key destroyed). Power lost anywhere leaves the old identity or the
+/// new one, and [`OperatorIdentity::boot`] finishes or discards what was half done.
+#[derive(Debug)]
+pub struct OperatorIdentity<K, P> {
+    store: K,
+    ueid: Ueid,
+    banks: [Bank<P>; 2],
+}
+
+impl<K: KeyStore, P: Persistence> OperatorIdentity<K, P> {
+    /// Reads both banks' records and reconciles them with the key store:
+    /// - both committed (power lost after a replacement committed): the older bank is retired;
+    /// - the current bank's certificate must match its record and carry its key, else
+    ///   [`EnrolmentError::CertificateMismatch`];
+    /// - the other bank in `KeyGenerated`/`CsrIssued` keeps its key (a replacement to resume)
+    ///   or, without one, goes back to `Unprovisioned`; in any other state its slot is emptied.
+    ///
+    /// The two slots must differ (else [`KeyStoreError::SlotInUse`]).
+    pub fn boot<C: Sha256 + ?Sized>(
+        crypto: &mut C,
+        store: K,
+        persistence: [P; 2],
+        slots: [KeySlot; 2],
+        ueid: Ueid,
+    ) -> Result<Self, EnrolmentError> {
+        let [s0, s1] = slots;
+        if s0 == s1 {
+            return Err(KeyStoreError::SlotInUse(s1).into());
+        }
+        let [p0, p1] = persistence;
+        let bank = |persistence, slot| Bank {
+            persistence,
+            slot,
+            record: Record::initial(),
+        };
+        let mut id = Self {
+            store,
+            ueid,
+            banks: [bank(p0, s0), bank(p1, s1)],
+        };
+        for bank in &mut id.banks {
+            let mut raw = [0u8; RECORD_LEN];
+            if bank.persistence.read_record(&mut raw)? {
+                bank.record = Record::decode(&raw)?;
+            }
+        }
+        if let Some(old) = id.spare() {
+            let [b0, b1] = &id.banks;
+            if b0.is_committed() && b1.is_committed() {
+                id.retire(old)?;
+            }
+        }
+        if let Some(bank) = id.current().and_then(|c| id.banks.get_mut(c)) {
+            let record = bank.record;
+            check_installed(
+                crypto,
+                &mut id.store,
+                &mut bank.persistence,
+                &record,
+                bank.slot,
+            )?;
+        }
+        let spare = id.spare_index();
+        let (slot, state) = (id.bank(spare)?.slot, id.bank(spare)?.record.state);
+        match state {
+            Lifecycle::KeyGenerated | Lifecycle::CsrIssued => match id.store.public_key(slot) {
+                Ok(_) => {}
+                Err(KeyStoreError::EmptySlot(_)) => id.write(spare, Lifecycle::Unprovisioned)?,
+                Err(e) => return Err(e.into()),
+            },
+            _ => destroy_if_present(&mut id.store, slot)?,
+        }
+        Ok(id)
+    }
+
+    fn bank(&self, i: usize) -> Result<&Bank<P>, EnrolmentError> {
+        self.banks.get(i).ok_or(EnrolmentError::CorruptRecord)
+    }
+
+    fn bank_mut(&mut self, i: usize) -> Result<&mut Bank<P>, EnrolmentError> {
+        self.banks.get_mut(i).ok_or(EnrolmentError::CorruptRecord)
+    }
+
+    /// The current bank: committed, and the newer one when both are.
+    fn current(&self) -> Option<usize> {
+        let [b0, b1] = &self.banks;
+        match (b0.is_committed(), b1.is_committed()) {
+            (true, true) if b1.record.counter > b0.record.counter => Some(1),
+            (true, _) => Some(0),
+            (false, true) => Some(1),
+            (false, false) => None,
+        }
+    }
+
+    /// The bank that is not current (bank 1 before the first enrolment ends in bank 0).
+    fn spare_index(&self) -> usize {
+        match self.current() {
+            Some(0) => 1,
+            _ => 0,
+        }
+    }
+
+    /// The spare bank, when there is a current one.
+    fn spare(&self) -> Option<usize> {
+        self.current().map(|c| 1 - c)
+    }
+
+    /// Writes `state` for bank `i` with a counter above both banks' (no certificate unless
+    /// `cert` names one).
+    fn write_with(
+        &mut self,
+        i: usize,
+        state: Lifecycle,
+        cert: Option<(u16, [u8; 8])>,
+    ) -> Result<(), EnrolmentError> {
+        let [b0, b1] = &self.banks;
+        let counter = b0.record.counter.max(b1.record.counter).wrapping_add(1);
+        let (cert_len, cert_digest) = cert.unwrap_or((0, [0; 8]));
+        self.bank_mut(i)?.write(Record {
+            state,
+            cert_len,
+            cert_digest,
+            counter,
+        })
+    }
+
+    fn write(&mut self, i: usize, state: Lifecycle) -> Result<(), EnrolmentError> {
+        self.write_with(i, state, None)
+    }
+
+    /// Retires bank `i`: its `Unprovisioned` record first, then its key is destroyed.
+    fn retire(&mut self, i: usize) -> Result<(), EnrolmentError> {
+        self.write(i, Lifecycle::Unprovisioned)?;
+        let slot = self.bank(i)?.slot;
+        destroy_if_present(&mut self.store, slot)
+    }
+
+    /// Whether an operator identity is installed.
+    pub fn is_enrolled(&self) -> bool {
+        self.current().is_some()
+    }
+
+    /// The key slot of the current identity.
+    pub fn current_slot(&self) -> Option<KeySlot> {
+        self.current()
+            .and_then(|i| self.banks.get(i))
+            .map(|b| b.slot)
+    }
+
+    /// The state of the replacement in progress (`Unprovisioned` when none).
+    pub fn pending_state(&self) -> Lifecycle {
+        self.banks
+            .get(self.spare_index())
+            .map_or(Lifecycle::Unprovisioned, |b| b.record.state)
+    }
+
+    /// The current identity's public key.
+    pub fn public_key(&mut self) -> Result<P256PublicKey, EnrolmentError> {
+        let slot = self.current_slot().ok_or(EnrolmentError::WrongState {
+            expected: Lifecycle::Active,
+            found: Lifecycle::Unprovisioned,
+        })?;
+        Ok(self.store.public_key(slot)?)
+    }
+
+    /// The device's UEID.
+    pub fn ueid(&self) -> &Ueid {
+        &self.ueid
+    }
+
+    /// The key store and both banks' persistence back.
+    pub fn into_parts(self) -> (K, [P; 2]) {
+        let [b0, b1] = self.banks;
+        (self.store, [b0.persistence, b1.persistence])
+    }
+
+    fn expect_pending(&self, allowed: &[Lifecycle]) -> Result<usize, EnrolmentError> {
+        let spare = self.spare_index();
+        let found = self.bank(spare)?.record.state;
+        match allowed.first() {
+            Some(_) if allowed.contains(&found) => Ok(spare),
+            Some(&expected) => Err(EnrolmentError::WrongState { expected, found }),
+            None => Err(EnrolmentError::CorruptRecord),
+        }
+    }
+
+    /// Starts an enrolment or a replacement: generates a key in the spare slot (a key left
+    /// there is destroyed first) and writes its `KeyGenerated` record. The current identity
+    /// stays in service.
+    pub fn generate_key(&mut self) -> Result<P256PublicKey, EnrolmentError> {
+        let spare = self.expect_pending(&[Lifecycle::Unprovisioned])?;
+        let slot = self.bank(spare)?.slot;
+        destroy_if_present(&mut self.store, slot)?;
+        let public = self.store.generate(slot)?;
+        self.write(spare, Lifecycle::KeyGenerated)?;
+        Ok(public)
+    }
+
+    /// A PKCS#10 request for the new key (`serialNumber` = UEID) into `out`; returns its length.
+    pub fn issue_csr<C: Sha256 + ?Sized>(
+        &mut self,
+        crypto: &mut C,
+        common_name: Option<&str>,
+        out: &mut [u8],
+    ) -> Result<usize, EnrolmentError> {
+        let spare = self.expect_pending(&[Lifecycle::KeyGenerated, Lifecycle::CsrIssued])?;
+        let slot = self.bank(spare)?.slot;
+        let public = self.store.public_key(slot)?;
+        let subject = CsrSubject {
+            ueid: &self.ueid,
+            common_name,
+        };
+        let mut signer = StoreSigner::new(&mut self.store, slot);
+        let n = write_csr(crypto, &mut signer, &public, &subject, out)?;
+        if self.bank(spare)?.record.state != Lifecycle::CsrIssued {
+            self.write(spare, Lifecycle::CsrIssued)?;
+        }
+        Ok(n)
+    }
+
+    /// Checks `chain` as [`Device::install_certificate`] does for the new key, stores its leaf
+    /// in the spare bank and commits it with that bank's `Active` record (the atomic switch),
+    /// then retires the previous identity: its record first, then its key.
+    pub fn install_certificate<C: Sha256 + P256Verify + ?Sized>(
+        &mut self,
+        crypto: &mut C,
+        chain: &[&[u8]],
+        anchor: &TrustAnchor<'_>,
+        options: &ValidationOptions,
+    ) -> Result<(), EnrolmentError> {
+        let spare = self.expect_pending(&[Lifecycle::CsrIssued])?;
+        let old = self.current();
+        let slot = self.bank(spare)?.slot;
+        let (der, cert_len) = check_leaf(
+            crypto,
+            &mut self.store,
+            slot,
+            &self.ueid,
+            chain,
+            anchor,
+            options,
+        )?;
+        self.bank_mut(spare)?.persistence.write_certificate(der)?;
+        let digest = digest8(crypto, der);
+        self.write_with(spare, Lifecycle::Active, Some((cert_len, digest)))?;
+        match old {
+            Some(old) => self.retire(old),
+            None => Ok(()),
+        }
+    }
+
+    /// Abandons a replacement in progress: the spare bank's `Unprovisioned` record, then its
+    /// key is destroyed.
+    pub fn abort_replacement(&mut self) -> Result<(), EnrolmentError> {
+        let spare = self.expect_pending(&[Lifecycle::KeyGenerated, Lifecycle::CsrIssued])?;
+        self.retire(spare)
+    }
+
+    /// The current certificate (DER) read into `buf`, checked against its record.
+    pub fn certificate<'b, C: Sha256 + ?Sized>(
+        &mut self,
+        crypto: &mut C,
+        buf: &'b mut [u8],
+    ) -> Result<&'b [u8], EnrolmentError> {
+        let current = self.current().ok_or(EnrolmentError::WrongState {
+            expected: Lifecycle::Active,
+            found: Lifecycle::Unprovisioned,
+        })?;
+        let bank = self.bank_mut(current)?;
+        let record = bank.record;
+        read_certificate(crypto, &mut bank.persistence, &record, buf)
+    }
+
+    /// Proof of possession with the current operator key (as [`Device::prove_possession`]; the
+    /// verifier checks it with [`verify_possession`] against the operator's chain).
+    pub fn prove_possession<C: Sha256>(
+        &mut self,
+        crypto: &mut C,
+        challenge: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize, EnrolmentError> {
+        let slot = self.current_slot().ok_or(EnrolmentError::WrongState {
+            expected: Lifecycle::Active,
+            found: Lifecycle::Unprovisioned,
+        })?;
+        sign_possession(crypto, &mut self.store, slot, challenge, out)
+    }
 }

@@ -118,6 +118,27 @@ pub trait KeyStore {
     fn destroy(&mut self, slot: KeySlot) -> Result<(), KeyStoreError>;
 }
 
+/// A store lent out: the permanent identity's [`crate::enrolment::Device`] and the operator's
+/// [`crate::enrolment::OperatorIdentity`] each borrow the one store in turn, on their own slots.
+impl<T: KeyStore + ?Sized> KeyStore for &mut T {
+    fn generate(&mut self, slot: KeySlot) -> Result<P256PublicKey, KeyStoreError> {
+        (**self).generate(slot)
+    }
+    fn public_key(&mut self, slot: KeySlot) -> Result<P256PublicKey, KeyStoreError> {
+        (**self).public_key(slot)
+    }
+    fn sign_digest(
+        &mut self,
+        slot: KeySlot,
+        digest: &[u8; SHA256_LEN],
+    ) -> Result<[u8; P256_SIGNATURE_LEN], KeyStoreError> {
+        (**self).sign_digest(slot, digest)
+    }
+    fn destroy(&mut self, slot: KeySlot) -> Result<(), KeyStoreError> {
+        (**self).destroy(slot)
+    }
+}
+
 /// One key of a [`KeyStore`] as an iot-core [`Signer`], for COSE and for certificate requests.
 #[derive(Debug)]
 pub struct StoreSigner<'s, K: ?Sized> {

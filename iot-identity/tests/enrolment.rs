@@ -13,8 +13,8 @@
 
 use iot_core::crypto::{P256SigningKey, RustCrypto, Sha256, Signer};
 use iot_identity::enrolment::{
-    Device, EnrolmentError, Lifecycle, Persistence, PersistenceError, RECORD_LEN, Record,
-    verify_possession, verify_receipt,
+    Device, EnrolmentError, Lifecycle, OperatorIdentity, Persistence, PersistenceError, RECORD_LEN,
+    Record, verify_possession, verify_receipt,
 };
 use iot_identity::keystore::{KeySlot, KeyStore, KeyStoreError, SoftwareKeyStore};
 use iot_identity::ueid::{RandLen, Ueid};
@@ -264,7 +264,7 @@ fn reboot(dev: Dev, ueid: Ueid) -> Dev {
 }
 
 /// Drives the device from wherever it is to `Active`.
-fn enrol(dev: &mut Dev, ca: &mut Ca) -> Result<(), EnrolmentError> {
+fn enrol<K: KeyStore>(dev: &mut Device<K, Faulty>, ca: &mut Ca) -> Result<(), EnrolmentError> {
     let mut c = crypto();
     loop {
         match dev.state() {
@@ -827,4 +827,307 @@ fn proof_of_possession_refuses_a_revoked_serial_or_ueid() {
     // Without a list, as verify_possession.
     verify_possession_unrevoked(&mut c, pop, &challenge, &[&leaf], &ca.anchor(), &opts, None)
         .unwrap();
+}
+
+// --- operator-issued (LDevID-like) keys --------------------------------------------------------
+
+const IDEVID: KeySlot = KeySlot(0);
+const OPERATOR_SLOTS: [KeySlot; 2] = [KeySlot(1), KeySlot(2)];
+
+type Store3 = SoftwareKeyStore<Crypto, 3>;
+
+/// Lends the store to the operator identity and fails the test if it touches the IDevID slot.
+struct NotIdevid<'s>(&'s mut Store3);
+
+impl NotIdevid<'_> {
+    fn check(slot: KeySlot) {
+        assert_ne!(
+            slot, IDEVID,
+            "the operator identity touched the IDevID slot"
+        );
+    }
+}
+
+impl KeyStore for NotIdevid<'_> {
+    fn generate(
+        &mut self,
+        slot: KeySlot,
+    ) -> Result<iot_identity::keystore::P256PublicKey, KeyStoreError> {
+        Self::check(slot);
+        self.0.generate(slot)
+    }
+    fn public_key(
+        &mut self,
+        slot: KeySlot,
+    ) -> Result<iot_identity::keystore::P256PublicKey, KeyStoreError> {
+        Self::check(slot);
+        self.0.public_key(slot)
+    }
+    fn sign_digest(&mut self, slot: KeySlot, d: &[u8; 32]) -> Result<[u8; 64], KeyStoreError> {
+        Self::check(slot);
+        self.0.sign_digest(slot, d)
+    }
+    fn destroy(&mut self, slot: KeySlot) -> Result<(), KeyStoreError> {
+        Self::check(slot);
+        self.0.destroy(slot)
+    }
+}
+
+type Op<'s> = OperatorIdentity<NotIdevid<'s>, Faulty>;
+
+fn boot_operator<'s>(
+    store: &'s mut Store3,
+    flash: [Flash; 2],
+    fail_at: [Option<usize>; 2],
+    id: Ueid,
+) -> Result<Op<'s>, EnrolmentError> {
+    let [f0, f1] = flash;
+    OperatorIdentity::boot(
+        &mut crypto(),
+        NotIdevid(store),
+        [Faulty::new(f0, fail_at[0]), Faulty::new(f1, fail_at[1])],
+        OPERATOR_SLOTS,
+        id,
+    )
+}
+
+fn flashes(op: Op<'_>) -> [Flash; 2] {
+    let (_, [f0, f1]) = op.into_parts();
+    [f0.flash, f1.flash]
+}
+
+/// Runs (or resumes) a replacement: key, CSR, certificate with `serial` from `ca`.
+fn replace(op: &mut Op<'_>, ca: &mut Ca, serial: u8) -> Result<(), EnrolmentError> {
+    let mut c = crypto();
+    if op.pending_state() == Lifecycle::Unprovisioned {
+        op.generate_key()?;
+    }
+    let mut csr = [0u8; 400];
+    let n = op.issue_csr(&mut c, Some("operator key"), &mut csr)?;
+    let leaf = ca.issue(&csr[..n], serial);
+    let anchor_der = ca.cert.clone();
+    let anchor = TrustAnchor::from_certificate(&anchor_der).unwrap();
+    op.install_certificate(&mut c, &[&leaf], &anchor, &ValidationOptions::at(NOW))
+}
+
+fn current_certificate(op: &mut Op<'_>) -> Vec<u8> {
+    let mut buf = [0u8; 1024];
+    op.certificate(&mut crypto(), &mut buf).unwrap().to_vec()
+}
+
+/// A store with an enrolled IDevID in slot 0 (through `Device`), its flash and public key.
+fn with_idevid(ca: &mut Ca, id: Ueid) -> (Store3, Flash, iot_identity::keystore::P256PublicKey) {
+    let mut store: Store3 = SoftwareKeyStore::new(crypto(), &[7u8; 16]).unwrap();
+    let mut dev = Device::boot(
+        &mut crypto(),
+        &mut store,
+        Faulty::new(Flash::default(), None),
+        IDEVID,
+        id,
+    )
+    .unwrap();
+    enrol(&mut dev, ca).unwrap();
+    let public = dev.public_key().unwrap();
+    let (_, faulty) = dev.into_parts();
+    (store, faulty.flash, public)
+}
+
+#[test]
+fn an_operator_key_is_enrolled_and_replaced_beside_the_idevid() {
+    let mut ca = Ca::new("Operator CA");
+    let id = ueid();
+    let mut c = crypto();
+    let (mut store, idevid_flash, idevid_public) = with_idevid(&mut ca, id);
+
+    let mut op = boot_operator(&mut store, Default::default(), [None; 2], id).unwrap();
+    assert!(!op.is_enrolled());
+    assert!(op.public_key().is_err());
+    replace(&mut op, &mut ca, 10).unwrap();
+    assert_eq!(op.current_slot(), Some(OPERATOR_SLOTS[0]));
+    let first = current_certificate(&mut op);
+    let first_key = op.public_key().unwrap();
+    assert_eq!(Certificate::decode(&first).unwrap().public_key, first_key);
+    assert_ne!(first_key, idevid_public);
+
+    // Proof of possession with the operator key verifies against its certificate.
+    let mut pop = [0u8; 200];
+    let n = op.prove_possession(&mut c, b"nonce-1", &mut pop).unwrap();
+    let opts = ValidationOptions::at(NOW);
+    verify_possession(
+        &mut c,
+        &pop[..n],
+        b"nonce-1",
+        &[&first],
+        &ca.anchor(),
+        &opts,
+    )
+    .unwrap();
+
+    // Out of order: no certificate before a CSR, no CSR before a key.
+    let mut buf = [0u8; 400];
+    assert!(matches!(
+        op.issue_csr(&mut c, None, &mut buf),
+        Err(EnrolmentError::WrongState { .. })
+    ));
+    op.generate_key().unwrap();
+    assert!(matches!(
+        op.install_certificate(&mut c, &[&first], &ca.anchor(), &opts),
+        Err(EnrolmentError::WrongState { .. })
+    ));
+    // A replacement in progress can be abandoned: the current identity is untouched.
+    op.abort_replacement().unwrap();
+    assert_eq!(op.pending_state(), Lifecycle::Unprovisioned);
+    assert_eq!(current_certificate(&mut op), first);
+
+    // Replacement: the new key lives in the other slot, the old one is destroyed afterwards.
+    replace(&mut op, &mut ca, 11).unwrap();
+    assert_eq!(op.current_slot(), Some(OPERATOR_SLOTS[1]));
+    let second = current_certificate(&mut op);
+    let second_key = op.public_key().unwrap();
+    assert_ne!(second, first);
+    assert_ne!(second_key, first_key);
+    let n = op.prove_possession(&mut c, b"nonce-2", &mut pop).unwrap();
+    verify_possession(
+        &mut c,
+        &pop[..n],
+        b"nonce-2",
+        &[&second],
+        &ca.anchor(),
+        &opts,
+    )
+    .unwrap();
+    // Signed with the new key, the proof does not pass under the old certificate.
+    assert!(
+        verify_possession(
+            &mut c,
+            &pop[..n],
+            b"nonce-2",
+            &[&first],
+            &ca.anchor(),
+            &opts
+        )
+        .is_err()
+    );
+
+    // A certificate for another key is not installed, and changes nothing.
+    op.generate_key().unwrap();
+    op.issue_csr(&mut c, None, &mut buf).unwrap();
+    assert_eq!(
+        op.install_certificate(&mut c, &[&second], &ca.anchor(), &opts),
+        Err(EnrolmentError::KeyMismatch)
+    );
+    assert_eq!(op.current_slot(), Some(OPERATOR_SLOTS[1]));
+    op.abort_replacement().unwrap();
+
+    // After a reboot: the same identity; a third replacement returns to the first slot.
+    let flash = flashes(op);
+    let mut op = boot_operator(&mut store, flash, [None; 2], id).unwrap();
+    assert_eq!(current_certificate(&mut op), second);
+    replace(&mut op, &mut ca, 12).unwrap();
+    assert_eq!(op.current_slot(), Some(OPERATOR_SLOTS[0]));
+    drop(op);
+    assert!(store.is_occupied(OPERATOR_SLOTS[0]));
+    assert!(!store.is_occupied(OPERATOR_SLOTS[1]));
+
+    // The IDevID never moved: same key, and its device boots Active.
+    let mut dev = Device::boot(
+        &mut crypto(),
+        &mut store,
+        Faulty::new(idevid_flash, None),
+        IDEVID,
+        id,
+    )
+    .unwrap();
+    assert_eq!(dev.state(), Lifecycle::Active);
+    assert_eq!(dev.public_key().unwrap(), idevid_public);
+}
+
+#[test]
+fn power_loss_at_every_call_during_a_replacement_keeps_one_identity() {
+    let mut ca = Ca::new("Operator CA");
+    let id = ueid();
+    let (mut old_cert, mut new_cert) = (0, 0);
+    for bank in 0..2 {
+        for n in 0.. {
+            let (mut store, _, idevid_public) = with_idevid(&mut ca, id);
+            let mut op = boot_operator(&mut store, Default::default(), [None; 2], id).unwrap();
+            replace(&mut op, &mut ca, 20).unwrap();
+            let before = current_certificate(&mut op);
+            let before_slot = op.current_slot().unwrap();
+
+            // The same flash, now losing power at the n-th storage call of one bank.
+            let flash = flashes(op);
+            let mut fail_at = [None; 2];
+            fail_at[bank] = Some(n);
+            let saved = flash.clone();
+            let (flash, lost) = match boot_operator(&mut store, flash, fail_at, id) {
+                // Power lost while booting: nothing was written.
+                Err(e) => {
+                    assert_eq!(e, EnrolmentError::Persistence);
+                    (saved, true)
+                }
+                Ok(mut op) => {
+                    let result = replace(&mut op, &mut ca, 21);
+                    let (_, [f0, f1]) = op.into_parts();
+                    let lost = [&f0, &f1]
+                        .iter()
+                        .any(|f| f.fail_at.is_some_and(|at| f.calls > at));
+                    if lost {
+                        assert_eq!(result, Err(EnrolmentError::Persistence));
+                    } else {
+                        result.unwrap();
+                    }
+                    ([f0.flash, f1.flash], lost)
+                }
+            };
+
+            // Reboot: exactly one identity, whose certificate carries its key; the spare slot
+            // holds a key only while a replacement is pending.
+            let mut op = boot_operator(&mut store, flash, [None; 2], id).unwrap();
+            let cert = current_certificate(&mut op);
+            let key = op.public_key().unwrap();
+            assert_eq!(Certificate::decode(&cert).unwrap().public_key, key);
+            let slot = op.current_slot().unwrap();
+            let spare = OPERATOR_SLOTS.into_iter().find(|s| *s != slot).unwrap();
+            let pending = matches!(
+                op.pending_state(),
+                Lifecycle::KeyGenerated | Lifecycle::CsrIssued
+            );
+            if cert == before {
+                assert_eq!(slot, before_slot);
+                old_cert += 1;
+            } else {
+                assert_ne!(slot, before_slot);
+                assert!(!pending);
+                new_cert += 1;
+            }
+            let flash = flashes(op);
+            assert_eq!(store.is_occupied(spare), pending, "bank {bank} call {n}");
+            // Resume until the new certificate is in.
+            let mut op = boot_operator(&mut store, flash, [None; 2], id).unwrap();
+            if cert == before {
+                replace(&mut op, &mut ca, 22).unwrap();
+                assert_ne!(current_certificate(&mut op), before);
+            }
+            drop(op);
+            assert!(store.is_occupied(IDEVID));
+            assert_eq!(
+                store.public_key(IDEVID).unwrap(),
+                idevid_public,
+                "IDevID changed"
+            );
+            let occupied = OPERATOR_SLOTS
+                .iter()
+                .filter(|s| store.is_occupied(**s))
+                .count();
+            assert_eq!(
+                occupied, 1,
+                "bank {bank} call {n}: one operator key in the end"
+            );
+            if !lost {
+                break;
+            }
+        }
+    }
+    assert!(old_cert > 0 && new_cert > 0, "{old_cert} / {new_cert}");
 }
