@@ -13,6 +13,7 @@
 
 use iot_core::crypto::RustCrypto;
 use iot_oscore::coap::{Code, Message, MessageType, MessageWriter, OptionNumber};
+use iot_oscore::oscore_option::OscoreOption;
 use iot_oscore::udp::{
     Client, FileHandler, Handler, Notifier, OscoreContext, Request, RequestInfo, Response, Server,
     ServerConfig, ServerStats, TransmissionParams,
@@ -271,6 +272,17 @@ fn our_client_observes_our_server_with_oscore() {
             recorded, 4,
             "the registration's response and three notifications"
         );
+        // On the wire (RFC 8613 section 4.1.3.5): 2.05 with an Outer Observe beside the OSCORE
+        // option, whose Partial IVs (the server's own) increase.
+        let mut pivs = Vec::new();
+        for d in relay.recorded.lock().unwrap().iter() {
+            let m = Message::decode(d).unwrap();
+            assert_eq!(m.code(), Code::CONTENT);
+            assert!(m.option(OptionNumber::OBSERVE).is_some());
+            let o = OscoreOption::decode(m.option(OptionNumber::OSCORE).unwrap().value).unwrap();
+            pivs.push(o.partial_iv.unwrap().to_vec());
+        }
+        assert!(pivs.windows(2).all(|w| w[0] < w[1]), "{pivs:?}");
         relay.replay.send(1).unwrap();
         relay.replay.send(3).unwrap();
         assert_eq!(obs.next(Duration::from_millis(300)).unwrap(), None);
