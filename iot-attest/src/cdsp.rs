@@ -7,9 +7,9 @@
 //!   and checks that every float is in its shortest exact form (RFC 8949 section 4.1).
 //! - COSE_Sign1 only (with or without tag 61): a COSE_Mac0 or a detached EAT bundle (tag 602)
 //!   is [`Error::EnvelopeNotAllowed`].
-//! - Algorithms: a receiver must accept ES256, ES384 and ES512. This crate verifies ES256 (and
-//!   ESP256, its fully specified twin); ES384 and ES512 are refused as
-//!   [`iot_core::Error::UnsupportedAlgorithm`], so this receiver conforms for ES256 senders only.
+//! - Algorithms: a receiver must accept ES256, ES384 and ES512; all three are accepted (and
+//!   ESP256, ES256's fully specified twin), ES384 with a P-384 key and ES512 with a P-521 key
+//!   (feature `rustcrypto`). Any other algorithm is [`Error::EnvelopeNotAllowed`].
 //! - Key identification: the COSE kid or the UEID; the kid takes precedence ([`key_id`]).
 //! - Freshness: one nonce, present ([`validate`]); the verifier compares it with its own.
 //! - Claims the receiver does not understand are skipped, never an error (the decoder's rule).
@@ -76,7 +76,7 @@ pub fn check_token(input: &[u8]) -> Result<Token<'_>> {
         return Err(Error::EnvelopeNotAllowed);
     };
     match m.alg()? {
-        Algorithm::Es256 | Algorithm::Esp256 => {}
+        Algorithm::Es256 | Algorithm::Esp256 | Algorithm::Es384 | Algorithm::Es512 => {}
         _ => return Err(Error::EnvelopeNotAllowed),
     }
     check_preferred(m.headers.protected_raw)?;

@@ -1,4 +1,4 @@
-//! Token envelopes: a CWT (RFC 8392) in COSE_Sign1 (ES256, ESP256) or COSE_Mac0 (HMAC 256/256),
+//! Token envelopes: a CWT (RFC 8392) in COSE_Sign1 (ES256, ESP256, ES384, ES512) or COSE_Mac0 (HMAC 256/256),
 //! optionally wrapped in the CWT tag 61 (RFC 8392 section 6). COSE is iot-core's.
 
 use crate::claims::Claims;
@@ -195,7 +195,7 @@ impl<'a> TokenBuilder<'a> {
         Ok((CWT_TAG_HEAD.len(), rest))
     }
 
-    /// Signs `claims` with `alg` (ES256 or ESP256): the claims-set goes into `scratch`, the
+    /// Signs `claims` with `alg` (ES256, ESP256, ES384 or ES512): the claims-set goes into `scratch`, the
     /// token into `out`; returns the token's length.
     pub fn sign<C: Sha256, S: Signer>(
         &self,
@@ -220,7 +220,7 @@ impl<'a> TokenBuilder<'a> {
         payload: &[u8],
         out: &mut [u8],
     ) -> Result<usize> {
-        if !alg.is_ecdsa_p256() {
+        if alg.ecdsa_signature_len().is_none() {
             return Err(iot_core::Error::AlgorithmMismatch.into());
         }
         let mut b = Sign1Builder::new(alg);

@@ -18,7 +18,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use iot_core::cbor::Limits;
 use iot_core::cose::{Algorithm, SymmetricKey};
-use iot_core::crypto::{HmacSha256, P256VerifyingKey, Sha256, ct_eq};
+use iot_core::crypto::{
+    HmacSha256, P256VerifyingKey, P384VerifyingKey, P521VerifyingKey, Sha256, ct_eq,
+};
 use zeroize::Zeroizing;
 
 /// Length bounds of the nonce a verifier asks for (RFC 9711 section 4.1).
@@ -29,6 +31,10 @@ pub const NONCE_LEN: core::ops::RangeInclusive<usize> = 8..=64;
 pub enum KeyMaterial {
     /// A P-256 public key, for COSE_Sign1 tokens (ES256, ESP256).
     P256(P256VerifyingKey),
+    /// A P-384 public key, for COSE_Sign1 tokens (ES384).
+    P384(P384VerifyingKey),
+    /// A P-521 public key, for COSE_Sign1 tokens (ES512).
+    P521(P521VerifyingKey),
     /// An HMAC key, for COSE_Mac0 tokens (HMAC 256/256); wiped on drop.
     Hmac(Zeroizing<Vec<u8>>),
 }
@@ -38,6 +44,8 @@ impl core::fmt::Debug for KeyMaterial {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             Self::P256(k) => f.debug_tuple("P256").field(k).finish(),
+            Self::P384(k) => f.debug_tuple("P384").field(k).finish(),
+            Self::P521(k) => f.debug_tuple("P521").field(k).finish(),
             Self::Hmac(k) => write!(f, "Hmac({} bytes)", k.len()),
         }
     }
@@ -208,6 +216,12 @@ impl<'s, S: KeyStore + ?Sized> Verifier<'s, S> {
             (Envelope::Sign1(_), KeyMaterial::P256(k)) => {
                 let mut k = *k;
                 token.verify(crypto, &mut k, &[])?
+            }
+            (Envelope::Sign1(_), KeyMaterial::P384(k)) => {
+                token.verify(crypto, &mut k.clone(), &[])?
+            }
+            (Envelope::Sign1(_), KeyMaterial::P521(k)) => {
+                token.verify(crypto, &mut k.clone(), &[])?
             }
             (Envelope::Mac0(m), KeyMaterial::Hmac(k)) => {
                 if m.headers.alg()? != Algorithm::Hmac256 {

@@ -9,6 +9,10 @@ pub enum Algorithm {
     Es256,
     /// ECDSA using P-256 and SHA-256, fully specified (RFC 9864).
     Esp256,
+    /// ECDSA w/ SHA-384 (RFC 9053 section 2.1): P-384 here.
+    Es384,
+    /// ECDSA w/ SHA-512 (RFC 9053 section 2.1): P-521 here.
+    Es512,
     /// HMAC w/ SHA-256, 256-bit tag (RFC 9053 section 3.1).
     Hmac256,
     /// AES-CCM, 16-bit length (13-byte nonce), 64-bit tag, 128-bit key (RFC 9053 section 4.2).
@@ -35,6 +39,8 @@ impl Algorithm {
         match self {
             Self::Es256 => -7,
             Self::Esp256 => -9,
+            Self::Es384 => -35,
+            Self::Es512 => -36,
             Self::Hmac256 => 5,
             Self::AesCcm16_64_128 => 10,
             Self::ChaCha20Poly1305 => 24,
@@ -52,6 +58,8 @@ impl Algorithm {
         Some(match id {
             -7 => Self::Es256,
             -9 => Self::Esp256,
+            -35 => Self::Es384,
+            -36 => Self::Es512,
             5 => Self::Hmac256,
             10 => Self::AesCcm16_64_128,
             24 => Self::ChaCha20Poly1305,
@@ -70,6 +78,8 @@ impl Algorithm {
         match self {
             Self::Es256 => "ES256",
             Self::Esp256 => "ESP256",
+            Self::Es384 => "ES384",
+            Self::Es512 => "ES512",
             Self::Hmac256 => "HMAC 256/256",
             Self::AesCcm16_64_128 => "AES-CCM-16-64-128",
             Self::ChaCha20Poly1305 => "ChaCha20/Poly1305",
@@ -84,9 +94,11 @@ impl Algorithm {
 
     /// The algorithm whose registry name is `name` (case-insensitive).
     pub fn from_name(name: &str) -> Option<Self> {
-        const ALL: [Algorithm; 11] = [
+        const ALL: [Algorithm; 13] = [
             Algorithm::Es256,
             Algorithm::Esp256,
+            Algorithm::Es384,
+            Algorithm::Es512,
             Algorithm::Hmac256,
             Algorithm::AesCcm16_64_128,
             Algorithm::ChaCha20Poly1305,
@@ -104,6 +116,17 @@ impl Algorithm {
     /// ECDSA over P-256 with SHA-256 (ES256 or ESP256).
     pub const fn is_ecdsa_p256(self) -> bool {
         matches!(self, Self::Es256 | Self::Esp256)
+    }
+
+    /// The length of an ECDSA signature of this algorithm as COSE carries it (`r || s`, RFC 9053
+    /// section 2.1): 64 bytes for ES256 / ESP256, 96 for ES384, 132 for ES512; `None` for others.
+    pub const fn ecdsa_signature_len(self) -> Option<usize> {
+        match self {
+            Self::Es256 | Self::Esp256 => Some(64),
+            Self::Es384 => Some(96),
+            Self::Es512 => Some(132),
+            _ => None,
+        }
     }
 
     /// The AEAD this id names, if it is one.

@@ -300,19 +300,19 @@ mod tests {
         bad.extend([0x81, 0x82, 0x40, 0xa0]);
         assert!(CoseSign::decode(&bad).is_err());
         // A signer with an unsupported algorithm decodes, and fails to verify with a typed error.
-        let mut es384 = msg.clone();
-        let at = es384
+        let mut es256k = msg.clone();
+        let at = es256k
             .windows(3)
             .position(|w| w == [0xa1, 0x01, 0x26])
             .unwrap();
-        es384[at + 2] = 0x38;
-        es384.insert(at + 3, 0x22);
-        es384[at - 1] = 0x44;
-        let m = CoseSign::decode(&es384).unwrap();
+        es256k[at + 2] = 0x38;
+        es256k.insert(at + 3, 0x2e); // -47, ES256K
+        es256k[at - 1] = 0x44;
+        let m = CoseSign::decode(&es256k).unwrap();
         let (mut c, mut k) = (RustCrypto::<()>::default(), key());
         assert_eq!(
             m.verify(&mut c, 0, &mut k, b""),
-            Err(Error::UnsupportedAlgorithm(-35))
+            Err(Error::UnsupportedAlgorithm(-47))
         );
     }
 }

@@ -1,11 +1,14 @@
-//! COSE_Sign1 (RFC 9052 section 4.2) with ES256 / ESP256.
+//! COSE_Sign1 (RFC 9052 section 4.2) with ES256 / ESP256, and ES384 / ES512 (RFC 9053 section
+//! 2.1) with keys that hash the Sig_structure themselves.
 
 use super::structure::{Feed, write_sig_structure};
 use super::{
     Algorithm, HeaderMap, Headers, open_message, reader, tag, write_bytes_or_nil, write_prefix,
 };
 use crate::cbor::{Limits, Reader};
-use crate::crypto::{P256_SIGNATURE_LEN, SHA256_LEN, Sha256, Signer, Verifier, check_alg};
+use crate::crypto::{
+    MAX_ECDSA_SIGNATURE_LEN, P256_SIGNATURE_LEN, SHA256_LEN, Sha256, Signer, Verifier, check_alg,
+};
 use crate::error::{Error, Result};
 use minicbor::encode::Write;
 
@@ -143,7 +146,25 @@ pub(crate) fn sig_digest<C: Sha256>(crypto: &mut C, input: &SigInput<'_>) -> [u8
     crypto.sha256_finish(state)
 }
 
-/// Checks an ES256 / ESP256 `signature` made with `alg` over the Sig_structure of `input`.
+/// Writes the Sig_structure of `input` into `sink` (an infallible writer).
+fn feed_sig_structure(input: &SigInput<'_>, sink: &mut dyn FnMut(&[u8])) {
+    // Feed's writer is infallible.
+    let _ = write_sig_structure(
+        Feed(|b: &[u8]| sink(b)),
+        input.context,
+        input.body_protected,
+        input.sign_protected,
+        input.external_aad,
+        input.payload,
+    );
+}
+
+/// Whether `alg` is ES384 or ES512, whose keys hash the Sig_structure themselves.
+fn is_wide_ecdsa(alg: Algorithm) -> bool {
+    matches!(alg, Algorithm::Es384 | Algorithm::Es512)
+}
+
+/// Checks an ES256 / ESP256 / ES384 / ES512 `signature` made with `alg` over the Sig_structure of `input`.
 pub(crate) fn verify_signature<C: Sha256, V: Verifier>(
     crypto: &mut C,
     key: &mut V,
@@ -151,6 +172,13 @@ pub(crate) fn verify_signature<C: Sha256, V: Verifier>(
     signature: &[u8],
     input: &SigInput<'_>,
 ) -> Result<()> {
+    if is_wide_ecdsa(alg) {
+        check_alg(alg, key.algorithm(), is_wide_ecdsa)?;
+        if Some(signature.len()) != alg.ecdsa_signature_len() {
+            return Err(Error::BadSignature);
+        }
+        return key.verify_message(alg, &mut |sink| feed_sig_structure(input, sink), signature);
+    }
     check_alg(alg, key.algorithm(), Algorithm::is_ecdsa_p256)?;
     if signature.len() != P256_SIGNATURE_LEN {
         return Err(Error::BadSignature);
@@ -173,7 +201,7 @@ pub struct Sign1Builder<'a> {
 }
 
 impl<'a> Sign1Builder<'a> {
-    /// A tagged, attached message signed with `alg` (ES256 or ESP256) in the protected bucket.
+    /// A tagged, attached message signed with `alg` (ES256, ESP256, ES384 or ES512) in the protected bucket.
     pub fn new(alg: Algorithm) -> Self {
         Self {
             protected: HeaderMap::with_alg(alg),
@@ -203,22 +231,44 @@ impl<'a> Sign1Builder<'a> {
             .alg
             .ok_or(Error::MissingAlgorithm)?
             .algorithm()?;
-        check_alg(alg, signer.algorithm(), Algorithm::is_ecdsa_p256)?;
+        let wide = is_wide_ecdsa(alg);
+        check_alg(
+            alg,
+            signer.algorithm(),
+            if wide {
+                is_wide_ecdsa
+            } else {
+                Algorithm::is_ecdsa_p256
+            },
+        )?;
         let tag = self.tagged.then_some(tag::SIGN1);
         let (at, prot) = write_prefix(out, tag, 4, &self.protected, &self.unprotected)?;
         let at = write_bytes_or_nil(out, at, (!self.detached).then_some(payload))?;
         let protected = out.get(prot).ok_or(Error::BufferTooSmall)?;
-        let digest = sig_digest(
-            crypto,
-            &SigInput {
-                context: "Signature1",
-                body_protected: protected,
-                sign_protected: None,
-                external_aad,
-                payload,
-            },
-        );
-        let signature = signer.sign_digest(&digest)?;
-        write_bytes_or_nil(out, at, Some(&signature))
+        let input = SigInput {
+            context: "Signature1",
+            body_protected: protected,
+            sign_protected: None,
+            external_aad,
+            payload,
+        };
+        let mut signature = [0u8; MAX_ECDSA_SIGNATURE_LEN];
+        let len = if wide {
+            signer.sign_message(
+                alg,
+                &mut |sink| feed_sig_structure(&input, sink),
+                &mut signature,
+            )?
+        } else {
+            let digest = sig_digest(crypto, &input);
+            let sig = signer.sign_digest(&digest)?;
+            signature
+                .get_mut(..P256_SIGNATURE_LEN)
+                .ok_or(Error::BufferTooSmall)?
+                .copy_from_slice(&sig);
+            P256_SIGNATURE_LEN
+        };
+        let signature = signature.get(..len).ok_or(Error::BufferTooSmall)?;
+        write_bytes_or_nil(out, at, Some(signature))
     }
 }

@@ -16,12 +16,21 @@ mod aead;
 #[cfg(feature = "rustcrypto")]
 mod rustcrypto;
 #[cfg(feature = "rustcrypto")]
-pub use rustcrypto::{P256SigningKey, P256VerifyingKey, RustCrypto};
+pub use rustcrypto::{
+    P256SigningKey, P256VerifyingKey, P384SigningKey, P384VerifyingKey, P521SigningKey,
+    P521VerifyingKey, RustCrypto,
+};
 
 /// Length of a SHA-256 digest.
 pub const SHA256_LEN: usize = 32;
 /// Length of a P-256 ECDSA signature as COSE carries it: `r || s`, 32 bytes each.
 pub const P256_SIGNATURE_LEN: usize = 64;
+/// Length of the longest ECDSA signature of [`Algorithm`]: ES512's `r || s`, 66 bytes each.
+pub const MAX_ECDSA_SIGNATURE_LEN: usize = 132;
+
+/// A message streamed to a key that hashes it itself: called once with a sink, it writes the
+/// message into it piece by piece (a COSE Sig_structure, never buffered whole).
+pub type Message<'m> = dyn FnMut(&mut dyn FnMut(&[u8])) + 'm;
 
 /// Incremental SHA-256 (FIPS 180-4).
 pub trait Sha256 {
@@ -105,6 +114,18 @@ pub trait Signer {
     fn algorithm(&self) -> Option<Algorithm>;
     /// ECDSA-signs a SHA-256 digest and returns `r || s`.
     fn sign_digest(&mut self, digest: &[u8; SHA256_LEN]) -> Result<[u8; P256_SIGNATURE_LEN]>;
+    /// For ES384 / ES512 keys, which hash with SHA-384 / SHA-512 themselves: signs `message` with
+    /// `alg`, writes `r || s` into `out` and returns its length. Other keys refuse with
+    /// [`crate::Error::AlgorithmMismatch`] (the default).
+    fn sign_message(
+        &mut self,
+        alg: Algorithm,
+        message: &mut Message<'_>,
+        out: &mut [u8; MAX_ECDSA_SIGNATURE_LEN],
+    ) -> Result<usize> {
+        let _ = (alg, message, out);
+        Err(crate::Error::AlgorithmMismatch)
+    }
 }
 
 /// A P-256 public key that checks signatures over SHA-256 digests.
@@ -113,6 +134,18 @@ pub trait Verifier {
     fn algorithm(&self) -> Option<Algorithm>;
     /// Checks an `r || s` signature over `digest`; [`crate::Error::BadSignature`] if it does not verify.
     fn verify_digest(&mut self, digest: &[u8; SHA256_LEN], signature: &[u8]) -> Result<()>;
+    /// For ES384 / ES512 keys, which hash with SHA-384 / SHA-512 themselves: checks an `r || s`
+    /// signature made with `alg` over `message`. Other keys refuse with
+    /// [`crate::Error::AlgorithmMismatch`] (the default).
+    fn verify_message(
+        &mut self,
+        alg: Algorithm,
+        message: &mut Message<'_>,
+        signature: &[u8],
+    ) -> Result<()> {
+        let _ = (alg, message, signature);
+        Err(crate::Error::AlgorithmMismatch)
+    }
 }
 
 impl<T: Signer + ?Sized> Signer for &mut T {
@@ -122,6 +155,14 @@ impl<T: Signer + ?Sized> Signer for &mut T {
     fn sign_digest(&mut self, digest: &[u8; SHA256_LEN]) -> Result<[u8; P256_SIGNATURE_LEN]> {
         (**self).sign_digest(digest)
     }
+    fn sign_message(
+        &mut self,
+        alg: Algorithm,
+        message: &mut Message<'_>,
+        out: &mut [u8; MAX_ECDSA_SIGNATURE_LEN],
+    ) -> Result<usize> {
+        (**self).sign_message(alg, message, out)
+    }
 }
 
 impl<T: Verifier + ?Sized> Verifier for &mut T {
@@ -130,6 +171,14 @@ impl<T: Verifier + ?Sized> Verifier for &mut T {
     }
     fn verify_digest(&mut self, digest: &[u8; SHA256_LEN], signature: &[u8]) -> Result<()> {
         (**self).verify_digest(digest, signature)
+    }
+    fn verify_message(
+        &mut self,
+        alg: Algorithm,
+        message: &mut Message<'_>,
+        signature: &[u8],
+    ) -> Result<()> {
+        (**self).verify_message(alg, message, signature)
     }
 }
 

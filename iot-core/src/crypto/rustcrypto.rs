@@ -5,7 +5,8 @@
 
 use super::aead::{ccm::AesCcm16_64_128, chachapoly::ChaCha20Poly1305, gcm::Aes128Gcm};
 use super::{
-    Aead, HkdfSha256, HmacSha256, P256_SIGNATURE_LEN, Rng, SHA256_LEN, Sha256, Signer, Verifier,
+    Aead, HkdfSha256, HmacSha256, MAX_ECDSA_SIGNATURE_LEN, Message, P256_SIGNATURE_LEN, Rng,
+    SHA256_LEN, Sha256, Signer, Verifier,
 };
 use crate::cose::{AeadAlgorithm, Algorithm};
 use crate::error::{Error, Result};
@@ -248,3 +249,140 @@ impl Verifier for P256VerifyingKey {
             .map_err(|_| Error::BadSignature)
     }
 }
+
+/// An ES384 / ES512 key pair type and its public key: the key hashes the streamed message with
+/// the curve's hash (SHA-384 / SHA-512, RFC 9053 section 2.1) and signs deterministically (RFC 6979).
+macro_rules! wide_ecdsa {
+    ($sk:ident, $vk:ident, $curve:ident, $hash:ty, $alg:ident, $field:literal, $doc:literal) => {
+        #[doc = concat!("A ", $doc, " private key held in memory (", stringify!($alg), "); zeroized on drop. Signs deterministically (RFC 6979).")]
+        #[derive(Clone)]
+        pub struct $sk {
+            key: $curve::ecdsa::SigningKey,
+        }
+
+        impl core::fmt::Debug for $sk {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.debug_struct(stringify!($sk)).finish_non_exhaustive()
+            }
+        }
+
+        impl $sk {
+            #[doc = concat!("The key with the ", stringify!($field), "-byte big-endian scalar `d`.")]
+            pub fn from_bytes(d: &[u8]) -> Result<Self> {
+                let key =
+                    $curve::ecdsa::SigningKey::from_slice(d).map_err(|_| Error::InvalidKey)?;
+                Ok(Self { key })
+            }
+
+            /// The public key.
+            pub fn verifying_key(&self) -> $vk {
+                $vk {
+                    key: $curve::ecdsa::VerifyingKey::from(&self.key),
+                }
+            }
+        }
+
+        impl Signer for $sk {
+            fn algorithm(&self) -> Option<Algorithm> {
+                Some(Algorithm::$alg)
+            }
+            fn sign_digest(&mut self, _: &[u8; SHA256_LEN]) -> Result<[u8; P256_SIGNATURE_LEN]> {
+                Err(Error::AlgorithmMismatch)
+            }
+            fn sign_message(
+                &mut self,
+                alg: Algorithm,
+                message: &mut Message<'_>,
+                out: &mut [u8; MAX_ECDSA_SIGNATURE_LEN],
+            ) -> Result<usize> {
+                if alg != Algorithm::$alg {
+                    return Err(Error::AlgorithmMismatch);
+                }
+                let mut h = <$hash>::new();
+                message(&mut |b: &[u8]| h.update(b));
+                let sig: $curve::ecdsa::Signature = self
+                    .key
+                    .sign_prehash(&h.finalize())
+                    .map_err(|_| Error::Backend)?;
+                let bytes = sig.to_bytes();
+                let dst = out.get_mut(..bytes.len()).ok_or(Error::BufferTooSmall)?;
+                dst.copy_from_slice(&bytes);
+                Ok(bytes.len())
+            }
+        }
+
+        #[doc = concat!("A ", $doc, " public key (", stringify!($alg), ").")]
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $vk {
+            key: $curve::ecdsa::VerifyingKey,
+        }
+
+        impl $vk {
+            /// The key from its SEC1 encoding (uncompressed `04 || x || y` or compressed).
+            pub fn from_sec1(bytes: &[u8]) -> Result<Self> {
+                let key = $curve::ecdsa::VerifyingKey::from_sec1_bytes(bytes)
+                    .map_err(|_| Error::InvalidKey)?;
+                Ok(Self { key })
+            }
+
+            #[doc = concat!("The key from its affine coordinates, ", stringify!($field), " bytes each (a COSE_Key's `x` and `y`).")]
+            pub fn from_coordinates(x: &[u8], y: &[u8]) -> Result<Self> {
+                if x.len() != $field || y.len() != $field {
+                    return Err(Error::InvalidKey);
+                }
+                let mut sec1 = [0u8; 1 + 2 * $field];
+                let (tag, rest) = sec1.split_at_mut(1);
+                let (xs, ys) = rest.split_at_mut($field);
+                tag.fill(0x04);
+                xs.copy_from_slice(x);
+                ys.copy_from_slice(y);
+                Self::from_sec1(&sec1)
+            }
+        }
+
+        impl Verifier for $vk {
+            fn algorithm(&self) -> Option<Algorithm> {
+                Some(Algorithm::$alg)
+            }
+            fn verify_digest(&mut self, _: &[u8; SHA256_LEN], _: &[u8]) -> Result<()> {
+                Err(Error::AlgorithmMismatch)
+            }
+            fn verify_message(
+                &mut self,
+                alg: Algorithm,
+                message: &mut Message<'_>,
+                signature: &[u8],
+            ) -> Result<()> {
+                if alg != Algorithm::$alg {
+                    return Err(Error::AlgorithmMismatch);
+                }
+                let sig = $curve::ecdsa::Signature::from_slice(signature)
+                    .map_err(|_| Error::BadSignature)?;
+                let mut h = <$hash>::new();
+                message(&mut |b: &[u8]| h.update(b));
+                self.key
+                    .verify_prehash(&h.finalize(), &sig)
+                    .map_err(|_| Error::BadSignature)
+            }
+        }
+    };
+}
+
+wide_ecdsa!(
+    P384SigningKey,
+    P384VerifyingKey,
+    p384,
+    sha2::Sha384,
+    Es384,
+    48,
+    "P-384"
+);
+wide_ecdsa!(
+    P521SigningKey,
+    P521VerifyingKey,
+    p521,
+    sha2::Sha512,
+    Es512,
+    66,
+    "P-521"
+);
