@@ -1,6 +1,6 @@
 /* iot.h: C API of the iot-* crates (COSE_Sign1, RFC 9052; OSCORE, RFC 8613; device identity:
- * sealed P-256 keys, PKCS#10, X.509 chains; attestation: PSA, RFC 9783, and EAT, RFC 9711), see
- * iot-ffi/README.md.
+ * sealed P-256 keys, PKCS#10, X.509 chains; attestation: PSA, RFC 9783, and EAT, RFC 9711; SUIT,
+ * draft-ietf-suit-manifest), see iot-ffi/README.md.
  *
  * Byte strings are passed as (pointer, length); a pointer may be NULL only when its length is 0,
  * or where a parameter says NULL means "absent". Nothing is allocated: outputs go into the
@@ -140,6 +140,59 @@
 #define IOT_OSCORE_REQUEST_WORDS 6
 
 /**
+ * `iot_suit_process` procedure: update (dependency-resolution, payload-fetch,
+ * candidate-verification, install, validate; the sequence number is stored after them).
+ */
+#define IOT_SUIT_UPDATE 1
+
+/**
+ * `iot_suit_process` procedure: boot (validate, load, invoke).
+ */
+#define IOT_SUIT_BOOT 2
+
+/**
+ * A platform callback's result: success.
+ */
+#define IOT_SUIT_PLATFORM_OK 0
+
+/**
+ * A platform callback's result: no such component, slot, URI or stored value.
+ */
+#define IOT_SUIT_PLATFORM_NOT_FOUND 1
+
+/**
+ * A platform callback's result: a transport or resource is not reachable.
+ */
+#define IOT_SUIT_PLATFORM_UNAVAILABLE 2
+
+/**
+ * A platform callback's result: the storage is too small.
+ */
+#define IOT_SUIT_PLATFORM_OUT_OF_SPACE 3
+
+/**
+ * A platform callback's result: a storage or device fault (any other non-zero value too).
+ */
+#define IOT_SUIT_PLATFORM_IO 4
+
+/**
+ * A platform callback's result: the platform does not implement the operation (also what a
+ * NULL callback means).
+ */
+#define IOT_SUIT_PLATFORM_UNSUPPORTED 5
+
+/**
+ * A platform callback's result: the platform refuses the operation.
+ */
+#define IOT_SUIT_PLATFORM_DENIED 6
+
+/**
+ * The most path segments (dependency prefixes included) a component passed to a callback has;
+ * a deeper one fails the call with `IOT_SUIT_PLATFORM_UNSUPPORTED`.
+ */
+#define IOT_SUIT_MAX_SEGMENTS 8
+
+/**
  * The outcome of a call: `IOT_STATUS_OK`, or why it failed.
  *
  * The values from `IOT_STATUS_CBOR` to `IOT_STATUS_BACKEND` mirror the families of
@@ -147,7 +200,7 @@
  * of `iot_oscore::Error` (an OSCORE decryption failure is `IOT_STATUS_BAD_TAG`); those from
  * `IOT_STATUS_INVALID_UEID` to `IOT_STATUS_MALFORMED_SEALED_KEY`, those of `iot_identity` (UEIDs,
  * X.509, sealed keys); `IOT_STATUS_INVALID_CLAIM` and `IOT_STATUS_PROFILE_VIOLATION`, those of
- * `iot_attest`.
+ * `iot_attest`; those from `IOT_STATUS_SUIT_MALFORMED` on, those of `iot_update_manifest`.
  */
 typedef enum IotStatus {
     /**
@@ -366,6 +419,48 @@ typedef enum IotStatus {
      * Profile, RFC 9711 section 6.3): a required claim missing, a length or value it forbids.
      */
     IOT_STATUS_PROFILE_VIOLATION = 51,
+    /**
+     * A SUIT envelope or manifest that breaks its CDDL (draft-ietf-suit-manifest): a member
+     * missing or unknown, an unknown command, an ill-shaped argument or parameter.
+     */
+    IOT_STATUS_SUIT_MALFORMED = 52,
+    /**
+     * A SUIT envelope that does not authenticate: no authentication block verifies under the
+     * trusted key, or the manifest's digest differs (draft-ietf-suit-manifest "Authenticated
+     * Manifests").
+     */
+    IOT_STATUS_SUIT_NOT_AUTHENTICATED = 53,
+    /**
+     * A SUIT condition failed (vendor, class, image digest, slot, ...); `IotSuitResult` names it.
+     */
+    IOT_STATUS_SUIT_CONDITION_FAILED = 54,
+    /**
+     * The SUIT manifest's sequence number is not newer than the stored one (not at least as new,
+     * for a boot).
+     */
+    IOT_STATUS_SUIT_ROLLBACK = 55,
+    /**
+     * A platform callback failed; `IotSuitResult` holds its error.
+     */
+    IOT_STATUS_SUIT_PLATFORM = 56,
+    /**
+     * A payload does not match its image digest or size and was not written.
+     */
+    IOT_STATUS_SUIT_IMAGE_MISMATCH = 57,
+    /**
+     * A command sequence the procedure needs was severed and not supplied.
+     */
+    IOT_STATUS_SUIT_SEVERED_MEMBER_MISSING = 58,
+    /**
+     * A SUIT feature this build or the C API does not process (a digest algorithm, encrypted
+     * payloads, dependencies).
+     */
+    IOT_STATUS_SUIT_UNSUPPORTED = 59,
+    /**
+     * A SUIT manifest that breaks a processing rule: a directive without its parameter, a bad
+     * component index, soft failure or side effects where they are not allowed.
+     */
+    IOT_STATUS_SUIT_INVALID_MANIFEST = 60,
 } IotStatus;
 
 /**
@@ -635,6 +730,170 @@ typedef struct IotOscoreRequest {
      */
     uint64_t opaque[IOT_OSCORE_REQUEST_WORDS];
 } IotOscoreRequest;
+
+/**
+ * What `iot_suit_verify` and `iot_suit_process` tell besides the status.
+ */
+typedef struct IotSuitResult {
+    /**
+     * The manifest's sequence number (once it authenticated; 0 before).
+     */
+    uint64_t sequence_number;
+    /**
+     * The number of components the manifest declares.
+     */
+    size_t component_count;
+    /**
+     * The code of the command that failed (`IOT_STATUS_SUIT_CONDITION_FAILED`: the condition),
+     * 0 when none.
+     */
+    int64_t command;
+    /**
+     * The callback's error for `IOT_STATUS_SUIT_PLATFORM`, 0 otherwise.
+     */
+    int32_t platform_error;
+} IotSuitResult;
+
+/**
+ * A byte string: `len` bytes at `ptr` (NULL only when `len` is 0).
+ */
+typedef struct IotBytes {
+    /**
+     * The bytes.
+     */
+    const uint8_t *ptr;
+    /**
+     * How many.
+     */
+    size_t len;
+} IotBytes;
+
+/**
+ * A component as the callbacks see it: its path (the `suit-dependency-prefix`es it was reached
+ * through, then its `SUIT_Component_Identifier`), and `suit-parameter-component-slot` when set.
+ * Valid only during the callback.
+ */
+typedef struct IotSuitComponent {
+    /**
+     * The path's byte-string segments.
+     */
+    const struct IotBytes *segments;
+    /**
+     * How many.
+     */
+    size_t segment_count;
+    /**
+     * 1 when `slot` is set, 0 otherwise.
+     */
+    uint8_t has_slot;
+    /**
+     * The component slot.
+     */
+    uint64_t slot;
+} IotSuitComponent;
+
+/**
+ * What the manifest processor asks of the device (draft-ietf-suit-manifest "Abstract Machine
+ * Description"): one callback per effect, each called with `ctx`. A callback returns
+ * `IOT_SUIT_PLATFORM_OK` or an `IOT_SUIT_PLATFORM_*` error, which stops processing with
+ * `IOT_STATUS_SUIT_PLATFORM`. A NULL callback is `IOT_SUIT_PLATFORM_UNSUPPORTED`, except
+ * `digest` (NULL: the library reads the component and hashes it) and `report` (NULL: no
+ * reports). Pointers passed to a callback are valid only during it.
+ */
+typedef struct IotSuitPlatform {
+    /**
+     * Passed to every callback.
+     */
+    void *ctx;
+    /**
+     * Whether the device's vendor (`kind` 0), class (1) or device (2) identifier of `component`
+     * is `expected`: writes 1 or 0 into `*matches`.
+     */
+    int32_t (*check_identifier)(void *ctx,
+                                uint32_t kind,
+                                const struct IotSuitComponent *component,
+                                const uint8_t *expected,
+                                size_t expected_len,
+                                uint8_t *matches);
+    /**
+     * Whether `slot` is the slot this procedure uses for `component`: 1 or 0 into `*matches`.
+     */
+    int32_t (*check_slot)(void *ctx,
+                          const struct IotSuitComponent *component,
+                          uint64_t slot,
+                          uint8_t *matches);
+    /**
+     * Fetches the URI (UTF-8, `uri_len` bytes, not NUL-terminated) into `component`.
+     */
+    int32_t (*fetch)(void *ctx,
+                     const char *uri,
+                     size_t uri_len,
+                     const struct IotSuitComponent *component);
+    /**
+     * Reads `component` at `offset` into `buf` (`buf_len` bytes); `*read` receives how many
+     * bytes were read, 0 at the end. `IOT_SUIT_PLATFORM_NOT_FOUND` when it holds nothing.
+     */
+    int32_t (*read)(void *ctx,
+                    const struct IotSuitComponent *component,
+                    uint64_t offset,
+                    uint8_t *buf,
+                    size_t buf_len,
+                    size_t *read);
+    /**
+     * Writes `data` into `component` at `offset`; the component is then `offset + data_len`
+     * bytes long (a write at 0 starts a new image, consecutive writes append).
+     */
+    int32_t (*write)(void *ctx,
+                     const struct IotSuitComponent *component,
+                     uint64_t offset,
+                     const uint8_t *data,
+                     size_t data_len);
+    /**
+     * Exchanges the contents of `a` and `b`.
+     */
+    int32_t (*swap)(void *ctx, const struct IotSuitComponent *a, const struct IotSuitComponent *b);
+    /**
+     * Optional: the SHA-256 of the first `*len` bytes of `component` (all of it when `len` is
+     * NULL) into `digest` (32 bytes), `*known` = 1; or `*known` = 0 to let the library hash it.
+     */
+    int32_t (*digest)(void *ctx,
+                      const struct IotSuitComponent *component,
+                      const uint64_t *len,
+                      uint8_t *digest,
+                      uint8_t *known);
+    /**
+     * Transfers execution to `component` with `suit-parameter-invoke-args` (NULL when absent).
+     */
+    int32_t (*invoke)(void *ctx,
+                      const struct IotSuitComponent *component,
+                      const uint8_t *args,
+                      size_t args_len);
+    /**
+     * The stored anti-rollback sequence number of the manifest named `manifest`
+     * (`suit-manifest-component-id`; NULL for a manifest without one): `*present` = 1 and
+     * `*value`, or `*present` = 0 when none was stored.
+     */
+    int32_t (*stored_sequence_number)(void *ctx,
+                                      const struct IotSuitComponent *manifest,
+                                      uint8_t *present,
+                                      uint64_t *value);
+    /**
+     * Stores the sequence number of `manifest`, atomically.
+     */
+    int32_t (*store_sequence_number)(void *ctx,
+                                     const struct IotSuitComponent *manifest,
+                                     uint64_t value);
+    /**
+     * Optional: one record per command: the sequence (0 shared, 1 dependency-resolution,
+     * 2 payload-fetch, 3 candidate-verification, 4 install, 5 validate, 6 load, 7 invoke,
+     * 8 uninstall), the command code, the component index (-1 when not one) and how it ended.
+     */
+    void (*report)(void *ctx,
+                   uint32_t sequence,
+                   int64_t command,
+                   int64_t component,
+                   enum IotStatus status);
+} IotSuitPlatform;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1061,6 +1320,58 @@ enum IotStatus iot_oscore_unprotect_response(struct IotOscoreContext *ctx,
                                              uint8_t *out,
                                              size_t *out_len,
                                              int64_t *partial_iv);
+
+/**
+ * Decodes a SUIT envelope (tag 107 or untagged) and authenticates it (draft-ietf-suit-manifest
+ * "Authenticated Manifests"): a COSE_Sign1 (ES256 / ESP256) of its authentication wrapper
+ * verifies under `public_key` and the manifest's SHA-256 is the signed digest; then the
+ * manifest decodes. Nothing is processed.
+ *
+ * - `public_key`, `public_key_len`: the trusted key, 65 bytes `04 || x || y` or a COSE_Key.
+ * - `result`: NULL, or receives the sequence number and component count (zeroed on failure).
+ *
+ * `IOT_STATUS_SUIT_NOT_AUTHENTICATED` when no signature verifies or the digest differs;
+ * `IOT_STATUS_SUIT_MALFORMED` or `IOT_STATUS_CBOR` for an envelope or manifest that does not
+ * decode.
+ *
+ * # Safety
+ * `envelope` and `public_key` must point to their lengths of readable bytes no one writes
+ * during the call; `result`, unless NULL, to a writable, aligned `IotSuitResult`.
+ */
+enum IotStatus iot_suit_verify(const uint8_t *envelope,
+                               size_t envelope_len,
+                               const uint8_t *public_key,
+                               size_t public_key_len,
+                               struct IotSuitResult *result);
+
+/**
+ * Authenticates a SUIT envelope as `iot_suit_verify` does, then runs a procedure of its
+ * manifest against the device `platform` (draft-ietf-suit-manifest "Manifest Processor"):
+ * `IOT_SUIT_UPDATE` (the sequence number must exceed the stored one, and is stored after
+ * install and validate succeeded) or `IOT_SUIT_BOOT` (at least the stored one). Integrated
+ * payloads are served from the envelope; nothing of the manifest is acted on before it
+ * authenticated.
+ *
+ * - `result`: NULL, or receives the sequence number and component count (once authenticated),
+ *   the failing command's code for `IOT_STATUS_SUIT_CONDITION_FAILED`, and the callback's error
+ *   for `IOT_STATUS_SUIT_PLATFORM`.
+ *
+ * Statuses: `IOT_STATUS_SUIT_CONDITION_FAILED` (a condition failed: wrong vendor, class, image
+ * digest, slot ...), `IOT_STATUS_SUIT_ROLLBACK`, `IOT_STATUS_SUIT_PLATFORM`,
+ * `IOT_STATUS_SUIT_IMAGE_MISMATCH`, `IOT_STATUS_SUIT_UNSUPPORTED` (encrypted payloads,
+ * dependencies: not available through C), those of `iot_suit_verify`, ...
+ *
+ * # Safety
+ * As for `iot_suit_verify`; `platform` must point to an `IotSuitPlatform` whose non-NULL
+ * callbacks have the documented signatures and may be called with its `ctx` during the call.
+ */
+enum IotStatus iot_suit_process(const uint8_t *envelope,
+                                size_t envelope_len,
+                                const uint8_t *public_key,
+                                size_t public_key_len,
+                                uint32_t procedure,
+                                const struct IotSuitPlatform *platform,
+                                struct IotSuitResult *result);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -11,9 +11,11 @@
 mod attest;
 mod identity;
 mod oscore;
+mod suit;
 pub use attest::*;
 pub use identity::*;
 pub use oscore::*;
+pub use suit::*;
 
 use core::ffi::c_char;
 use iot_core::Error;
@@ -27,7 +29,7 @@ use iot_core::crypto::{P256SigningKey, P256VerifyingKey, RustCrypto};
 /// of `iot_oscore::Error` (an OSCORE decryption failure is `IOT_STATUS_BAD_TAG`); those from
 /// `IOT_STATUS_INVALID_UEID` to `IOT_STATUS_MALFORMED_SEALED_KEY`, those of `iot_identity` (UEIDs,
 /// X.509, sealed keys); `IOT_STATUS_INVALID_CLAIM` and `IOT_STATUS_PROFILE_VIOLATION`, those of
-/// `iot_attest`.
+/// `iot_attest`; those from `IOT_STATUS_SUIT_MALFORMED` on, those of `iot_update_manifest`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum IotStatus {
@@ -143,6 +145,30 @@ pub enum IotStatus {
     /// Claims that break the token's profile (PSA, RFC 9783; the Constrained Device Standard
     /// Profile, RFC 9711 section 6.3): a required claim missing, a length or value it forbids.
     ProfileViolation = 51,
+    /// A SUIT envelope or manifest that breaks its CDDL (draft-ietf-suit-manifest): a member
+    /// missing or unknown, an unknown command, an ill-shaped argument or parameter.
+    SuitMalformed = 52,
+    /// A SUIT envelope that does not authenticate: no authentication block verifies under the
+    /// trusted key, or the manifest's digest differs (draft-ietf-suit-manifest "Authenticated
+    /// Manifests").
+    SuitNotAuthenticated = 53,
+    /// A SUIT condition failed (vendor, class, image digest, slot, ...); `IotSuitResult` names it.
+    SuitConditionFailed = 54,
+    /// The SUIT manifest's sequence number is not newer than the stored one (not at least as new,
+    /// for a boot).
+    SuitRollback = 55,
+    /// A platform callback failed; `IotSuitResult` holds its error.
+    SuitPlatform = 56,
+    /// A payload does not match its image digest or size and was not written.
+    SuitImageMismatch = 57,
+    /// A command sequence the procedure needs was severed and not supplied.
+    SuitSeveredMemberMissing = 58,
+    /// A SUIT feature this build or the C API does not process (a digest algorithm, encrypted
+    /// payloads, dependencies).
+    SuitUnsupported = 59,
+    /// A SUIT manifest that breaks a processing rule: a directive without its parameter, a bad
+    /// component index, soft failure or side effects where they are not allowed.
+    SuitInvalidManifest = 60,
 }
 
 impl From<Error> for IotStatus {
@@ -225,6 +251,15 @@ impl IotStatus {
             49 => Self::MalformedSealedKey,
             50 => Self::InvalidClaim,
             51 => Self::ProfileViolation,
+            52 => Self::SuitMalformed,
+            53 => Self::SuitNotAuthenticated,
+            54 => Self::SuitConditionFailed,
+            55 => Self::SuitRollback,
+            56 => Self::SuitPlatform,
+            57 => Self::SuitImageMismatch,
+            58 => Self::SuitSeveredMemberMissing,
+            59 => Self::SuitUnsupported,
+            60 => Self::SuitInvalidManifest,
             _ => return None,
         })
     }
@@ -284,6 +319,15 @@ impl IotStatus {
             Self::MalformedSealedKey => c"sealed key holds no valid P-256 key",
             Self::InvalidClaim => c"claim value not allowed by its definition",
             Self::ProfileViolation => c"claims break the profile's rules",
+            Self::SuitMalformed => c"malformed SUIT envelope or manifest",
+            Self::SuitNotAuthenticated => c"SUIT manifest not authenticated",
+            Self::SuitConditionFailed => c"SUIT condition failed",
+            Self::SuitRollback => c"SUIT sequence number rollback",
+            Self::SuitPlatform => c"SUIT platform callback failed",
+            Self::SuitImageMismatch => c"payload does not match its image digest",
+            Self::SuitSeveredMemberMissing => c"severed SUIT member missing",
+            Self::SuitUnsupported => c"unsupported SUIT feature",
+            Self::SuitInvalidManifest => c"SUIT manifest breaks a processing rule",
         }
     }
 }

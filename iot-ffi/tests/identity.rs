@@ -132,12 +132,12 @@ fn csr_verifies_and_names_the_device() {
 #[test]
 fn every_status_has_its_own_description() {
     let mut seen = std::collections::HashSet::new();
-    for v in 0..=IotStatus::ProfileViolation as i32 {
+    for v in 0..=IotStatus::SuitInvalidManifest as i32 {
         let s = IotStatus::from_raw(v).unwrap();
         assert_eq!(s as i32, v);
         // SAFETY: iot_status_str returns a static NUL-terminated string.
         let text = unsafe { core::ffi::CStr::from_ptr(iot_status_str(v)) };
         assert!(seen.insert(text.to_owned()), "{v}: {text:?} repeated");
     }
-    assert!(IotStatus::from_raw(IotStatus::ProfileViolation as i32 + 1).is_none());
+    assert!(IotStatus::from_raw(IotStatus::SuitInvalidManifest as i32 + 1).is_none());
 }

@@ -3,7 +3,8 @@
 # against include/iot.h with `cc -std=c11 -Wall -Wextra -Werror`, links them with the system
 # libraries the staticlib needs, and runs them (each closes with "N passed, M failed"). With
 # IOT_OPENSSL naming an openssl binary, the request test_identity wrote is checked with
-# `openssl req -verify`; without, that check is skipped with a message. Honours CARGO_TARGET_DIR
+# `openssl req -verify`; without, that check is skipped with a message. test_suit needs the
+# shared vectors (IOT_VECTORS, or ../shared/vectors beside the checkout). Honours CARGO_TARGET_DIR
 # (and any target-dir cargo is configured with) and CC.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -47,6 +48,21 @@ for t in test_sign1 test_oscore test_identity test_attest; do
   # test_identity reads the checked-in certificates and writes its CSR into $out.
   "$out/$t" "$ffi/../iot-identity/tests/data" "$out" || status=1
 done
+# test_suit reads the manifest-spec examples from the shared vectors: with IOT_VECTORS set they
+# must be there; without it they are looked for beside the checkout, and skipped when absent.
+spec=${IOT_VECTORS:-$ffi/../../shared/vectors}/suit/manifest-spec
+# shellcheck disable=SC2086 # $native is a list of flags
+"${CC:-cc}" -std=c11 -Wall -Wextra -Werror -I "$ffi/include" \
+  "$here/test_suit.c" "$lib" $native -o "$out/test_suit"
+if [ -d "$spec" ]; then
+  echo "test_suit:"
+  "$out/test_suit" "$spec" || status=1
+elif [ -n "${IOT_VECTORS:-}" ]; then
+  echo "test_suit: $spec is missing (IOT_VECTORS is set)" >&2
+  status=1
+else
+  echo "skipped test_suit: ../shared/vectors is not beside this checkout and IOT_VECTORS is not set"
+fi
 if [ -n "${IOT_OPENSSL:-}" ]; then
   echo "openssl req -verify (the CSR test_identity made):"
   "$IOT_OPENSSL" req -verify -inform DER -in "$out/identity-csr.der" -noout -subject || status=1

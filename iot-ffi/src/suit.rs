@@ -1,0 +1,682 @@
+//! SUIT updates through the C API (`iot_update_manifest`, draft-ietf-suit-manifest): an
+//! envelope authenticated under a trusted P-256 key, then its update or boot procedure run
+//! against a device whose `Platform` is a table of C callbacks.
+
+use crate::{IotStatus, backend, bytes, guard, verifying_key};
+use core::ffi::{c_char, c_void};
+use iot_update_manifest::platform::{
+    Component, Identifier, PlatformError, PlatformResult, Record, SequenceKind,
+};
+use iot_update_manifest::{
+    AuthenticatedManifest, ComponentId, Envelope, Error, Platform, Processor, TrustAnchors,
+};
+
+/// `iot_suit_process` procedure: update (dependency-resolution, payload-fetch,
+/// candidate-verification, install, validate; the sequence number is stored after them).
+pub const IOT_SUIT_UPDATE: u32 = 1;
+/// `iot_suit_process` procedure: boot (validate, load, invoke).
+pub const IOT_SUIT_BOOT: u32 = 2;
+
+/// A platform callback's result: success.
+pub const IOT_SUIT_PLATFORM_OK: i32 = 0;
+/// A platform callback's result: no such component, slot, URI or stored value.
+pub const IOT_SUIT_PLATFORM_NOT_FOUND: i32 = 1;
+/// A platform callback's result: a transport or resource is not reachable.
+pub const IOT_SUIT_PLATFORM_UNAVAILABLE: i32 = 2;
+/// A platform callback's result: the storage is too small.
+pub const IOT_SUIT_PLATFORM_OUT_OF_SPACE: i32 = 3;
+/// A platform callback's result: a storage or device fault (any other non-zero value too).
+pub const IOT_SUIT_PLATFORM_IO: i32 = 4;
+/// A platform callback's result: the platform does not implement the operation (also what a
+/// NULL callback means).
+pub const IOT_SUIT_PLATFORM_UNSUPPORTED: i32 = 5;
+/// A platform callback's result: the platform refuses the operation.
+pub const IOT_SUIT_PLATFORM_DENIED: i32 = 6;
+
+/// The most path segments (dependency prefixes included) a component passed to a callback has;
+/// a deeper one fails the call with `IOT_SUIT_PLATFORM_UNSUPPORTED`.
+pub const IOT_SUIT_MAX_SEGMENTS: usize = 8;
+
+/// A byte string: `len` bytes at `ptr` (NULL only when `len` is 0).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct IotBytes {
+    /// The bytes.
+    pub ptr: *const u8,
+    /// How many.
+    pub len: usize,
+}
+
+/// A component as the callbacks see it: its path (the `suit-dependency-prefix`es it was reached
+/// through, then its `SUIT_Component_Identifier`), and `suit-parameter-component-slot` when set.
+/// Valid only during the callback.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct IotSuitComponent {
+    /// The path's byte-string segments.
+    pub segments: *const IotBytes,
+    /// How many.
+    pub segment_count: usize,
+    /// 1 when `slot` is set, 0 otherwise.
+    pub has_slot: u8,
+    /// The component slot.
+    pub slot: u64,
+}
+
+/// What the manifest processor asks of the device (draft-ietf-suit-manifest "Abstract Machine
+/// Description"): one callback per effect, each called with `ctx`. A callback returns
+/// `IOT_SUIT_PLATFORM_OK` or an `IOT_SUIT_PLATFORM_*` error, which stops processing with
+/// `IOT_STATUS_SUIT_PLATFORM`. A NULL callback is `IOT_SUIT_PLATFORM_UNSUPPORTED`, except
+/// `digest` (NULL: the library reads the component and hashes it) and `report` (NULL: no
+/// reports). Pointers passed to a callback are valid only during it.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct IotSuitPlatform {
+    /// Passed to every callback.
+    pub ctx: *mut c_void,
+    /// Whether the device's vendor (`kind` 0), class (1) or device (2) identifier of `component`
+    /// is `expected`: writes 1 or 0 into `*matches`.
+    pub check_identifier: Option<
+        unsafe extern "C" fn(
+            ctx: *mut c_void,
+            kind: u32,
+            component: *const IotSuitComponent,
+            expected: *const u8,
+            expected_len: usize,
+            matches: *mut u8,
+        ) -> i32,
+    >,
+    /// Whether `slot` is the slot this procedure uses for `component`: 1 or 0 into `*matches`.
+    pub check_slot: Option<
+        unsafe extern "C" fn(
+            ctx: *mut c_void,
+            component: *const IotSuitComponent,
+            slot: u64,
+            matches: *mut u8,
+        ) -> i32,
+    >,
+    /// Fetches the URI (UTF-8, `uri_len` bytes, not NUL-terminated) into `component`.
+    pub fetch: Option<
+        unsafe extern "C" fn(
+            ctx: *mut c_void,
+            uri: *const c_char,
+            uri_len: usize,
+            component: *const IotSuitComponent,
+        ) -> i32,
+    >,
+    /// Reads `component` at `offset` into `buf` (`buf_len` bytes); `*read` receives how many
+    /// bytes were read, 0 at the end. `IOT_SUIT_PLATFORM_NOT_FOUND` when it holds nothing.
+    pub read: Option<
+        unsafe extern "C" fn(
+            ctx: *mut c_void,
+            component: *const IotSuitComponent,
+            offset: u64,
+            buf: *mut u8,
+            buf_len: usize,
+            read: *mut usize,
+        ) -> i32,
+    >,
+    /// Writes `data` into `component` at `offset`; the component is then `offset + data_len`
+    /// bytes long (a write at 0 starts a new image, consecutive writes append).
+    pub write: Option<
+        unsafe extern "C" fn(
+            ctx: *mut c_void,
+            component: *const IotSuitComponent,
+            offset: u64,
+            data: *const u8,
+            data_len: usize,
+        ) -> i32,
+    >,
+    /// Exchanges the contents of `a` and `b`.
+    pub swap: Option<
+        unsafe extern "C" fn(
+            ctx: *mut c_void,
+            a: *const IotSuitComponent,
+            b: *const IotSuitComponent,
+        ) -> i32,
+    >,
+    /// Optional: the SHA-256 of the first `*len` bytes of `component` (all of it when `len` is
+    /// NULL) into `digest` (32 bytes), `*known` = 1; or `*known` = 0 to let the library hash it.
+    pub digest: Option<
+        unsafe extern "C" fn(
+            ctx: *mut c_void,
+            component: *const IotSuitComponent,
+            len: *const u64,
+            digest: *mut u8,
+            known: *mut u8,
+        ) -> i32,
+    >,
+    /// Transfers execution to `component` with `suit-parameter-invoke-args` (NULL when absent).
+    pub invoke: Option<
+        unsafe extern "C" fn(
+            ctx: *mut c_void,
+            component: *const IotSuitComponent,
+            args: *const u8,
+            args_len: usize,
+        ) -> i32,
+    >,
+    /// The stored anti-rollback sequence number of the manifest named `manifest`
+    /// (`suit-manifest-component-id`; NULL for a manifest without one): `*present` = 1 and
+    /// `*value`, or `*present` = 0 when none was stored.
+    pub stored_sequence_number: Option<
+        unsafe extern "C" fn(
+            ctx: *mut c_void,
+            manifest: *const IotSuitComponent,
+            present: *mut u8,
+            value: *mut u64,
+        ) -> i32,
+    >,
+    /// Stores the sequence number of `manifest`, atomically.
+    pub store_sequence_number: Option<
+        unsafe extern "C" fn(
+            ctx: *mut c_void,
+            manifest: *const IotSuitComponent,
+            value: u64,
+        ) -> i32,
+    >,
+    /// Optional: one record per command: the sequence (0 shared, 1 dependency-resolution,
+    /// 2 payload-fetch, 3 candidate-verification, 4 install, 5 validate, 6 load, 7 invoke,
+    /// 8 uninstall), the command code, the component index (-1 when not one) and how it ended.
+    pub report: Option<
+        unsafe extern "C" fn(
+            ctx: *mut c_void,
+            sequence: u32,
+            command: i64,
+            component: i64,
+            status: IotStatus,
+        ),
+    >,
+}
+
+/// What `iot_suit_verify` and `iot_suit_process` tell besides the status.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IotSuitResult {
+    /// The manifest's sequence number (once it authenticated; 0 before).
+    pub sequence_number: u64,
+    /// The number of components the manifest declares.
+    pub component_count: usize,
+    /// The code of the command that failed (`IOT_STATUS_SUIT_CONDITION_FAILED`: the condition),
+    /// 0 when none.
+    pub command: i64,
+    /// The callback's error for `IOT_STATUS_SUIT_PLATFORM`, 0 otherwise.
+    pub platform_error: i32,
+}
+
+impl From<Error> for IotStatus {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Core(e) => e.into(),
+            Error::MissingMember { .. }
+            | Error::UnknownMember { .. }
+            | Error::UnsupportedVersion(_)
+            | Error::UnknownCommand(_)
+            | Error::InvalidArgument { .. }
+            | Error::InvalidParameter { .. }
+            | Error::UnexpectedSeveredMember(_) => Self::SuitMalformed,
+            Error::NoAuthenticationBlock
+            | Error::UnsupportedAuthenticationBlock(_)
+            | Error::NoTrustedKey
+            | Error::NotAuthenticated(_)
+            | Error::DigestMismatch
+            | Error::SeveredMemberDigestMismatch(_) => Self::SuitNotAuthenticated,
+            Error::ConditionFailed(_) => Self::SuitConditionFailed,
+            Error::Rollback { .. } => Self::SuitRollback,
+            Error::Platform(_) => Self::SuitPlatform,
+            Error::ImageMismatch => Self::SuitImageMismatch,
+            Error::SeveredMemberMissing(_) => Self::SuitSeveredMemberMissing,
+            Error::UnsupportedDigestAlgorithm(_) | Error::Unsupported(_) => Self::SuitUnsupported,
+            Error::MissingParameter { .. }
+            | Error::ComponentIndex(_)
+            | Error::SoftFailureNotAllowed
+            | Error::SourceIsDestination
+            | Error::NotAllowedInSharedSequence(_) => Self::SuitInvalidManifest,
+            Error::CapacityExceeded(_) => Self::CapacityExceeded,
+            _ => Self::Internal,
+        }
+    }
+}
+
+fn platform_error(code: i32) -> PlatformError {
+    match code {
+        IOT_SUIT_PLATFORM_NOT_FOUND => PlatformError::NotFound,
+        IOT_SUIT_PLATFORM_UNAVAILABLE => PlatformError::Unavailable,
+        IOT_SUIT_PLATFORM_OUT_OF_SPACE => PlatformError::OutOfSpace,
+        IOT_SUIT_PLATFORM_UNSUPPORTED => PlatformError::Unsupported,
+        IOT_SUIT_PLATFORM_DENIED => PlatformError::Denied,
+        _ => PlatformError::Io,
+    }
+}
+
+fn platform_code(e: PlatformError) -> i32 {
+    match e {
+        PlatformError::NotFound => IOT_SUIT_PLATFORM_NOT_FOUND,
+        PlatformError::Unavailable => IOT_SUIT_PLATFORM_UNAVAILABLE,
+        PlatformError::OutOfSpace => IOT_SUIT_PLATFORM_OUT_OF_SPACE,
+        PlatformError::Unsupported => IOT_SUIT_PLATFORM_UNSUPPORTED,
+        PlatformError::Denied => IOT_SUIT_PLATFORM_DENIED,
+        _ => IOT_SUIT_PLATFORM_IO,
+    }
+}
+
+fn check(code: i32) -> PlatformResult<()> {
+    if code == IOT_SUIT_PLATFORM_OK {
+        Ok(())
+    } else {
+        Err(platform_error(code))
+    }
+}
+
+/// A component path flattened for C: the segments on the stack.
+struct Path {
+    segments: [IotBytes; IOT_SUIT_MAX_SEGMENTS],
+    count: usize,
+}
+
+impl Path {
+    fn new<'a>(segments: impl Iterator<Item = &'a [u8]>) -> PlatformResult<Self> {
+        let mut path = Self {
+            segments: [IotBytes {
+                ptr: core::ptr::null(),
+                len: 0,
+            }; IOT_SUIT_MAX_SEGMENTS],
+            count: 0,
+        };
+        for s in segments {
+            let slot = path
+                .segments
+                .get_mut(path.count)
+                .ok_or(PlatformError::Unsupported)?;
+            *slot = IotBytes {
+                ptr: s.as_ptr(),
+                len: s.len(),
+            };
+            path.count += 1;
+        }
+        Ok(path)
+    }
+
+    /// The C view; borrows `self`, so it lives no longer than the segments.
+    fn view(&self, slot: Option<u64>) -> IotSuitComponent {
+        IotSuitComponent {
+            segments: self.segments.as_ptr(),
+            segment_count: self.count,
+            has_slot: u8::from(slot.is_some()),
+            slot: slot.unwrap_or(0),
+        }
+    }
+}
+
+fn component_path(c: &Component<'_>) -> PlatformResult<Path> {
+    Path::new(c.segments())
+}
+
+/// The C callbacks as a [`Platform`]; also remembers the last callback error for the result.
+struct CPlatform<'p> {
+    p: &'p IotSuitPlatform,
+    last_error: i32,
+}
+
+impl CPlatform<'_> {
+    fn done(&mut self, code: i32) -> PlatformResult<()> {
+        check(code).inspect_err(|e| self.last_error = platform_code(*e))
+    }
+}
+
+// SAFETY (for every callback call below): the caller of `iot_suit_process` guarantees that each
+// non-NULL callback is a function of the documented signature that may be called with `ctx`
+// and only accesses the pointers it is given within their stated lengths during the call; the
+// pointers passed are to live locals (the component views and their segments, output
+// variables) or into the envelope and the processor's buffers, valid for the call.
+impl Platform for CPlatform<'_> {
+    fn check_identifier(
+        &mut self,
+        kind: Identifier,
+        component: &Component<'_>,
+        expected: &[u8],
+    ) -> PlatformResult<bool> {
+        let f = self.p.check_identifier.ok_or(PlatformError::Unsupported)?;
+        let kind = match kind {
+            Identifier::Vendor => 0,
+            Identifier::Class => 1,
+            Identifier::Device => 2,
+        };
+        let path = component_path(component)?;
+        let view = path.view(component.slot);
+        let mut matches = 0u8;
+        // SAFETY: see above.
+        let code = unsafe {
+            f(
+                self.p.ctx,
+                kind,
+                &view,
+                expected.as_ptr(),
+                expected.len(),
+                &mut matches,
+            )
+        };
+        self.done(code)?;
+        Ok(matches != 0)
+    }
+
+    fn check_slot(&mut self, component: &Component<'_>, slot: u64) -> PlatformResult<bool> {
+        let f = self.p.check_slot.ok_or(PlatformError::Unsupported)?;
+        let path = component_path(component)?;
+        let view = path.view(component.slot);
+        let mut matches = 0u8;
+        // SAFETY: see above.
+        let code = unsafe { f(self.p.ctx, &view, slot, &mut matches) };
+        self.done(code)?;
+        Ok(matches != 0)
+    }
+
+    fn fetch(&mut self, uri: &str, component: &Component<'_>) -> PlatformResult<()> {
+        let f = self.p.fetch.ok_or(PlatformError::Unsupported)?;
+        let path = component_path(component)?;
+        let view = path.view(component.slot);
+        // SAFETY: see above.
+        let code = unsafe { f(self.p.ctx, uri.as_ptr().cast(), uri.len(), &view) };
+        self.done(code)
+    }
+
+    fn read(
+        &mut self,
+        component: &Component<'_>,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> PlatformResult<usize> {
+        let f = self.p.read.ok_or(PlatformError::Unsupported)?;
+        let path = component_path(component)?;
+        let view = path.view(component.slot);
+        let mut n = 0usize;
+        // SAFETY: see above.
+        let code = unsafe {
+            f(
+                self.p.ctx,
+                &view,
+                offset,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut n,
+            )
+        };
+        self.done(code)?;
+        if n > buf.len() {
+            self.last_error = IOT_SUIT_PLATFORM_IO;
+            return Err(PlatformError::Io);
+        }
+        Ok(n)
+    }
+
+    fn write(&mut self, component: &Component<'_>, offset: u64, data: &[u8]) -> PlatformResult<()> {
+        let f = self.p.write.ok_or(PlatformError::Unsupported)?;
+        let path = component_path(component)?;
+        let view = path.view(component.slot);
+        // SAFETY: see above.
+        let code = unsafe { f(self.p.ctx, &view, offset, data.as_ptr(), data.len()) };
+        self.done(code)
+    }
+
+    fn swap(&mut self, a: &Component<'_>, b: &Component<'_>) -> PlatformResult<()> {
+        let f = self.p.swap.ok_or(PlatformError::Unsupported)?;
+        let (pa, pb) = (component_path(a)?, component_path(b)?);
+        let (va, vb) = (pa.view(a.slot), pb.view(b.slot));
+        // SAFETY: see above.
+        let code = unsafe { f(self.p.ctx, &va, &vb) };
+        self.done(code)
+    }
+
+    fn digest(
+        &mut self,
+        component: &Component<'_>,
+        len: Option<u64>,
+    ) -> PlatformResult<Option<[u8; 32]>> {
+        let Some(f) = self.p.digest else {
+            return Ok(None);
+        };
+        let path = component_path(component)?;
+        let view = path.view(component.slot);
+        let mut digest = [0u8; 32];
+        let mut known = 0u8;
+        let len_ptr = len.as_ref().map_or(core::ptr::null(), |l| l as *const u64);
+        // SAFETY: see above.
+        let code = unsafe { f(self.p.ctx, &view, len_ptr, digest.as_mut_ptr(), &mut known) };
+        self.done(code)?;
+        Ok((known != 0).then_some(digest))
+    }
+
+    fn invoke(&mut self, component: &Component<'_>, args: Option<&[u8]>) -> PlatformResult<()> {
+        let f = self.p.invoke.ok_or(PlatformError::Unsupported)?;
+        let path = component_path(component)?;
+        let view = path.view(component.slot);
+        let (a, n) = args.map_or((core::ptr::null(), 0), |a| (a.as_ptr(), a.len()));
+        // SAFETY: see above.
+        let code = unsafe { f(self.p.ctx, &view, a, n) };
+        self.done(code)
+    }
+
+    fn report(&mut self, record: &Record) {
+        let Some(f) = self.p.report else {
+            return;
+        };
+        let sequence = match record.sequence {
+            SequenceKind::Shared => 0,
+            SequenceKind::DependencyResolution => 1,
+            SequenceKind::PayloadFetch => 2,
+            SequenceKind::CandidateVerification => 3,
+            SequenceKind::Install => 4,
+            SequenceKind::Validate => 5,
+            SequenceKind::Load => 6,
+            SequenceKind::Invoke => 7,
+            SequenceKind::Uninstall => 8,
+        };
+        let component = record
+            .component
+            .and_then(|c| i64::try_from(c).ok())
+            .unwrap_or(-1);
+        let status = match record.result {
+            Ok(()) => IotStatus::Ok,
+            Err(e) => e.into(),
+        };
+        // SAFETY: see above.
+        unsafe {
+            f(
+                self.p.ctx,
+                sequence,
+                record.command.code(),
+                component,
+                status,
+            )
+        };
+    }
+
+    fn stored_sequence_number(
+        &mut self,
+        manifest: Option<&ComponentId<'_>>,
+    ) -> PlatformResult<Option<u64>> {
+        let f = self
+            .p
+            .stored_sequence_number
+            .ok_or(PlatformError::Unsupported)?;
+        let path = manifest.map(|m| Path::new(m.segments())).transpose()?;
+        let view = path.as_ref().map(|p| p.view(None));
+        let view_ptr = view.as_ref().map_or(core::ptr::null(), |v| v as *const _);
+        let (mut present, mut value) = (0u8, 0u64);
+        // SAFETY: see above.
+        let code = unsafe { f(self.p.ctx, view_ptr, &mut present, &mut value) };
+        self.done(code)?;
+        Ok((present != 0).then_some(value))
+    }
+
+    fn store_sequence_number(
+        &mut self,
+        manifest: Option<&ComponentId<'_>>,
+        sequence_number: u64,
+    ) -> PlatformResult<()> {
+        let f = self
+            .p
+            .store_sequence_number
+            .ok_or(PlatformError::Unsupported)?;
+        let path = manifest.map(|m| Path::new(m.segments())).transpose()?;
+        let view = path.as_ref().map(|p| p.view(None));
+        let view_ptr = view.as_ref().map_or(core::ptr::null(), |v| v as *const _);
+        // SAFETY: see above.
+        let code = unsafe { f(self.p.ctx, view_ptr, sequence_number) };
+        self.done(code)
+    }
+}
+
+/// Authenticates `envelope` under `key` and fills `result` from its manifest.
+fn authenticate<'e>(
+    envelope: &'e [u8],
+    key: &[u8],
+    result: &mut IotSuitResult,
+) -> Result<AuthenticatedManifest<'e>, IotStatus> {
+    let mut keys = [verifying_key(key)?];
+    let auth = Envelope::decode(envelope)?
+        .authenticate(&mut backend(), &mut TrustAnchors::signers(&mut keys))?;
+    let m = auth.manifest();
+    result.sequence_number = m.sequence_number();
+    result.component_count = m.common().components().len();
+    Ok(auth)
+}
+
+/// Writes `result` to `out` when it is not NULL (checked aligned by the caller of this fn).
+///
+/// # Safety
+/// `out`, if not NULL, must point to a writable, aligned `IotSuitResult`.
+unsafe fn put(out: *mut IotSuitResult, result: IotSuitResult) {
+    if !out.is_null() {
+        // SAFETY: forwarded from the caller.
+        unsafe { out.write(result) };
+    }
+}
+
+/// Decodes a SUIT envelope (tag 107 or untagged) and authenticates it (draft-ietf-suit-manifest
+/// "Authenticated Manifests"): a COSE_Sign1 (ES256 / ESP256) of its authentication wrapper
+/// verifies under `public_key` and the manifest's SHA-256 is the signed digest; then the
+/// manifest decodes. Nothing is processed.
+///
+/// - `public_key`, `public_key_len`: the trusted key, 65 bytes `04 || x || y` or a COSE_Key.
+/// - `result`: NULL, or receives the sequence number and component count (zeroed on failure).
+///
+/// `IOT_STATUS_SUIT_NOT_AUTHENTICATED` when no signature verifies or the digest differs;
+/// `IOT_STATUS_SUIT_MALFORMED` or `IOT_STATUS_CBOR` for an envelope or manifest that does not
+/// decode.
+///
+/// # Safety
+/// `envelope` and `public_key` must point to their lengths of readable bytes no one writes
+/// during the call; `result`, unless NULL, to a writable, aligned `IotSuitResult`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn iot_suit_verify(
+    envelope: *const u8,
+    envelope_len: usize,
+    public_key: *const u8,
+    public_key_len: usize,
+    result: *mut IotSuitResult,
+) -> IotStatus {
+    if !result.is_aligned() {
+        return IotStatus::InvalidArgument;
+    }
+    let mut r = IotSuitResult::default();
+    let status = if envelope.is_null() || public_key.is_null() {
+        IotStatus::NullArgument
+    } else {
+        guard(|| {
+            // SAFETY: the caller guarantees the inputs are readable for their lengths.
+            let envelope = unsafe { bytes(envelope, envelope_len) }?;
+            // SAFETY: as above.
+            let key = unsafe { bytes(public_key, public_key_len) }?;
+            authenticate(envelope, key, &mut r).map(drop)
+        })
+    };
+    if status != IotStatus::Ok {
+        r = IotSuitResult::default();
+    }
+    // SAFETY: aligned (checked); writable (caller).
+    unsafe { put(result, r) };
+    status
+}
+
+/// Authenticates a SUIT envelope as `iot_suit_verify` does, then runs a procedure of its
+/// manifest against the device `platform` (draft-ietf-suit-manifest "Manifest Processor"):
+/// `IOT_SUIT_UPDATE` (the sequence number must exceed the stored one, and is stored after
+/// install and validate succeeded) or `IOT_SUIT_BOOT` (at least the stored one). Integrated
+/// payloads are served from the envelope; nothing of the manifest is acted on before it
+/// authenticated.
+///
+/// - `result`: NULL, or receives the sequence number and component count (once authenticated),
+///   the failing command's code for `IOT_STATUS_SUIT_CONDITION_FAILED`, and the callback's error
+///   for `IOT_STATUS_SUIT_PLATFORM`.
+///
+/// Statuses: `IOT_STATUS_SUIT_CONDITION_FAILED` (a condition failed: wrong vendor, class, image
+/// digest, slot ...), `IOT_STATUS_SUIT_ROLLBACK`, `IOT_STATUS_SUIT_PLATFORM`,
+/// `IOT_STATUS_SUIT_IMAGE_MISMATCH`, `IOT_STATUS_SUIT_UNSUPPORTED` (encrypted payloads,
+/// dependencies: not available through C), those of `iot_suit_verify`, ...
+///
+/// # Safety
+/// As for `iot_suit_verify`; `platform` must point to an `IotSuitPlatform` whose non-NULL
+/// callbacks have the documented signatures and may be called with its `ctx` during the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn iot_suit_process(
+    envelope: *const u8,
+    envelope_len: usize,
+    public_key: *const u8,
+    public_key_len: usize,
+    procedure: u32,
+    platform: *const IotSuitPlatform,
+    result: *mut IotSuitResult,
+) -> IotStatus {
+    if !result.is_aligned() || !platform.is_aligned() {
+        return IotStatus::InvalidArgument;
+    }
+    let mut r = IotSuitResult::default();
+    let status = if envelope.is_null() || public_key.is_null() || platform.is_null() {
+        IotStatus::NullArgument
+    } else {
+        guard(|| {
+            // SAFETY: the caller guarantees the inputs are readable for their lengths.
+            let envelope = unsafe { bytes(envelope, envelope_len) }?;
+            // SAFETY: as above.
+            let key = unsafe { bytes(public_key, public_key_len) }?;
+            // SAFETY: non-NULL and aligned; the caller guarantees a readable IotSuitPlatform.
+            let platform = unsafe { &*platform };
+            if procedure != IOT_SUIT_UPDATE && procedure != IOT_SUIT_BOOT {
+                return Err(IotStatus::InvalidArgument);
+            }
+            let auth = authenticate(envelope, key, &mut r)?;
+            let mut device = CPlatform {
+                p: platform,
+                last_error: 0,
+            };
+            let mut keys = [verifying_key(key)?];
+            let mut anchors = TrustAnchors::signers(&mut keys);
+            let mut crypto = backend();
+            let mut processor = Processor::new(&mut device, &mut crypto, &mut anchors);
+            let outcome = if procedure == IOT_SUIT_UPDATE {
+                processor.update(&auth)
+            } else {
+                processor.boot(&auth)
+            };
+            match outcome {
+                Ok(()) => Ok(()),
+                Err(e) => {
+                    if let Error::ConditionFailed(c) = e {
+                        r.command = c.code();
+                    }
+                    if let Error::Platform(p) = e {
+                        r.platform_error = if device.last_error != 0 {
+                            device.last_error
+                        } else {
+                            platform_code(p)
+                        };
+                    }
+                    Err(e.into())
+                }
+            }
+        })
+    };
+    // SAFETY: aligned (checked); writable (caller).
+    unsafe { put(result, r) };
+    status
+}

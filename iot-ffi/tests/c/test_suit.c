@@ -1,0 +1,481 @@
+/* C test of the iot-ffi SUIT API (iot_update_manifest): examples 0 (secure boot) and 3 (A/B by
+ * component slot) of draft-ietf-suit-manifest, read from the hex blocks of
+ * suit/manifest-spec/exampleN.txt, authenticated under the draft's key and processed against a
+ * device in RAM whose platform is a table of C callbacks: identity, slot and image conditions,
+ * fetch, invoke, anti-rollback, a failing callback, tampered envelopes and arguments.
+ * Usage: test_suit MANIFEST_SPEC_DIR. Built and run by run.sh.
+ * Prints "N passed, M failed" last and exits non-zero when anything failed. */
+#include "iot.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int passed;
+static int failed;
+
+#define CHECK(cond)                                                               \
+    do {                                                                          \
+        if (cond) {                                                               \
+            passed++;                                                             \
+        } else {                                                                  \
+            failed++;                                                             \
+            fprintf(stderr, "FAIL line %d: %s\n", __LINE__, #cond);               \
+        }                                                                         \
+    } while (0)
+
+#define CHECK_STATUS(expr, want)                                                  \
+    do {                                                                          \
+        IotStatus got_ = (expr);                                                  \
+        if (got_ == (want)) {                                                     \
+            passed++;                                                             \
+        } else {                                                                  \
+            failed++;                                                             \
+            fprintf(stderr, "FAIL line %d: %s\n  got %d (%s), want %d (%s)\n",    \
+                    __LINE__, #expr, (int)got_, iot_status_str(got_), (int)(want), \
+                    iot_status_str(want));                                        \
+        }                                                                         \
+    } while (0)
+
+/* The public key of the draft's private_key.pem (the README's example uses it too). */
+static const uint8_t DRAFT_KEY[65] = {
+    0x04, 0x84, 0x96, 0x81, 0x1a, 0xae, 0x0b, 0xaa, 0xab, 0xd2, 0x61, 0x57, 0x18, 0x9e, 0xec,
+    0xda, 0x26, 0xbe, 0xaa, 0x8b, 0xf1, 0x1b, 0x6f, 0x3f, 0xe6, 0xe2, 0xb5, 0x65, 0x9c, 0x85,
+    0xdb, 0xc0, 0xad, 0x3b, 0x1f, 0x2a, 0x4b, 0x6c, 0x09, 0x81, 0x31, 0xc0, 0xa3, 0x6d, 0xac,
+    0xd1, 0xd7, 0x8b, 0xd3, 0x81, 0xdc, 0xdf, 0xb0, 0x9c, 0x05, 0x2d, 0xb3, 0x39, 0x91, 0xdb,
+    0x73, 0x38, 0xb4, 0xa8, 0x96};
+/* Vendor and class IDs of the examples. */
+static const uint8_t VENDOR[16] = {0xfa, 0x6b, 0x4a, 0x53, 0xd5, 0xad, 0x5f, 0xdf,
+                                   0xbe, 0x9d, 0xe6, 0x63, 0xe4, 0xd4, 0x1f, 0xfe};
+static const uint8_t CLASS[16] = {0x14, 0x92, 0xaf, 0x14, 0x25, 0x69, 0x5e, 0x48,
+                                  0xbf, 0x42, 0x9b, 0x2d, 0x51, 0xf2, 0xab, 0x45};
+/* The examples' sample image digests and sizes: no real image has them, so the device below
+ * "declares" them for its stand-in images A and B (as a device that keeps each image's digest
+ * would), or does not, and then the library hashes the image and the digests differ. */
+static const uint8_t DIGEST_A[32] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+                                     0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff,
+                                     0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
+                                     0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10};
+static const uint8_t DIGEST_B[32] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
+                                     0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10,
+                                     0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+                                     0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
+#define SIZE_A 34768
+#define SIZE_B 76834
+/* Command codes (draft-ietf-suit-manifest). */
+#define CLASS_IDENTIFIER 2
+#define IMAGE_MATCH 3
+#define COMPONENT_SLOT 5
+
+static uint8_t image_a[SIZE_A];
+static uint8_t image_b[SIZE_B];
+
+/* ---- the device: components in RAM ---- */
+
+#define MAX_STORES 4
+#define STORE_CAP 80000
+
+typedef struct {
+    int used;
+    uint8_t path[64]; /* segments, each as a length byte and its bytes */
+    size_t path_len;
+    int has_slot;
+    uint64_t slot;
+    uint8_t data[STORE_CAP];
+    size_t len;
+} Store;
+
+typedef struct {
+    Store stores[MAX_STORES];
+    int class_ok;      /* the device's class is the examples' */
+    int slot;          /* the slot check_slot accepts, -1 for none */
+    int declare;       /* digest() declares the sample digests of images A and B */
+    int has_seq;
+    uint64_t seq;
+    int fetches, invokes, reports, stores_of_seq;
+    char last_uri[128];
+    int fetch_fails;   /* fetch() returns IOT_SUIT_PLATFORM_UNAVAILABLE */
+} Device;
+
+static int key_of(const IotSuitComponent *c, uint8_t *out, size_t *out_len) {
+    size_t n = 0;
+    for (size_t i = 0; i < c->segment_count; i++) {
+        if (c->segments[i].len > 255 || n + 1 + c->segments[i].len > 64) return -1;
+        out[n++] = (uint8_t)c->segments[i].len;
+        memcpy(out + n, c->segments[i].ptr, c->segments[i].len);
+        n += c->segments[i].len;
+    }
+    *out_len = n;
+    return 0;
+}
+
+static Store *find(Device *d, const IotSuitComponent *c, int create) {
+    uint8_t k[64];
+    size_t k_len;
+    if (key_of(c, k, &k_len) != 0) return NULL;
+    for (int i = 0; i < MAX_STORES; i++) {
+        Store *s = &d->stores[i];
+        if (s->used && s->path_len == k_len && memcmp(s->path, k, k_len) == 0 &&
+            s->has_slot == c->has_slot && (!c->has_slot || s->slot == c->slot))
+            return s;
+    }
+    if (!create) return NULL;
+    for (int i = 0; i < MAX_STORES; i++) {
+        Store *s = &d->stores[i];
+        if (!s->used) {
+            s->used = 1;
+            memcpy(s->path, k, k_len);
+            s->path_len = k_len;
+            s->has_slot = c->has_slot;
+            s->slot = c->slot;
+            s->len = 0;
+            return s;
+        }
+    }
+    return NULL;
+}
+
+static int32_t cb_check_identifier(void *ctx, uint32_t kind, const IotSuitComponent *c,
+                                   const uint8_t *expected, size_t expected_len,
+                                   uint8_t *matches) {
+    Device *d = ctx;
+    (void)c;
+    if (kind == 0)
+        *matches = expected_len == 16 && memcmp(expected, VENDOR, 16) == 0;
+    else if (kind == 1)
+        *matches = d->class_ok && expected_len == 16 && memcmp(expected, CLASS, 16) == 0;
+    else
+        *matches = 0;
+    return IOT_SUIT_PLATFORM_OK;
+}
+
+static int32_t cb_check_slot(void *ctx, const IotSuitComponent *c, uint64_t slot,
+                             uint8_t *matches) {
+    Device *d = ctx;
+    (void)c;
+    *matches = d->slot >= 0 && slot == (uint64_t)d->slot;
+    return IOT_SUIT_PLATFORM_OK;
+}
+
+static int32_t cb_write(void *ctx, const IotSuitComponent *c, uint64_t offset,
+                        const uint8_t *data, size_t data_len) {
+    Store *s = find(ctx, c, 1);
+    if (s == NULL) return IOT_SUIT_PLATFORM_OUT_OF_SPACE;
+    if (offset > s->len || offset + data_len > STORE_CAP) return IOT_SUIT_PLATFORM_OUT_OF_SPACE;
+    memcpy(s->data + offset, data, data_len);
+    s->len = (size_t)offset + data_len;
+    return IOT_SUIT_PLATFORM_OK;
+}
+
+static int32_t cb_fetch(void *ctx, const char *uri, size_t uri_len, const IotSuitComponent *c) {
+    Device *d = ctx;
+    d->fetches++;
+    if (uri_len >= sizeof d->last_uri) return IOT_SUIT_PLATFORM_NOT_FOUND;
+    memcpy(d->last_uri, uri, uri_len);
+    d->last_uri[uri_len] = '\0';
+    if (d->fetch_fails) return IOT_SUIT_PLATFORM_UNAVAILABLE;
+    if (strcmp(d->last_uri, "http://example.com/file.bin") == 0 ||
+        strcmp(d->last_uri, "http://example.com/file1.bin") == 0)
+        return cb_write(ctx, c, 0, image_a, SIZE_A);
+    if (strcmp(d->last_uri, "http://example.com/file2.bin") == 0)
+        return cb_write(ctx, c, 0, image_b, SIZE_B);
+    return IOT_SUIT_PLATFORM_NOT_FOUND;
+}
+
+static int32_t cb_read(void *ctx, const IotSuitComponent *c, uint64_t offset, uint8_t *buf,
+                       size_t buf_len, size_t *read) {
+    Store *s = find(ctx, c, 0);
+    if (s == NULL) return IOT_SUIT_PLATFORM_NOT_FOUND;
+    size_t n = offset >= s->len ? 0 : s->len - (size_t)offset;
+    if (n > buf_len) n = buf_len;
+    if (n) memcpy(buf, s->data + offset, n);
+    *read = n;
+    return IOT_SUIT_PLATFORM_OK;
+}
+
+static int32_t cb_digest(void *ctx, const IotSuitComponent *c, const uint64_t *len,
+                         uint8_t *digest, uint8_t *known) {
+    Device *d = ctx;
+    Store *s = find(ctx, c, 0);
+    *known = 0;
+    if (!d->declare || s == NULL || (len != NULL && *len != s->len)) return IOT_SUIT_PLATFORM_OK;
+    if (s->len == SIZE_A && memcmp(s->data, image_a, SIZE_A) == 0) {
+        memcpy(digest, DIGEST_A, 32);
+        *known = 1;
+    } else if (s->len == SIZE_B && memcmp(s->data, image_b, SIZE_B) == 0) {
+        memcpy(digest, DIGEST_B, 32);
+        *known = 1;
+    }
+    return IOT_SUIT_PLATFORM_OK;
+}
+
+static int32_t cb_invoke(void *ctx, const IotSuitComponent *c, const uint8_t *args,
+                         size_t args_len) {
+    Device *d = ctx;
+    (void)args;
+    (void)args_len;
+    if (find(ctx, c, 0) == NULL) return IOT_SUIT_PLATFORM_NOT_FOUND;
+    d->invokes++;
+    return IOT_SUIT_PLATFORM_OK;
+}
+
+static int32_t cb_stored_seq(void *ctx, const IotSuitComponent *manifest, uint8_t *present,
+                             uint64_t *value) {
+    Device *d = ctx;
+    (void)manifest;
+    *present = (uint8_t)d->has_seq;
+    *value = d->seq;
+    return IOT_SUIT_PLATFORM_OK;
+}
+
+static int32_t cb_store_seq(void *ctx, const IotSuitComponent *manifest, uint64_t value) {
+    Device *d = ctx;
+    (void)manifest;
+    d->has_seq = 1;
+    d->seq = value;
+    d->stores_of_seq++;
+    return IOT_SUIT_PLATFORM_OK;
+}
+
+static void cb_report(void *ctx, uint32_t sequence, int64_t command, int64_t component,
+                      IotStatus status) {
+    Device *d = ctx;
+    (void)sequence;
+    (void)command;
+    (void)component;
+    (void)status;
+    d->reports++;
+}
+
+static Device *new_device(int declare) {
+    static Device dev;
+    memset(&dev, 0, sizeof dev);
+    dev.class_ok = 1;
+    dev.slot = -1;
+    dev.declare = declare;
+    return &dev;
+}
+
+static IotSuitPlatform platform_of(Device *d) {
+    IotSuitPlatform p;
+    memset(&p, 0, sizeof p);
+    p.ctx = d;
+    p.check_identifier = cb_check_identifier;
+    p.check_slot = cb_check_slot;
+    p.fetch = cb_fetch;
+    p.read = cb_read;
+    p.write = cb_write;
+    p.digest = cb_digest;
+    p.invoke = cb_invoke;
+    p.stored_sequence_number = cb_stored_seq;
+    p.store_sequence_number = cb_store_seq;
+    p.report = cb_report;
+    return p;
+}
+
+static const IotSuitComponent COMPONENT_0 = {
+    (const IotBytes[]){{(const uint8_t *)"\0", 1}}, 1, 0, 0};
+
+/* ---- the examples' envelopes ---- */
+
+typedef struct {
+    uint8_t bytes[2048];
+    size_t len;
+} Envelope;
+
+static int hexval(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* The hex blocks of exampleN.txt (fenced by ~~~, cbor-diag blocks skipped), decoded, in order;
+ * returns how many. */
+static int load_envelopes(const char *dir, int n, Envelope *out, int max) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/example%d.txt", dir, n);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "cannot open %s\n", path);
+        return 0;
+    }
+    static char text[65536];
+    size_t len = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[len] = '\0';
+    int count = 0;
+    char *p = strstr(text, "~~~");
+    while (p != NULL && count < max) {
+        char *start = p + 3;
+        char *end = strstr(start, "~~~");
+        if (end == NULL) break;
+        if (strncmp(start, " cbor-diag", 10) != 0) {
+            Envelope *e = &out[count];
+            int hi = -1, ok = 1;
+            e->len = 0;
+            for (char *c = start; c < end && ok; c++) {
+                if (*c == ' ' || *c == '\n' || *c == '\r' || *c == '\t') continue;
+                int v = hexval(*c);
+                if (v < 0 || e->len >= sizeof e->bytes) {
+                    ok = 0;
+                } else if (hi < 0) {
+                    hi = v;
+                } else {
+                    e->bytes[e->len++] = (uint8_t)(hi * 16 + v);
+                    hi = -1;
+                }
+            }
+            if (ok && hi < 0 && e->len > 0) count++;
+        }
+        p = strstr(end + 3, "~~~");
+    }
+    return count;
+}
+
+/* The one envelope of example n that authenticates under the draft's key; checks that the
+ * others (without an authentication block) are refused. */
+static int signed_envelope(const char *dir, int n, Envelope *out) {
+    static Envelope all[4];
+    int count = load_envelopes(dir, n, all, 4);
+    int found = 0;
+    CHECK(count >= 2);
+    for (int i = 0; i < count; i++) {
+        IotSuitResult r;
+        IotStatus st = iot_suit_verify(all[i].bytes, all[i].len, DRAFT_KEY, sizeof DRAFT_KEY, &r);
+        if (st == IOT_STATUS_OK) {
+            *out = all[i];
+            found++;
+        } else {
+            CHECK(st == IOT_STATUS_SUIT_NOT_AUTHENTICATED);
+            CHECK(r.sequence_number == 0);
+        }
+    }
+    CHECK(found == 1);
+    return found == 1;
+}
+
+static IotStatus run(const Envelope *e, Device *d, uint32_t procedure, IotSuitResult *r) {
+    IotSuitPlatform p = platform_of(d);
+    return iot_suit_process(e->bytes, e->len, DRAFT_KEY, sizeof DRAFT_KEY, procedure, &p, r);
+}
+
+static void test_example0(const char *dir) {
+    Envelope e;
+    IotSuitResult r;
+    Device *d;
+    if (!signed_envelope(dir, 0, &e)) return;
+
+    CHECK_STATUS(iot_suit_verify(e.bytes, e.len, DRAFT_KEY, sizeof DRAFT_KEY, &r), IOT_STATUS_OK);
+    CHECK(r.sequence_number == 0 && r.component_count == 1);
+
+    /* The real digest of the stored image is not the sample digest: image match fails. */
+    d = new_device(0);
+    CHECK(cb_write(d, &COMPONENT_0, 0, image_a, SIZE_A) == 0);
+    CHECK_STATUS(run(&e, d, IOT_SUIT_BOOT, &r), IOT_STATUS_SUIT_CONDITION_FAILED);
+    CHECK(r.command == IMAGE_MATCH && d->invokes == 0);
+    /* Another class: refused at the class check. */
+    d = new_device(1);
+    d->class_ok = 0;
+    CHECK(cb_write(d, &COMPONENT_0, 0, image_a, SIZE_A) == 0);
+    CHECK_STATUS(run(&e, d, IOT_SUIT_BOOT, &r), IOT_STATUS_SUIT_CONDITION_FAILED);
+    CHECK(r.command == CLASS_IDENTIFIER && d->invokes == 0);
+    /* Declared digest: validate passes, the image is invoked, every command reported. */
+    d = new_device(1);
+    CHECK(cb_write(d, &COMPONENT_0, 0, image_a, SIZE_A) == 0);
+    CHECK_STATUS(run(&e, d, IOT_SUIT_BOOT, &r), IOT_STATUS_OK);
+    CHECK(d->invokes == 1 && d->reports > 3 && r.command == 0);
+    /* A stored sequence number above the manifest's (0) refuses even the boot. */
+    d->has_seq = 1;
+    d->seq = 1;
+    CHECK_STATUS(run(&e, d, IOT_SUIT_BOOT, &r), IOT_STATUS_SUIT_ROLLBACK);
+    CHECK(d->invokes == 1);
+
+    /* Tampered envelopes, another key, bad arguments. */
+    d = new_device(1);
+    CHECK(cb_write(d, &COMPONENT_0, 0, image_a, SIZE_A) == 0);
+    for (size_t i = 0; i < e.len; i += 11) {
+        Envelope t = e;
+        t.bytes[i] ^= 0x01;
+        IotStatus st = run(&t, d, IOT_SUIT_BOOT, &r);
+        CHECK(st != IOT_STATUS_OK);
+    }
+    CHECK(d->invokes == 0);
+    Envelope t = e;
+    t.bytes[t.len - 1] ^= 0x01; /* inside the manifest */
+    CHECK_STATUS(run(&t, d, IOT_SUIT_BOOT, &r), IOT_STATUS_SUIT_NOT_AUTHENTICATED);
+    uint8_t other_key[65];
+    memcpy(other_key, DRAFT_KEY, sizeof other_key);
+    other_key[64] ^= 0x01;
+    IotStatus st = iot_suit_verify(e.bytes, e.len, other_key, sizeof other_key, &r);
+    CHECK(st == IOT_STATUS_SUIT_NOT_AUTHENTICATED || st == IOT_STATUS_INVALID_KEY);
+    CHECK_STATUS(iot_suit_verify(e.bytes, e.len - 1, DRAFT_KEY, sizeof DRAFT_KEY, &r),
+                 IOT_STATUS_CBOR);
+    CHECK_STATUS(iot_suit_verify(NULL, 0, DRAFT_KEY, sizeof DRAFT_KEY, &r),
+                 IOT_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(run(&e, d, 3, &r), IOT_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(iot_suit_process(e.bytes, e.len, DRAFT_KEY, sizeof DRAFT_KEY, IOT_SUIT_BOOT,
+                                  NULL, &r),
+                 IOT_STATUS_NULL_ARGUMENT);
+    /* A platform without callbacks: the first condition's call is unsupported. */
+    IotSuitPlatform none;
+    memset(&none, 0, sizeof none);
+    CHECK_STATUS(iot_suit_process(e.bytes, e.len, DRAFT_KEY, sizeof DRAFT_KEY, IOT_SUIT_BOOT,
+                                  &none, &r),
+                 IOT_STATUS_SUIT_PLATFORM);
+    CHECK(r.platform_error == IOT_SUIT_PLATFORM_UNSUPPORTED);
+}
+
+static void test_example3(const char *dir) {
+    Envelope e;
+    IotSuitResult r;
+    Device *d;
+    if (!signed_envelope(dir, 3, &e)) return;
+
+    for (int slot = 0; slot <= 1; slot++) {
+        const char *uri = slot == 0 ? "http://example.com/file1.bin" : "http://example.com/file2.bin";
+        d = new_device(1);
+        d->slot = slot;
+        CHECK_STATUS(run(&e, d, IOT_SUIT_UPDATE, &r), IOT_STATUS_OK);
+        CHECK(d->fetches == 1 && strcmp(d->last_uri, uri) == 0);
+        IotSuitComponent in_slot = COMPONENT_0;
+        in_slot.has_slot = 1;
+        in_slot.slot = (uint64_t)slot;
+        Store *s = find(d, &in_slot, 0);
+        CHECK(s != NULL && s->len == (slot == 0 ? SIZE_A : SIZE_B));
+        CHECK(d->has_seq && d->seq == r.sequence_number && d->stores_of_seq == 1);
+        /* Booting it is allowed; installing it again is a replay. */
+        CHECK_STATUS(run(&e, d, IOT_SUIT_BOOT, &r), IOT_STATUS_OK);
+        CHECK_STATUS(run(&e, d, IOT_SUIT_UPDATE, &r), IOT_STATUS_SUIT_ROLLBACK);
+        CHECK(d->fetches == 1 && d->stores_of_seq == 1);
+
+        /* Undeclared: the fetched image's real digest is not the sample: nothing stored. */
+        d = new_device(0);
+        d->slot = slot;
+        CHECK_STATUS(run(&e, d, IOT_SUIT_UPDATE, &r), IOT_STATUS_SUIT_CONDITION_FAILED);
+        CHECK(r.command == IMAGE_MATCH && !d->has_seq);
+    }
+    /* No acceptable slot: the try-each finds no sequence. */
+    d = new_device(1);
+    CHECK_STATUS(run(&e, d, IOT_SUIT_UPDATE, &r), IOT_STATUS_SUIT_CONDITION_FAILED);
+    CHECK(r.command == COMPONENT_SLOT && d->fetches == 0);
+    /* A fetch that fails stops the update with the callback's error. */
+    d = new_device(1);
+    d->slot = 1;
+    d->fetch_fails = 1;
+    CHECK_STATUS(run(&e, d, IOT_SUIT_UPDATE, &r), IOT_STATUS_SUIT_PLATFORM);
+    CHECK(r.platform_error == IOT_SUIT_PLATFORM_UNAVAILABLE && !d->has_seq);
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s MANIFEST_SPEC_DIR\n", argv[0]);
+        return 2;
+    }
+    memset(image_a, 0xa5, sizeof image_a);
+    memset(image_b, 0xb6, sizeof image_b);
+    test_example0(argv[1]);
+    test_example3(argv[1]);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
