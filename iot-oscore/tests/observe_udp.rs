@@ -39,10 +39,14 @@ fn client() -> Client<Crypto> {
     Client::bind(local(), RustCrypto::from_os(), TransmissionParams::fast()).unwrap()
 }
 
-fn config(confirmable_notifications: bool) -> ServerConfig {
+fn config(confirmable: bool) -> ServerConfig {
     ServerConfig {
         params: TransmissionParams::fast(),
-        confirmable_notifications,
+        confirm_every: if confirmable {
+            Duration::ZERO
+        } else {
+            Duration::from_secs(3600)
+        },
         ..ServerConfig::default()
     }
 }
@@ -570,4 +574,53 @@ fn plain_notifications_older_than_the_last_are_dropped() {
     );
     assert_eq!(last.option(OptionNumber::OBSERVE), None);
     assert_eq!(thread.join().unwrap(), [3, 3]);
+}
+
+#[test]
+fn a_notification_is_confirmable_once_the_last_confirmable_is_old() {
+    let value = Arc::new(Mutex::new(String::from("1")));
+    let server = Running::<PersistedContext<Mem>>::start(
+        thermometer(Arc::clone(&value)),
+        vec![],
+        ServerConfig {
+            confirm_every: Duration::from_millis(400),
+            ..config(false)
+        },
+    );
+    let raw = UdpSocket::bind(local()).unwrap();
+    raw.set_read_timeout(Some(WAIT)).unwrap();
+    let mut buf = [0u8; 256];
+    let mut w =
+        MessageWriter::new(&mut buf, MessageType::NonConfirmable, Code::GET, 7, b"tk").unwrap();
+    w.option(OptionNumber::OBSERVE, b"").unwrap();
+    w.option(OptionNumber::URI_PATH, b"temp").unwrap();
+    let n = w.finish();
+    raw.send_to(&buf[..n], server.addr).unwrap();
+    let mut got = [0u8; 256];
+    raw.recv_from(&mut got).unwrap();
+    let mut next_type = || {
+        assert_eq!(server.notify("/temp"), 1);
+        let (n, _) = raw.recv_from(&mut got).unwrap();
+        let m = Message::decode(&got[..n]).unwrap();
+        if m.message_type() == MessageType::Confirmable {
+            let ack = MessageWriter::new(
+                &mut buf,
+                MessageType::Acknowledgement,
+                Code::EMPTY,
+                m.message_id(),
+                b"",
+            )
+            .unwrap()
+            .finish();
+            raw.send_to(&buf[..ack], server.addr).unwrap();
+        }
+        m.message_type()
+    };
+    assert_eq!(next_type(), MessageType::NonConfirmable);
+    std::thread::sleep(Duration::from_millis(450));
+    assert_eq!(next_type(), MessageType::Confirmable);
+    assert_eq!(next_type(), MessageType::NonConfirmable);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(server.observers(), 1, "the acknowledged observer stays");
+    server.stop();
 }

@@ -43,10 +43,11 @@ pub struct ServerConfig {
     pub separate: bool,
     /// Message IDs remembered for deduplication (section 4.5) at most; the oldest go first.
     pub dedup_capacity: usize,
-    /// Send notifications as confirmable messages, retransmitted until acknowledged; an observer
-    /// that answers with a Reset or never acknowledges is removed (RFC 7641 section 4.5).
-    /// Non-confirmable by default (a Reset to one removes the observer as well).
-    pub confirmable_notifications: bool,
+    /// A notification goes out confirmable (retransmitted until acknowledged; an observer that
+    /// never acknowledges is removed) when the observer's last confirmable one is at least this
+    /// old, non-confirmable otherwise (RFC 7641 section 4.5). Default 24 hours, the RFC's
+    /// maximum; zero makes every notification confirmable. A Reset to either ends the observation.
+    pub confirm_every: Duration,
 }
 
 impl Default for ServerConfig {
@@ -55,7 +56,7 @@ impl Default for ServerConfig {
             params: TransmissionParams::default(),
             separate: false,
             dedup_capacity: 4096,
-            confirmable_notifications: false,
+            confirm_every: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -160,6 +161,8 @@ struct Observer {
     oscore: Option<(usize, ReceivedRequest)>,
     /// Message IDs of the latest non-confirmable notifications.
     mids: VecDeque<u16>,
+    /// When the last confirmable notification (or the registration) was sent.
+    confirmed: Instant,
 }
 
 impl Observer {
@@ -401,7 +404,8 @@ impl<C: Aead + Rng, H: Handler, X: OscoreContext> Server<C, H, X> {
                 .options
                 .push((OptionNumber::OBSERVE, uint_value(v)));
         }
-        let confirmable = self.config.confirmable_notifications;
+        let now = Instant::now();
+        let confirmable = now.saturating_duration_since(o.confirmed) >= self.config.confirm_every;
         let t = if confirmable {
             MessageType::Confirmable
         } else {
@@ -448,9 +452,10 @@ impl<C: Aead + Rng, H: Handler, X: OscoreContext> Server<C, H, X> {
                 datagram,
                 timeout,
                 retransmits: 0,
-                at: Instant::now() + timeout,
+                at: now + timeout,
                 observation: goes_on.then(|| o.token.clone()),
             });
+            o.confirmed = now;
         } else {
             if o.mids.len() >= NOTIFICATION_MIDS {
                 o.mids.pop_front();
@@ -806,6 +811,7 @@ impl<C: Aead + Rng, H: Handler, X: OscoreContext> Server<C, H, X> {
                 info,
                 oscore: verified,
                 mids: VecDeque::new(),
+                confirmed: Instant::now(),
             });
         }
         if separate {
