@@ -122,6 +122,9 @@ impl SqliteInventory {
     }
 
     fn with_connection(conn: Connection) -> Result<Self, StoreError> {
+        // Another process (a second tool run) may hold the write lock for a moment.
+        conn.busy_timeout(core::time::Duration::from_secs(5))
+            .map_err(backend)?;
         conn.execute_batch(SCHEMA).map_err(backend)?;
         Ok(Self { conn })
     }
