@@ -13,14 +13,15 @@
 use crate::aad::ExternalAad;
 use crate::classes::{inner_on_send, kept_on_receive, outer_on_send};
 use crate::coap::{
-    Code, Message, MessageWriter, OptionNumber, OptionValue, Options, OptionsWriter,
-    PAYLOAD_MARKER, split_options,
+    CoapOption, Code, Message, MessageType, MessageWriter, OptionNumber, OptionValue, Options,
+    OptionsWriter, PAYLOAD_MARKER, split_options,
 };
 use crate::context::{Id, SecurityContext};
 use crate::error::{Error, Result};
 use crate::nonce::{Nonce, PartialIv};
 use crate::oscore_option::OscoreOption;
 use crate::proxy_uri::ProxyUri;
+use core::ops::Range;
 use iot_core::cose::AeadAlgorithm;
 use iot_core::crypto::Aead;
 
@@ -125,16 +126,33 @@ fn merge<'v>(
     }
 }
 
+/// What protection needs to know of an original message, found in one pass over its options.
+struct Original<'m> {
+    /// The decomposed Proxy-Uri, if any.
+    proxy: Option<ProxyUri<'m>>,
+    /// The first Observe option, if any.
+    observe: Option<CoapOption<'m>>,
+}
+
+impl Original<'_> {
+    /// Whether the message registers an observation (Observe 0, RFC 7641 section 2).
+    fn registration(&self) -> bool {
+        self.observe.is_some_and(|o| o.uint() == Some(0))
+    }
+}
+
 /// Checks an original message before protection: no OSCORE option (nested OSCORE is not
 /// supported, RFC 8613 section 4.1.3.6) and a Proxy-Uri, if any, that decomposes and comes alone.
-fn check_original<'m>(msg: &Message<'m>) -> Result<Option<ProxyUri<'m>>> {
+fn check_original<'m>(msg: &Message<'m>) -> Result<Original<'m>> {
     let mut proxy = None;
+    let mut observe = None;
     let mut uri_options = false;
     for o in msg.options() {
         match o.number {
             OptionNumber::OSCORE => return Err(Error::NestedOscore),
             OptionNumber::PROXY_URI if proxy.is_some() => return Err(Error::InvalidProxyUri),
             OptionNumber::PROXY_URI => proxy = Some(ProxyUri::parse(o.value)?),
+            OptionNumber::OBSERVE if observe.is_none() => observe = Some(o),
             OptionNumber::URI_HOST
             | OptionNumber::URI_PORT
             | OptionNumber::URI_PATH
@@ -145,7 +163,7 @@ fn check_original<'m>(msg: &Message<'m>) -> Result<Option<ProxyUri<'m>>> {
     if proxy.is_some() && uri_options {
         return Err(Error::InvalidProxyUri);
     }
-    Ok(proxy)
+    Ok(Original { proxy, observe })
 }
 
 /// What protects one message.
@@ -161,7 +179,7 @@ struct Sealing<'k> {
 fn seal(
     crypto: &mut (impl Aead + ?Sized),
     msg: &Message<'_>,
-    proxy: Option<&ProxyUri<'_>>,
+    original: &Original<'_>,
     is_request: bool,
     oscore: &OscoreOption<'_>,
     s: &Sealing<'_>,
@@ -170,7 +188,8 @@ fn seal(
     let mut oscore_value = [0u8; 64];
     let oscore_len = oscore.encode(&mut oscore_value)?;
     let oscore_value = oscore_value.get(..oscore_len).unwrap_or_default();
-    let observe = msg.option(OptionNumber::OBSERVE).is_some();
+    let proxy = original.proxy.as_ref();
+    let observe = original.observe.is_some();
     // The outer code (RFC 8613 section 4.2): POST / 2.04, or FETCH / 2.05 with Outer Observe.
     let outer_code = match (is_request, observe) {
         (true, false) => Code::POST,
@@ -222,8 +241,7 @@ fn seal(
             .split_at_mut_checked(plain_len)
             .ok_or(Error::BufferTooSmall)?;
         let tag = rest.get_mut(..tag_len).ok_or(Error::BufferTooSmall)?;
-        let enc = s.aad.enc_structure()?;
-        crypto.aead_encrypt(s.alg, s.key, s.nonce.as_bytes(), &enc.pieces(), plain, tag)?;
+        crypto.aead_encrypt(s.alg, s.key, s.nonce.as_bytes(), &[s.aad.aad()], plain, tag)?;
         Ok(plain_len + tag_len)
     })
 }
@@ -232,7 +250,12 @@ fn seal(
 /// [`Error::BadOscoreOption`] when repeated or undecodable), and a payload longer than the tag.
 fn received_option<'m>(msg: &Message<'m>, alg: AeadAlgorithm) -> Result<OscoreOption<'m>> {
     let mut found = None;
-    for o in msg.options().filter(|o| o.number == OptionNumber::OSCORE) {
+    // Options come in order: the search ends after the OSCORE option's number.
+    for o in msg
+        .options()
+        .take_while(|o| o.number <= OptionNumber::OSCORE)
+        .filter(|o| o.number == OptionNumber::OSCORE)
+    {
         if found.replace(o.value).is_some() {
             return Err(Error::BadOscoreOption);
         }
@@ -244,6 +267,28 @@ fn received_option<'m>(msg: &Message<'m>, alg: AeadAlgorithm) -> Result<OscoreOp
         return Err(Error::BadOscoreOption);
     }
     Ok(option)
+}
+
+/// Where the parts of a received OSCORE message lie in its bytes, noted while it was decoded
+/// before decryption, so that [`open`] need not decode the outer message again.
+struct Received {
+    message_type: MessageType,
+    message_id: u16,
+    token: Range<usize>,
+    options: Range<usize>,
+    payload_start: usize,
+}
+
+impl Received {
+    fn of(msg: &Message<'_>) -> Self {
+        Self {
+            message_type: msg.message_type(),
+            message_id: msg.message_id(),
+            token: msg.token_range(),
+            options: msg.options_range(),
+            payload_start: msg.payload_range().start,
+        }
+    }
 }
 
 /// Which way a message goes, for [`open`].
@@ -263,13 +308,13 @@ enum Direction {
 fn open(
     crypto: &mut (impl Aead + ?Sized),
     input: &mut [u8],
-    payload_start: usize,
+    received: &Received,
     s: &Sealing<'_>,
     dir: Direction,
     out: &mut [u8],
 ) -> Result<(usize, bool)> {
     let (head, payload) = input
-        .split_at_mut_checked(payload_start)
+        .split_at_mut_checked(received.payload_start)
         .ok_or(Error::BadOscoreOption)?;
     let ct_len = payload
         .len()
@@ -277,9 +322,8 @@ fn open(
         .filter(|&n| n > 0)
         .ok_or(Error::BadOscoreOption)?;
     let (ct, tag) = payload.split_at_mut(ct_len);
-    let enc = s.aad.enc_structure()?;
     crypto
-        .aead_decrypt(s.alg, s.key, s.nonce.as_bytes(), &enc.pieces(), ct, tag)
+        .aead_decrypt(s.alg, s.key, s.nonce.as_bytes(), &[s.aad.aad()], ct, tag)
         .map_err(|e| match e {
             iot_core::Error::BadTag => Error::DecryptionFailed,
             e => Error::from(e),
@@ -297,10 +341,19 @@ fn open(
     let (inner_region, inner_payload) =
         split_options(body, 0).map_err(|_| Error::MalformedPlaintext)?;
     let inner = Options::validated(inner_region);
-    if inner.clone().any(|o| o.number == OptionNumber::OSCORE) {
-        return Err(Error::MalformedPlaintext);
+    // One pass up to the OSCORE option's number (options come in order): no inner OSCORE option,
+    // and the first Inner Observe.
+    let mut observe = None;
+    for o in inner
+        .clone()
+        .take_while(|o| o.number <= OptionNumber::OSCORE)
+    {
+        match o.number {
+            OptionNumber::OSCORE => return Err(Error::MalformedPlaintext),
+            OptionNumber::OBSERVE if observe.is_none() => observe = Some(o),
+            _ => {}
+        }
     }
-    let observe = inner.clone().find(|o| o.number == OptionNumber::OBSERVE);
     let mut notification_piv = None;
     if let (Direction::Response { piv, registration }, Some(_)) = (dir, observe) {
         // An Inner Observe only answers a registration, and a notification has a Partial IV
@@ -313,18 +366,16 @@ fn open(
         }
     }
     let registration = observe.is_some_and(|o| o.uint() == Some(0));
-    // The outer message without its payload marker: header, token and outer options as received.
-    let outer_len = head.len().saturating_sub(1);
-    let outer = Message::decode(head.get(..outer_len).unwrap_or_default())?;
+    // The outer header, token and options as received (validated before decryption).
+    let head: &[u8] = head;
     let mut w = MessageWriter::new(
         out,
-        outer.message_type(),
+        received.message_type,
         code,
-        outer.message_id(),
-        outer.token(),
+        received.message_id,
+        head.get(received.token.clone()).unwrap_or_default(),
     )?;
-    let kept = outer
-        .options()
+    let kept = Options::validated(head.get(received.options.clone()).unwrap_or_default())
         .filter(|o| kept_on_receive(o.number))
         .map(|o| (o.number, OptionValue::Bytes(o.value)));
     let inner = inner.map(|o| match notification_piv {
@@ -361,7 +412,7 @@ impl<const W: usize> SecurityContext<W> {
         if !request.code().is_request() {
             return Err(Error::WrongMessageKind);
         }
-        let proxy = check_original(request)?;
+        let original = check_original(request)?;
         let piv = self.take_partial_iv()?;
         let sealing = Sealing {
             alg: self.alg,
@@ -374,24 +425,13 @@ impl<const W: usize> SecurityContext<W> {
             kid_context: self.id_context(),
             kid: Some(self.sender_id()),
         };
-        let len = seal(
-            crypto,
-            request,
-            proxy.as_ref(),
-            true,
-            &oscore,
-            &sealing,
-            out,
-        )?;
-        let registration = request
-            .option(OptionNumber::OBSERVE)
-            .is_some_and(|o| o.uint() == Some(0));
+        let len = seal(crypto, request, &original, true, &oscore, &sealing, out)?;
         Ok((
             len,
             SentRequest {
                 kid: self.sender_id,
                 piv,
-                registration,
+                registration: original.registration(),
             },
         ))
     }
@@ -405,7 +445,7 @@ impl<const W: usize> SecurityContext<W> {
         input: &mut [u8],
         out: &mut [u8],
     ) -> Result<(usize, ReceivedRequest)> {
-        let (payload_start, piv) = {
+        let (received, piv) = {
             let msg = Message::decode(input)?;
             if !msg.code().is_request() {
                 return Err(Error::WrongMessageKind);
@@ -421,7 +461,7 @@ impl<const W: usize> SecurityContext<W> {
             if option.kid_context.is_some() && option.kid_context != self.id_context() {
                 return Err(Error::UnknownContext);
             }
-            (msg.payload_range().start, piv)
+            (Received::of(&msg), piv)
         };
         let seq = piv.sequence_number();
         self.replay.check(seq)?;
@@ -431,14 +471,8 @@ impl<const W: usize> SecurityContext<W> {
             nonce: Nonce::new(self.alg, self.common_iv(), self.recipient_id(), &piv)?,
             aad: ExternalAad::new(self.alg, self.recipient_id(), piv.as_bytes())?,
         };
-        let (len, registration) = open(
-            crypto,
-            input,
-            payload_start,
-            &sealing,
-            Direction::Request,
-            out,
-        )?;
+        let (len, registration) =
+            open(crypto, input, &received, &sealing, Direction::Request, out)?;
         self.replay.accept(seq);
         Ok((
             len,
@@ -474,8 +508,8 @@ impl<const W: usize> SecurityContext<W> {
         if request.kid != self.recipient_id {
             return Err(Error::BindingMismatch);
         }
-        let proxy = check_original(response)?;
-        let observe = response.option(OptionNumber::OBSERVE).is_some();
+        let original = check_original(response)?;
+        let observe = original.observe.is_some();
         let (nonce, own_piv) = match nonce {
             ResponseNonce::Request if observe => return Err(Error::ObserveMismatch),
             ResponseNonce::Request if request.nonce_used => return Err(Error::RequestNonceUsed),
@@ -501,15 +535,7 @@ impl<const W: usize> SecurityContext<W> {
             kid_context: None,
             kid: None,
         };
-        seal(
-            crypto,
-            response,
-            proxy.as_ref(),
-            false,
-            &oscore,
-            &sealing,
-            out,
-        )
+        seal(crypto, response, &original, false, &oscore, &sealing, out)
     }
 
     /// Verifies a response to `request` (RFC 8613 section 8.4): decrypts `input` in place and
@@ -527,7 +553,7 @@ impl<const W: usize> SecurityContext<W> {
         if request.kid != self.sender_id {
             return Err(Error::BindingMismatch);
         }
-        let (payload_start, piv) = {
+        let (received, piv) = {
             let msg = Message::decode(input)?;
             if msg.code().is_empty() {
                 let len = pass_through(msg.as_bytes(), out)?;
@@ -548,7 +574,7 @@ impl<const W: usize> SecurityContext<W> {
                 return Err(Error::UnknownContext);
             }
             let piv = option.partial_iv.map(PartialIv::from_bytes).transpose()?;
-            (msg.payload_range().start, piv)
+            (Received::of(&msg), piv)
         };
         let nonce = match &piv {
             Some(p) => Nonce::new(self.alg, self.common_iv(), self.recipient_id(), p)?,
@@ -565,7 +591,7 @@ impl<const W: usize> SecurityContext<W> {
             piv: seq,
             registration: request.registration,
         };
-        let (len, _) = open(crypto, input, payload_start, &sealing, dir, out)?;
+        let (len, _) = open(crypto, input, &received, &sealing, dir, out)?;
         Ok(UnprotectedResponse {
             len,
             partial_iv: seq,

@@ -3,6 +3,7 @@
 use super::option::{CoapOption, OptionNumber, Options, split_options};
 use super::{Code, MAX_TOKEN_LEN, MessageType, VERSION};
 use crate::error::{Error, FormatError, Result};
+use core::ops::Range;
 
 /// A CoAP message over UDP, borrowing from its bytes (RFC 7252 section 3).
 ///
@@ -76,10 +77,18 @@ impl<'a> Message<'a> {
 
     /// The token (0 to 8 bytes).
     pub fn token(&self) -> &'a [u8] {
-        let tkl = usize::from(self.header()[0] & 0x0f);
-        self.bytes
-            .get(HEADER_LEN..HEADER_LEN + tkl)
-            .unwrap_or_default()
+        self.bytes.get(self.token_range()).unwrap_or_default()
+    }
+
+    /// Byte range of the token within [`Self::as_bytes`].
+    pub(crate) fn token_range(&self) -> Range<usize> {
+        HEADER_LEN..HEADER_LEN + usize::from(self.header()[0] & 0x0f)
+    }
+
+    /// Byte range of the options within [`Self::as_bytes`].
+    pub(crate) fn options_range(&self) -> Range<usize> {
+        let start = self.token_range().end;
+        start..start + self.options.len()
     }
 
     /// The options, in order.
@@ -89,7 +98,10 @@ impl<'a> Message<'a> {
 
     /// The first option with `number`, if any.
     pub fn option(&self, number: OptionNumber) -> Option<CoapOption<'a>> {
-        self.options().find(|o| o.number == number)
+        // Options come in order, so the search ends at the first larger number.
+        self.options()
+            .take_while(|o| o.number <= number)
+            .find(|o| o.number == number)
     }
 
     /// The payload (empty when there is no payload marker).
@@ -98,7 +110,7 @@ impl<'a> Message<'a> {
     }
 
     /// Byte range of the payload within [`Self::as_bytes`] (empty at the end when there is none).
-    pub(crate) fn payload_range(&self) -> core::ops::Range<usize> {
+    pub(crate) fn payload_range(&self) -> Range<usize> {
         let end = self.bytes.len();
         end - self.payload.len()..end
     }

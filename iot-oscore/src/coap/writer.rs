@@ -86,14 +86,20 @@ impl<'a> OptionsWriter<'a> {
         }
         let (dn, dx, dxl) = nibble(usize::from(number.0 - self.last));
         let (ln, lx, lxl) = nibble(vlen);
-        self.raw(&[(dn << 4) | ln])?;
-        self.raw(dx.get(..dxl).unwrap_or_default())?;
-        self.raw(lx.get(..lxl).unwrap_or_default())?;
-        let end = self.len + vlen;
+        // The head (nibbles, extended delta, extended length) and the value, bounds-checked once.
+        let head_len = 1 + dxl + lxl;
+        let end = self.len + head_len + vlen;
         let dst = self
             .buf
             .get_mut(self.len..end)
             .ok_or(Error::BufferTooSmall)?;
+        let (head, dst) = dst.split_at_mut(head_len);
+        let head_bytes = core::iter::once((dn << 4) | ln)
+            .chain(dx.into_iter().take(dxl))
+            .chain(lx.into_iter().take(lxl));
+        for (d, s) in head.iter_mut().zip(head_bytes) {
+            *d = s;
+        }
         value.write(dst);
         self.len = end;
         self.last = number.0;

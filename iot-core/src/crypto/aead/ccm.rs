@@ -4,7 +4,7 @@
 use super::{Blocks, aes_ctr, total_len};
 use crate::crypto::ct_eq;
 use crate::error::{Error, Result};
-use aes::Aes128;
+use aes::Aes128Enc;
 use aes::Block;
 use aes::cipher::{BlockCipherEncrypt, KeyInit};
 use zeroize::Zeroize;
@@ -24,9 +24,10 @@ const ADATA: u8 = 0x40;
 /// Flags of the counter blocks A_i: L' = 1 (RFC 3610 section 2.3).
 const A_FLAGS: u8 = 1;
 
-/// AES-CCM with a 16-byte key, a 13-byte nonce and an 8-byte tag; the key schedule zeroizes on drop.
+/// AES-CCM with a 16-byte key, a 13-byte nonce and an 8-byte tag. CCM only runs the forward
+/// cipher, so only the encryption key schedule is expanded; it zeroizes on drop.
 pub(crate) struct AesCcm16_64_128 {
-    cipher: Aes128,
+    cipher: Aes128Enc,
 }
 
 /// `flags || nonce || counter` (the 2-byte big-endian counter or length field).
@@ -81,7 +82,7 @@ impl AesCcm16_64_128 {
         if key.len() != KEY_LEN {
             return Err(Error::InvalidKey);
         }
-        let cipher = Aes128::new_from_slice(key).map_err(|_| Error::InvalidKey)?;
+        let cipher = Aes128Enc::new_from_slice(key).map_err(|_| Error::InvalidKey)?;
         Ok(Self { cipher })
     }
 

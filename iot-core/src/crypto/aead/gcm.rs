@@ -4,7 +4,7 @@
 use super::{Blocks, aes_ctr, total_len};
 use crate::crypto::ct_eq;
 use crate::error::{Error, Result};
-use aes::Aes128;
+use aes::Aes128Enc;
 use aes::Block;
 use aes::cipher::{BlockCipherEncrypt, KeyInit};
 use ghash::GHash;
@@ -24,7 +24,7 @@ const A_MAX: u64 = (1 << 61) - 1;
 
 /// AES-128-GCM; the key schedule and the hash key zeroize on drop.
 pub(crate) struct Aes128Gcm {
-    cipher: Aes128,
+    cipher: Aes128Enc,
     ghash: GHash,
 }
 
@@ -46,7 +46,7 @@ impl Aes128Gcm {
         if key.len() != KEY_LEN {
             return Err(Error::InvalidKey);
         }
-        let cipher = Aes128::new_from_slice(key).map_err(|_| Error::InvalidKey)?;
+        let cipher = Aes128Enc::new_from_slice(key).map_err(|_| Error::InvalidKey)?;
         let mut h = Block::default();
         cipher.encrypt_block(&mut h);
         let ghash = GHash::new(&h);

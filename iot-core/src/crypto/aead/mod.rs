@@ -96,8 +96,8 @@ impl Drop for Blocks {
 /// incremented in its last four bytes, big-endian, modulo 2^32 (GCM's inc32; CCM's 2-byte counter
 /// field starts at 1 and never carries for L = 2 messages). The `ctr` crate runs as many blocks in
 /// parallel as the AES backend offers.
-fn aes_ctr(cipher: &aes::Aes128, first: &Block, data: &mut [u8]) -> Result<()> {
-    ctr::CtrCore::<&aes::Aes128, ctr::flavors::Ctr32BE>::inner_iv_init(cipher, first)
+fn aes_ctr(cipher: &aes::Aes128Enc, first: &Block, data: &mut [u8]) -> Result<()> {
+    ctr::CtrCore::<&aes::Aes128Enc, ctr::flavors::Ctr32BE>::inner_iv_init(cipher, first)
         .try_apply_keystream_partial(data.into())
         .map_err(|_| Error::CapacityExceeded)
 }
@@ -107,7 +107,7 @@ const _: () = {
     fn zeroize_on_drop<T: zeroize::ZeroizeOnDrop>() {}
     #[allow(dead_code)]
     fn check() {
-        zeroize_on_drop::<aes::Aes128>();
+        zeroize_on_drop::<aes::Aes128Enc>();
         zeroize_on_drop::<chacha20::ChaCha20>();
     }
 };
