@@ -455,6 +455,7 @@ PY
 # there is one) and the same certificates; dice_cert open-dice's ZeroInput certificate and its
 # claims; identity_record lifecycle records, UEIDs of each type and a sealed key (COSE_Encrypt0,
 # ChaCha20/Poly1305, of the COSE_Key d = 1) with a zero tag, as the target's null AEAD accepts.
+# revocation_list and cwt_credential get signed lists and credentials (hex below).
 csr=""
 if command -v openssl >/dev/null 2>&1 && ! compgen -G "$here/corpus/x509_csr/csr-*" >/dev/null; then
   csr=$(mktemp)
@@ -466,7 +467,8 @@ import hashlib, json, pathlib, re, sys, zlib
 
 src, data, dst = (pathlib.Path(a) for a in sys.argv[1:4])
 csr = sys.argv[4]
-TARGETS = ["x509_csr", "x509_chain", "dice_cert", "identity_record"]
+TARGETS = ["x509_csr", "x509_chain", "dice_cert", "identity_record", "revocation_list",
+           "cwt_credential"]
 seeds = {t: set() for t in TARGETS}
 counts = dict.fromkeys(TARGETS, 0)
 
@@ -535,6 +537,16 @@ key = (head(5, 7) + int_(1) + int_(2) + int_(2) + bstr(b"\x00") + int_(3) + int_
        + int_(-1) + int_(1) + int_(-2) + bstr(GX) + int_(-3) + bstr(GY) + int_(-4) + bstr(bytes(31) + b"\x01"))
 sealed = head(4, 3) + bstr(head(5, 1) + int_(1) + int_(24)) + head(5, 1) + int_(5) + bstr(bytes(12)) + bstr(key + bytes(16))
 put("identity_record", sealed)
+
+# Revocation lists and CWT credentials as tests/revocation.rs and tests/credential.rs make them
+# (RFC 6979 signatures, so fixed bytes): registrar key 0x31.., issuer key 0x11.., as the targets.
+for blob in ("d28443a10126a10449726567697374726172582ba50107021a6955b900031a69570a8004824102437f010205815101a002030405060708090a0b0c0d0e0f10584021c15fb83c858d53d01ff334f51fe6b305c89d3142f09959da2220dfb95f88b7983ac77d01e25d42a130f9f023154d11bd6d59d91b7fe359ef1457151a3b77fa",
+             "d28443a10126a04da40101021a6955b9000480058058402d49b46a59671abe99ece21b8ab8c701bd3333c24ac274091b727c0e3089e8bb047348c5ac8fd17eb55a5e0b3ab8bba7a4cbbb147e10a0d0a3551094d54e2994"):
+    put("revocation_list", bytes.fromhex(blob))
+for blob in ("d83dd28443a10126a10443726567589da80169726567697374726172027823303141303032303330343035303630373038303930304130423043304430453046313003626777041a69570a80051a6955b6a8061a6955b6a80742633108a101a501020241642001215820d65a93977caa3d1b081852ff57a79e465f1660577304baead505dd3a48589cf322582050185e895372df6221ea3a137557e473fddb6755f05bd507c3c533fce9c912855840c1135f4023c3d61a55319b9ac63dbfe6a4f08bc51d0ece29b92264cb731911e55ee0b26430d3721abfdd40bb0569255b603653c08761bf93b9665898fb16a6ff",
+             "d28443a10128a0584fa108a101a401022001215820d65a93977caa3d1b081852ff57a79e465f1660577304baead505dd3a48589cf322582050185e895372df6221ea3a137557e473fddb6755f05bd507c3c533fce9c912855840479304658869984bb835151e2a5525fe681398a8fe8c7adad44bf1819f42f5b53e21ba5ab2a3c97b5be5c6232cffba0d01cb486b4b4eeff8b86bac33353dbe5b",
+             "a80169726567697374726172027823303141303032303330343035303630373038303930304130423043304430453046313003626777041a69570a80051a6955b6a8061a6955b6a80742633108a101a501020241642001215820d65a93977caa3d1b081852ff57a79e465f1660577304baead505dd3a48589cf322582050185e895372df6221ea3a137557e473fddb6755f05bd507c3c533fce9c91285"):
+    put("cwt_credential", bytes.fromhex(blob))
 
 print("seeded: " + ", ".join(f"{t} {len(seeds[t])} ({counts[t]} new)" for t in TARGETS))
 for t in TARGETS:
