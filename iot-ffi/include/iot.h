@@ -988,7 +988,8 @@ extern void iot_ffi_panic(void);
  * (`iot_attest::psa::validate`: `IOT_STATUS_PROFILE_VIOLATION` when a claim breaks it), and
  * signs it as a CWT in COSE_Sign1 with the Initial Attestation Key.
  *
- * - `private_key`, `private_key_len`: the 32-byte P-256 scalar of the attestation key.
+ * - `private_key`, `private_key_len`: the 32-byte P-256 scalar of the attestation key
+ *   (`iot_attest_psa_sign_sealed` takes a sealed key instead).
  * - `alg`: `IOT_ALG_ES256` or `IOT_ALG_ESP256`.
  * - `kid`, `kid_len`: the key id for the unprotected header, or NULL for none.
  * - `flags`: 0 for tag 61 around the tagged COSE_Sign1, or `IOT_ATTEST_NO_CWT_TAG`.
@@ -1004,8 +1005,8 @@ extern void iot_ffi_panic(void);
  * - `claims` must point to an `IotPsaClaims` whose pointers each point to their length (or
  *   count) of readable, initialized data, none written during the call.
  * - `private_key` and `kid` as for `iot_sign1_sign`; `out` must point to `*out_len` writable
- *   bytes overlapping no input (the key, kid and claim bytes), `out_len` to a writable, aligned
- *   `size_t`.
+ *   bytes overlapping no input (the key, kid and claim bytes, the claims struct; an overlap is
+ *   refused with `IOT_STATUS_INVALID_ARGUMENT`), `out_len` to a writable, aligned `size_t`.
  */
 enum IotStatus iot_attest_psa_sign(const struct IotPsaClaims *claims,
                                    const uint8_t *private_key,
@@ -1016,6 +1017,27 @@ enum IotStatus iot_attest_psa_sign(const struct IotPsaClaims *claims,
                                    uint32_t flags,
                                    uint8_t *out,
                                    size_t *out_len);
+
+/**
+ * `iot_attest_psa_sign` with the attestation key sealed by `iot_identity_key_generate`
+ * (`sealing_key`, `slot`, `sealed` as for `iot_identity_sign_digest`): the identity key signs
+ * the evidence and never leaves the library in the clear.
+ *
+ * # Safety
+ * As for `iot_attest_psa_sign`, with the sealing key and sealed key readable for their lengths.
+ */
+enum IotStatus iot_attest_psa_sign_sealed(const struct IotPsaClaims *claims,
+                                          const uint8_t *sealing_key,
+                                          size_t sealing_key_len,
+                                          uint8_t slot,
+                                          const uint8_t *sealed,
+                                          size_t sealed_len,
+                                          int32_t alg,
+                                          const uint8_t *kid,
+                                          size_t kid_len,
+                                          uint32_t flags,
+                                          uint8_t *out,
+                                          size_t *out_len);
 
 /**
  * Builds an EAT of the Constrained Device Standard Profile (RFC 9711 section 6.3) from
@@ -1037,6 +1059,25 @@ enum IotStatus iot_attest_eat_sign(const struct IotEatClaims *claims,
                                    uint32_t flags,
                                    uint8_t *out,
                                    size_t *out_len);
+
+/**
+ * `iot_attest_eat_sign` with a sealed key, as `iot_attest_psa_sign_sealed`.
+ *
+ * # Safety
+ * As for `iot_attest_psa_sign_sealed`, with `claims` an `IotEatClaims`.
+ */
+enum IotStatus iot_attest_eat_sign_sealed(const struct IotEatClaims *claims,
+                                          const uint8_t *sealing_key,
+                                          size_t sealing_key_len,
+                                          uint8_t slot,
+                                          const uint8_t *sealed,
+                                          size_t sealed_len,
+                                          int32_t alg,
+                                          const uint8_t *kid,
+                                          size_t kid_len,
+                                          uint32_t flags,
+                                          uint8_t *out,
+                                          size_t *out_len);
 
 /**
  * Generates a P-256 key in the software key store (`iot_identity::keystore`) and writes it

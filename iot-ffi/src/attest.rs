@@ -13,7 +13,8 @@ use iot_attest::{
 };
 use iot_core::Error;
 use iot_core::cose::Algorithm;
-use iot_core::crypto::P256SigningKey;
+use iot_core::crypto::{P256SigningKey, Signer};
+use iot_identity::keystore::StoreSigner;
 
 /// The most software components (PSA), manifests or measurements (EAT) one token carries.
 pub const IOT_ATTEST_MAX_ITEMS: usize = 8;
@@ -292,26 +293,102 @@ fn seq<'a, T>(all: &'a [T], n: usize) -> Option<Seq<'a, T>> {
     all.get(..n).filter(|s| !s.is_empty()).map(Seq::Items)
 }
 
-/// Encodes `claims` at the end of `out`, then signs them as a CWT (COSE_Sign1) into the front of
-/// `out`: no scratch buffer besides the caller's, which must hold the token plus the claims-set.
-#[allow(clippy::too_many_arguments)]
-fn sign_claims(
+/// The attestation key of a call: a raw P-256 scalar, or a sealed key of the identity functions.
+#[derive(Clone, Copy)]
+enum KeyArg {
+    Raw(*const u8, usize),
+    Sealed {
+        sealing_key: *const u8,
+        sealing_key_len: usize,
+        slot: u8,
+        sealed: *const u8,
+        sealed_len: usize,
+    },
+}
+
+impl KeyArg {
+    fn is_null(&self) -> bool {
+        match *self {
+            Self::Raw(p, _) => p.is_null(),
+            Self::Sealed {
+                sealing_key,
+                sealed,
+                ..
+            } => sealing_key.is_null() || sealed.is_null(),
+        }
+    }
+
+    fn push_ranges(&self, r: &mut Ranges) -> Result<(), IotStatus> {
+        match *self {
+            Self::Raw(p, n) => r.push(p, n),
+            Self::Sealed {
+                sealing_key,
+                sealing_key_len,
+                sealed,
+                sealed_len,
+                ..
+            } => {
+                r.push(sealing_key, sealing_key_len)?;
+                r.push(sealed, sealed_len)
+            }
+        }
+    }
+
+    /// Signs with the key (see [`sign_with`]).
+    ///
+    /// # Safety
+    /// The key's pointers must be readable for their lengths (as for [`bytes`]).
+    unsafe fn sign(
+        self,
+        claims: &Claims<'_>,
+        alg: i32,
+        kid: Option<&[u8]>,
+        flags: u32,
+        out: &mut [u8],
+    ) -> Result<usize, IotStatus> {
+        match self {
+            Self::Raw(p, n) => {
+                // SAFETY: forwarded from the caller.
+                let key = unsafe { bytes(p, n) }?;
+                if key.len() != crate::IOT_P256_PRIVATE_KEY_LEN {
+                    return Err(IotStatus::InvalidKey);
+                }
+                let mut signer = P256SigningKey::from_bytes(key)?;
+                sign_with(&mut signer, claims, alg, kid, flags, out)
+            }
+            Self::Sealed {
+                sealing_key,
+                sealing_key_len,
+                slot,
+                sealed,
+                sealed_len,
+            } => {
+                // SAFETY: forwarded from the caller.
+                let key = unsafe { bytes(sealing_key, sealing_key_len) }?;
+                // SAFETY: as above.
+                let sealed = unsafe { bytes(sealed, sealed_len) }?;
+                let slot = crate::identity::key_slot(slot)?;
+                let mut store = crate::identity::open(key, slot, sealed)?;
+                let mut signer = StoreSigner::new(&mut store, slot);
+                sign_with(&mut signer, claims, alg, kid, flags, out)
+            }
+        }
+    }
+}
+
+/// Encodes `claims` at the end of `out`, then signs them with `signer` as a CWT (COSE_Sign1) into
+/// the front of `out`: no scratch buffer besides the caller's, which must hold the token plus
+/// the claims-set.
+fn sign_with<S: Signer>(
+    signer: &mut S,
     claims: &Claims<'_>,
-    key: &[u8],
     alg: i32,
     kid: Option<&[u8]>,
     flags: u32,
     out: &mut [u8],
 ) -> Result<usize, IotStatus> {
-    if flags & !IOT_ATTEST_NO_CWT_TAG != 0 {
-        return Err(IotStatus::InvalidArgument);
-    }
-    if key.len() != crate::IOT_P256_PRIVATE_KEY_LEN {
-        return Err(IotStatus::InvalidKey);
-    }
     let alg =
         Algorithm::from_id(i64::from(alg)).ok_or(Error::UnsupportedAlgorithm(i64::from(alg)))?;
-    let mut signer = P256SigningKey::from_bytes(key)?;
     let n = claims.encode_to(out)?;
     let start = out.len().checked_sub(n).ok_or(IotStatus::BufferTooSmall)?;
     out.copy_within(..n, start);
@@ -320,14 +397,63 @@ fn sign_claims(
     if let Some(kid) = kid {
         builder = builder.kid(kid);
     }
-    Ok(builder.sign_payload(&mut backend(), &mut signer, alg, payload, head)?)
+    Ok(builder.sign_payload(&mut backend(), signer, alg, payload, head)?)
+}
+
+/// The frame of the sign functions: checks pointers and flags, gathers the input ranges
+/// (`gather`), then builds the claims and signs into `out` (`build`).
+///
+/// # Safety
+/// The caller's guarantees of the extern function, forwarded: every pointer readable (or `out`
+/// writable) for its length.
+#[allow(clippy::too_many_arguments)]
+unsafe fn sign_frame<T>(
+    claims: *const T,
+    key: KeyArg,
+    alg: i32,
+    kid: *const u8,
+    kid_len: usize,
+    flags: u32,
+    out: *mut u8,
+    out_len: *mut usize,
+    gather: unsafe fn(*const T, &mut Ranges) -> Result<(), IotStatus>,
+    build: impl FnOnce(
+        &T,
+        &mut dyn FnMut(&Claims<'_>) -> Result<usize, IotStatus>,
+    ) -> Result<usize, IotStatus>,
+) -> IotStatus {
+    if claims.is_null() || key.is_null() || out.is_null() {
+        // SAFETY: the caller guarantees out_len is writable when not NULL.
+        return unsafe { crate::oscore::reset_len(out_len, IotStatus::NullArgument) };
+    }
+    let mut ranges = Ranges::new();
+    // SAFETY: the caller guarantees `claims` and its arrays are readable.
+    let gathered = unsafe { gather(claims, &mut ranges) }
+        .and_then(|()| key.push_ranges(&mut ranges))
+        .and_then(|()| ranges.push(kid, kid_len));
+    if let Err(e) = gathered {
+        // SAFETY: the caller guarantees out_len is writable when not NULL.
+        return unsafe { crate::oscore::reset_len(out_len, e) };
+    }
+    // SAFETY: the caller's guarantees, forwarded.
+    unsafe {
+        crate::oscore::with_out(out, out_len, ranges.as_slice(), |o| {
+            if flags & !IOT_ATTEST_NO_CWT_TAG != 0 {
+                return Err(IotStatus::InvalidArgument);
+            }
+            let c = borrow(claims)?;
+            let kid = opt_bytes(kid, kid_len)?;
+            build(c, &mut |claims| key.sign(claims, alg, kid, flags, o))
+        })
+    }
 }
 
 /// Builds a PSA attestation token (RFC 9783) from `claims`, checks it against the PSA profile
 /// (`iot_attest::psa::validate`: `IOT_STATUS_PROFILE_VIOLATION` when a claim breaks it), and
 /// signs it as a CWT in COSE_Sign1 with the Initial Attestation Key.
 ///
-/// - `private_key`, `private_key_len`: the 32-byte P-256 scalar of the attestation key.
+/// - `private_key`, `private_key_len`: the 32-byte P-256 scalar of the attestation key
+///   (`iot_attest_psa_sign_sealed` takes a sealed key instead).
 /// - `alg`: `IOT_ALG_ES256` or `IOT_ALG_ESP256`.
 /// - `kid`, `kid_len`: the key id for the unprotected header, or NULL for none.
 /// - `flags`: 0 for tag 61 around the tagged COSE_Sign1, or `IOT_ATTEST_NO_CWT_TAG`.
@@ -343,8 +469,8 @@ fn sign_claims(
 /// - `claims` must point to an `IotPsaClaims` whose pointers each point to their length (or
 ///   count) of readable, initialized data, none written during the call.
 /// - `private_key` and `kid` as for `iot_sign1_sign`; `out` must point to `*out_len` writable
-///   bytes overlapping no input (the key, kid and claim bytes), `out_len` to a writable, aligned
-///   `size_t`.
+///   bytes overlapping no input (the key, kid and claim bytes, the claims struct; an overlap is
+///   refused with `IOT_STATUS_INVALID_ARGUMENT`), `out_len` to a writable, aligned `size_t`.
 #[unsafe(no_mangle)]
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn iot_attest_psa_sign(
@@ -358,63 +484,67 @@ pub unsafe extern "C" fn iot_attest_psa_sign(
     out: *mut u8,
     out_len: *mut usize,
 ) -> IotStatus {
-    if claims.is_null() || private_key.is_null() || out.is_null() {
-        // SAFETY: the caller guarantees out_len is writable when not NULL.
-        return unsafe { crate::oscore::reset_len(out_len, IotStatus::NullArgument) };
-    }
-    let mut ranges = Ranges::new();
-    // SAFETY: the caller guarantees `claims` and its component array are readable.
-    if let Err(e) = unsafe { psa_ranges(claims, &mut ranges) } {
-        // SAFETY: the caller guarantees out_len is writable when not NULL.
-        return unsafe { crate::oscore::reset_len(out_len, e) };
-    }
-    if let Err(e) = ranges
-        .push(private_key, private_key_len)
-        .and_then(|()| ranges.push(kid, kid_len))
-    {
-        // SAFETY: the caller guarantees out_len is writable when not NULL.
-        return unsafe { crate::oscore::reset_len(out_len, e) };
-    }
+    let key = KeyArg::Raw(private_key, private_key_len);
     // SAFETY: the caller's guarantees, forwarded.
     unsafe {
-        crate::oscore::with_out(out, out_len, ranges.as_slice(), |o| {
-            let c = borrow(claims)?;
-            let mut components = [SwComponent::default(); IOT_ATTEST_MAX_ITEMS];
-            let src = items(c.software_components, c.software_components_count)?;
-            for (d, s) in components.iter_mut().zip(src) {
-                *d = SwComponent {
-                    measurement_type: opt_text(s.measurement_type, s.measurement_type_len)?,
-                    measurement_value: opt_bytes(s.measurement_value, s.measurement_value_len)?,
-                    version: opt_text(s.version, s.version_len)?,
-                    signer_id: opt_bytes(s.signer_id, s.signer_id_len)?,
-                    measurement_desc: opt_text(s.measurement_desc, s.measurement_desc_len)?,
-                };
-            }
-            let psa = PsaClaims {
-                nonce: bytes(c.nonce, c.nonce_len)?,
-                instance_id: bytes(c.instance_id, c.instance_id_len)?,
-                implementation_id: bytes(c.implementation_id, c.implementation_id_len)?,
-                client_id: c.client_id,
-                lifecycle: c.lifecycle,
-                boot_seed: opt_bytes(c.boot_seed, c.boot_seed_len)?,
-                certification_reference: opt_text(
-                    c.certification_reference,
-                    c.certification_reference_len,
-                )?,
-                software_components: components.get(..src.len()).unwrap_or_default(),
-                vsi: opt_text(c.vsi, c.vsi_len)?,
-            };
-            let claims = psa.claims();
-            iot_attest::psa::validate(&claims)?;
-            sign_claims(
-                &claims,
-                bytes(private_key, private_key_len)?,
-                alg,
-                opt_bytes(kid, kid_len)?,
-                flags,
-                o,
-            )
-        })
+        sign_frame(
+            claims,
+            key,
+            alg,
+            kid,
+            kid_len,
+            flags,
+            out,
+            out_len,
+            psa_ranges,
+            |c, sign| psa_build(c, sign),
+        )
+    }
+}
+
+/// `iot_attest_psa_sign` with the attestation key sealed by `iot_identity_key_generate`
+/// (`sealing_key`, `slot`, `sealed` as for `iot_identity_sign_digest`): the identity key signs
+/// the evidence and never leaves the library in the clear.
+///
+/// # Safety
+/// As for `iot_attest_psa_sign`, with the sealing key and sealed key readable for their lengths.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn iot_attest_psa_sign_sealed(
+    claims: *const IotPsaClaims,
+    sealing_key: *const u8,
+    sealing_key_len: usize,
+    slot: u8,
+    sealed: *const u8,
+    sealed_len: usize,
+    alg: i32,
+    kid: *const u8,
+    kid_len: usize,
+    flags: u32,
+    out: *mut u8,
+    out_len: *mut usize,
+) -> IotStatus {
+    let key = KeyArg::Sealed {
+        sealing_key,
+        sealing_key_len,
+        slot,
+        sealed,
+        sealed_len,
+    };
+    // SAFETY: the caller's guarantees, forwarded.
+    unsafe {
+        sign_frame(
+            claims,
+            key,
+            alg,
+            kid,
+            kid_len,
+            flags,
+            out,
+            out_len,
+            psa_ranges,
+            |c, sign| psa_build(c, sign),
+        )
     }
 }
 
@@ -440,97 +570,183 @@ pub unsafe extern "C" fn iot_attest_eat_sign(
     out: *mut u8,
     out_len: *mut usize,
 ) -> IotStatus {
-    if claims.is_null() || private_key.is_null() || out.is_null() {
-        // SAFETY: the caller guarantees out_len is writable when not NULL.
-        return unsafe { crate::oscore::reset_len(out_len, IotStatus::NullArgument) };
-    }
-    let mut ranges = Ranges::new();
-    // SAFETY: the caller guarantees `claims` is readable.
-    if let Err(e) = unsafe { eat_ranges(claims, &mut ranges) } {
-        // SAFETY: the caller guarantees out_len is writable when not NULL.
-        return unsafe { crate::oscore::reset_len(out_len, e) };
-    }
-    if let Err(e) = ranges
-        .push(private_key, private_key_len)
-        .and_then(|()| ranges.push(kid, kid_len))
-    {
-        // SAFETY: the caller guarantees out_len is writable when not NULL.
-        return unsafe { crate::oscore::reset_len(out_len, e) };
-    }
+    let key = KeyArg::Raw(private_key, private_key_len);
     // SAFETY: the caller's guarantees, forwarded.
     unsafe {
-        crate::oscore::with_out(out, out_len, ranges.as_slice(), |o| {
-            let c = borrow(claims)?;
-            const KNOWN: u32 =
-                IOT_EAT_IAT | IOT_EAT_UPTIME | IOT_EAT_BOOTCOUNT | IOT_EAT_DBGSTAT | IOT_EAT_INTUSE;
-            if c.present & !KNOWN != 0 {
-                return Err(IotStatus::InvalidClaim);
-            }
-            let has = |bit: u32| c.present & bit != 0;
-            let empty = TypedContent {
-                content_format: 0,
-                content: &[],
+        sign_frame(
+            claims,
+            key,
+            alg,
+            kid,
+            kid_len,
+            flags,
+            out,
+            out_len,
+            eat_ranges,
+            |c, sign| eat_build(c, sign),
+        )
+    }
+}
+
+/// `iot_attest_eat_sign` with a sealed key, as `iot_attest_psa_sign_sealed`.
+///
+/// # Safety
+/// As for `iot_attest_psa_sign_sealed`, with `claims` an `IotEatClaims`.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn iot_attest_eat_sign_sealed(
+    claims: *const IotEatClaims,
+    sealing_key: *const u8,
+    sealing_key_len: usize,
+    slot: u8,
+    sealed: *const u8,
+    sealed_len: usize,
+    alg: i32,
+    kid: *const u8,
+    kid_len: usize,
+    flags: u32,
+    out: *mut u8,
+    out_len: *mut usize,
+) -> IotStatus {
+    let key = KeyArg::Sealed {
+        sealing_key,
+        sealing_key_len,
+        slot,
+        sealed,
+        sealed_len,
+    };
+    // SAFETY: the caller's guarantees, forwarded.
+    unsafe {
+        sign_frame(
+            claims,
+            key,
+            alg,
+            kid,
+            kid_len,
+            flags,
+            out,
+            out_len,
+            eat_ranges,
+            |c, sign| eat_build(c, sign),
+        )
+    }
+}
+
+/// The PSA claims-set of `c`, validated, handed to `sign`.
+///
+/// # Safety
+/// `c`'s pointers must be readable for their lengths and counts.
+unsafe fn psa_build(
+    c: &IotPsaClaims,
+    sign: &mut dyn FnMut(&Claims<'_>) -> Result<usize, IotStatus>,
+) -> Result<usize, IotStatus> {
+    // SAFETY: the caller guarantees that c's pointers are readable for their lengths and
+    // counts and not written during the call.
+    unsafe {
+        let mut components = [SwComponent::default(); IOT_ATTEST_MAX_ITEMS];
+        let src = items(c.software_components, c.software_components_count)?;
+        for (d, s) in components.iter_mut().zip(src) {
+            *d = SwComponent {
+                measurement_type: opt_text(s.measurement_type, s.measurement_type_len)?,
+                measurement_value: opt_bytes(s.measurement_value, s.measurement_value_len)?,
+                version: opt_text(s.version, s.version_len)?,
+                signer_id: opt_bytes(s.signer_id, s.signer_id_len)?,
+                measurement_desc: opt_text(s.measurement_desc, s.measurement_desc_len)?,
             };
-            let mut manifests = [empty; IOT_ATTEST_MAX_ITEMS];
-            let n_manifests =
-                typed_contents(items(c.manifests, c.manifests_count)?, &mut manifests)?;
-            let mut measurements = [empty; IOT_ATTEST_MAX_ITEMS];
-            let n_measurements = typed_contents(
-                items(c.measurements, c.measurements_count)?,
-                &mut measurements,
-            )?;
-            let oemid = match opt_bytes(c.oemid, c.oemid_len)? {
-                None => None,
-                Some(b) if b.len() == 3 => Some(OemId::Ieee(b)),
-                Some(b) => Some(OemId::Random(b)),
-            };
-            let dbgstat = if has(IOT_EAT_DBGSTAT) {
-                Some(DebugStatus::from_value(u64::from(c.dbgstat)).ok_or(IotStatus::InvalidClaim)?)
-            } else {
-                None
-            };
-            let intuse = if has(IOT_EAT_INTUSE) {
-                Some(match c.intuse {
-                    1 => IntendedUse::Generic,
-                    2 => IntendedUse::Registration,
-                    3 => IntendedUse::Provisioning,
-                    4 => IntendedUse::Csr,
-                    5 => IntendedUse::Pop,
-                    _ => return Err(IotStatus::InvalidClaim),
-                })
-            } else {
-                None
-            };
-            let claims = Claims {
-                profile: Some(Profile::Uri(iot_attest::cdsp::PROFILE)),
-                nonce: Some(Nonce::One(bytes(c.nonce, c.nonce_len)?)),
-                ueid: opt_bytes(c.ueid, c.ueid_len)?,
-                oemid,
-                hwmodel: opt_bytes(c.hwmodel, c.hwmodel_len)?,
-                swname: opt_text(c.swname, c.swname_len)?,
-                swversion: opt_text(c.swversion, c.swversion_len)?.map(|version| Version {
-                    version,
-                    scheme: None,
-                }),
-                iat: has(IOT_EAT_IAT).then_some(NumericDate::Int(c.iat)),
-                uptime: has(IOT_EAT_UPTIME).then_some(c.uptime),
-                bootcount: has(IOT_EAT_BOOTCOUNT).then_some(c.bootcount),
-                dbgstat,
-                intuse,
-                manifests: seq(&manifests, n_manifests),
-                measurements: seq(&measurements, n_measurements),
-                ..Claims::default()
-            };
-            iot_attest::cdsp::validate(&claims)?;
-            sign_claims(
-                &claims,
-                bytes(private_key, private_key_len)?,
-                alg,
-                opt_bytes(kid, kid_len)?,
-                flags,
-                o,
-            )
-        })
+        }
+        let psa = PsaClaims {
+            nonce: bytes(c.nonce, c.nonce_len)?,
+            instance_id: bytes(c.instance_id, c.instance_id_len)?,
+            implementation_id: bytes(c.implementation_id, c.implementation_id_len)?,
+            client_id: c.client_id,
+            lifecycle: c.lifecycle,
+            boot_seed: opt_bytes(c.boot_seed, c.boot_seed_len)?,
+            certification_reference: opt_text(
+                c.certification_reference,
+                c.certification_reference_len,
+            )?,
+            software_components: components.get(..src.len()).unwrap_or_default(),
+            vsi: opt_text(c.vsi, c.vsi_len)?,
+        };
+        let claims = psa.claims();
+        iot_attest::psa::validate(&claims)?;
+        sign(&claims)
+    }
+}
+
+/// The EAT claims-set of `c`, validated against the Constrained Device Standard Profile, handed
+/// to `sign`.
+///
+/// # Safety
+/// `c`'s pointers must be readable for their lengths and counts.
+unsafe fn eat_build(
+    c: &IotEatClaims,
+    sign: &mut dyn FnMut(&Claims<'_>) -> Result<usize, IotStatus>,
+) -> Result<usize, IotStatus> {
+    // SAFETY: the caller guarantees that c's pointers are readable for their lengths and
+    // counts and not written during the call.
+    unsafe {
+        const KNOWN: u32 =
+            IOT_EAT_IAT | IOT_EAT_UPTIME | IOT_EAT_BOOTCOUNT | IOT_EAT_DBGSTAT | IOT_EAT_INTUSE;
+        if c.present & !KNOWN != 0 {
+            return Err(IotStatus::InvalidClaim);
+        }
+        let has = |bit: u32| c.present & bit != 0;
+        let empty = TypedContent {
+            content_format: 0,
+            content: &[],
+        };
+        let mut manifests = [empty; IOT_ATTEST_MAX_ITEMS];
+        let n_manifests = typed_contents(items(c.manifests, c.manifests_count)?, &mut manifests)?;
+        let mut measurements = [empty; IOT_ATTEST_MAX_ITEMS];
+        let n_measurements = typed_contents(
+            items(c.measurements, c.measurements_count)?,
+            &mut measurements,
+        )?;
+        let oemid = match opt_bytes(c.oemid, c.oemid_len)? {
+            None => None,
+            Some(b) if b.len() == 3 => Some(OemId::Ieee(b)),
+            Some(b) => Some(OemId::Random(b)),
+        };
+        let dbgstat = if has(IOT_EAT_DBGSTAT) {
+            Some(DebugStatus::from_value(u64::from(c.dbgstat)).ok_or(IotStatus::InvalidClaim)?)
+        } else {
+            None
+        };
+        let intuse = if has(IOT_EAT_INTUSE) {
+            Some(match c.intuse {
+                1 => IntendedUse::Generic,
+                2 => IntendedUse::Registration,
+                3 => IntendedUse::Provisioning,
+                4 => IntendedUse::Csr,
+                5 => IntendedUse::Pop,
+                _ => return Err(IotStatus::InvalidClaim),
+            })
+        } else {
+            None
+        };
+        let claims = Claims {
+            profile: Some(Profile::Uri(iot_attest::cdsp::PROFILE)),
+            nonce: Some(Nonce::One(bytes(c.nonce, c.nonce_len)?)),
+            ueid: opt_bytes(c.ueid, c.ueid_len)?,
+            oemid,
+            hwmodel: opt_bytes(c.hwmodel, c.hwmodel_len)?,
+            swname: opt_text(c.swname, c.swname_len)?,
+            swversion: opt_text(c.swversion, c.swversion_len)?.map(|version| Version {
+                version,
+                scheme: None,
+            }),
+            iat: has(IOT_EAT_IAT).then_some(NumericDate::Int(c.iat)),
+            uptime: has(IOT_EAT_UPTIME).then_some(c.uptime),
+            bootcount: has(IOT_EAT_BOOTCOUNT).then_some(c.bootcount),
+            dbgstat,
+            intuse,
+            manifests: seq(&manifests, n_manifests),
+            measurements: seq(&measurements, n_measurements),
+            ..Claims::default()
+        };
+        iot_attest::cdsp::validate(&claims)?;
+        sign(&claims)
     }
 }
 

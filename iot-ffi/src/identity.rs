@@ -46,7 +46,7 @@ pub type IotRandomFn =
 
 /// The key store's backend: RustCrypto for sealing, and the caller's random number generator
 /// (absent when only opening keys, which needs none).
-struct StoreCrypto {
+pub(crate) struct StoreCrypto {
     random: IotRandomFn,
     ctx: *mut c_void,
     inner: RustCrypto<()>,
@@ -95,7 +95,7 @@ impl Aead for StoreCrypto {
 }
 
 /// A key store of [`IOT_KEY_SLOTS`] slots; its keys are zeroized when it is dropped.
-type Store = SoftwareKeyStore<StoreCrypto, { IOT_KEY_SLOTS as usize }>;
+pub(crate) type Store = SoftwareKeyStore<StoreCrypto, { IOT_KEY_SLOTS as usize }>;
 
 impl From<KeyStoreError> for IotStatus {
     fn from(e: KeyStoreError) -> Self {
@@ -146,7 +146,7 @@ impl From<X509Error> for IotStatus {
 }
 
 /// The slot `slot`, if the store has it.
-fn key_slot(slot: u8) -> Result<KeySlot, IotStatus> {
+pub(crate) fn key_slot(slot: u8) -> Result<KeySlot, IotStatus> {
     if slot < IOT_KEY_SLOTS {
         Ok(KeySlot(slot))
     } else {
@@ -155,7 +155,7 @@ fn key_slot(slot: u8) -> Result<KeySlot, IotStatus> {
 }
 
 /// A store holding the sealed key `sealed` opened in `slot`.
-fn open(sealing_key: &[u8], slot: KeySlot, sealed: &[u8]) -> Result<Store, IotStatus> {
+pub(crate) fn open(sealing_key: &[u8], slot: KeySlot, sealed: &[u8]) -> Result<Store, IotStatus> {
     let crypto = StoreCrypto {
         random: None,
         ctx: core::ptr::null_mut(),

@@ -2,7 +2,8 @@
  * (psa/example/sign1-claims in ../shared/vectors, key tfm-es-iak) built from an IotPsaClaims,
  * signed, verified back through iot_sign1_verify, its claims-set compared byte for byte with the
  * example's claims in deterministic order; an EAT of the Constrained Device Standard Profile
- * likewise; profile violations, bad claims, buffer sizes and arguments refused.
+ * likewise; both signed with a key sealed by iot_identity_key_generate too; profile violations,
+ * bad claims, buffer sizes and arguments refused.
  * Built and run by run.sh. Prints "N passed, M failed" last and exits non-zero on failure. */
 #include "iot.h"
 
@@ -330,6 +331,71 @@ static void test_eat(void) {
 #undef EXPECT_EAT
 }
 
+static int32_t os_random(void *ctx, uint8_t *out, size_t len) {
+    return fread(out, 1, len, (FILE *)ctx) == len ? 0 : -1;
+}
+
+/* The attestation key sealed in the identity key store (slot 2) signs the same evidence. */
+static void test_sealed_key(void) {
+    static const uint8_t sealing_key[32] = {0x11, 0x22, 0x33};
+    uint8_t sealed[IOT_SEALED_KEY_MAX_LEN], pub[IOT_P256_PUBLIC_KEY_LEN];
+    uint8_t token[1024], expected[512];
+    size_t sealed_len = sizeof sealed, token_len = sizeof token;
+    size_t expected_len = unhex(PSA_PAYLOAD, expected, sizeof expected);
+    const uint8_t *p;
+    size_t p_len;
+    FILE *rng = fopen("/dev/urandom", "rb");
+    CHECK(rng != NULL);
+    if (rng == NULL) return;
+    CHECK_STATUS(iot_identity_key_generate(sealing_key, sizeof sealing_key, 2, os_random, rng,
+                                           sealed, &sealed_len, pub),
+                 IOT_STATUS_OK);
+    fclose(rng);
+
+    CHECK_STATUS(iot_attest_psa_sign_sealed(&psa, sealing_key, sizeof sealing_key, 2, sealed,
+                                            sealed_len, IOT_ALG_ES256, NULL, 0,
+                                            IOT_ATTEST_NO_CWT_TAG, token, &token_len),
+                 IOT_STATUS_OK);
+    CHECK_STATUS(iot_sign1_verify(pub, sizeof pub, token, token_len, NULL, 0, NULL, 0, &p, &p_len),
+                 IOT_STATUS_OK);
+    CHECK(p_len == expected_len && memcmp(p, expected, expected_len) == 0);
+    /* Not under the example's key. */
+    CHECK_STATUS(iot_sign1_verify(iak_pub, sizeof iak_pub, token, token_len, NULL, 0, NULL, 0, &p,
+                                  &p_len),
+                 IOT_STATUS_BAD_SIGNATURE);
+
+    IotEatClaims eat;
+    uint8_t eat_nonce[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    memset(&eat, 0, sizeof eat);
+    eat.nonce = eat_nonce;
+    eat.nonce_len = sizeof eat_nonce;
+    token_len = sizeof token;
+    CHECK_STATUS(iot_attest_eat_sign_sealed(&eat, sealing_key, sizeof sealing_key, 2, sealed,
+                                            sealed_len, IOT_ALG_ESP256, NULL, 0,
+                                            IOT_ATTEST_NO_CWT_TAG, token, &token_len),
+                 IOT_STATUS_OK);
+    CHECK_STATUS(iot_sign1_verify(pub, sizeof pub, token, token_len, NULL, 0, NULL, 0, &p, &p_len),
+                 IOT_STATUS_OK);
+
+    /* Another slot, an altered sealed key, a NULL sealed key. */
+    token_len = sizeof token;
+    CHECK_STATUS(iot_attest_psa_sign_sealed(&psa, sealing_key, sizeof sealing_key, 1, sealed,
+                                            sealed_len, IOT_ALG_ES256, NULL, 0, 0, token,
+                                            &token_len),
+                 IOT_STATUS_SEALED_KEY_TAMPERED);
+    CHECK(token_len == 0);
+    sealed[sealed_len / 2] ^= 0x20;
+    token_len = sizeof token;
+    CHECK_STATUS(iot_attest_eat_sign_sealed(&eat, sealing_key, sizeof sealing_key, 2, sealed,
+                                            sealed_len, IOT_ALG_ES256, NULL, 0, 0, token,
+                                            &token_len),
+                 IOT_STATUS_SEALED_KEY_TAMPERED);
+    token_len = sizeof token;
+    CHECK_STATUS(iot_attest_psa_sign_sealed(&psa, sealing_key, sizeof sealing_key, 2, NULL, 0,
+                                            IOT_ALG_ES256, NULL, 0, 0, token, &token_len),
+                 IOT_STATUS_NULL_ARGUMENT);
+}
+
 int main(void) {
     CHECK(unhex(IAK_D, iak, sizeof iak) == 32);
     CHECK(unhex(IAK_PUB, iak_pub, sizeof iak_pub) == 65);
@@ -337,6 +403,7 @@ int main(void) {
     test_psa();
     test_psa_refused();
     test_eat();
+    test_sealed_key();
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }
