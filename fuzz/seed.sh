@@ -149,7 +149,7 @@ import hashlib, json, pathlib, re, struct, sys
 src, dst = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
 TARGETS = ["coap_decode", "oscore_unprotect_request", "oscore_unprotect_response",
            "suit_envelope", "suit_manifest", "eat_token", "eat_claims", "psa_validate",
-           "eat_bundle", "cbor_diag"]
+           "eat_bundle", "cbor_diag", "eat_appraise"]
 seeds = {t: set() for t in TARGETS}
 counts = dict.fromkeys(TARGETS, 0)
 
@@ -403,9 +403,11 @@ def nested_tokens(b):
 
 def token(tok, psa=False):
     put("eat_token", tok)
+    put("eat_appraise", tok)
     payload = token_payload(tok)
     if payload is not None:
         put("eat_claims", payload)
+        put("eat_appraise", payload)
         if psa:
             put("psa_validate", payload)
         for t in nested_tokens(payload):
@@ -418,6 +420,7 @@ for f in sorted((src / "psa/test").glob("*.diag")):
     if c:
         put("psa_validate", c)
         put("eat_claims", c)
+        put("eat_appraise", c)
 for f in sorted((src / "psa/example").glob("*claims.diag")):
     c = diag_file(f)
     if c:
@@ -427,6 +430,7 @@ for f in sorted((src / "eat/payloads").glob("*.diag")):
     c = diag_file(f)
     if c:
         put("eat_claims", c)
+        put("eat_appraise", c)
         for t in nested_tokens(c):
             token(t)
 for f in sorted((src / "eat/tokens").glob("*.diag")):
