@@ -34,23 +34,55 @@ pub struct ExternalAad {
     len: usize,
 }
 
-/// Appends `bytes` at `*at`.
-fn put(out: &mut [u8], at: &mut usize, bytes: &[u8]) -> Result<()> {
-    let end = *at + bytes.len();
-    out.get_mut(*at..end)
-        .ok_or(Error::InvalidContext)?
-        .copy_from_slice(bytes);
-    *at = end;
-    Ok(())
+/// A writer of the small CBOR items of RFC 8613's fixed structures (this AAD, the HKDF `info` of
+/// section 3.2.1): heads with arguments below 256, in preferred (shortest) form (RFC 8949
+/// section 4.2.1). A larger argument or a full buffer fails with [`Error::InvalidContext`].
+pub(crate) struct SmallCbor<'b> {
+    buf: &'b mut [u8],
+    len: usize,
 }
 
-/// Appends a byte string of at most 23 bytes with its one-byte head.
-fn put_short_bytes(out: &mut [u8], at: &mut usize, bytes: &[u8]) -> Result<()> {
-    if bytes.len() > 23 {
-        return Err(Error::InvalidContext);
+impl<'b> SmallCbor<'b> {
+    pub(crate) fn new(buf: &'b mut [u8]) -> Self {
+        Self { buf, len: 0 }
     }
-    put(out, at, &[0x40 | bytes.len() as u8])?;
-    put(out, at, bytes)
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn raw(&mut self, bytes: &[u8]) -> Result<()> {
+        let end = self.len + bytes.len();
+        self.buf
+            .get_mut(self.len..end)
+            .ok_or(Error::InvalidContext)?
+            .copy_from_slice(bytes);
+        self.len = end;
+        Ok(())
+    }
+
+    /// A head of major type `major` with argument `arg` (below 256).
+    pub(crate) fn head(&mut self, major: u8, arg: u64) -> Result<()> {
+        let mt = major << 5;
+        match u8::try_from(arg) {
+            Ok(a @ 0..=23) => self.raw(&[mt | a]),
+            Ok(a) => self.raw(&[mt | 24, a]),
+            Err(_) => Err(Error::InvalidContext),
+        }
+    }
+
+    pub(crate) fn bytes(&mut self, bytes: &[u8]) -> Result<()> {
+        self.head(2, bytes.len() as u64)?;
+        self.raw(bytes)
+    }
+
+    /// An integer (a COSE algorithm identifier).
+    pub(crate) fn int(&mut self, v: i64) -> Result<()> {
+        match u64::try_from(v) {
+            Ok(u) => self.head(0, u),
+            Err(_) => self.head(1, (-1 - v) as u64),
+        }
+    }
 }
 
 impl ExternalAad {
@@ -63,27 +95,22 @@ impl ExternalAad {
             return Err(Error::InvalidContext);
         }
         let mut bytes = [0u8; CAPACITY];
-        let mut at = 0;
-        put(&mut bytes, &mut at, &ENC_STRUCTURE_HEAD)?;
-        at += 1; // the external_aad's byte string head, once its length is known
-        // array(5), version, array(1), then alg_aead as a CBOR integer in its shortest form.
-        put(&mut bytes, &mut at, &[0x85, OSCORE_VERSION, 0x81])?;
-        match alg.algorithm().id() {
-            id @ 0..=23 => put(&mut bytes, &mut at, &[id as u8])?,
-            id @ 24..=255 => put(&mut bytes, &mut at, &[0x18, id as u8])?,
-            id @ -24..=-1 => put(&mut bytes, &mut at, &[0x20 | (-1 - id) as u8])?,
-            id @ -256..=-25 => put(&mut bytes, &mut at, &[0x38, (-1 - id) as u8])?,
-            _ => return Err(Error::InvalidContext),
-        }
-        put_short_bytes(&mut bytes, &mut at, request_kid)?;
-        put_short_bytes(&mut bytes, &mut at, request_piv)?;
-        put_short_bytes(&mut bytes, &mut at, &[])?;
-        let external_len = at - EXTERNAL_AT;
-        let head = bytes
-            .get_mut(EXTERNAL_AT - 1)
-            .ok_or(Error::InvalidContext)?;
-        *head = 0x40 | external_len as u8;
-        Ok(Self { bytes, len: at })
+        let (head, external) = bytes.split_at_mut(EXTERNAL_AT);
+        let mut w = SmallCbor::new(external);
+        w.raw(&[0x85, OSCORE_VERSION, 0x81])?;
+        w.int(alg.algorithm().id())?;
+        w.bytes(request_kid)?;
+        w.bytes(request_piv)?;
+        w.bytes(&[])?;
+        let external_len = w.len();
+        // The Enc_structure head, then the external_aad's byte string head (below 24 bytes).
+        let mut w = SmallCbor::new(head);
+        w.raw(&ENC_STRUCTURE_HEAD)?;
+        w.head(2, external_len as u64)?;
+        Ok(Self {
+            bytes,
+            len: EXTERNAL_AT + external_len,
+        })
     }
 
     /// The encoded `external_aad` array.

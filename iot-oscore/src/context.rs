@@ -1,14 +1,13 @@
 //! The OSCORE security context (RFC 8613 section 3): the Common, Sender and Recipient Contexts,
 //! derived from the pre-established input parameters with HKDF-SHA-256 (section 3.2.1).
 
+use crate::aad::SmallCbor;
 use crate::error::{Error, Result};
 use crate::nonce::PartialIv;
 use crate::replay::{DEFAULT_REPLAY_WINDOW, ReplayWindow};
 use core::fmt;
-use iot_core::cbor::{SliceWriter, enc_err};
 use iot_core::cose::{AeadAlgorithm, MAX_NONCE_LEN};
 use iot_core::crypto::HkdfSha256;
-use minicbor::Encoder;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 /// The longest Sender or Recipient ID: the nonce length minus 6 (RFC 8613 section 3.3), 7 bytes
@@ -168,17 +167,17 @@ fn info<'b>(
     kind: &str,
     len: usize,
 ) -> Result<&'b [u8]> {
-    let mut w = SliceWriter::new(out);
-    let mut e = Encoder::new(&mut w);
-    e.array(5).and_then(|e| e.bytes(id)).map_err(enc_err)?;
+    let mut w = SmallCbor::new(out);
+    w.raw(&[0x85])?;
+    w.bytes(id)?;
     match id_context {
-        Some(c) => e.bytes(c).map_err(enc_err)?,
-        None => e.null().map_err(enc_err)?,
-    };
-    e.i64(alg.algorithm().id())
-        .and_then(|e| e.str(kind))
-        .and_then(|e| e.u64(len as u64))
-        .map_err(enc_err)?;
+        Some(c) => w.bytes(c)?,
+        None => w.raw(&[0xf6])?, // null
+    }
+    w.int(alg.algorithm().id())?;
+    w.head(3, kind.len() as u64)?;
+    w.raw(kind.as_bytes())?;
+    w.head(0, len as u64)?;
     let n = w.len();
     Ok(out.get(..n).unwrap_or_default())
 }

@@ -89,32 +89,35 @@ impl<'a> OscoreOption<'a> {
             return Ok(0);
         }
         let out = out.get_mut(..len).ok_or(Error::BufferTooSmall)?;
-        let (flags, mut rest) = out.split_first_mut().ok_or(Error::BufferTooSmall)?;
-        *flags = 0;
-        let mut put = |bytes: &[u8]| -> Result<()> {
-            let (field, after) = core::mem::take(&mut rest)
-                .split_at_mut_checked(bytes.len())
-                .ok_or(Error::BufferTooSmall)?;
-            field.copy_from_slice(bytes);
-            rest = after;
-            Ok(())
+        let mut flags = 0u8;
+        let mut at = 1;
+        let mut put = |bytes: &[u8]| {
+            let end = at + bytes.len();
+            if let Some(field) = out.get_mut(at..end) {
+                field.copy_from_slice(bytes);
+            }
+            at = end;
         };
         if let Some(piv) = self.partial_iv {
             if piv.is_empty() || piv.len() > MAX_PARTIAL_IV_LEN {
                 return Err(Error::ValueTooLong);
             }
-            *flags |= piv.len() as u8;
-            put(piv)?;
+            flags |= piv.len() as u8;
+            put(piv);
         }
         if let Some(ctx) = self.kid_context {
             let s = u8::try_from(ctx.len()).map_err(|_| Error::ValueTooLong)?;
-            *flags |= FLAG_H;
-            put(&[s])?;
-            put(ctx)?;
+            flags |= FLAG_H;
+            put(&[s]);
+            put(ctx);
         }
         if let Some(kid) = self.kid {
-            *flags |= FLAG_K;
-            put(kid)?;
+            flags |= FLAG_K;
+            put(kid);
+        }
+        // `out` is exactly `encoded_len` long, so every field fitted.
+        if let Some(f) = out.first_mut() {
+            *f = flags;
         }
         Ok(len)
     }
