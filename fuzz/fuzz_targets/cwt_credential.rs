@@ -19,10 +19,16 @@ const NOW: u64 = 1_767_225_600;
 
 fn round_trip(claims: &Claims<'_>) {
     let mut buf = vec![0u8; 4096];
-    let n = claims.encode_to(&mut buf).expect("decoded claims re-encode");
+    let n = claims
+        .encode_to(&mut buf)
+        .expect("decoded claims re-encode");
     let again = Claims::decode(&buf[..n]).expect("re-encoded claims decode");
     assert_eq!(&again, claims);
-    let _ = (claims.subject_ueid(), claims.cnf_public_key(), claims.check_time(NOW));
+    let _ = (
+        claims.subject_ueid(),
+        claims.cnf_public_key(),
+        claims.check_time(NOW),
+    );
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -34,7 +34,11 @@ fuzz_target!(|data: &[u8]| {
     let n = builder
         .encode_payload(&mut payload)
         .expect("a decoded list re-encodes");
-    assert_eq!(Some(&payload[..n]), list.message.payload, "deterministic payload");
+    assert_eq!(
+        Some(&payload[..n]),
+        list.message.payload,
+        "deterministic payload"
+    );
 
     let Ok(verified) = list.verify(&mut RustCrypto::<()>::default(), &REGISTRAR, 0) else {
         return;
