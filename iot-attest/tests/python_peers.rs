@@ -19,7 +19,7 @@ use iot_attest::{
     TokenBuilder, cdsp,
 };
 use iot_core::cose::{Algorithm, CoseKey, Ec2Y, SymmetricKey};
-use iot_core::crypto::{P256SigningKey, RustCrypto};
+use iot_core::crypto::{P256SigningKey, P384SigningKey, P521SigningKey, RustCrypto};
 use serde_json::{Value, json};
 use std::io::Write;
 use std::path::PathBuf;
@@ -439,4 +439,103 @@ fn python_cwt_reads_our_signed_ear() {
         json!({"token": hex::encode(&cwt), "kid": hex::encode(b"verifier")}),
     );
     assert!(peer(&py, "ear-check", &args).is_err());
+}
+
+#[test]
+fn pycose_and_we_verify_each_others_es384_and_es512_tokens() {
+    let Some(py) = python("pycose_and_we_verify_each_others_es384_and_es512_tokens") else {
+        return;
+    };
+    let claims = Claims {
+        profile: Some(Profile::Uri(cdsp::PROFILE)),
+        nonce: Some(Nonce::One(&NONCE)),
+        swname: Some("sensor-fw"),
+        ..Claims::default()
+    };
+    let payload = encode(&claims);
+    let p384 = P384SigningKey::from_bytes(&[0x38; 48]).unwrap();
+    let p521 = P521SigningKey::from_bytes(&[0x01; 66]).unwrap();
+    let keys = [
+        (
+            "ES384",
+            "P_384",
+            Algorithm::Es384,
+            p384.verifying_key().to_sec1_uncompressed().to_vec(),
+            [0x38u8; 48].to_vec(),
+            KeyMaterial::P384(p384.verifying_key()),
+        ),
+        (
+            "ES512",
+            "P_521",
+            Algorithm::Es512,
+            p521.verifying_key().to_sec1_uncompressed().to_vec(),
+            [0x01u8; 66].to_vec(),
+            KeyMaterial::P521(p521.verifying_key()),
+        ),
+    ];
+    for (name, crv, alg, sec1, d, material) in keys {
+        let field = (sec1.len() - 1) / 2;
+        let public = json!({
+            "crv": crv,
+            "x": hex::encode(&sec1[1..1 + field]),
+            "y": hex::encode(&sec1[1 + field..]),
+        });
+        // Ours to pycose.
+        let (mut scratch, mut out) = ([0u8; 256], [0u8; 512]);
+        let n = match alg {
+            Algorithm::Es384 => TokenBuilder::new().kid(b"wide").sign(
+                &mut crypto(),
+                &mut P384SigningKey::from_bytes(&d).unwrap(),
+                alg,
+                &claims,
+                &mut scratch,
+                &mut out,
+            ),
+            _ => TokenBuilder::new().kid(b"wide").sign(
+                &mut crypto(),
+                &mut P521SigningKey::from_bytes(&d).unwrap(),
+                alg,
+                &claims,
+                &mut scratch,
+                &mut out,
+            ),
+        }
+        .unwrap();
+        let args = with(public.clone(), json!({"token": hex::encode(&out[..n])}));
+        let got = peer(&py, "pycose-verify", &args).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(got["payload"], hex::encode(&payload), "{name}");
+        let mut bad = out[..n].to_vec();
+        *bad.last_mut().unwrap() ^= 1;
+        let args = with(public.clone(), json!({"token": hex::encode(&bad)}));
+        assert!(peer(&py, "pycose-verify", &args).is_err(), "{name}");
+
+        // pycose's to us, found by kid.
+        let args = with(
+            public,
+            json!({"d": hex::encode(&d), "alg": name, "kid": hex::encode(b"wide"),
+                   "claims": hex::encode(&payload)}),
+        );
+        let token = hex::decode(
+            peer(&py, "pycose-sign", &args).unwrap_or_else(|e| panic!("{name}: {e}"))["token"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+        let mut store = MemoryKeyStore::new();
+        store
+            .insert(KeyEntry {
+                name: name.into(),
+                kid: Some(b"wide".to_vec()),
+                ueid: None,
+                key: material,
+            })
+            .unwrap();
+        let ok = Verifier::new(&store)
+            .verify(&mut crypto(), &token, Some(&NONCE))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(
+            (ok.rules, ok.claims.swname),
+            (Rules::Cdsp, Some("sensor-fw"))
+        );
+    }
 }

@@ -9,7 +9,7 @@ import sys
 import cbor2
 import cwt
 from cryptography.hazmat.primitives.serialization import load_der_public_key
-from pycose.algorithms import Es256, HMAC256
+from pycose.algorithms import Es256, Es384, Es512, HMAC256
 from pycose.headers import KID, Algorithm
 from pycose.keys import EC2Key, SymmetricKey
 from pycose.messages import CoseMessage, Mac0Message, Sign1Message
@@ -42,7 +42,11 @@ def cwt_key(a):
 def pycose_key(a):
     if "hmac" in a:
         return SymmetricKey(k=h(a["hmac"]))
-    return EC2Key(crv="P_256", x=h(a["x"]), y=h(a["y"]), d=h(a.get("d")) or b"")
+    crv = a.get("crv", "P_256")
+    return EC2Key(crv=crv, x=h(a["x"]), y=h(a["y"]), d=h(a.get("d")) or b"")
+
+
+ALGS = {"ES256": Es256, "ES384": Es384, "ES512": Es512}
 
 
 def canonical(claims):
@@ -85,7 +89,8 @@ def pycose_sign(a):
     if "hmac" in a:
         msg = Mac0Message(phdr={Algorithm: HMAC256}, uhdr=uhdr, payload=h(a["claims"]))
     else:
-        msg = Sign1Message(phdr={Algorithm: Es256}, uhdr=uhdr, payload=h(a["claims"]))
+        alg = ALGS[a.get("alg", "ES256")]
+        msg = Sign1Message(phdr={Algorithm: alg}, uhdr=uhdr, payload=h(a["claims"]))
     msg.key = pycose_key(a)
     return {"token": msg.encode().hex()}
 

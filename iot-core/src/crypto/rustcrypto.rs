@@ -338,6 +338,16 @@ macro_rules! wide_ecdsa {
                 ys.copy_from_slice(y);
                 Self::from_sec1(&sec1)
             }
+
+            /// The uncompressed SEC1 encoding, `04 || x || y`.
+            pub fn to_sec1_uncompressed(&self) -> [u8; 1 + 2 * $field] {
+                let point = self.key.to_sec1_point(false);
+                let mut out = [0u8; 1 + 2 * $field];
+                if let Some(bytes) = point.as_bytes().get(..out.len()) {
+                    out.copy_from_slice(bytes);
+                }
+                out
+            }
         }
 
         impl Verifier for $vk {
