@@ -10,6 +10,8 @@ pub mod builder;
 mod cbor;
 pub mod command;
 mod component;
+#[cfg(all(feature = "std", feature = "rustcrypto"))]
+pub mod device_dir;
 mod digest;
 #[cfg(feature = "rustcrypto")]
 pub mod encryption;

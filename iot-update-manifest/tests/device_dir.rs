@@ -1,0 +1,395 @@
+//! The directory-backed A/B device (`device_dir`): provisioning, updates on trial, confirmation,
+//! reversion, persistence across reopening, and refusals that leave the directory byte for byte
+//! as it was.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::std_instead_of_core
+)]
+
+use iot_core::cose::Algorithm;
+use iot_core::crypto::{P256SigningKey, P256VerifyingKey, RustCrypto};
+use iot_update_manifest::builder::{Cmd, Description, Digest, Param};
+use iot_update_manifest::device_dir::{DirDevice, DirError, Identity, format_uuid, parse_uuid};
+use iot_update_manifest::{Command, Error, PlatformError};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+const VENDOR: [u8; 16] = [0xfa; 16];
+const CLASS: [u8; 16] = [0x14; 16];
+const V1: &[u8] = b"firmware 1.0, the factory image";
+const V2: &[u8] = b"firmware 2.0, the update";
+const V3: &[u8] = b"firmware 3.0, which never confirms";
+
+fn identity() -> Identity {
+    Identity {
+        vendor_id: VENDOR,
+        class_id: CLASS,
+        device_id: None,
+    }
+}
+
+fn vendor_key() -> P256SigningKey {
+    P256SigningKey::from_bytes(&[0x42; 32]).unwrap()
+}
+
+fn public() -> P256VerifyingKey {
+    vendor_key().verifying_key()
+}
+
+/// An update of component [h'00'] to `image`, fetched from `uri` (integrated when it starts with
+/// '#'), checked against its digest, validated again at boot and invoked; for `class`.
+fn update_for(seq: u64, image: &[u8], uri: &str, class: [u8; 16]) -> Vec<u8> {
+    let mut crypto = RustCrypto::from_os();
+    let mut d = Description::new(seq, vec![vec![vec![0x00]]]);
+    d.shared_sequence = Some(vec![
+        Cmd::OverrideParameters(vec![
+            Param::VendorId(VENDOR.to_vec()),
+            Param::ClassId(class.to_vec()),
+            Param::ImageDigest(Digest::sha256(&mut crypto, image)),
+            Param::ImageSize(image.len() as u64),
+        ]),
+        Cmd::Policy(Command::VendorIdentifier, 15),
+        Cmd::Policy(Command::ClassIdentifier, 15),
+    ]);
+    d.install = Some(vec![
+        Cmd::OverrideParameters(vec![Param::Uri(uri.into())]),
+        Cmd::Policy(Command::Fetch, 2),
+        Cmd::Policy(Command::ImageMatch, 15),
+    ]);
+    d.validate = Some(vec![Cmd::Policy(Command::ImageMatch, 15)]);
+    d.invoke = Some(vec![Cmd::Policy(Command::Invoke, 2)]);
+    if uri.starts_with('#') {
+        d.integrated.push((uri.into(), image.to_vec()));
+    }
+    let mut unsigned = d.encode(&mut crypto).unwrap();
+    unsigned
+        .sign(&mut crypto, &mut vendor_key(), Algorithm::Es256, None)
+        .unwrap();
+    unsigned.to_bytes().unwrap()
+}
+
+fn update(seq: u64, image: &[u8], uri: &str) -> Vec<u8> {
+    update_for(seq, image, uri, CLASS)
+}
+
+/// Every file under `dir` with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                out.insert(
+                    p.strip_prefix(root).unwrap().to_path_buf(),
+                    b"<dir>".to_vec(),
+                );
+                walk(root, &p, out);
+            } else {
+                out.insert(
+                    p.strip_prefix(root).unwrap().to_path_buf(),
+                    std::fs::read(&p).unwrap(),
+                );
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+fn installed(dev: &DirDevice, slot: u8) -> Option<Vec<u8>> {
+    dev.component(Some(slot), &[&[0x00]])
+}
+
+/// A device provisioned with V1 (integrated) in slot 0.
+fn provisioned(dir: &Path) -> DirDevice {
+    let mut dev = DirDevice::init(dir, &identity()).unwrap();
+    let mut crypto = RustCrypto::from_os();
+    let i = dev
+        .install(&mut crypto, public(), &update(1, V1, "#fw"))
+        .unwrap();
+    assert_eq!((i.slot, i.sequence, i.provisioned), (0, 1, true));
+    dev
+}
+
+#[test]
+fn init_writes_the_identity_and_refuses_a_second_device_or_user() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("dev");
+    let id = Identity {
+        device_id: Some([7; 16]),
+        ..identity()
+    };
+    let dev = DirDevice::init(&dir, &id).unwrap();
+    assert_eq!(*dev.identity(), id);
+    assert_eq!(dev.boot_state(), None);
+    assert_eq!(dev.trust_anchor(), None);
+    let text = std::fs::read_to_string(dir.join("identity")).unwrap();
+    assert!(
+        text.contains("vendor-id fafafafa-fafa-fafa-fafa-fafafafafafa"),
+        "{text}"
+    );
+    assert!(text.contains("device-id 07070707-"), "{text}");
+    // The lock: a second opener is refused while the first holds the device.
+    assert!(matches!(DirDevice::open(&dir), Err(DirError::Locked(_))));
+    drop(dev);
+    assert_eq!(*DirDevice::open(&dir).unwrap().identity(), id);
+    assert!(matches!(
+        DirDevice::init(&dir, &id),
+        Err(DirError::NotEmpty(_))
+    ));
+    // A folder that is not a device.
+    assert!(matches!(
+        DirDevice::open(tmp.path()),
+        Err(DirError::Io { .. })
+    ));
+    // Damaged files are named, not guessed at.
+    std::fs::write(dir.join("state"), "active-slot 2\nactive-sequence 1\n").unwrap();
+    let e = DirDevice::open(&dir).unwrap_err();
+    assert!(
+        matches!(&e, DirError::Invalid { path, .. } if path.ends_with("state")),
+        "{e}"
+    );
+    std::fs::write(dir.join("identity"), "vendor-id nope\n").unwrap();
+    assert!(matches!(
+        DirDevice::open(&dir),
+        Err(DirError::Invalid { .. })
+    ));
+
+    assert_eq!(
+        parse_uuid("fa6b4a53-d5ad-5fdf-be9d-e663e4d41ffe").map(|u| format_uuid(&u)),
+        Some("fa6b4a53-d5ad-5fdf-be9d-e663e4d41ffe".to_owned())
+    );
+    assert_eq!(parse_uuid("fa6b4a53d5ad5fdfbe9de663e4d41ffe"), None);
+    assert_eq!(parse_uuid("fa6b4a53-d5ad-5fdf-be9d-e663e4d41ffg"), None);
+}
+
+#[test]
+fn provision_update_boot_confirm_and_reopen() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("dev");
+    let mut crypto = RustCrypto::from_os();
+    let mut dev = provisioned(&dir);
+    assert_eq!(dev.trust_anchor(), Some(public()));
+    assert_eq!(dev.sequence_number(), Some(1));
+    assert_eq!(installed(&dev, 0).as_deref(), Some(V1));
+    assert!(dir.join("slot0/00").is_file() && dir.join("slot0.suit").is_file());
+
+    let b = dev.boot(&mut crypto, false).unwrap();
+    assert_eq!(
+        (b.booted.slot, b.booted.tentative, b.confirmed),
+        (0, false, false)
+    );
+    assert_eq!(dev.invoked().len(), 1);
+    assert_eq!(dev.invoked()[0].file, Path::new("slot0/00"));
+
+    // The update is fetched from a file.
+    let fw2 = tmp.path().join("fw2.bin");
+    std::fs::write(&fw2, V2).unwrap();
+    dev.serve("coap://fw.example/2", &fw2);
+    let i = dev
+        .install(&mut crypto, public(), &update(2, V2, "coap://fw.example/2"))
+        .unwrap();
+    assert_eq!((i.slot, i.sequence, i.provisioned), (1, 2, false));
+    assert_eq!(installed(&dev, 1).as_deref(), Some(V2));
+    // A second update waits for the trial to be decided.
+    assert_eq!(
+        dev.install(&mut crypto, public(), &update(3, V3, "#fw"))
+            .unwrap_err()
+            .to_string(),
+        Error::TrialPending.to_string()
+    );
+    drop(dev);
+
+    // Everything is on disk: a new process boots the trial and confirms it.
+    let mut dev = DirDevice::open(&dir).unwrap();
+    let state = std::fs::read_to_string(dir.join("state")).unwrap();
+    assert!(state.contains("trial 1 2 pending"), "{state}");
+    let b = dev.boot(&mut crypto, true).unwrap();
+    assert_eq!((b.booted.slot, b.booted.sequence), (1, 2));
+    assert!(b.booted.tentative && b.confirmed && !b.booted.reverted);
+    assert_eq!(dev.invoked()[0].file, Path::new("slot1/00"));
+    assert_eq!(dev.sequence_number(), Some(2));
+    drop(dev);
+    let mut dev = DirDevice::open(&dir).unwrap();
+    let b = dev.boot(&mut crypto, false).unwrap();
+    assert_eq!((b.booted.slot, b.booted.tentative), (1, false));
+    let state = dev.boot_state().unwrap();
+    assert_eq!(
+        (state.active, state.active_sequence, state.trial),
+        (1, 2, None)
+    );
+}
+
+#[test]
+fn an_unconfirmed_trial_reverts_at_the_next_boot() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("dev");
+    let mut crypto = RustCrypto::from_os();
+    let mut dev = provisioned(&dir);
+    dev.install(&mut crypto, public(), &update(3, V3, "#fw"))
+        .unwrap();
+    let b = dev.boot(&mut crypto, false).unwrap();
+    assert_eq!((b.booted.slot, b.booted.tentative), (1, true));
+    drop(dev);
+    // The application never confirmed: the next boot goes back to slot 0.
+    let mut dev = DirDevice::open(&dir).unwrap();
+    let b = dev.boot(&mut crypto, true).unwrap();
+    assert_eq!((b.booted.slot, b.booted.sequence), (0, 1));
+    assert!(b.booted.reverted && !b.booted.tentative && !b.confirmed);
+    assert_eq!(dev.invoked()[0].file, Path::new("slot0/00"));
+    assert_eq!(dev.sequence_number(), Some(1), "the counter never moved");
+    // The same update may be tried again.
+    let i = dev
+        .install(&mut crypto, public(), &update(3, V3, "#fw"))
+        .unwrap();
+    assert_eq!((i.slot, i.sequence), (1, 3));
+}
+
+#[test]
+fn refused_installs_and_boots_leave_the_directory_as_it_was() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("dev");
+    let mut crypto = RustCrypto::from_os();
+
+    // A first install that fails leaves no trust anchor and no image behind.
+    let mut dev = DirDevice::init(&dir, &identity()).unwrap();
+    let fresh = snapshot(&dir);
+    let bad = dev.install(&mut crypto, public(), &update_for(1, V1, "#fw", [9; 16]));
+    assert!(matches!(
+        bad,
+        Err(DirError::Suit(Error::ConditionFailed(
+            Command::ClassIdentifier
+        )))
+    ));
+    assert!(matches!(
+        dev.boot(&mut crypto, false),
+        Err(DirError::NotProvisioned)
+    ));
+    assert_eq!(snapshot(&dir), fresh);
+    drop(dev);
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let mut dev = provisioned(&dir);
+    let fw2 = tmp.path().join("fw2.bin");
+    std::fs::write(&fw2, V2).unwrap();
+    dev.serve("coap://fw.example/2", &fw2);
+    dev.install(&mut crypto, public(), &update(2, V2, "coap://fw.example/2"))
+        .unwrap();
+    dev.boot(&mut crypto, true).unwrap();
+    let before = snapshot(&dir);
+
+    let corrupted = tmp.path().join("corrupted.bin");
+    let mut image = V3.to_vec();
+    image[5] ^= 1;
+    std::fs::write(&corrupted, &image).unwrap();
+    dev.serve("coap://fw.example/3", &corrupted);
+    dev.serve("coap://fw.example/gone", tmp.path().join("missing.bin"));
+    // A bit of the authentication wrapper's digest.
+    let mut tampered = update(3, V3, "#fw");
+    tampered[20] ^= 1;
+    let other = P256SigningKey::from_bytes(&[0x43; 32])
+        .unwrap()
+        .verifying_key();
+
+    let cases: Vec<(&str, Result<_, DirError>)> = vec![
+        (
+            "rollback",
+            dev.install(&mut crypto, public(), &update(1, V1, "#fw")),
+        ),
+        (
+            "replay",
+            dev.install(&mut crypto, public(), &update(2, V2, "#fw")),
+        ),
+        (
+            "corrupted image",
+            dev.install(&mut crypto, public(), &update(3, V3, "coap://fw.example/3")),
+        ),
+        (
+            "missing payload",
+            dev.install(
+                &mut crypto,
+                public(),
+                &update(3, V3, "coap://fw.example/gone"),
+            ),
+        ),
+        (
+            "unknown URI",
+            dev.install(&mut crypto, public(), &update(3, V3, "coap://elsewhere/3")),
+        ),
+        ("tampered", dev.install(&mut crypto, public(), &tampered)),
+        (
+            "other key",
+            dev.install(&mut crypto, other, &update(3, V3, "#fw")),
+        ),
+        (
+            "other class",
+            dev.install(&mut crypto, public(), &update_for(3, V3, "#fw", [9; 16])),
+        ),
+    ];
+    for (what, r) in cases {
+        let e = r.err().unwrap_or_else(|| panic!("{what} accepted"));
+        match what {
+            "rollback" | "replay" => assert!(
+                matches!(e, DirError::Suit(Error::Rollback { stored: 2, .. })),
+                "{what}: {e}"
+            ),
+            "corrupted image" => assert!(
+                matches!(
+                    e,
+                    DirError::Suit(Error::ConditionFailed(Command::ImageMatch))
+                ),
+                "{what}: {e}"
+            ),
+            "missing payload" => assert!(
+                matches!(&e, DirError::Io { path, .. } if path.ends_with("missing.bin")),
+                "{what}: {e}"
+            ),
+            "unknown URI" => assert!(
+                matches!(
+                    e,
+                    DirError::Suit(Error::Platform(PlatformError::Unavailable))
+                ),
+                "{what}: {e}"
+            ),
+            "other key" => assert!(matches!(e, DirError::NotTrustAnchor), "{what}: {e}"),
+            _ => assert!(matches!(e, DirError::Suit(_)), "{what}: {e}"),
+        }
+        assert_eq!(snapshot(&dir), before, "{what} changed the device");
+    }
+    // The device still installs a good update.
+    dev.install(&mut crypto, public(), &update(3, V3, "#fw"))
+        .unwrap();
+    assert_ne!(snapshot(&dir), before);
+}
+
+#[test]
+fn a_crash_leaves_the_previous_state() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("dev");
+    let mut crypto = RustCrypto::from_os();
+    let dev = provisioned(&dir);
+    drop(dev);
+    // A crash during an update: the new image reached slot 1 and a temporary state file was
+    // being written when the power went. The renamed state file is the switch, so the device
+    // still boots slot 0, and the half-written file is never read.
+    std::fs::create_dir_all(dir.join("slot1")).unwrap();
+    std::fs::write(dir.join("slot1/00"), V2).unwrap();
+    std::fs::write(dir.join(".state.tmp"), "active-slot 1\nactive-seq").unwrap();
+    let mut dev = DirDevice::open(&dir).unwrap();
+    let b = dev.boot(&mut crypto, true).unwrap();
+    assert_eq!((b.booted.slot, b.booted.sequence), (0, 1));
+    // A later update overwrites both.
+    dev.install(&mut crypto, public(), &update(2, V2, "#fw"))
+        .unwrap();
+    assert!(!dir.join(".state.tmp").exists());
+    // A slot's envelope replaced behind the device's back is refused at boot and the trial
+    // reverts (the signature is checked again at every boot).
+    let mut envelope = std::fs::read(dir.join("slot1.suit")).unwrap();
+    envelope[20] ^= 1;
+    std::fs::write(dir.join("slot1.suit"), &envelope).unwrap();
+    let b = dev.boot(&mut crypto, true).unwrap();
+    assert_eq!((b.booted.slot, b.booted.reverted), (0, true));
+}
