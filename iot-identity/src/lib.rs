@@ -7,6 +7,8 @@ extern crate alloc;
 extern crate std;
 
 pub mod credential;
+#[cfg(feature = "device-dir")]
+pub mod device_dir;
 pub mod dice;
 pub mod enrolment;
 mod error;

@@ -10,6 +10,7 @@ mod cose_cmd;
 mod demo;
 mod dice_cmd;
 mod fail;
+mod identity_cmd;
 mod io;
 mod keys;
 mod suit_cmd;
@@ -60,6 +61,9 @@ enum Cmd {
     /// DICE (Open Profile for DICE, P-256): derive a layer's CDIs, keys, IDs and certificate.
     #[command(subcommand)]
     Dice(dice_cmd::DiceCmd),
+    /// Device identities: a registrar (CA, inventory, revocation) and first-boot enrolment.
+    #[command(subcommand)]
+    Identity(identity_cmd::IdentityCmd),
     /// Print CBOR in diagnostic notation (RFC 8949 section 8); FILE is binary CBOR or hex text.
     Diag {
         /// The CBOR file (`-` for stdin); a CBOR sequence prints one item per line.
@@ -130,6 +134,7 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Coap(cmd) => coap_cmd::run_coap(cmd),
         Cmd::Suit(cmd) => suit_cmd::run(cmd),
         Cmd::Dice(cmd) => dice_cmd::run(cmd),
+        Cmd::Identity(cmd) => identity_cmd::run(cmd),
         Cmd::Diag { file, compact } => diag(&file, compact),
         Cmd::Demo { chapter, list } => {
             if list {

@@ -6,6 +6,7 @@
 
 mod attest;
 mod cose;
+mod identity;
 mod oscore;
 
 use crate::fail::{Failure, Result, bail};
@@ -25,7 +26,13 @@ pub struct Chapter {
 }
 
 /// The chapters, in the order of a device's life.
-pub const CHAPTERS: &[Chapter] = &[cose::CHAPTER, attest::CHAPTER, oscore::CHAPTER];
+pub const CHAPTERS: &[Chapter] = &[
+    identity::ENROL,
+    cose::CHAPTER,
+    attest::CHAPTER,
+    oscore::CHAPTER,
+    identity::DECOMMISSION,
+];
 
 /// What the device has by now; chapters read what earlier ones left here.
 #[derive(Debug, Default)]
@@ -34,6 +41,8 @@ pub struct Device {
     pub name: &'static str,
     /// The device's P-256 key, made in the COSE chapter.
     pub key: Option<P256SigningKey>,
+    /// The registrar and device folders, made in the enrolment chapter.
+    pub fleet: Option<identity::Fleet>,
 }
 
 /// The state a chapter works with and the printer it tells its story through.
@@ -112,6 +121,7 @@ pub fn run(out: &mut dyn Write, only: Option<&str>) -> Result<()> {
         device: Device {
             name: "sensor-17",
             key: None,
+            fleet: None,
         },
     };
     ctx.line("iot-tool demo: the life of an IoT device, told with the iot-* crates")?;
