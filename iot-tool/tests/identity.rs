@@ -457,3 +457,43 @@ fn demo_tells_enrolment_first_and_decommissioning_last() {
     assert_eq!(text.matches('\u{2717}').count(), 4, "{text}");
     assert!(text.contains("certificate serial revoked"), "{text}");
 }
+
+#[test]
+fn an_interrupted_first_boot_resumes() {
+    use iot_identity::device_dir::{DeviceDir, RECORD_FILE};
+    use iot_identity::enrolment::Lifecycle;
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    ok(d, &["identity", "ca-init", "--out", "reg"]);
+    let leaf_key = |dev: &str| {
+        let pem = std::fs::read_to_string(d.join(dev).join("device-cert.pem")).unwrap();
+        let der = iot_identity::device_dir::pem_certificates(&pem)
+            .unwrap()
+            .remove(0);
+        Certificate::decode(&der).unwrap().public_key
+    };
+
+    // Power lost after the key and its record were written: the key is kept and certified.
+    let mut dev = DeviceDir::first_boot(&d.join("a"), &[]).unwrap();
+    let key = dev.device().generate_key().unwrap();
+    let ueid = dev.ueid();
+    drop(dev);
+    let out = ok(d, &["identity", "enroll", "--device", "a", "--ca", "reg"]);
+    assert_eq!(enrolled(out.trim()).0, ueid.to_hex().as_str());
+    assert_eq!(leaf_key("a"), key);
+    let mut again = DeviceDir::open(&d.join("a")).unwrap();
+    assert_eq!(again.state(), Lifecycle::Active);
+    assert_eq!(again.device().public_key().unwrap(), key);
+
+    // Power lost after the key was written but before its record: a new key is generated.
+    let mut dev = DeviceDir::first_boot(&d.join("b"), &[]).unwrap();
+    let lost = dev.device().generate_key().unwrap();
+    drop(dev);
+    std::fs::remove_file(d.join("b").join(RECORD_FILE)).unwrap();
+    ok(d, &["identity", "enroll", "--device", "b", "--ca", "reg"]);
+    assert_ne!(leaf_key("b"), lost);
+    ok(
+        d,
+        &["identity", "verify", "--ca", "reg", "b/device-cert.pem"],
+    );
+}
