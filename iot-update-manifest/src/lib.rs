@@ -20,6 +20,7 @@ mod error;
 mod manifest;
 pub mod platform;
 pub mod process;
+pub mod report;
 pub mod text;
 
 pub use command::{
