@@ -430,3 +430,94 @@ fn sealing_key(
     crypto.hkdf_sha256(&[], cdis.seal.as_bytes(), SEALING_INFO, key.as_mut())?;
     Ok(key)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    #[test]
+    fn pem_round_trip_and_refusals() {
+        let (a, b) = ([0x30u8, 1, 2].as_slice(), [0x30u8, 3].as_slice());
+        let text = certificates_pem(&[a, b]).unwrap();
+        assert_eq!(pem_certificates(&text).unwrap(), [a.to_vec(), b.to_vec()]);
+        for bad in [
+            String::new(),
+            alloc::format!("{text}trailing"),
+            text.replace("CERTIFICATE", "PRIVATE KEY"),
+            text.replace("MAEC", "M!EC"),
+        ] {
+            assert!(pem_certificates(&bad).is_err(), "{}", bad);
+        }
+    }
+
+    #[test]
+    fn files_round_trip_and_the_key_stays_sealed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut p = DirPersistence {
+            dir: tmp.path().to_path_buf(),
+            chain: alloc::vec![alloc::vec![0x30, 0]],
+        };
+        let mut record = [0u8; RECORD_LEN];
+        assert!(!p.read_record(&mut record).unwrap());
+        assert_eq!(p.read_certificate(&mut [0u8; 8]).unwrap(), 0);
+        p.write_record(&[7; RECORD_LEN]).unwrap();
+        assert!(p.read_record(&mut record).unwrap());
+        assert_eq!(record, [7; RECORD_LEN]);
+        p.write_certificate(&[0x30, 1, 9]).unwrap();
+        let mut out = [0u8; 8];
+        assert_eq!(p.read_certificate(&mut out).unwrap(), 3);
+        assert_eq!(&out[..3], &[0x30, 1, 9]);
+        assert!(
+            p.read_certificate(&mut [0u8; 2]).is_err(),
+            "buffer too small"
+        );
+        let text = fs::read_to_string(tmp.path().join(CERT_FILE)).unwrap();
+        assert_eq!(pem_certificates(&text).unwrap().len(), 2, "leaf and chain");
+
+        let sealing = [5u8; 16];
+        let mut store = DirKeyStore::open(tmp.path(), &sealing).unwrap();
+        let public = store.generate(SLOT).unwrap();
+        let sealed = fs::read(tmp.path().join(KEY_FILE)).unwrap();
+        assert_eq!(sealed.first(), Some(&0xd0), "COSE_Encrypt0");
+        let mut again = DirKeyStore::open(tmp.path(), &sealing).unwrap();
+        assert_eq!(again.public_key(SLOT).unwrap(), public);
+        assert!(matches!(
+            DirKeyStore::open(tmp.path(), &[6u8; 16]),
+            Err(DeviceDirError::Enrolment(EnrolmentError::KeyStore(
+                KeyStoreError::Tampered
+            )))
+        ));
+        again.destroy(SLOT).unwrap();
+        assert!(!tmp.path().join(KEY_FILE).exists());
+        assert_eq!(again.public_key(SLOT), Err(KeyStoreError::EmptySlot(SLOT)));
+        assert!(
+            DirKeyStore::open(tmp.path(), &sealing).is_ok(),
+            "no key: empty store"
+        );
+    }
+
+    #[test]
+    fn the_secret_gives_the_same_ueid_and_no_secret_no_device() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("dev");
+        assert!(matches!(
+            DeviceDir::open(&dir),
+            Err(DeviceDirError::NoDevice)
+        ));
+        let first = DeviceDir::first_boot(&dir, &[]).unwrap();
+        assert_eq!(first.state(), Lifecycle::Unprovisioned);
+        let ueid = first.ueid();
+        drop(first);
+        assert_eq!(DeviceDir::open(&dir).unwrap().ueid(), ueid);
+        assert!(matches!(
+            DeviceDir::open(&dir).unwrap().answer_challenge(b"c"),
+            Err(DeviceDirError::Enrolment(EnrolmentError::WrongState { .. }))
+        ));
+        fs::write(dir.join(SECRET_FILE), [1u8; 31]).unwrap();
+        assert!(matches!(
+            DeviceDir::open(&dir),
+            Err(DeviceDirError::BadSecret)
+        ));
+    }
+}
