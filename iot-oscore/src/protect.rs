@@ -106,26 +106,22 @@ pub struct UnprotectedResponse {
 
 /// Writes two option streams, each in order, as one ordered stream.
 fn merge<'v>(
-    mut a: impl Iterator<Item = (OptionNumber, OptionValue<'v>)>,
-    mut b: impl Iterator<Item = (OptionNumber, OptionValue<'v>)>,
+    a: impl Iterator<Item = (OptionNumber, OptionValue<'v>)>,
+    b: impl Iterator<Item = (OptionNumber, OptionValue<'v>)>,
     mut write: impl FnMut(OptionNumber, OptionValue<'v>) -> Result<()>,
 ) -> Result<()> {
-    let (mut x, mut y) = (a.next(), b.next());
+    let mut a = a.peekable();
+    let mut b = b.peekable();
     loop {
-        match (x, y) {
-            (Some((n, v)), Some((m, _))) if n <= m => {
-                write(n, v)?;
-                x = a.next();
-            }
-            (Some((n, v)), None) => {
-                write(n, v)?;
-                x = a.next();
-            }
-            (_, Some((m, w))) => {
-                write(m, w)?;
-                y = b.next();
-            }
+        let from_a = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => x.0 <= y.0,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
             (None, None) => return Ok(()),
+        };
+        let next = if from_a { a.next() } else { b.next() };
+        if let Some((n, v)) = next {
+            write(n, v)?;
         }
     }
 }
