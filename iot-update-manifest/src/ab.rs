@@ -197,6 +197,9 @@ impl<P: Platform> Platform for Slotted<'_, P> {
         let c = self.map(component)?;
         self.inner.fetch(uri, &c)
     }
+    fn fetch_range(&mut self, uri: &str, offset: u64, buf: &mut [u8]) -> PlatformResult<usize> {
+        self.inner.fetch_range(uri, offset, buf)
+    }
     fn read(
         &mut self,
         component: &Component<'_>,

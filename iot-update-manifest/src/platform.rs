@@ -159,6 +159,15 @@ pub trait Platform {
     /// (`#name` URIs the envelope carries) never reach this call.
     fn fetch(&mut self, uri: &str, component: &Component<'_>) -> PlatformResult<()>;
 
+    /// Reads the resource at `uri` from `offset` into `buf` (a ranged fetch); returns how many
+    /// bytes were read, 0 at the end. A fetch with `suit-parameter-encryption-info`
+    /// (draft-ietf-suit-firmware-encryption section 8) pulls the ciphertext this way and writes
+    /// only the decrypted pieces to the component. The default is [`PlatformError::Unsupported`].
+    fn fetch_range(&mut self, uri: &str, offset: u64, buf: &mut [u8]) -> PlatformResult<usize> {
+        let _ = (uri, offset, buf);
+        Err(PlatformError::Unsupported)
+    }
+
     /// Reads from `component` at `offset` into `buf`; returns how many bytes were read, 0 at
     /// the end. [`PlatformError::NotFound`] when the component holds nothing.
     fn read(
@@ -279,6 +288,9 @@ impl<P: Platform + ?Sized> Platform for &mut P {
     }
     fn fetch(&mut self, uri: &str, component: &Component<'_>) -> PlatformResult<()> {
         (**self).fetch(uri, component)
+    }
+    fn fetch_range(&mut self, uri: &str, offset: u64, buf: &mut [u8]) -> PlatformResult<usize> {
+        (**self).fetch_range(uri, offset, buf)
     }
     fn read(
         &mut self,

@@ -1080,6 +1080,12 @@ where
     /// "suit-directive-fetch". An integrated payload (the URI names an envelope member) is
     /// checked against the image digest and size (a dependency: authenticated and bound to the
     /// digest) before it is written, so a tampered one leaves the component as it was.
+    ///
+    /// With `suit-parameter-encryption-info` (draft-ietf-suit-firmware-encryption section 8) the
+    /// payload is ciphertext: an integrated one is decrypted as a write is, a remote one is
+    /// pulled through [`Platform::fetch_range`] and decrypted as it is written
+    /// ([`Processor::fetch_decrypt`]); the image digest then applies to the plaintext
+    /// (condition image-match).
     fn fetch<'m>(
         &mut self,
         f: &Frame<'m, '_>,
@@ -1087,10 +1093,16 @@ where
         comp: &Component<'_>,
         p: &Params<'m>,
     ) -> Result<()> {
-        if p.encryption_info.is_some() {
-            return Err(Error::Unsupported(Unsupported::Encryption));
-        }
         let uri = p.uri.ok_or(missing(Command::Fetch, param::URI))?;
+        if let Some(info) = p.encryption_info {
+            if f.is_dependency(index) {
+                return Err(Error::Unsupported(Unsupported::Encryption));
+            }
+            return match f.auth.integrated_payload(uri) {
+                Some(payload) => self.decrypt_to(comp, info, Source::Bytes(payload)),
+                None => self.fetch_decrypt(comp, info, uri),
+            };
+        }
         let Some(payload) = f.auth.integrated_payload(uri) else {
             self.platform.fetch(uri, comp)?;
             return Ok(());
@@ -1246,6 +1258,72 @@ where
             });
         buf.zeroize();
         result
+    }
+
+    /// "suit-directive-fetch" of an encrypted payload from `uri`, in one pass: each piece
+    /// pulled with [`Platform::fetch_range`] is decrypted and written to `dst`, the last
+    /// [`GCM_TAG_LEN`](crate::encryption::GCM_TAG_LEN) bytes held back as the A128GCM tag.
+    /// The plaintext thus reaches `dst` before the tag is checked: on any failure after the
+    /// first write (a bad tag, a wrong key's garbage, a broken transfer) `dst` is cleared (a
+    /// write of nothing at offset 0), so no partial or unauthenticated image remains, and the
+    /// procedure stops before the sequence number is stored. A128CTR has no tag: the image
+    /// digest (condition image-match) refuses a wrong plaintext.
+    #[cfg(feature = "rustcrypto")]
+    fn fetch_decrypt(&mut self, dst: &Component<'_>, info: &[u8], uri: &str) -> Result<()> {
+        use crate::encryption::{Decryptor, GCM_TAG_LEN};
+        use zeroize::Zeroize;
+        let kek = self
+            .kek
+            .ok_or(Error::Unsupported(Unsupported::Encryption))?;
+        let mut d = Decryptor::open(self.crypto, info, &kek)?;
+        let tag_len = d.tag_len();
+        let mut buf = [0u8; CHUNK + GCM_TAG_LEN];
+        // buf[..held] was fetched and not yet decrypted: it may be (part of) the tag.
+        let mut held = 0usize;
+        let mut fetched = 0u64;
+        let mut written = 0u64;
+        let mut touched = false;
+        let mut pull = || -> Result<()> {
+            loop {
+                let free = buf.get_mut(held..).unwrap_or_default();
+                let room = free.len();
+                let n = self.platform.fetch_range(uri, fetched, free)?.min(room);
+                if n == 0 {
+                    break;
+                }
+                fetched = fetched.saturating_add(n as u64);
+                let have = held + n;
+                let ready = have.saturating_sub(tag_len);
+                let piece = buf.get_mut(..ready).unwrap_or_default();
+                d.decrypt(piece)?;
+                touched = true;
+                self.platform.write(dst, written, piece)?;
+                written = written.saturating_add(ready as u64);
+                buf.copy_within(ready..have, 0);
+                held = have - ready;
+            }
+            if written == 0 {
+                touched = true;
+                self.platform.write(dst, 0, &[])?;
+            }
+            if held != tag_len {
+                return Err(Error::Core(iot_core::Error::BadTag));
+            }
+            Ok(())
+        };
+        let result = pull().and_then(|()| d.finish(buf.get(..held).unwrap_or_default()));
+        buf.zeroize();
+        if result.is_err() && touched {
+            // Best effort: the error that stopped the fetch is the one reported.
+            let _ = self.platform.write(dst, 0, &[]);
+        }
+        result
+    }
+
+    /// Without the `rustcrypto` feature there is no decryption: [`Unsupported::Encryption`].
+    #[cfg(not(feature = "rustcrypto"))]
+    fn fetch_decrypt(&mut self, _: &Component<'_>, _: &[u8], _: &str) -> Result<()> {
+        Err(Error::Unsupported(Unsupported::Encryption))
     }
 
     /// Without the `rustcrypto` feature there is no decryption: [`Unsupported::Encryption`].

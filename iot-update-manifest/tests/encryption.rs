@@ -529,3 +529,163 @@ fn a128ctr_write_checked_by_image_digest() {
     assert_ne!(sim.get(&target).map(|v| v.as_slice()), Some(IMAGE));
     assert!(sim.flash.sequence.is_empty());
 }
+
+/// `suit-directive-fetch` with `suit-parameter-encryption-info` (draft-ietf-suit-firmware-encryption
+/// section 8): each of the four draft payloads is pulled from a URI in pieces (the simulated
+/// platform serves at most 7 bytes per `fetch_range`), decrypted as it is written, and checked
+/// by image-match; the same from an integrated payload. A flipped GCM ciphertext bit or tag bit
+/// is `BadTag` with the component cleared; a flipped CTR bit fails image-match; a wrong key and
+/// no key are refused before anything is written; never is a sequence number stored.
+#[test]
+fn fetch_decrypts_while_writing() {
+    use iot_core::crypto::Sha256;
+    use iot_update_manifest::{Command, Processor, TrustAnchors, Unsupported};
+    let Some(cases) = draft_cases() else {
+        return;
+    };
+    const URI: &str = "coaps://example.com/encrypted";
+    let build = |info: &[u8], uri: &str, integrated: Option<&[u8]>| {
+        let digest = common::cbor(|e| {
+            e.array(2).unwrap().i64(-16).unwrap();
+            e.bytes(&crypto().sha256(IMAGE)).unwrap();
+        });
+        let image = common::cbor(|e| {
+            e.map(2).unwrap();
+            e.u8(3).unwrap().bytes(&digest).unwrap();
+            e.u8(14).unwrap().u64(IMAGE.len() as u64).unwrap();
+        });
+        let fetch = common::cbor(|e| {
+            e.map(2).unwrap();
+            e.u8(19).unwrap().bytes(info).unwrap();
+            e.u8(21).unwrap().str(uri).unwrap();
+        });
+        let install = common::sequence(&[
+            (20, image.clone()),
+            (20, fetch),
+            (21, common::rp(15)),
+            (3, common::rp(15)),
+        ]);
+        let validate = common::sequence(&[(20, image), (3, common::rp(15))]);
+        let m = common::manifest(
+            1,
+            &common::common(&[&[&[0]]], None),
+            &[(7, common::bstr(&validate)), (20, common::bstr(&install))],
+        );
+        match integrated {
+            Some(p) => common::envelope(&m, common::Auth::Sign1, &[common::Extra::Text(uri, p)]),
+            None => common::envelope(&m, common::Auth::Sign1, &[]),
+        }
+    };
+    let run = |env: &[u8], sim: &mut sim::Sim, kek: Option<Kek<'_>>| {
+        let mut keys = [common::signing_key().verifying_key()];
+        let mut anchors = TrustAnchors::new(&mut keys, &[]);
+        let mut c = crypto();
+        let mut p = Processor::new(sim, &mut c, &mut anchors);
+        if let Some(kek) = kek {
+            p = p.with_decryption_key(kek);
+        }
+        let auth = p.authenticate(env)?;
+        p.update(&auth)
+    };
+    let target = sim::path(&[&[0]]);
+    let d = esdh();
+    let served = |payload: &[u8]| {
+        let mut sim = sim::Sim::new();
+        sim.uris.insert(URI.into(), payload.to_vec());
+        sim
+    };
+    for (name, info, payload) in &cases {
+        let kek = kek_for(name, &d);
+        let env = build(info, URI, None);
+        let mut sim = served(payload);
+        run(&env, &mut sim, Some(kek)).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        assert_eq!(
+            sim.get(&target).map(|v| v.as_slice()),
+            Some(IMAGE),
+            "{name}"
+        );
+        assert_eq!(sim.fetched, [URI], "{name}");
+        assert_eq!(
+            sim.flash.sequence.values().copied().collect::<Vec<_>>(),
+            [1]
+        );
+
+        // Integrated: decrypted from the envelope.
+        let mut sim = sim::Sim::new();
+        run(&build(info, "#fw", Some(payload)), &mut sim, Some(kek)).unwrap();
+        assert_eq!(
+            sim.get(&target).map(|v| v.as_slice()),
+            Some(IMAGE),
+            "{name}"
+        );
+
+        // No key, a wrong key: refused before the component is written.
+        let mut sim = served(payload);
+        assert_eq!(
+            run(&env, &mut sim, None),
+            Err(Error::Unsupported(Unsupported::Encryption)),
+            "{name}"
+        );
+        assert_eq!(sim.get(&target), None, "{name}");
+        let wrong_d = {
+            let mut w = d.clone();
+            w[0] ^= 1;
+            w
+        };
+        let wrong = match kek {
+            Kek::A128Kw(_) => Kek::A128Kw(b"bbbbbbbbbbbbbbbb"),
+            Kek::EcdhEsP256(_) => Kek::EcdhEsP256(&wrong_d),
+        };
+        let mut sim = served(payload);
+        assert_eq!(
+            run(&env, &mut sim, Some(wrong)),
+            Err(Error::Core(CoreError::BadTag)),
+            "{name}"
+        );
+        assert_eq!(sim.get(&target), None, "{name}");
+        assert!(sim.flash.sequence.is_empty());
+
+        // A flipped bit in the ciphertext, and (GCM) in the tag.
+        let gcm = name.ends_with("gcm");
+        let flips: &[usize] = if gcm { &[3, payload.len() - 1] } else { &[3] };
+        for &at in flips {
+            let mut bad = payload.clone();
+            bad[at] ^= 0x80;
+            let mut sim = served(&bad);
+            let expected = if gcm {
+                Error::Core(CoreError::BadTag)
+            } else {
+                Error::ConditionFailed(Command::ImageMatch)
+            };
+            assert_eq!(run(&env, &mut sim, Some(kek)), Err(expected), "{name} {at}");
+            if gcm {
+                // Written while decrypting, cleared when the tag failed.
+                assert_eq!(
+                    sim.get(&target).map(|v| v.as_slice()),
+                    Some(&[][..]),
+                    "{name}"
+                );
+            } else {
+                assert_ne!(
+                    sim.get(&target).map(|v| v.as_slice()),
+                    Some(IMAGE),
+                    "{name}"
+                );
+            }
+            assert!(sim.flash.sequence.is_empty(), "{name}");
+        }
+        // A GCM payload cut short of its tag: refused, the component cleared.
+        if gcm {
+            let mut sim = served(&payload[..payload.len() - 20]);
+            assert_eq!(
+                run(&env, &mut sim, Some(kek)),
+                Err(Error::Core(CoreError::BadTag))
+            );
+            assert_eq!(
+                sim.get(&target).map(|v| v.as_slice()),
+                Some(&[][..]),
+                "{name}"
+            );
+        }
+    }
+}

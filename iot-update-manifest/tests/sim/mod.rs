@@ -163,6 +163,24 @@ impl Platform for Sim {
         self.after(r)
     }
 
+    fn fetch_range(&mut self, uri: &str, offset: u64, buf: &mut [u8]) -> PlatformResult<usize> {
+        self.before()?;
+        let r = match self.uris.get(uri) {
+            Some(payload) => {
+                let rest = payload.get(offset as usize..).unwrap_or_default();
+                // At most 7 bytes per call (less than a GCM tag): short reads are handled.
+                let n = rest.len().min(buf.len()).min(7);
+                buf[..n].copy_from_slice(&rest[..n]);
+                if offset == 0 {
+                    self.fetched.push(uri.to_owned());
+                }
+                Ok(n)
+            }
+            None => Err(PlatformError::Unavailable),
+        };
+        self.after(r)
+    }
+
     fn read(
         &mut self,
         component: &Component<'_>,
