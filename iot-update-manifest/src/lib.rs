@@ -21,6 +21,8 @@ mod manifest;
 pub mod platform;
 pub mod process;
 pub mod report;
+#[cfg(feature = "std")]
+pub mod rollout;
 pub mod text;
 
 pub use command::{
