@@ -149,8 +149,7 @@ fn parse_pem(text: &str) -> Result<Key> {
         let sk = p256::SecretKey::from_pkcs8_pem(block).context("PKCS#8 PEM")?;
         (Material::EcPrivate(signing_key(&sk)?), "PKCS#8 PEM")
     } else if let Some(block) = pem_block(text, "EC PRIVATE KEY") {
-        let sk = p256::SecretKey::from_sec1_pem(block).context("SEC1 PEM")?;
-        (Material::EcPrivate(signing_key(&sk)?), "SEC1 PEM")
+        ec_private_key(block)?
     } else if let Some(block) = pem_block(text, "PUBLIC KEY") {
         let pk = p256::PublicKey::from_public_key_pem(block).context("SPKI PEM")?;
         let vk = P256VerifyingKey::from_sec1(&pk.to_sec1_bytes())?;
@@ -164,6 +163,26 @@ fn parse_pem(text: &str) -> Result<Key> {
         alg: None,
         format,
     })
+}
+
+/// An "EC PRIVATE KEY" block: SEC1 (RFC 5915), as the label says, or a PKCS#8 key under that
+/// label, as libcsuit's `key/trust_anchor_secp256r1.pem` has it.
+fn ec_private_key(block: &str) -> Result<(Material, &'static str)> {
+    let sec1 = match p256::SecretKey::from_sec1_pem(block) {
+        Ok(sk) => return Ok((Material::EcPrivate(signing_key(&sk)?), "SEC1 PEM")),
+        Err(e) => e,
+    };
+    let (_, der) = p256::pkcs8::der::pem::decode_vec(block.as_bytes()).context("PEM")?;
+    let der = Zeroizing::new(der);
+    let sk = p256::SecretKey::from_pkcs8_der(&der).map_err(|_| {
+        Failure::new(format!(
+            "\"EC PRIVATE KEY\" is neither SEC1 ({sec1}) nor PKCS#8"
+        ))
+    })?;
+    Ok((
+        Material::EcPrivate(signing_key(&sk)?),
+        "PKCS#8 PEM labelled EC PRIVATE KEY",
+    ))
 }
 
 fn signing_key(sk: &p256::SecretKey) -> Result<P256SigningKey> {
@@ -331,6 +350,41 @@ mod tests {
         let k = Key::parse(with_params.as_bytes()).unwrap();
         assert_eq!(k.format, "SEC1 PEM");
         round_trip(&k, &pk);
+    }
+
+    #[test]
+    fn pkcs8_labelled_ec_private_key() {
+        // libcsuit's key/trust_anchor_secp256r1.pem: a PKCS#8 key under "EC PRIVATE KEY".
+        let libcsuit =
+            "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----
+-----BEGIN EC PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgApZYjZCUGLM50VBC
+CjYStX+09jGmnyJPrpDLTz/hiXOhRANCAASEloEarguqq9JhVxie7NomvqqL8Rtv
+P+bitWWchdvArTsfKktsCYExwKNtrNHXi9OB3N+wnAUtszmR23M4tKiW
+-----END EC PRIVATE KEY-----
+";
+        let k = Key::parse(libcsuit.as_bytes()).unwrap();
+        assert_eq!(k.format, "PKCS#8 PEM labelled EC PRIVATE KEY");
+        // Its public key is libcsuit's trust_anchor_secp256r1_pub.pem (x = 849681..., y = 3b1f2a...).
+        let sec1 = k.verifier().unwrap().to_sec1_uncompressed();
+        assert_eq!(
+            hex::encode(sec1),
+            concat!(
+                "048496811aae0baaabd26157189eecda26beaa8bf11b6f3fe6e2b5659c85dbc0ad",
+                "3b1f2a4b6c098131c0a36dacd1d78bd381dcdfb09c052db33991db7338b4a896"
+            )
+        );
+        let public = Key {
+            material: Material::EcPublic(P256VerifyingKey::from_sec1(&sec1).unwrap()),
+            kid: None,
+            alg: None,
+            format: "SEC1",
+        };
+        round_trip(&k, &public);
+        // Neither SEC1 nor PKCS#8 under the label: refused with both reasons.
+        let garbage = "-----BEGIN EC PRIVATE KEY-----\nAAECAw==\n-----END EC PRIVATE KEY-----\n";
+        let e = Key::parse(garbage.as_bytes()).unwrap_err().one_line();
+        assert!(e.contains("neither SEC1"), "{e}");
     }
 
     #[test]

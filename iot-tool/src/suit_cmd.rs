@@ -1,5 +1,6 @@
 //! `iot-tool suit`: authenticate, show, build and sever SUIT envelopes
-//! (draft-ietf-suit-manifest) with iot-update-manifest.
+//! (draft-ietf-suit-manifest) with iot-update-manifest, and install them on a simulated A/B
+//! device kept in a directory (iot-update-manifest's `device_dir`).
 
 use crate::fail::{Context, Result};
 use crate::io;
@@ -7,6 +8,7 @@ use crate::keys::Key;
 use clap::{Args, Subcommand};
 use iot_core::crypto::RustCrypto;
 use iot_update_manifest::builder::{self, json};
+use iot_update_manifest::device_dir::{DirDevice, DirError, Identity, format_uuid, parse_uuid};
 use iot_update_manifest::{
     Argument, AuthenticatedManifest, Command, CommandSequence, ComponentId, Envelope, IndexArg,
     Parameter, Severable, SuitDigest, TrustAnchors,
@@ -36,6 +38,80 @@ pub enum SuitCmd {
     /// The manifest keeps their digests and is not touched, so the envelope authenticates as
     /// before; a device then runs without them (or gets them from elsewhere).
     Sever(SeverArgs),
+    /// Create a simulated A/B device kept in a directory, whose identity the manifests'
+    /// vendor / class / device identifier conditions must match.
+    DeviceInit(DeviceInitArgs),
+    /// Install an envelope on a directory device.
+    ///
+    /// The first install provisions the device: the image goes to slot 0 as the known-good one
+    /// and --key becomes the device's trust anchor. Later installs must be signed by that key and
+    /// go on trial into the inactive slot, with a sequence number above the device's. A refused
+    /// envelope (signature, rollback, identity, an image that does not match its digest) leaves
+    /// the directory byte for byte as it was.
+    Install(InstallArgs),
+    /// Boot a directory device: validate, load and invoke the image the A/B state chooses.
+    ///
+    /// A new image on trial boots once; --confirm then makes it the known-good image. A trial
+    /// booted before and never confirmed is abandoned, and the known-good image boots.
+    Boot(BootArgs),
+}
+
+/// The arguments of `suit device-init`.
+#[derive(Debug, Args)]
+pub struct DeviceInitArgs {
+    /// The device's directory (created; must be empty).
+    #[arg(long)]
+    device: PathBuf,
+    /// The vendor ID, a UUID (RFC 9562 text form).
+    #[arg(long, value_parser = uuid_arg)]
+    vendor_id: [u8; 16],
+    /// The class ID, a UUID.
+    #[arg(long, value_parser = uuid_arg)]
+    class_id: [u8; 16],
+    /// The device ID, a UUID (optional).
+    #[arg(long, value_parser = uuid_arg)]
+    device_id: Option<[u8; 16]>,
+}
+
+/// The arguments of `suit install`.
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// The P-256 public (or private) key the envelope is signed with.
+    #[arg(long)]
+    key: PathBuf,
+    /// The SUIT envelope, binary or hex (`-` for stdin).
+    envelope: PathBuf,
+    /// The device's directory.
+    #[arg(long)]
+    device: PathBuf,
+    /// Serve URI from FILE to the manifest's fetch directive (split at the last '=');
+    /// repeatable.
+    #[arg(long, value_name = "URI=FILE", value_parser = fetch_arg)]
+    fetch: Vec<(String, PathBuf)>,
+}
+
+/// The arguments of `suit boot`.
+#[derive(Debug, Args)]
+pub struct BootArgs {
+    /// The device's directory.
+    #[arg(long)]
+    device: PathBuf,
+    /// Confirm an image on trial once it booted (the application's "all is well").
+    #[arg(long)]
+    confirm: bool,
+}
+
+fn uuid_arg(s: &str) -> std::result::Result<[u8; 16], String> {
+    parse_uuid(s).ok_or_else(|| format!("not a UUID (RFC 9562 text form): {s}"))
+}
+
+fn fetch_arg(s: &str) -> std::result::Result<(String, PathBuf), String> {
+    match s.rsplit_once('=') {
+        Some((uri, file)) if !uri.is_empty() && !file.is_empty() => {
+            Ok((uri.to_owned(), PathBuf::from(file)))
+        }
+        _ => Err(format!("expected URI=FILE: {s}")),
+    }
 }
 
 /// The arguments of `suit create`.
@@ -80,7 +156,99 @@ pub fn run(cmd: SuitCmd) -> Result<()> {
         SuitCmd::Inspect(a) => with_manifest(&a, |m| crate::say(inspect(m).trim_end())),
         SuitCmd::Create(a) => create(&a),
         SuitCmd::Sever(a) => sever(&a),
+        SuitCmd::DeviceInit(a) => device_init(&a),
+        SuitCmd::Install(a) => install(&a),
+        SuitCmd::Boot(a) => boot(&a),
     }
+}
+
+/// `suit device-init`.
+fn device_init(a: &DeviceInitArgs) -> Result<()> {
+    let identity = Identity {
+        vendor_id: a.vendor_id,
+        class_id: a.class_id,
+        device_id: a.device_id,
+    };
+    DirDevice::init(&a.device, &identity).map_err(|e| device_error(&a.device, e))?;
+    let device = a
+        .device_id
+        .map(|d| format!(", device-id {}", format_uuid(&d)))
+        .unwrap_or_default();
+    crate::say(&format!(
+        "{}: device initialised: vendor-id {}, class-id {}{device}",
+        a.device.display(),
+        format_uuid(&a.vendor_id),
+        format_uuid(&a.class_id)
+    ))
+}
+
+/// A device error: what the device refused names the device; file errors name their file.
+fn device_error(dir: &std::path::Path, e: DirError) -> crate::fail::Failure {
+    match e {
+        DirError::Suit(_) | DirError::NotTrustAnchor | DirError::NotProvisioned => {
+            crate::fail::Failure::new(format!("{}: refused: {e}", dir.display()))
+        }
+        other => crate::fail::Failure::new(other.to_string()),
+    }
+}
+
+/// `suit install`.
+fn install(a: &InstallArgs) -> Result<()> {
+    let key = Key::load(&a.key)?.verifier().context(a.key.display())?;
+    let envelope = io::read_cbor(&a.envelope)?;
+    let mut device = DirDevice::open(&a.device).map_err(|e| device_error(&a.device, e))?;
+    for (uri, file) in &a.fetch {
+        device.serve(uri.as_str(), file);
+    }
+    let done = device
+        .install(&mut RustCrypto::from_os(), key, &envelope)
+        .map_err(|e| device_error(&a.device, e))?;
+    let how = if done.provisioned {
+        "provisioned: known-good, and the key is now the device's trust anchor"
+    } else {
+        "on trial until a boot confirms it"
+    };
+    crate::say(&format!(
+        "{}: sequence number {} installed in slot {} ({how})",
+        a.device.display(),
+        done.sequence,
+        done.slot
+    ))
+}
+
+/// `suit boot`.
+fn boot(a: &BootArgs) -> Result<()> {
+    let mut device = DirDevice::open(&a.device).map_err(|e| device_error(&a.device, e))?;
+    let report = device
+        .boot(&mut RustCrypto::from_os(), a.confirm)
+        .map_err(|e| device_error(&a.device, e))?;
+    let b = report.booted;
+    let reverted = if b.reverted {
+        "unconfirmed trial abandoned; "
+    } else {
+        ""
+    };
+    let how = match (b.tentative, report.confirmed) {
+        (true, true) => "confirmed: now the known-good image",
+        (true, false) => "on trial, not confirmed: the next boot reverts",
+        (false, _) => "known-good",
+    };
+    let invoked: Vec<String> = device
+        .invoked()
+        .iter()
+        .map(|i| i.file.display().to_string())
+        .collect();
+    crate::say(&format!(
+        "{}: {reverted}booted slot {} (sequence number {}, {how}); invoked {}",
+        a.device.display(),
+        b.slot,
+        b.sequence,
+        if invoked.is_empty() {
+            "nothing".to_owned()
+        } else {
+            invoked.join(", ")
+        }
+    ))
 }
 
 /// `suit create`: description -> signed envelope, checked with the decoder, written.
@@ -405,18 +573,5 @@ fn parameter(p: Parameter<'_>) -> String {
 
 /// A 16-byte identifier in RFC 9562 text form, anything else as bytes.
 fn uuid(b: &[u8]) -> String {
-    if b.len() != 16 {
-        return bytes(b);
-    }
-    let h = hex::encode(b);
-    match (
-        h.get(..8),
-        h.get(8..12),
-        h.get(12..16),
-        h.get(16..20),
-        h.get(20..),
-    ) {
-        (Some(a), Some(b), Some(c), Some(d), Some(e)) => format!("{a}-{b}-{c}-{d}-{e}"),
-        _ => h,
-    }
+    <[u8; 16]>::try_from(b).map_or_else(|_| bytes(b), |u| format_uuid(&u))
 }

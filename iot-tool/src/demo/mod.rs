@@ -8,6 +8,7 @@ mod attest;
 mod cose;
 mod identity;
 mod oscore;
+mod suit;
 
 use crate::fail::{Failure, Result, bail};
 use iot_core::crypto::{P256SigningKey, RustCrypto};
@@ -30,6 +31,7 @@ pub const CHAPTERS: &[Chapter] = &[
     identity::ENROL,
     cose::CHAPTER,
     attest::CHAPTER,
+    suit::CHAPTER,
     oscore::CHAPTER,
     identity::DECOMMISSION,
 ];

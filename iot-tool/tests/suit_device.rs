@@ -1,0 +1,463 @@
+//! `iot-tool suit device-init`, `suit install` and `suit boot`, run as a user runs them: a device
+//! kept in a directory is provisioned, updated on trial, confirmed or reverted, and every refused
+//! install (rollback, replay, corrupted image, tampered envelope, other key, other class, missing
+//! payload) leaves the directory's hash unchanged.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::std_instead_of_core
+)]
+
+use iot_core::crypto::{RustCrypto, Sha256};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_iot-tool"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "iot-tool {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Expects success and one line on stdout.
+fn one_line(args: &[&str]) -> String {
+    let text = ok(args);
+    assert_eq!(text.lines().count(), 1, "not one line: {text:?}");
+    text
+}
+
+/// Expects failure, nothing on stdout and one line on stderr; returns that line.
+fn fails(args: &[&str]) -> String {
+    let out = run(args);
+    assert!(!out.status.success(), "iot-tool {args:?} succeeded");
+    assert!(
+        out.stdout.is_empty(),
+        "printed on failure: {:?}",
+        out.stdout
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "not one line: {err:?}");
+    err.trim_end().to_owned()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+const VENDOR: &str = "fa6b4a53-d5ad-5fdf-be9d-e663e4d41ffe";
+const CLASS: &str = "1492af14-2569-5e48-bf42-9b2d51f2ab45";
+const OTHER_CLASS: &str = "3f7e1b22-0c4d-4a1e-9b5f-2d8c6e0a7b19";
+
+/// An update of component [h'00'] to `image` (a file), fetched from `uri` (integrated when it
+/// starts with '#'), checked after the fetch and at every boot, then invoked.
+fn description(sequence: u64, image: &str, uri: &str, class: &str) -> String {
+    let integrated = if uri.starts_with('#') {
+        format!(r#", "integrated": {{"{uri}": {{"file": "{image}"}}}}"#)
+    } else {
+        String::new()
+    };
+    format!(
+        r#"{{
+  "sequence-number": {sequence},
+  "components": [["00"]],
+  "shared-sequence": [
+    {{"directive-override-parameters": {{"vendor-id": "{VENDOR}", "class-id": "{class}",
+                                        "image": {{"file": "{image}"}}}}}},
+    {{"condition-vendor-identifier": 15}},
+    {{"condition-class-identifier": 15}}
+  ],
+  "validate": [{{"condition-image-match": 15}}],
+  "invoke": [{{"directive-invoke": 2}}],
+  "install": [
+    {{"directive-override-parameters": {{"uri": "{uri}"}}}},
+    {{"directive-fetch": 2}},
+    {{"condition-image-match": 15}}
+  ]{integrated}
+}}"#
+    )
+}
+
+const FW1: &[u8] = b"firmware 1.0, the factory image";
+const FW2: &[u8] = b"firmware 2.0, the update";
+const FW3: &[u8] = b"firmware 3.0, the next update";
+const URI2: &str = "coap://fw.example/2.bin";
+const URI3: &str = "coap://fw.example/3.bin?variant=a";
+
+/// A folder with the vendor's key pair, another key pair, the images, the signed envelopes
+/// v1 (integrated), v2 and v3 (fetched), v3 for another class, and an initialised device.
+struct Setup {
+    dir: tempfile::TempDir,
+}
+
+impl Setup {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        for name in ["vendor", "other"] {
+            ok(&[
+                "keygen",
+                "--out",
+                s(&p.join(format!("{name}.pem"))),
+                "--pub",
+                s(&p.join(format!("{name}.pub.pem"))),
+            ]);
+        }
+        for (file, image) in [("fw1.bin", FW1), ("fw2.bin", FW2), ("fw3.bin", FW3)] {
+            std::fs::write(p.join(file), image).unwrap();
+        }
+        let envelopes = [
+            ("v1", description(1, "fw1.bin", "#fw", CLASS)),
+            ("v2", description(2, "fw2.bin", URI2, CLASS)),
+            ("v3", description(3, "fw3.bin", URI3, CLASS)),
+            (
+                "v3-other-class",
+                description(3, "fw3.bin", URI3, OTHER_CLASS),
+            ),
+        ];
+        for (name, json) in envelopes {
+            let desc = p.join(format!("{name}.json"));
+            std::fs::write(&desc, json).unwrap();
+            ok(&[
+                "suit",
+                "create",
+                "--key",
+                s(&p.join("vendor.pem")),
+                s(&desc),
+                "-o",
+                s(&p.join(format!("{name}.suit"))),
+            ]);
+        }
+        let t = Self { dir };
+        let line = one_line(&[
+            "suit",
+            "device-init",
+            "--device",
+            s(&t.device()),
+            "--vendor-id",
+            VENDOR,
+            "--class-id",
+            CLASS,
+        ]);
+        assert!(line.contains("device initialised"), "{line}");
+        assert!(line.contains(&format!("class-id {CLASS}")), "{line}");
+        t
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn device(&self) -> PathBuf {
+        self.path("device")
+    }
+
+    /// `suit install --key vendor.pub.pem <name>.suit --device DIR [--fetch ...]`.
+    fn install(&self, key: &str, name: &str, fetch: &[String]) -> Output {
+        let (key, env, dev) = (
+            self.path(&format!("{key}.pub.pem")),
+            self.path(&format!("{name}.suit")),
+            self.device(),
+        );
+        let mut args = vec![
+            "suit",
+            "install",
+            "--key",
+            s(&key),
+            s(&env),
+            "--device",
+            s(&dev),
+        ];
+        for f in fetch {
+            args.extend(["--fetch", f.as_str()]);
+        }
+        run(&args)
+    }
+
+    fn installs(&self, name: &str, fetch: &[String]) -> String {
+        let out = self.install("vendor", name, fetch);
+        assert!(
+            out.status.success(),
+            "install {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(text.lines().count(), 1, "not one line: {text:?}");
+        text
+    }
+
+    fn boot(&self, confirm: bool) -> String {
+        let dev = self.device();
+        let mut args = vec!["suit", "boot", "--device", s(&dev)];
+        if confirm {
+            args.push("--confirm");
+        }
+        one_line(&args)
+    }
+
+    fn fetch(&self, uri: &str, file: &str) -> String {
+        format!("{uri}={}", s(&self.path(file)))
+    }
+
+    /// The SHA-256 over every file of the device directory: relative names and bytes, in order.
+    fn hash(&self) -> [u8; 32] {
+        fn walk(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                let rel = p.strip_prefix(root).unwrap().to_path_buf();
+                if p.is_dir() {
+                    out.push((rel, b"<dir>".to_vec()));
+                    walk(root, &p, out);
+                } else {
+                    out.push((rel, std::fs::read(&p).unwrap()));
+                }
+            }
+        }
+        let mut files = Vec::new();
+        walk(&self.device(), &self.device(), &mut files);
+        files.sort();
+        let mut all = Vec::new();
+        for (p, data) in files {
+            all.extend(s(&p).as_bytes());
+            all.push(0);
+            all.extend((data.len() as u64).to_be_bytes());
+            all.extend(data);
+        }
+        RustCrypto::from_os().sha256(&all)
+    }
+}
+
+#[test]
+fn install_provisions_then_updates_on_trial_and_boot_confirms() {
+    let t = Setup::new();
+    let line = t.installs("v1", &[]);
+    assert!(
+        line.contains("sequence number 1 installed in slot 0 (provisioned"),
+        "{line}"
+    );
+    let line = t.boot(false);
+    assert!(
+        line.contains("booted slot 0 (sequence number 1, known-good); invoked slot0/00"),
+        "{line}"
+    );
+    assert_eq!(std::fs::read(t.device().join("slot0/00")).unwrap(), FW1);
+
+    let line = t.installs("v2", &[t.fetch(URI2, "fw2.bin")]);
+    assert!(
+        line.contains("sequence number 2 installed in slot 1 (on trial"),
+        "{line}"
+    );
+    assert_eq!(std::fs::read(t.device().join("slot1/00")).unwrap(), FW2);
+    // Nothing else goes in while the trial is pending.
+    let e = String::from_utf8(
+        t.install("vendor", "v3", &[t.fetch(URI3, "fw3.bin")])
+            .stderr,
+    )
+    .unwrap();
+    assert!(e.contains("a tentative image awaits confirmation"), "{e}");
+
+    let line = t.boot(true);
+    assert!(
+        line.contains("booted slot 1 (sequence number 2, confirmed"),
+        "{line}"
+    );
+    assert!(line.contains("invoked slot1/00"), "{line}");
+    let state = std::fs::read_to_string(t.device().join("state")).unwrap();
+    assert!(state.contains("active-slot 1"), "{state}");
+    assert!(state.contains("sequence-number none 2"), "{state}");
+    let line = t.boot(false);
+    assert!(
+        line.contains("booted slot 1 (sequence number 2, known-good)"),
+        "{line}"
+    );
+    // The next update goes to slot 0; the URI has an '=' of its own.
+    let line = t.installs("v3", &[t.fetch(URI3, "fw3.bin")]);
+    assert!(line.contains("installed in slot 0"), "{line}");
+}
+
+#[test]
+fn an_unconfirmed_image_reverts_at_the_next_boot() {
+    let t = Setup::new();
+    t.installs("v1", &[]);
+    t.installs("v2", &[t.fetch(URI2, "fw2.bin")]);
+    let line = t.boot(false);
+    assert!(
+        line.contains("booted slot 1 (sequence number 2, on trial, not confirmed"),
+        "{line}"
+    );
+    // --confirm at the next boot is too late: the trial had its boot.
+    let line = t.boot(true);
+    assert!(
+        line.contains(
+            "unconfirmed trial abandoned; booted slot 0 (sequence number 1, known-good); invoked slot0/00"
+        ),
+        "{line}"
+    );
+    let state = std::fs::read_to_string(t.device().join("state")).unwrap();
+    assert!(state.contains("sequence-number none 1"), "{state}");
+    assert!(!state.contains("trial"), "{state}");
+}
+
+#[test]
+fn refused_installs_leave_the_directory_byte_for_byte_unchanged() {
+    let t = Setup::new();
+    // A refused first install does not provision anything (no trust anchor either).
+    let fresh = t.hash();
+    let e = String::from_utf8(
+        t.install("vendor", "v3-other-class", &[t.fetch(URI3, "fw3.bin")])
+            .stderr,
+    )
+    .unwrap();
+    assert!(e.contains("refused: condition 2 failed"), "{e}");
+    assert_eq!(t.hash(), fresh);
+
+    t.installs("v1", &[]);
+    t.installs("v2", &[t.fetch(URI2, "fw2.bin")]);
+    t.boot(true);
+    let before = t.hash();
+
+    let mut corrupted = FW3.to_vec();
+    corrupted[3] ^= 0x20;
+    std::fs::write(t.path("corrupted.bin"), &corrupted).unwrap();
+    let mut tampered = std::fs::read(t.path("v3.suit")).unwrap();
+    tampered[20] ^= 1;
+    std::fs::write(t.path("tampered.suit"), &tampered).unwrap();
+
+    let cases: [(&str, &str, &str, Vec<String>, &str); 7] = [
+        (
+            "rollback",
+            "vendor",
+            "v1",
+            vec![],
+            "is not newer than the stored 2",
+        ),
+        (
+            "replay",
+            "vendor",
+            "v2",
+            vec![t.fetch(URI2, "fw2.bin")],
+            "is not newer than the stored 2",
+        ),
+        (
+            "corrupted image",
+            "vendor",
+            "v3",
+            vec![t.fetch(URI3, "corrupted.bin")],
+            "condition 3 failed",
+        ),
+        (
+            "tampered envelope",
+            "vendor",
+            "tampered",
+            vec![t.fetch(URI3, "fw3.bin")],
+            "refused",
+        ),
+        (
+            "other key",
+            "other",
+            "v3",
+            vec![t.fetch(URI3, "fw3.bin")],
+            "not the device's trust anchor",
+        ),
+        (
+            "other class",
+            "vendor",
+            "v3-other-class",
+            vec![t.fetch(URI3, "fw3.bin")],
+            "condition 2 failed",
+        ),
+        (
+            "missing payload",
+            "vendor",
+            "v3",
+            vec![t.fetch(URI3, "nowhere.bin")],
+            "nowhere.bin",
+        ),
+    ];
+    for (what, key, name, fetch, reason) in cases {
+        let out = t.install(key, name, &fetch);
+        assert!(!out.status.success(), "{what} accepted");
+        assert!(out.stdout.is_empty(), "{what} printed {:?}", out.stdout);
+        let e = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(e.lines().count(), 1, "{what}: {e:?}");
+        assert!(e.contains(reason), "{what}: {e}");
+        assert_eq!(t.hash(), before, "{what} changed the device directory");
+    }
+    // Without a --fetch for its URI the payload is unavailable.
+    let e = String::from_utf8(t.install("vendor", "v3", &[]).stderr).unwrap();
+    assert!(e.contains("refused: platform: unavailable"), "{e}");
+    assert_eq!(t.hash(), before);
+    // And the device still takes the good update.
+    t.installs("v3", &[t.fetch(URI3, "fw3.bin")]);
+    assert_ne!(t.hash(), before);
+}
+
+#[test]
+fn bad_arguments_and_devices_fail_with_one_line() {
+    let t = Setup::new();
+    let dev = t.device();
+    let e = fails(&["suit", "boot", "--device", s(&dev)]);
+    assert!(e.contains("refused: no image installed yet"), "{e}");
+    let e = fails(&[
+        "suit",
+        "device-init",
+        "--device",
+        s(&dev),
+        "--vendor-id",
+        VENDOR,
+        "--class-id",
+        CLASS,
+    ]);
+    assert!(e.contains("not empty"), "{e}");
+    let fresh = t.path("fresh");
+    let e = fails(&[
+        "suit",
+        "device-init",
+        "--device",
+        s(&fresh),
+        "--vendor-id",
+        "1234",
+        "--class-id",
+        CLASS,
+    ]);
+    assert!(e.contains("not a UUID"), "{e}");
+    let line = one_line(&[
+        "suit",
+        "device-init",
+        "--device",
+        s(&fresh),
+        "--vendor-id",
+        VENDOR,
+        "--class-id",
+        CLASS,
+        "--device-id",
+        OTHER_CLASS,
+    ]);
+    assert!(line.contains(&format!("device-id {OTHER_CLASS}")), "{line}");
+    let e = fails(&[
+        "suit",
+        "install",
+        "--key",
+        s(&t.path("vendor.pub.pem")),
+        s(&t.path("v1.suit")),
+        "--device",
+        s(&dev),
+        "--fetch",
+        "no-equals-sign",
+    ]);
+    assert!(e.contains("URI=FILE"), "{e}");
+    // A folder that is not a device.
+    let e = fails(&["suit", "boot", "--device", s(t.dir.path())]);
+    assert!(e.contains("identity"), "{e}");
+}
