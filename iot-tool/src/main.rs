@@ -55,7 +55,8 @@ enum Cmd {
     /// CoAP over UDP (RFC 7252), optionally with OSCORE: get, post, put, delete, serve.
     #[command(subcommand)]
     Coap(coap_cmd::CoapCmd),
-    /// SUIT firmware-update envelopes (draft-ietf-suit-manifest): verify, inspect.
+    /// SUIT firmware-update envelopes (draft-ietf-suit-manifest): verify, inspect, create, sever;
+    /// a simulated A/B device in a directory: device-init, install, boot.
     #[command(subcommand)]
     Suit(suit_cmd::SuitCmd),
     /// DICE (Open Profile for DICE, P-256): derive a layer's CDIs, keys, IDs and certificate.
