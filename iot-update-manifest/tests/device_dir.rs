@@ -294,42 +294,27 @@ fn refused_installs_and_boots_leave_the_directory_as_it_was() {
         .unwrap()
         .verifying_key();
 
-    let cases: Vec<(&str, Result<_, DirError>)> = vec![
-        (
-            "rollback",
-            dev.install(&mut crypto, public(), &update(1, V1, "#fw")),
-        ),
-        (
-            "replay",
-            dev.install(&mut crypto, public(), &update(2, V2, "#fw")),
-        ),
+    let cases: Vec<(&str, P256VerifyingKey, Vec<u8>)> = vec![
+        ("rollback", public(), update(1, V1, "#fw")),
+        ("replay", public(), update(2, V2, "#fw")),
         (
             "corrupted image",
-            dev.install(&mut crypto, public(), &update(3, V3, "coap://fw.example/3")),
+            public(),
+            update(3, V3, "coap://fw.example/3"),
         ),
         (
             "missing payload",
-            dev.install(
-                &mut crypto,
-                public(),
-                &update(3, V3, "coap://fw.example/gone"),
-            ),
+            public(),
+            update(3, V3, "coap://fw.example/gone"),
         ),
-        (
-            "unknown URI",
-            dev.install(&mut crypto, public(), &update(3, V3, "coap://elsewhere/3")),
-        ),
-        ("tampered", dev.install(&mut crypto, public(), &tampered)),
-        (
-            "other key",
-            dev.install(&mut crypto, other, &update(3, V3, "#fw")),
-        ),
-        (
-            "other class",
-            dev.install(&mut crypto, public(), &update_for(3, V3, "#fw", [9; 16])),
-        ),
+        ("unknown URI", public(), update(3, V3, "coap://elsewhere/3")),
+        ("tampered", public(), tampered),
+        ("other key", other, update(3, V3, "#fw")),
+        ("other class", public(), update_for(3, V3, "#fw", [9; 16])),
     ];
-    for (what, r) in cases {
+    for (what, key, envelope) in cases {
+        // Each refusal is checked before the next install runs.
+        let r = dev.install(&mut crypto, key, &envelope);
         let e = r.err().unwrap_or_else(|| panic!("{what} accepted"));
         match what {
             "rollback" | "replay" => assert!(
