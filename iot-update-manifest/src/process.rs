@@ -17,7 +17,9 @@
 //! * Dependencies (draft-ietf-suit-trust-domains): a dependency manifest is read from its
 //!   component into a caller-given scratch buffer, authenticated under the same trust anchors,
 //!   bound to `suit-parameter-image-digest`, and its sequence of the same kind run with its
-//!   components under `suit-dependency-prefix`, at most [`MAX_DEPENDENCY_DEPTH`] levels deep.
+//!   components under `suit-dependency-prefix`, at most [`MAX_DEPENDENCY_DEPTH`] levels deep;
+//!   each of its components starts with the parameters the dependent set for its own component
+//!   of the same identifier.
 //!
 //! ```
 //! use iot_core::crypto::{P256VerifyingKey, RustCrypto};
@@ -249,11 +251,13 @@ struct Frame<'m, 'f> {
 }
 
 impl<'m, 'f> Frame<'m, 'f> {
+    /// A frame whose parameters start as `inherited` (those a dependent passes) or unset.
     fn new(
         auth: &'f AuthenticatedManifest<'m>,
         prefix: &'f [ComponentId<'m>],
         depth: usize,
         kind: SequenceKind,
+        inherited: Option<&[Params<'m>; MAX_COMPONENTS]>,
     ) -> Self {
         Self {
             auth,
@@ -261,7 +265,9 @@ impl<'m, 'f> Frame<'m, 'f> {
             depth,
             kind,
             shared: false,
-            params: [Params::default(); MAX_COMPONENTS],
+            params: inherited
+                .copied()
+                .unwrap_or([Params::default(); MAX_COMPONENTS]),
             selection: Selection::One(0),
             soft: false,
             nesting: 0,
@@ -556,7 +562,7 @@ where
         let scratch = core::mem::take(&mut self.scratch);
         let mut result = Ok(());
         for &kind in kinds {
-            result = self.top(auth, &[], 0, kind, &mut *scratch);
+            result = self.top(auth, &[], 0, kind, None, &mut *scratch);
             if result.is_err() {
                 break;
             }
@@ -572,12 +578,13 @@ where
         prefix: &[ComponentId<'m>],
         depth: usize,
         kind: SequenceKind,
+        inherited: Option<&[Params<'m>; MAX_COMPONENTS]>,
         scratch: &mut [u8],
     ) -> Result<()> {
         let Some(seq) = sequence_of(auth.manifest(), kind)? else {
             return Ok(());
         };
-        let mut f = Frame::new(auth, prefix, depth, kind);
+        let mut f = Frame::new(auth, prefix, depth, kind, inherited);
         if let Some(shared) = auth.manifest().common().shared_sequence() {
             f.shared = true;
             self.top_exec(&mut f, &shared, scratch)?;
@@ -1414,6 +1421,17 @@ where
                 .push(id)
                 .map_err(|_| Error::CapacityExceeded(Capacity::DependencyDepth))?;
         }
-        self.top(&dep, &prefix, f.depth + 1, f.kind, rest)
+        // Parameters passed to the dependency (draft-ietf-suit-trust-domains; libcsuit expED):
+        // each of its components starts with what the dependent set for its own component of
+        // the same identifier; the dependency's override-parameters replace them, its
+        // set-parameters do not.
+        let mut inherited = [Params::default(); MAX_COMPONENTS];
+        let own = f.manifest().common().components();
+        for (slot, id) in inherited.iter_mut().zip(m.common().components().iter()) {
+            if let Some(j) = own.iter().position(|c| c == id) {
+                *slot = f.params(j)?;
+            }
+        }
+        self.top(&dep, &prefix, f.depth + 1, f.kind, Some(&inherited), rest)
     }
 }

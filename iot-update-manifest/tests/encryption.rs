@@ -248,12 +248,46 @@ mod envelopes {
         let macs = [SymmetricKey::new(&MAC_KEY)];
         let mut anchors = TrustAnchors::new(&mut keys, &macs);
         let mut c = crypto();
-        let mut p = Processor::new(sim, &mut c, &mut anchors);
+        let mut scratch = [0u8; 2048];
+        let mut p = Processor::new(sim, &mut c, &mut anchors).with_scratch(&mut scratch);
         if let Some(kek) = kek {
             p = p.with_decryption_key(kek);
         }
         let auth = p.authenticate(bytes)?;
         p.update(&auth)
+    }
+
+    /// libcsuit expED (draft-ietf-suit-trust-domains, parameters passed to a dependency): the
+    /// dependent sets content and encryption info (ES-DH + A128GCM) on its component
+    /// 'decrypted-firmware' and processes its integrated dependency, whose install writes its
+    /// own 'decrypted-firmware' with them and checks the image digest it set itself.
+    #[test]
+    fn exp_ed_dependency_decrypts_what_the_dependent_passed() {
+        if read("raw_image.bin").is_none() {
+            return;
+        }
+        let d = esdh();
+        let plain = path(&[b"dependency-manifest.suit", b"decrypted-firmware"]);
+        let mut sim = Sim::new();
+        update("expED", &mut sim, Some(Kek::EcdhEsP256(&d))).unwrap();
+        assert_eq!(sim.get(&plain).map(|v| v.as_slice()), Some(IMAGE));
+        assert!(sim.get(&path(&[b"dependency-manifest.suit"])).is_some());
+        // The dependent's own component is not written: the parameters went to the dependency.
+        assert_eq!(sim.get(&path(&[b"decrypted-firmware"])), None);
+        assert_eq!(
+            sim.flash.sequence.values().copied().collect::<Vec<_>>(),
+            [1]
+        );
+        // A wrong key: refused in the dependency, nothing decrypted, nothing stored.
+        let mut wrong = d.clone();
+        wrong[0] ^= 1;
+        let mut sim = Sim::new();
+        assert_eq!(
+            update("expED", &mut sim, Some(Kek::EcdhEsP256(&wrong))),
+            Err(Error::Core(CoreError::BadTag))
+        );
+        assert_eq!(sim.get(&plain), None);
+        assert!(sim.flash.sequence.is_empty());
     }
 
     /// (envelope, decrypted component, fetched-ciphertext component and file, key).

@@ -320,16 +320,17 @@ fn encrypted(name: &str, plaintext: &[u8], encrypted: Option<(&[u8], &str)>) {
 fn exp_ed() {
     let mut sim = Sim::new();
     // The dependency (an integrated, signed envelope) is authenticated, bound to its digest and
-    // stored; its install writes with the encryption info the dependent set, and parameters set
-    // by a dependent are not passed down to a dependency here: the write lacks its content.
+    // stored; its install writes with the content and encryption info the dependent passed it,
+    // which needs the device's key (given in tests/encryption.rs, where expED installs).
     assert_eq!(
         process("expED", &mut sim, Procedure::Update),
-        Err(Error::MissingParameter {
-            command: 18,
-            parameter: 18
-        })
+        Err(Error::Unsupported(Unsupported::Encryption))
     );
     assert!(sim.get(&path(&[b"dependency-manifest.suit"])).is_some());
+    assert_eq!(
+        sim.get(&path(&[b"dependency-manifest.suit", b"decrypted-firmware"])),
+        None
+    );
     assert_eq!(sim.get(&path(&[b"decrypted-firmware"])), None);
 }
 
@@ -561,8 +562,8 @@ fn libcsuit_vectors_process() {
     exp_ed();
     covered.push((
         "expED",
-        "NOT COMPLETED: dependency authenticated and stored; its write needs the dependent's \
-         encryption parameters (not passed to dependencies) and decryption",
+        "parameters passed to the dependency; without a key its encrypted write is refused \
+         (with the key it installs: tests/encryption.rs)",
     ));
     exp_d();
     covered.push((
