@@ -851,3 +851,65 @@ fn shared_sequence_may_not_act() {
         assert!(sim.flash.storage.is_empty());
     }
 }
+
+/// Parameters passed to a dependency (draft-ietf-suit-trust-domains): the dependent sets
+/// content for its component `fw` and processes an integrated dependency whose install writes
+/// its own `fw`. The dependency's set-parameters keep the passed content, its
+/// override-parameters replace it, and content the dependent set for another component is not
+/// passed.
+#[test]
+fn dependent_parameters_pass_to_the_dependency() {
+    let dependency = |directive: i64| {
+        let m = manifest(
+            1,
+            &[b"fw"],
+            None,
+            &[(
+                INSTALL,
+                sequence(&[
+                    (SET_INDEX, uint(0)),
+                    (directive, params(&[(P_CONTENT, bstr(b"dependency's"))])),
+                    (WRITE, rp(0)),
+                ]),
+            )],
+        );
+        envelope(&m, Auth::Sign1, &[])
+    };
+    let dependent = |component: &[u8], dep: &[u8]| {
+        let common = cbor(|e| {
+            e.map(2).unwrap();
+            e.u8(1).unwrap().map(1).unwrap().u8(1).unwrap();
+            e.map(1).unwrap().u8(1).unwrap().array(1).unwrap();
+            e.bytes(b"dep").unwrap();
+            e.u8(2).unwrap().array(1).unwrap().array(1).unwrap();
+            e.bytes(component).unwrap();
+        });
+        let install = sequence(&[
+            (SET_INDEX, uint(0)),
+            (OVERRIDE, params(&[(P_CONTENT, bstr(b"dependent's"))])),
+            (SET_INDEX, uint(1)),
+            (OVERRIDE, params(&[(P_URI, text("#dep"))])),
+            (FETCH, rp(0)),
+            (PROCESS_DEPENDENCY, rp(0)),
+        ]);
+        let m = common::manifest(1, &common, &[(INSTALL, bstr(&install))]);
+        envelope(&m, Auth::Sign1, &[Extra::Text("#dep", dep)])
+    };
+    let target = path(&[b"dep", b"fw"]);
+    for (component, directive, expected) in [
+        (&b"fw"[..], SET_PARAMS, &b"dependent's"[..]),
+        (b"fw", OVERRIDE, b"dependency's"),
+        (b"other", SET_PARAMS, b"dependency's"),
+    ] {
+        let mut sim = device();
+        run_env(
+            &dependent(component, &dependency(directive)),
+            &mut sim,
+            Proc::Update,
+        )
+        .unwrap();
+        assert_eq!(sim.get(&target).map(|v| v.as_slice()), Some(expected));
+        // The dependent's own component is not written.
+        assert_eq!(sim.get(&path(&[component])), None);
+    }
+}
