@@ -10,31 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int passed;
-static int failed;
-
-#define CHECK(cond)                                                               \
-    do {                                                                          \
-        if (cond) {                                                               \
-            passed++;                                                             \
-        } else {                                                                  \
-            failed++;                                                             \
-            fprintf(stderr, "FAIL line %d: %s\n", __LINE__, #cond);               \
-        }                                                                         \
-    } while (0)
-
-#define CHECK_STATUS(expr, want)                                                  \
-    do {                                                                          \
-        IotStatus got_ = (expr);                                                  \
-        if (got_ == (want)) {                                                     \
-            passed++;                                                             \
-        } else {                                                                  \
-            failed++;                                                             \
-            fprintf(stderr, "FAIL line %d: %s\n  got %d (%s), want %d (%s)\n",    \
-                    __LINE__, #expr, (int)got_, iot_status_str(got_), (int)(want), \
-                    iot_status_str(want));                                        \
-        }                                                                         \
-    } while (0)
+#include "check.h"
 
 /* Tests validate at 2026-01-01T00:00:00Z (iot-identity/tests/data/README.md). */
 #define NOW 1767225600u

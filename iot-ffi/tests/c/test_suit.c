@@ -11,31 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int passed;
-static int failed;
-
-#define CHECK(cond)                                                               \
-    do {                                                                          \
-        if (cond) {                                                               \
-            passed++;                                                             \
-        } else {                                                                  \
-            failed++;                                                             \
-            fprintf(stderr, "FAIL line %d: %s\n", __LINE__, #cond);               \
-        }                                                                         \
-    } while (0)
-
-#define CHECK_STATUS(expr, want)                                                  \
-    do {                                                                          \
-        IotStatus got_ = (expr);                                                  \
-        if (got_ == (want)) {                                                     \
-            passed++;                                                             \
-        } else {                                                                  \
-            failed++;                                                             \
-            fprintf(stderr, "FAIL line %d: %s\n  got %d (%s), want %d (%s)\n",    \
-                    __LINE__, #expr, (int)got_, iot_status_str(got_), (int)(want), \
-                    iot_status_str(want));                                        \
-        }                                                                         \
-    } while (0)
+#include "check.h"
 
 /* The public key of the draft's private_key.pem (the README's example uses it too). */
 static const uint8_t DRAFT_KEY[65] = {
