@@ -8,7 +8,7 @@
 #   NullAead accepts), including an Observe registration and a notification.
 # - SUIT targets: the libcsuit .suit envelopes and the hex envelopes of suit/manifest-spec and
 #   suit/encryption; suit_manifest gets each envelope's manifest with its severed members, framed
-#   as that target reads its input.
+#   as that target reads its input; suit_process gets both behind its mode byte (see the target).
 # - EAT/PSA targets: psa/example tokens (.cbor), their payloads, and the diagnostic-notation claim
 #   sets and tokens of psa/test, eat/payloads and eat/tokens converted to CBOR.
 # - iot-identity targets: iot-identity/tests/data certificates, cose/x509-examples, dice/ and
@@ -149,7 +149,7 @@ import hashlib, json, pathlib, re, struct, sys
 src, dst = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
 TARGETS = ["coap_decode", "oscore_unprotect_request", "oscore_unprotect_response",
            "suit_envelope", "suit_manifest", "eat_token", "eat_claims", "psa_validate",
-           "eat_bundle", "cbor_diag", "eat_appraise"]
+           "eat_bundle", "cbor_diag", "eat_appraise", "suit_process"]
 seeds = {t: set() for t in TARGETS}
 counts = dict.fromkeys(TARGETS, 0)
 
@@ -352,6 +352,9 @@ SEVERABLE = [14, 15, 16, 18, 20, 23]  # manifest_key::SEVERABLE, in slot order
 
 def suit_envelope(env, name):
     put("suit_envelope", env)
+    # suit_process: mode byte (bit 0 envelope / framed manifest, bit 1 any identity, bit 3 boot).
+    for mode in (0x00, 0x0a):
+        put("suit_process", bytes([mode]) + env)
     try:
         v = cbor_one(env)
     except (ValueError, IndexError, UnicodeDecodeError) as e:
@@ -365,6 +368,8 @@ def suit_envelope(env, name):
     for slot, value in framed:
         out += bytes([slot]) + len(value).to_bytes(2, "big") + value
     put("suit_manifest", out + m[3])
+    for mode in (0x01, 0x0b):
+        put("suit_process", bytes([mode]) + out + m[3])
 
 for f in sorted((src / "suit/libcsuit").glob("*.suit")):
     suit_envelope(f.read_bytes(), f.name)
