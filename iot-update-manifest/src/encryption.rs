@@ -11,6 +11,9 @@
 //!   16-byte IV as the initial counter block, no integrity: the manifest's image digest is what
 //!   protects a CTR payload).
 //!
+//! The device key's own operation (AES-KW unwrap, P-256 ECDH) is behind [`KeyUnwrap`], so a
+//! secure element can keep the key; [`Kek`] is the in-memory implementation.
+//!
 //! GCM is streamed here from RustCrypto's primitives (`aes`, `ctr`, `ghash`) because the `aes-gcm`
 //! crate decrypts only whole messages in one buffer; a firmware image does not fit in RAM. The
 //! plaintext of a GCM payload is therefore released before its tag is checked: a caller must
@@ -68,6 +71,50 @@ impl Kek<'_> {
     }
 }
 
+/// The key-encryption key's own operation, wherever the key lives: in memory ([`Kek`]) or in a
+/// secure element that performs it and never releases the key ([`Decryptor::open_with`],
+/// [`crate::Processor::with_key_unwrap`]). Only the key operation is behind the trait: the
+/// COSE structures, the KDF context, HKDF (on the backend's HMAC) and, for ECDH-ES, the AES-KW
+/// unwrap under the derived KEK run here.
+pub trait KeyUnwrap {
+    /// The recipient algorithm this key opens: [`Algorithm::A128Kw`] or
+    /// [`Algorithm::EcdhEsA128Kw`].
+    fn algorithm(&self) -> Algorithm;
+
+    /// A128KW (RFC 3394 section 2.2.2, RFC 9053 section 6.2.1): unwraps the 24-byte `wrapped`
+    /// into `cek`; a failed integrity check is [`CoreError::BadTag`].
+    fn unwrap_a128kw(&mut self, wrapped: &[u8], cek: &mut [u8; 16]) -> Result<()>;
+
+    /// ECDH-ES (RFC 9053 section 6.3.1): the x-coordinate of the P-256 shared secret of the
+    /// device's static key and `ephemeral` (a SEC1 uncompressed point, 65 bytes).
+    fn ecdh_p256(&mut self, ephemeral: &[u8], shared_x: &mut [u8; 32]) -> Result<()>;
+}
+
+impl KeyUnwrap for Kek<'_> {
+    fn algorithm(&self) -> Algorithm {
+        Kek::algorithm(self)
+    }
+
+    fn unwrap_a128kw(&mut self, wrapped: &[u8], cek: &mut [u8; 16]) -> Result<()> {
+        match self {
+            Self::A128Kw(k) => unwrap(k, wrapped, cek),
+            Self::EcdhEsP256(_) => Err(core(CoreError::AlgorithmMismatch)),
+        }
+    }
+
+    fn ecdh_p256(&mut self, ephemeral: &[u8], shared_x: &mut [u8; 32]) -> Result<()> {
+        let Self::EcdhEsP256(d) = self else {
+            return Err(core(CoreError::AlgorithmMismatch));
+        };
+        let public = p256::PublicKey::from_sec1_bytes(ephemeral)
+            .map_err(|_| core(CoreError::InvalidHeader(EPHEMERAL_KEY)))?;
+        let secret = p256::SecretKey::from_slice(d).map_err(|_| core(CoreError::InvalidKey))?;
+        let shared = p256::ecdh::diffie_hellman(secret.to_nonzero_scalar(), public.as_affine());
+        shared_x.copy_from_slice(shared.raw_secret_bytes().as_slice());
+        Ok(())
+    }
+}
+
 fn core(e: CoreError) -> Error {
     Error::Core(e)
 }
@@ -93,10 +140,10 @@ fn unwrap(kek: &[u8], wrapped: &[u8], out: &mut [u8; KEY_LEN]) -> Result<()> {
 }
 
 /// The KEK of an ECDH-ES + A128KW recipient (RFC 9053 sections 6.3.1 and 6.4).
-fn ecdh_kek<C: HmacSha256>(
+fn ecdh_kek<C: HmacSha256, U: KeyUnwrap + ?Sized>(
     crypto: &mut C,
     recipient: &CoseRecipient<'_>,
-    private: &[u8],
+    key: &mut U,
     kek: &mut [u8; KEY_LEN],
 ) -> Result<()> {
     let raw = recipient
@@ -108,10 +155,21 @@ fn ecdh_kek<C: HmacSha256>(
     let ephemeral = CoseKey::decode(raw)
         .and_then(|k| k.verifying_key())
         .map_err(|_| core(CoreError::InvalidHeader(EPHEMERAL_KEY)))?;
-    let public = p256::PublicKey::from_sec1_bytes(&ephemeral.to_sec1_uncompressed())
-        .map_err(|_| core(CoreError::InvalidHeader(EPHEMERAL_KEY)))?;
-    let secret = p256::SecretKey::from_slice(private).map_err(|_| core(CoreError::InvalidKey))?;
-    let shared = p256::ecdh::diffie_hellman(secret.to_nonzero_scalar(), public.as_affine());
+    let mut shared = [0u8; 32];
+    let result = key
+        .ecdh_p256(&ephemeral.to_sec1_uncompressed(), &mut shared)
+        .and_then(|()| derive_kek(crypto, recipient, &shared, kek));
+    shared.zeroize();
+    result
+}
+
+/// KEK = HKDF-SHA-256 of the shared x-coordinate over the COSE_KDF_Context (RFC 9053 section 5.2).
+fn derive_kek<C: HmacSha256>(
+    crypto: &mut C,
+    recipient: &CoseRecipient<'_>,
+    shared: &[u8],
+    kek: &mut [u8; KEY_LEN],
+) -> Result<()> {
     let info = KdfInfo {
         supp_pub_other: Some(KDF_CONTEXT_OTHER),
         ..KdfInfo::default()
@@ -121,7 +179,7 @@ fn ecdh_kek<C: HmacSha256>(
         .write_kdf_context(Algorithm::A128Kw, &info, &mut context)
         .map_err(core)?;
     let ctx = context.get(..n).ok_or(core(CoreError::BufferTooSmall))?;
-    hkdf_16(crypto, shared.raw_secret_bytes().as_slice(), ctx, kek)
+    hkdf_16(crypto, shared, ctx, kek)
 }
 
 /// HKDF-SHA-256 (RFC 5869 section 2) with no salt and L = 16, on the backend's HMAC (so that the
@@ -151,10 +209,10 @@ fn hkdf_16<C: HmacSha256>(
 
 /// The content key from the one recipient whose algorithm is `kek`'s; a recipient of another
 /// algorithm only is [`CoreError::AlgorithmMismatch`].
-fn content_key<C: HmacSha256>(
+fn content_key<C: HmacSha256, U: KeyUnwrap + ?Sized>(
     crypto: &mut C,
     info: &CoseEncrypt<'_>,
-    kek: &Kek<'_>,
+    kek: &mut U,
     cek: &mut [u8; KEY_LEN],
 ) -> Result<()> {
     let mut found = None;
@@ -166,16 +224,14 @@ fn content_key<C: HmacSha256>(
     }
     let recipient = found.ok_or(core(CoreError::AlgorithmMismatch))?;
     let wrapped = recipient.ciphertext.ok_or(core(CoreError::InvalidKey))?;
-    match kek {
-        Kek::A128Kw(k) => unwrap(k, wrapped, cek),
-        Kek::EcdhEsP256(d) => {
-            let mut derived = [0u8; KEY_LEN];
-            let result = ecdh_kek(crypto, &recipient, d, &mut derived)
-                .and_then(|()| unwrap(&derived, wrapped, cek));
-            derived.zeroize();
-            result
-        }
+    if kek.algorithm() == Algorithm::A128Kw {
+        return kek.unwrap_a128kw(wrapped, cek);
     }
+    let mut derived = [0u8; KEY_LEN];
+    let result = ecdh_kek(crypto, &recipient, kek, &mut derived)
+        .and_then(|()| unwrap(&derived, wrapped, cek));
+    derived.zeroize();
+    result
 }
 
 /// The A128GCM tag computation: GHASH over the ciphertext as it passes, with a partial block
@@ -301,6 +357,16 @@ impl Decryptor {
     /// a wrong key or tampered wrapped key ([`CoreError::BadTag`]), an attached ciphertext or a
     /// malformed structure.
     pub fn open<C: HmacSha256>(crypto: &mut C, info: &[u8], kek: &Kek<'_>) -> Result<Self> {
+        let mut key = *kek;
+        Self::open_with(crypto, info, &mut key)
+    }
+
+    /// [`Decryptor::open`] with the key operation done by `key` (a secure element, say).
+    pub fn open_with<C: HmacSha256, U: KeyUnwrap + ?Sized>(
+        crypto: &mut C,
+        info: &[u8],
+        kek: &mut U,
+    ) -> Result<Self> {
         let msg = CoseEncrypt::decode(info).map_err(core)?;
         if msg.ciphertext.is_some() {
             // SUIT carries the ciphertext as the payload (draft section 5): detached only.

@@ -447,6 +447,8 @@ pub struct Processor<'r, 'k, P, C, V> {
     scratch: &'r mut [u8],
     #[cfg(feature = "rustcrypto")]
     kek: Option<crate::encryption::Kek<'r>>,
+    #[cfg(feature = "rustcrypto")]
+    key_unwrap: Option<&'r mut dyn crate::encryption::KeyUnwrap>,
 }
 
 impl<'r, 'k, P, C, V> Processor<'r, 'k, P, C, V>
@@ -468,6 +470,8 @@ where
             scratch: &mut [],
             #[cfg(feature = "rustcrypto")]
             kek: None,
+            #[cfg(feature = "rustcrypto")]
+            key_unwrap: None,
         }
     }
 
@@ -478,6 +482,29 @@ where
     pub fn with_decryption_key(mut self, kek: crate::encryption::Kek<'r>) -> Self {
         self.kek = Some(kek);
         self
+    }
+
+    /// As [`Processor::with_decryption_key`], with the key operation (AES-KW unwrap or P-256
+    /// ECDH) done by `key`: a secure element that keeps the key ([`crate::encryption::KeyUnwrap`]).
+    /// It takes precedence over a key given with [`Processor::with_decryption_key`].
+    #[cfg(feature = "rustcrypto")]
+    pub fn with_key_unwrap(mut self, key: &'r mut dyn crate::encryption::KeyUnwrap) -> Self {
+        self.key_unwrap = Some(key);
+        self
+    }
+
+    /// The decryptor of `info` under the processor's key; without one
+    /// [`Unsupported::Encryption`].
+    #[cfg(feature = "rustcrypto")]
+    fn open_decryptor(&mut self, info: &[u8]) -> Result<crate::encryption::Decryptor> {
+        use crate::encryption::Decryptor;
+        if let Some(key) = self.key_unwrap.as_deref_mut() {
+            return Decryptor::open_with(self.crypto, info, key);
+        }
+        let mut kek = self
+            .kek
+            .ok_or(Error::Unsupported(Unsupported::Encryption))?;
+        Decryptor::open_with(self.crypto, info, &mut kek)
     }
 
     /// Gives the processor `scratch` to read dependency manifests into; each level of
@@ -1210,11 +1237,11 @@ where
     /// image digest (condition image-match) is what catches a wrong plaintext.
     #[cfg(feature = "rustcrypto")]
     fn decrypt_to(&mut self, dst: &Component<'_>, info: &[u8], src: Source<'_, '_>) -> Result<()> {
-        use crate::encryption::{Decryptor, GCM_TAG_LEN};
+        use crate::encryption::GCM_TAG_LEN;
         use zeroize::Zeroize;
-        let kek = self
-            .kek
-            .ok_or(Error::Unsupported(Unsupported::Encryption))?;
+        if self.kek.is_none() && self.key_unwrap.is_none() {
+            return Err(Error::Unsupported(Unsupported::Encryption));
+        }
         let mut buf = [0u8; CHUNK];
         let total = match src {
             Source::Bytes(b) => b.len() as u64,
@@ -1228,7 +1255,7 @@ where
                 }
             }
         };
-        let decryptor = Decryptor::open(self.crypto, info, &kek)?;
+        let decryptor = self.open_decryptor(info)?;
         let tag_len = decryptor.tag_len();
         let body = total
             .checked_sub(tag_len as u64)
@@ -1277,12 +1304,9 @@ where
     /// digest (condition image-match) refuses a wrong plaintext.
     #[cfg(feature = "rustcrypto")]
     fn fetch_decrypt(&mut self, dst: &Component<'_>, info: &[u8], uri: &str) -> Result<()> {
-        use crate::encryption::{Decryptor, GCM_TAG_LEN};
+        use crate::encryption::GCM_TAG_LEN;
         use zeroize::Zeroize;
-        let kek = self
-            .kek
-            .ok_or(Error::Unsupported(Unsupported::Encryption))?;
-        let mut d = Decryptor::open(self.crypto, info, &kek)?;
+        let mut d = self.open_decryptor(info)?;
         let tag_len = d.tag_len();
         let mut buf = [0u8; CHUNK + GCM_TAG_LEN];
         // buf[..held] was fetched and not yet decrypted: it may be (part of) the tag.

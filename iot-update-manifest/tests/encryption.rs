@@ -11,7 +11,7 @@
 use iot_core::Error as CoreError;
 use iot_core::crypto::RustCrypto;
 use iot_update_manifest::Error;
-use iot_update_manifest::encryption::{Decryptor, Kek, decrypt_in_place};
+use iot_update_manifest::encryption::{Decryptor, Kek, KeyUnwrap, decrypt_in_place};
 
 /// The examples' A128KW key, 'aaaaaaaaaaaaaaaa' (suit-firmware-encryption examples, kid-1).
 const KW_KEY: &[u8; 16] = b"aaaaaaaaaaaaaaaa";
@@ -58,6 +58,74 @@ fn kek_for<'k>(name: &str, d: &'k [u8]) -> Kek<'k> {
         Kek::A128Kw(KW_KEY)
     } else {
         Kek::EcdhEsP256(d)
+    }
+}
+
+/// A key kept in a stand-in secure element: only the key operation is asked of it.
+struct Element {
+    key: Vec<u8>,
+    ecdh: bool,
+    calls: usize,
+}
+
+impl Element {
+    fn kek(&self) -> Kek<'_> {
+        if self.ecdh {
+            Kek::EcdhEsP256(&self.key)
+        } else {
+            Kek::A128Kw(&self.key)
+        }
+    }
+}
+
+impl KeyUnwrap for Element {
+    fn algorithm(&self) -> iot_core::cose::Algorithm {
+        self.kek().algorithm()
+    }
+    fn unwrap_a128kw(&mut self, wrapped: &[u8], cek: &mut [u8; 16]) -> Result<(), Error> {
+        self.calls += 1;
+        self.kek().unwrap_a128kw(wrapped, cek)
+    }
+    fn ecdh_p256(&mut self, ephemeral: &[u8], shared_x: &mut [u8; 32]) -> Result<(), Error> {
+        self.calls += 1;
+        self.kek().ecdh_p256(ephemeral, shared_x)
+    }
+}
+
+/// The four draft payloads open through a [`KeyUnwrap`] that holds the key (one key operation
+/// each), and with the other algorithm's element are `AlgorithmMismatch` without one.
+#[test]
+fn key_unwrap_trait_opens_the_draft_examples() {
+    let Some(cases) = draft_cases() else {
+        return;
+    };
+    for (name, info, payload) in &cases {
+        let ecdh = name.starts_with("es-ecdh");
+        let mut element = Element {
+            key: if ecdh { esdh() } else { KW_KEY.to_vec() },
+            ecdh,
+            calls: 0,
+        };
+        let mut c = crypto();
+        let mut d = Decryptor::open_with(&mut c, info, &mut element).unwrap();
+        assert_eq!(element.calls, 1, "{name}");
+        let (body, tag) = payload.split_at(payload.len() - d.tag_len());
+        let mut buf = body.to_vec();
+        d.decrypt(&mut buf).unwrap();
+        d.finish(tag).unwrap();
+        assert_eq!(buf, IMAGE, "{name}");
+
+        let mut other = Element {
+            key: if ecdh { KW_KEY.to_vec() } else { esdh() },
+            ecdh: !ecdh,
+            calls: 0,
+        };
+        assert_eq!(
+            Decryptor::open_with(&mut c, info, &mut other).unwrap_err(),
+            Error::Core(CoreError::AlgorithmMismatch),
+            "{name}"
+        );
+        assert_eq!(other.calls, 0);
     }
 }
 
@@ -255,6 +323,45 @@ mod envelopes {
         }
         let auth = p.authenticate(bytes)?;
         p.update(&auth)
+    }
+
+    /// libcsuit expAW (A128KW) and expEW (ECDH-ES) install with the key in a stand-in secure
+    /// element ([`Processor::with_key_unwrap`]), which is asked for one key operation.
+    #[test]
+    fn key_unwrap_element_installs_libcsuit_envelopes() {
+        if read("raw_image.bin").is_none() {
+            return;
+        }
+        for (name, ecdh, plain) in [
+            ("expAW", false, &b"plaintext-firmware"[..]),
+            ("expEW", true, b"decrypted-firmware"),
+        ] {
+            let bytes = read(&format!("suit_manifest_{name}.suit")).unwrap();
+            let mut element = Element {
+                key: if ecdh { esdh() } else { KW_KEY.to_vec() },
+                ecdh,
+                calls: 0,
+            };
+            let pem = read("key/trust_anchor_secp256r1_pub.pem").unwrap();
+            let pk =
+                p256::PublicKey::from_public_key_pem(core::str::from_utf8(&pem).unwrap()).unwrap();
+            let mut keys =
+                [P256VerifyingKey::from_sec1(pk.to_sec1_point(false).as_bytes()).unwrap()];
+            let macs = [SymmetricKey::new(&MAC_KEY)];
+            let mut anchors = TrustAnchors::new(&mut keys, &macs);
+            let mut c = crypto();
+            let mut sim = Sim::new();
+            let mut p =
+                Processor::new(&mut sim, &mut c, &mut anchors).with_key_unwrap(&mut element);
+            let auth = p.authenticate(&bytes).unwrap();
+            p.update(&auth).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            assert_eq!(
+                sim.get(&path(&[plain])).map(|v| v.as_slice()),
+                Some(IMAGE),
+                "{name}"
+            );
+            assert_eq!(element.calls, 1, "{name}");
+        }
     }
 
     /// libcsuit expED (draft-ietf-suit-trust-domains, parameters passed to a dependency): the
