@@ -771,6 +771,22 @@ impl Platform for DirDevice {
         Ok(())
     }
 
+    fn fetch_range(&mut self, uri: &str, offset: u64, buf: &mut [u8]) -> PlatformResult<usize> {
+        let source = self
+            .uris
+            .get(uri)
+            .ok_or(PlatformError::Unavailable)?
+            .clone();
+        let r = File::open(&source).and_then(|mut f| {
+            f.seek(SeekFrom::Start(offset))?;
+            read_full(&mut f, buf)
+        });
+        r.map_err(|e| {
+            self.last_io = Some((PlatformError::Unavailable, source, e));
+            PlatformError::Unavailable
+        })
+    }
+
     fn read(
         &mut self,
         component: &Component<'_>,

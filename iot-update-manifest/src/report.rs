@@ -447,6 +447,14 @@ impl<P: Platform, const N: usize> Platform for Reporter<P, N> {
         self.note(p);
         self.inner.fetch(uri, component)
     }
+    fn fetch_range(&mut self, uri: &str, offset: u64, buf: &mut [u8]) -> PlatformResult<usize> {
+        let p = heapless::String::try_from(uri).ok().map(|s| Property {
+            key: param::URI,
+            value: PropertyValue::Text(s),
+        });
+        self.note(p);
+        self.inner.fetch_range(uri, offset, buf)
+    }
     fn read(
         &mut self,
         component: &Component<'_>,

@@ -378,3 +378,27 @@ fn a_crash_leaves_the_previous_state() {
     let b = dev.boot(&mut crypto, true).unwrap();
     assert_eq!((b.booted.slot, b.booted.reverted), (0, true));
 }
+
+#[test]
+fn ranged_fetch_reads_the_served_file_at_an_offset() {
+    use iot_update_manifest::Platform;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("dev");
+    let mut dev = DirDevice::init(&dir, &identity()).unwrap();
+    let fw = tmp.path().join("fw.bin");
+    std::fs::write(&fw, b"0123456789").unwrap();
+    dev.serve("coap://fw.example/enc", &fw);
+    let mut buf = [0u8; 4];
+    assert_eq!(dev.fetch_range("coap://fw.example/enc", 3, &mut buf), Ok(4));
+    assert_eq!(&buf, b"3456");
+    assert_eq!(dev.fetch_range("coap://fw.example/enc", 8, &mut buf), Ok(2));
+    assert_eq!(&buf[..2], b"89");
+    assert_eq!(
+        dev.fetch_range("coap://fw.example/enc", 10, &mut buf),
+        Ok(0)
+    );
+    assert_eq!(
+        dev.fetch_range("coap://fw.example/other", 0, &mut buf),
+        Err(PlatformError::Unavailable)
+    );
+}

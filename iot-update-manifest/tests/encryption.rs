@@ -751,6 +751,25 @@ fn fetch_decrypts_while_writing() {
             [1]
         );
 
+        // Through the report recorder, which must pass the ranged fetch on to the device.
+        let mut sim = served(payload);
+        {
+            let mut reporter = iot_update_manifest::report::Reporter::<_, 4>::new(&mut sim);
+            let mut keys = [common::signing_key().verifying_key()];
+            let mut anchors = TrustAnchors::new(&mut keys, &[]);
+            let mut c = crypto();
+            let mut p =
+                Processor::new(&mut reporter, &mut c, &mut anchors).with_decryption_key(kek);
+            let auth = p.authenticate(&env).unwrap();
+            p.update(&auth)
+                .unwrap_or_else(|e| panic!("{name} through Reporter: {e:?}"));
+        }
+        assert_eq!(
+            sim.get(&target).map(|v| v.as_slice()),
+            Some(IMAGE),
+            "{name} through Reporter"
+        );
+
         // Integrated: decrypted from the envelope.
         let mut sim = sim::Sim::new();
         run(&build(info, "#fw", Some(payload)), &mut sim, Some(kek)).unwrap();
