@@ -384,6 +384,28 @@ impl DeviceDir {
     /// a COSE_Sign1 (ES256) over `challenge` with external AAD [`POSSESSION_AAD`], signed with
     /// the sealed identity key, which is unsealed into a store of its own and zeroized after.
     pub fn answer_challenge(&self, challenge: &[u8]) -> Result<Vec<u8>, DeviceDirError> {
+        let mut out = alloc::vec![0u8; challenge.len().saturating_add(128)];
+        let n = self.with_identity_signer(|signer| {
+            Sign1Builder::new(Algorithm::Es256).sign(
+                &mut OsCrypto::from_os(),
+                signer,
+                challenge,
+                POSSESSION_AAD,
+                &mut out,
+            )
+        })??;
+        out.truncate(n);
+        Ok(out)
+    }
+
+    /// Runs `sign` with a signer over the sealed identity key while the certificate request is
+    /// out (state `CsrIssued`), e.g. to sign attestation evidence for the registrar (an EAT
+    /// with intended use 4, RFC 9711 section 4.3.3). The key is unsealed into a store of its
+    /// own, which is zeroized after.
+    pub fn with_identity_signer<T>(
+        &self,
+        sign: impl FnOnce(&mut StoreSigner<'_, DirKeyStore>) -> T,
+    ) -> Result<T, DeviceDirError> {
         if self.device.state() != Lifecycle::CsrIssued {
             return Err(EnrolmentError::WrongState {
                 expected: Lifecycle::CsrIssued,
@@ -392,17 +414,7 @@ impl DeviceDir {
             .into());
         }
         let mut store = DirKeyStore::open(&self.dir, self.sealing_key.as_ref())?;
-        let mut signer = StoreSigner::new(&mut store, SLOT);
-        let mut out = alloc::vec![0u8; challenge.len().saturating_add(128)];
-        let n = Sign1Builder::new(Algorithm::Es256).sign(
-            &mut OsCrypto::from_os(),
-            &mut signer,
-            challenge,
-            POSSESSION_AAD,
-            &mut out,
-        )?;
-        out.truncate(n);
-        Ok(out)
+        Ok(sign(&mut StoreSigner::new(&mut store, SLOT)))
     }
 
     /// The certificates of [`CERT_FILE`]: the device's, then the chain up to the CA.

@@ -18,7 +18,8 @@ use iot_identity::keystore::{KeySlot, KeyStore, SoftwareKeyStore, StoreSigner};
 use iot_identity::registrar::{
     Appraisal, AttestationRecord, CA_CERT_FILE, CA_KEY_FILE, Ca, DeviceRecord, DeviceStatus,
     EvidenceContext, INVENTORY_FILE, InventoryStore, IssuancePolicy, IssueRequest, MemoryInventory,
-    PossessionProof, Refusal, Registrar, RegistrarError, RevokedEntry, SqliteInventory, StoreError,
+    PossessionProof, REQUIRE_EVIDENCE_FILE, Refusal, Registrar, RegistrarError, RegistrarRecords,
+    RevokedEntry, SqliteInventory, StoreError,
 };
 use iot_identity::ueid::{RandLen, Ueid};
 use iot_identity::x509::{
@@ -610,6 +611,64 @@ fn registrar_folder_init_open_issue_revoke() {
         Registrar::open(&path),
         Err(RegistrarError::KeyMismatch)
     ));
+}
+
+#[test]
+fn registrar_folder_keeps_the_evidence_requirement_and_opens_read_only_without_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    let mut reg = Registrar::init(path, "fleet CA", NOW, 3650 * DAY).unwrap();
+    assert!(!reg.policy().require_evidence);
+    let mut dev = TestDevice::new();
+    let csr = dev.csr();
+    let issued = reg.issue(&IssueRequest::new(&csr, NOW), None).unwrap();
+    reg.revoke_ueid(&dev.ueid, NOW).unwrap();
+    drop(reg);
+
+    Registrar::set_require_evidence(path, true).unwrap();
+    Registrar::set_require_evidence(path, true).unwrap();
+    assert!(path.join(REQUIRE_EVIDENCE_FILE).is_file());
+    let mut reg = Registrar::open(path).unwrap();
+    assert!(reg.policy().require_evidence);
+    let mut dev2 = TestDevice::new();
+    let csr2 = dev2.csr();
+    assert_eq!(
+        refusal(reg.issue(&IssueRequest::new(&csr2, NOW), None)),
+        Refusal::EvidenceMissing
+    );
+    assert_eq!(reg.inventory().get(&dev2.ueid).unwrap(), None);
+    drop(reg);
+    Registrar::set_require_evidence(path, false).unwrap();
+    assert!(!path.join(REQUIRE_EVIDENCE_FILE).exists());
+    assert!(!Registrar::open(path).unwrap().policy().require_evidence);
+
+    // The certificate and the inventory open without the CA key.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let key = path.join(CA_KEY_FILE);
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o000)).unwrap();
+        // Root reads anyway; the point is only that the key is not needed.
+        if std::fs::read(&key).is_err() {
+            assert!(Registrar::open(path).is_err());
+        }
+        let records = RegistrarRecords::open(path).unwrap();
+        assert_eq!(
+            validate(&records.ca_certificate, &[&issued.certificate], NOW),
+            Ok(1)
+        );
+        assert!(records.inventory.is_revoked(&issued.record.serial).unwrap());
+        assert_eq!(
+            records.inventory.get(&dev.ueid).unwrap().unwrap().status,
+            DeviceStatus::Revoked
+        );
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    std::fs::remove_file(path.join(CA_KEY_FILE)).unwrap();
+    let records = RegistrarRecords::open(path).unwrap();
+    assert!(!records.inventory.is_revoked(&[1, 2, 3]).unwrap());
+    std::fs::remove_file(path.join(INVENTORY_FILE)).unwrap();
+    assert!(RegistrarRecords::open(path).is_err());
 }
 
 #[test]

@@ -141,6 +141,10 @@ pub trait InventoryStore {
     fn revoke(&mut self, entry: &RevokedEntry) -> Result<(), StoreError>;
     /// Every revocation, oldest first.
     fn revocations(&self) -> Result<Vec<RevokedEntry>, StoreError>;
+    /// Whether the certificate with `serial` is revoked.
+    fn is_revoked(&self, serial: &[u8]) -> Result<bool, StoreError> {
+        Ok(self.revocations()?.iter().any(|r| r.serial == serial))
+    }
     /// Advances the revocation list version and returns the new one (1 the first time). It
     /// never goes back, so that a relying party can refuse an older list.
     fn next_list_version(&mut self) -> Result<u64, StoreError>;

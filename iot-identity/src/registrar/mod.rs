@@ -23,8 +23,10 @@
 //!   grows and is kept in the store.
 //!
 //! A registrar folder ([`Registrar::init`] / [`Registrar::open`], feature `sqlite`) holds
-//! `ca-key.pem` (PKCS#8 PEM, mode 0600), `ca-cert.pem` (PEM) and `inventory.sqlite` (devices,
-//! revocations and the list version).
+//! `ca-key.pem` (PKCS#8 PEM, mode 0600), `ca-cert.pem` (PEM), `inventory.sqlite` (devices,
+//! revocations and the list version) and, when issuance requires evidence
+//! ([`Registrar::set_require_evidence`]), an empty `require-evidence`. `RegistrarRecords` opens
+//! the certificate and the inventory without the CA key.
 //!
 //! ```
 //! # #[cfg(feature = "sqlite")]
@@ -80,7 +82,9 @@ pub use ca::{Ca, SERIAL_LEN, pem_decode, pem_encode};
 pub use crl::{CrlOptions, write_crl};
 pub use error::{Refusal, RegistrarError};
 #[cfg(feature = "sqlite")]
-pub use folder::{CA_CERT_FILE, CA_KEY_FILE, INVENTORY_FILE};
+pub use folder::{
+    CA_CERT_FILE, CA_KEY_FILE, INVENTORY_FILE, REQUIRE_EVIDENCE_FILE, RegistrarRecords,
+};
 pub use inventory::{
     AttestationRecord, DeviceRecord, DeviceStatus, InventoryStore, MemoryInventory, RevokedEntry,
     StoreError,

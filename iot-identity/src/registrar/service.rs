@@ -222,7 +222,7 @@ impl<S: InventoryStore> Registrar<S> {
 
     /// Whether the certificate with `serial` is revoked.
     pub fn is_revoked(&self, serial: &[u8]) -> Result<bool, RegistrarError> {
-        Ok(self.store.revocations()?.iter().any(|r| r.serial == serial))
+        Ok(self.store.is_revoked(serial)?)
     }
 
     /// A DER CRL of every revocation, thisUpdate `now`, nextUpdate `next_update`; its cRLNumber
