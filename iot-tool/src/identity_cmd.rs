@@ -4,12 +4,16 @@
 use crate::fail::{Context, Failure, Result, bail};
 use crate::io;
 use clap::{Subcommand, ValueEnum};
-use iot_core::crypto::Rng;
+use iot_attest::verify::{KeyEntry, KeyMaterial, Rules, Verifier};
+use iot_attest::{Claims, IntendedUse, Nonce, Profile, TokenBuilder, cdsp};
+use iot_core::cose::Algorithm;
+use iot_core::crypto::{P256VerifyingKey, Rng};
 use iot_identity::device_dir::{CERT_FILE, CREDENTIAL_FILE, DeviceDir, OsCrypto, pem_certificates};
 use iot_identity::enrolment::Lifecycle;
 use iot_identity::registrar::{
-    CA_CERT_FILE, DeviceRecord, DeviceStatus, InventoryStore, IssuancePolicy, IssueRequest,
-    PossessionProof, Registrar, SqliteInventory,
+    Appraisal, CA_CERT_FILE, DeviceRecord, DeviceStatus, EvidenceContext, EvidenceVerifier,
+    InventoryStore, IssuancePolicy, IssueRequest, PossessionProof, Registrar, RegistrarRecords,
+    SqliteInventory,
 };
 use iot_identity::ueid::Ueid;
 use iot_identity::x509::{Certificate, TrustAnchor, ValidationOptions, validate_chain};
@@ -30,10 +34,15 @@ pub enum IdentityCmd {
         /// The CA certificate's lifetime in days.
         #[arg(long, default_value_t = 3650)]
         days: u64,
+        /// Issue only to devices that present attestation evidence (an EAT with the
+        /// registrar's challenge as nonce, their UEID and intended use 4, certificate issuance).
+        #[arg(long)]
+        require_evidence: bool,
     },
     /// First boot of a device kept in a folder: UEID, a key sealed in the folder, CSR, a signed
-    /// challenge, issuance by the registrar and installation; writes device-cert.pem (the
-    /// certificate and the CA's) and device-cred.cwt (the CWT credential).
+    /// challenge (and, when the registrar requires it, an EAT signed by the same key), issuance
+    /// by the registrar and installation; writes device-cert.pem (the certificate and the CA's)
+    /// and device-cred.cwt (the CWT credential).
     Enroll {
         /// The device folder (created at first boot).
         #[arg(long)]
@@ -46,7 +55,8 @@ pub enum IdentityCmd {
         model: Option<String>,
     },
     /// Validate a certificate (PEM or DER, optionally followed by its chain) against the
-    /// registrar's CA and its revocations; exit 0 with a summary, else the reason.
+    /// registrar's CA and its revocations (the CA key is not read); exit 0 with a summary,
+    /// else the reason.
     Verify {
         /// The registrar folder.
         #[arg(long)]
@@ -96,15 +106,26 @@ pub enum CrlFormat {
 /// Runs an `identity` command.
 pub fn run(cmd: IdentityCmd) -> Result<()> {
     match cmd {
-        IdentityCmd::CaInit { out, name, days } => {
+        IdentityCmd::CaInit {
+            out,
+            name,
+            days,
+            require_evidence,
+        } => {
             let reg = Registrar::init(&out, &name, now(), days.saturating_mul(86_400))
                 .context(out.display())?;
+            Registrar::set_require_evidence(&out, require_evidence).context(out.display())?;
             let ca = Certificate::decode(reg.ca().certificate_der()).context("CA certificate")?;
             crate::say(&format!(
-                "registrar in {}: CA \"{name}\" until {}, certificate {}",
+                "registrar in {}: CA \"{name}\" until {}, certificate {}{}",
                 out.display(),
                 utc(ca.not_after),
-                out.join(CA_CERT_FILE).display()
+                out.join(CA_CERT_FILE).display(),
+                if require_evidence {
+                    ", attestation evidence required"
+                } else {
+                    ""
+                }
             ))
         }
         IdentityCmd::Enroll { device, ca, model } => {
@@ -120,9 +141,11 @@ pub fn run(cmd: IdentityCmd) -> Result<()> {
             ))
         }
         IdentityCmd::Verify { ca, cert } => {
-            let reg = open(&ca)?;
+            let records = RegistrarRecords::open(&ca)
+                .context(format!("{}: not a registrar folder", ca.display()))?;
             let chain = read_certificates(&cert)?;
-            let summary = check(&reg, &chain, now()).context(cert.display())?;
+            let summary = check_against(&records.ca_certificate, &records.inventory, &chain, now())
+                .context(cert.display())?;
             crate::say(&summary)
         }
         IdentityCmd::Revoke { ca, target } => {
@@ -229,15 +252,23 @@ pub fn enrol(
         require_possession_proof: true,
         ..*reg.policy()
     });
+    let evidence = if reg.policy().require_evidence {
+        Some(device_evidence(&dev, &challenge)?)
+    } else {
+        None
+    };
     let request = IssueRequest {
         model,
         possession: Some(PossessionProof {
             challenge: &challenge,
             proof: &proof,
         }),
+        evidence: evidence.as_deref(),
         ..IssueRequest::new(csr, now)
     };
-    let issued = reg.issue(&request, None).context("registrar")?;
+    let issued = reg
+        .issue(&request, Some(&mut EatVerifier))
+        .context("registrar")?;
     let anchor = TrustAnchor::from_certificate(&ca_der).context("CA certificate")?;
     dev.device()
         .install_certificate(
@@ -259,6 +290,89 @@ pub fn enrol(
     })
 }
 
+/// The device's attestation evidence for the registrar: an EAT under the Constrained Device
+/// Standard Profile (RFC 9711 section 6.3) naming the challenge as its nonce, the device's
+/// UEID and intended use 4, certificate issuance (section 4.3.3).
+pub fn device_evidence(dev: &DeviceDir, challenge: &[u8]) -> Result<Vec<u8>> {
+    let ueid = dev.ueid();
+    let claims = Claims {
+        profile: Some(Profile::Uri(cdsp::PROFILE)),
+        nonce: Some(Nonce::One(challenge)),
+        ueid: Some(ueid.as_bytes()),
+        intuse: Some(IntendedUse::Csr),
+        ..Claims::default()
+    };
+    sign_evidence(dev, &claims)
+}
+
+/// `claims` as a token (COSE_Sign1, ES256, tag 61) signed by the device's identity key, the
+/// key its certificate request is for (while the request is out).
+pub fn sign_evidence(dev: &DeviceDir, claims: &Claims<'_>) -> Result<Vec<u8>> {
+    let (mut scratch, mut token) = ([0u8; 512], [0u8; 640]);
+    let n = dev
+        .with_identity_signer(|signer| {
+            TokenBuilder::new().sign(
+                &mut OsCrypto::from_os(),
+                signer,
+                Algorithm::Es256,
+                claims,
+                &mut scratch,
+                &mut token,
+            )
+        })
+        .context(dev.dir().display())?
+        .context("evidence")?;
+    Ok(token.get(..n).unwrap_or_default().to_vec())
+}
+
+/// The registrar's [`EvidenceVerifier`] for the evidence of [`device_evidence`]: iot-attest's
+/// verifier with the request's public key checks the signature and the Constrained Device
+/// Standard Profile (RFC 9711 section 6.3) and reports the claims; the registrar itself
+/// checks intended use, UEID and nonce. No reference values are appraised, so the result
+/// recorded is `verified`.
+#[derive(Debug, Clone, Copy)]
+pub struct EatVerifier;
+
+impl EvidenceVerifier for EatVerifier {
+    fn appraise(
+        &mut self,
+        evidence: &[u8],
+        context: &EvidenceContext<'_>,
+    ) -> std::result::Result<Appraisal, String> {
+        let key =
+            P256VerifyingKey::from_sec1(context.public_key.as_sec1()).map_err(|e| e.to_string())?;
+        let entry = KeyEntry {
+            name: "the requested key".into(),
+            kid: None,
+            ueid: None,
+            key: KeyMaterial::P256(key),
+        };
+        let mut verifier = Verifier::new(&entry);
+        verifier.require_known_profile = true;
+        let verified = verifier
+            .verify(&mut OsCrypto::from_os(), evidence, None)
+            .map_err(|e| e.to_string())?;
+        if verified.rules != Rules::Cdsp {
+            return Err("not under the Constrained Device Standard Profile".into());
+        }
+        let c = &verified.claims;
+        Ok(Appraisal {
+            result: "verified".into(),
+            intended_use: c.intuse.map(|u| u as u64),
+            ueid: c.ueid.map(<[u8]>::to_vec),
+            nonce: match c.nonce {
+                Some(Nonce::One(n)) => Some(n.to_vec()),
+                _ => None,
+            },
+            firmware_version: c.swversion.map(|v| v.version.to_owned()),
+            model: c
+                .hwmodel
+                .and_then(|m| std::str::from_utf8(m).ok())
+                .map(str::to_owned),
+        })
+    }
+}
+
 /// The certificates of a file: PEM (one or more) or one DER certificate.
 pub fn read_certificates(path: &Path) -> Result<Vec<Vec<u8>>> {
     let bytes = io::read(path)?;
@@ -271,14 +385,24 @@ pub fn read_certificates(path: &Path) -> Result<Vec<Vec<u8>>> {
 /// Validates `chain` (leaf first) against the registrar's CA at `now` and checks that neither
 /// the certificate nor its device is revoked; a one-line summary, or the reason.
 pub fn check(reg: &Registrar<SqliteInventory>, chain: &[Vec<u8>], now: u64) -> Result<String> {
-    let anchor = reg.ca().trust_anchor().context("CA certificate")?;
+    check_against(reg.ca().certificate_der(), reg.inventory(), chain, now)
+}
+
+/// [`check`] against a CA certificate (DER) and an inventory, without the CA key.
+pub fn check_against(
+    ca_certificate: &[u8],
+    inventory: &impl InventoryStore,
+    chain: &[Vec<u8>],
+    now: u64,
+) -> Result<String> {
+    let anchor = TrustAnchor::from_certificate(ca_certificate).context("CA certificate")?;
     let refs: Vec<&[u8]> = chain.iter().map(Vec::as_slice).collect();
     let mut crypto = OsCrypto::from_os();
     let leaf = validate_chain(&mut crypto, &refs, &anchor, &ValidationOptions::at(now))
         .map_err(|e| Failure::new(e.to_string()))?
         .leaf;
     let serial = hex::encode(leaf.serial);
-    if reg.is_revoked(leaf.serial).context("inventory")? {
+    if inventory.is_revoked(leaf.serial).context("inventory")? {
         bail!("revoked: certificate serial {serial} is revoked");
     }
     let ueid = leaf
@@ -288,7 +412,7 @@ pub fn check(reg: &Registrar<SqliteInventory>, chain: &[Vec<u8>], now: u64) -> R
         .and_then(|h| hex::decode(h).ok())
         .and_then(|b| Ueid::from_bytes(&b).ok());
     let record = match &ueid {
-        Some(u) => reg.inventory().get(u).context("inventory")?,
+        Some(u) => inventory.get(u).context("inventory")?,
         None => None,
     };
     if let Some(r) = &record
@@ -303,7 +427,7 @@ pub fn check(reg: &Registrar<SqliteInventory>, chain: &[Vec<u8>], now: u64) -> R
     Ok(format!(
         "valid: device {}, serial {serial}, issued by \"{}\", valid until {}, {}",
         ueid.map_or_else(|| "(no UEID)".into(), |u| u.to_hex().as_str().to_owned()),
-        Certificate::decode(reg.ca().certificate_der())
+        Certificate::decode(ca_certificate)
             .ok()
             .and_then(|c| c.common_name().ok().flatten())
             .unwrap_or("the CA"),
@@ -392,7 +516,159 @@ pub fn utc(secs: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::utc;
+    #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+    use super::{EatVerifier, device_evidence, sign_evidence, utc};
+    use iot_attest::{Claims, IntendedUse, Nonce, Profile, cdsp};
+    use iot_core::crypto::Rng;
+    use iot_identity::device_dir::{DeviceDir, OsCrypto};
+    use iot_identity::registrar::{
+        INTENDED_USE_CERTIFICATE_ISSUANCE, InventoryStore, IssuancePolicy, IssueRequest,
+        PossessionProof, Refusal, Registrar, RegistrarError, SqliteInventory,
+    };
+    use iot_identity::ueid::Ueid;
+
+    const NOW: u64 = 1_767_225_600;
+
+    /// A registrar requiring a signed challenge and evidence, and a device with its request out.
+    struct Setup {
+        _tmp: tempfile::TempDir,
+        reg: Registrar<SqliteInventory>,
+        dev: DeviceDir,
+        csr: Vec<u8>,
+        challenge: [u8; 32],
+        proof: Vec<u8>,
+        ueid: Ueid,
+    }
+
+    fn setup() -> Setup {
+        let tmp = tempfile::tempdir().unwrap();
+        let ca = tmp.path().join("ca");
+        drop(Registrar::init(&ca, "test CA", NOW, 3650 * 86_400).unwrap());
+        Registrar::set_require_evidence(&ca, true).unwrap();
+        let mut reg = Registrar::open(&ca).unwrap();
+        reg.set_policy(IssuancePolicy {
+            require_possession_proof: true,
+            ..*reg.policy()
+        });
+        let ca_der = reg.ca().certificate_der().to_vec();
+        let mut dev = DeviceDir::first_boot(&tmp.path().join("dev"), &[&ca_der]).unwrap();
+        dev.device().generate_key().unwrap();
+        let mut crypto = OsCrypto::from_os();
+        let mut csr = [0u8; 512];
+        let n = dev.device().issue_csr(&mut crypto, None, &mut csr).unwrap();
+        let mut challenge = [0u8; 32];
+        crypto.fill_random(&mut challenge).unwrap();
+        let proof = dev.answer_challenge(&challenge).unwrap();
+        let dev_ueid = dev.ueid();
+        Setup {
+            _tmp: tmp,
+            reg,
+            dev,
+            csr: csr[..n].to_vec(),
+            challenge,
+            proof,
+            ueid: dev_ueid,
+        }
+    }
+
+    impl Setup {
+        fn issue(&mut self, evidence: Option<&[u8]>) -> Result<(), RegistrarError> {
+            let request = IssueRequest {
+                possession: Some(PossessionProof {
+                    challenge: &self.challenge,
+                    proof: &self.proof,
+                }),
+                evidence,
+                ..IssueRequest::new(&self.csr, NOW)
+            };
+            let issued = self.reg.issue(&request, Some(&mut EatVerifier))?;
+            let appraisal = issued.appraisal.unwrap();
+            assert_eq!(appraisal.result, "verified");
+            assert_eq!(
+                appraisal.intended_use,
+                Some(INTENDED_USE_CERTIFICATE_ISSUANCE)
+            );
+            assert_eq!(
+                issued.record.last_attestation.map(|a| a.result).as_deref(),
+                Some("verified")
+            );
+            Ok(())
+        }
+
+        /// Refused with a reason, and nothing recorded.
+        fn refused(&mut self, evidence: Option<&[u8]>) -> Refusal {
+            let why = match self.issue(evidence) {
+                Err(RegistrarError::Refused(why)) => why,
+                other => panic!("expected a refusal, got {other:?}"),
+            };
+            assert_eq!(self.reg.inventory().get(&self.dev.ueid()).unwrap(), None);
+            why
+        }
+
+        /// Evidence as [`device_evidence`] makes it, changed by `change`.
+        fn evidence<'a>(&'a self, change: impl FnOnce(&mut Claims<'a>)) -> Vec<u8> {
+            let ueid = &self.ueid;
+            let mut claims = Claims {
+                profile: Some(Profile::Uri(cdsp::PROFILE)),
+                nonce: Some(Nonce::One(&self.challenge)),
+                ueid: Some(ueid.as_bytes()),
+                intuse: Some(IntendedUse::Csr),
+                ..Claims::default()
+            };
+            change(&mut claims);
+            sign_evidence(&self.dev, &claims).unwrap()
+        }
+    }
+
+    #[test]
+    fn evidence_for_certificate_issuance_is_required_and_checked() {
+        let mut s = setup();
+        assert_eq!(s.refused(None), Refusal::EvidenceMissing);
+        let intuse2 = s.evidence(|c| c.intuse = Some(IntendedUse::Registration));
+        assert_eq!(
+            s.refused(Some(&intuse2)),
+            Refusal::EvidenceIntendedUse(Some(2))
+        );
+        let no_intuse = s.evidence(|c| c.intuse = None);
+        assert_eq!(
+            s.refused(Some(&no_intuse)),
+            Refusal::EvidenceIntendedUse(None)
+        );
+        let other_nonce = [0x55; 32];
+        let wrong_nonce = s.evidence(|c| c.nonce = Some(Nonce::One(&other_nonce)));
+        assert_eq!(s.refused(Some(&wrong_nonce)), Refusal::EvidenceNonce);
+        let other_ueid = [0x01; 17];
+        let wrong_ueid = s.evidence(|c| c.ueid = Some(&other_ueid));
+        assert_eq!(s.refused(Some(&wrong_ueid)), Refusal::UeidMismatch);
+        let no_profile = s.evidence(|c| c.profile = None);
+        assert!(matches!(
+            s.refused(Some(&no_profile)),
+            Refusal::EvidenceRejected(_)
+        ));
+        let mut bad_signature = device_evidence(&s.dev, &s.challenge).unwrap();
+        *bad_signature.last_mut().unwrap() ^= 1;
+        assert!(matches!(
+            s.refused(Some(&bad_signature)),
+            Refusal::EvidenceRejected(_)
+        ));
+        // Another key's evidence (a second device's) does not verify under the request's key.
+        let mut other = setup();
+        let theirs = device_evidence(&other.dev, &s.challenge).unwrap();
+        assert!(matches!(
+            s.refused(Some(&theirs)),
+            Refusal::EvidenceRejected(_)
+        ));
+
+        let good = device_evidence(&s.dev, &s.challenge).unwrap();
+        s.issue(Some(&good)).unwrap();
+        let record = s.reg.inventory().get(&s.dev.ueid()).unwrap().unwrap();
+        assert_eq!(
+            record.last_attestation.map(|a| a.result).as_deref(),
+            Some("verified")
+        );
+        let good = device_evidence(&other.dev, &other.challenge).unwrap();
+        other.issue(Some(&good)).unwrap();
+    }
 
     #[test]
     fn utc_dates() {

@@ -497,3 +497,79 @@ fn an_interrupted_first_boot_resumes() {
         &["identity", "verify", "--ca", "reg", "b/device-cert.pem"],
     );
 }
+
+#[test]
+fn a_registrar_requiring_evidence_enrols_devices_that_attest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let init = ok(
+        d,
+        &["identity", "ca-init", "--out", "reg", "--require-evidence"],
+    );
+    assert!(
+        init.trim_end().ends_with(", attestation evidence required"),
+        "{init}"
+    );
+    assert!(d.join("reg/require-evidence").is_file());
+    let out = ok(
+        d,
+        &["identity", "enroll", "--device", "dev1", "--ca", "reg"],
+    );
+    let (ueid, serial) = enrolled(out.trim());
+    ok(
+        d,
+        &["identity", "verify", "--ca", "reg", "dev1/device-cert.pem"],
+    );
+    // The inventory records the attestation result of the device's EAT.
+    let inv = ok(d, &["identity", "inventory", "--ca", "reg"]);
+    let lines: Vec<&str> = inv.lines().collect();
+    assert_eq!(lines.len(), 2, "{inv}");
+    let cols: Vec<&str> = lines[1].split_whitespace().collect();
+    assert_eq!(&cols[..2], &[ueid.as_str(), "active"]);
+    assert_eq!(cols[3], serial);
+    assert_eq!(cols.last(), Some(&"verified"), "{inv}");
+
+    // Without --require-evidence no evidence is asked for or recorded.
+    ok(d, &["identity", "ca-init", "--out", "plain"]);
+    assert!(!d.join("plain/require-evidence").exists());
+    ok(
+        d,
+        &["identity", "enroll", "--device", "dev2", "--ca", "plain"],
+    );
+    let inv = ok(d, &["identity", "inventory", "--ca", "plain"]);
+    let row = inv.lines().nth(1).unwrap();
+    assert_eq!(row.split_whitespace().last(), Some("-"), "{inv}");
+}
+
+#[cfg(unix)]
+#[test]
+fn verify_does_not_need_the_ca_key() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    ok(d, &["identity", "ca-init", "--out", "reg"]);
+    ok(
+        d,
+        &["identity", "enroll", "--device", "dev1", "--ca", "reg"],
+    );
+    let key = d.join("reg/ca-key.pem");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let unreadable = std::fs::read(&key).is_err(); // root reads it anyway
+    let v = ok(
+        d,
+        &["identity", "verify", "--ca", "reg", "dev1/device-cert.pem"],
+    );
+    assert!(v.starts_with("valid: device "), "{v}");
+    if unreadable {
+        // Commands that sign still need the key.
+        fails(d, &["identity", "crl", "--ca", "reg", "-o", "crl.pem"]);
+    }
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::remove_file(&key).unwrap();
+    let v = ok(
+        d,
+        &["identity", "verify", "--ca", "reg", "dev1/device-cert.pem"],
+    );
+    assert!(v.starts_with("valid: device "), "{v}");
+    fails(d, &["identity", "crl", "--ca", "reg", "-o", "crl.pem"]);
+}
