@@ -430,7 +430,7 @@ where
     }
 
     fn authenticate<'e>(&mut self, envelope: &'e [u8]) -> Result<AuthenticatedManifest<'e>> {
-        crate::Envelope::decode(envelope)?.authenticate(self.crypto, self.anchors)
+        crate::envelope::decode_and_authenticate(envelope, self.crypto, self.anchors)
     }
 
     fn authenticate_stored<'e>(

@@ -213,6 +213,24 @@ impl<'a> Envelope<'a> {
     }
 }
 
+/// [`Envelope::decode`] then [`Envelope::authenticate`]. The decoded envelope is borrowed where
+/// it lies rather than moved out of its `Result` (`?`), which would give it a second place on
+/// the caller's stack.
+pub(crate) fn decode_and_authenticate<'a, C, V>(
+    input: &'a [u8],
+    crypto: &mut C,
+    anchors: &mut TrustAnchors<'_, V>,
+) -> Result<AuthenticatedManifest<'a>>
+where
+    C: Sha256 + HmacSha256,
+    V: Verifier,
+{
+    match &Envelope::decode(input) {
+        Ok(envelope) => envelope.authenticate(crypto, anchors),
+        Err(e) => Err(*e),
+    }
+}
+
 /// Which failure to report when no block verified: a real verification failure first.
 fn rank(e: Error) -> u8 {
     match e {

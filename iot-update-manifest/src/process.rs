@@ -106,7 +106,7 @@ use crate::command::{
 };
 use crate::component::{ComponentId, Dependency};
 use crate::digest::{SuitDigest, alg};
-use crate::envelope::{AuthenticatedManifest, Envelope, TrustAnchors};
+use crate::envelope::{AuthenticatedManifest, TrustAnchors, decode_and_authenticate};
 use crate::error::{Capacity, Error, Result, Unsupported};
 use crate::manifest::{Manifest, Severable, manifest_key};
 use crate::platform::{Component, Identifier, Platform, PlatformError, Record, SequenceKind};
@@ -521,7 +521,7 @@ where
 
     /// Decodes and authenticates `envelope` under the processor's anchors.
     pub fn authenticate<'e>(&mut self, envelope: &'e [u8]) -> Result<AuthenticatedManifest<'e>> {
-        Envelope::decode(envelope)?.authenticate(self.crypto, self.anchors)
+        decode_and_authenticate(envelope, self.crypto, self.anchors)
     }
 
     /// The update procedure: checks that the sequence number is newer than the stored one, runs
@@ -1397,7 +1397,7 @@ where
         };
         let n = self.load(comp, scratch)?;
         let bytes = scratch.get(..n).unwrap_or_default();
-        let dep = Envelope::decode(bytes)?.authenticate(self.crypto, self.anchors)?;
+        let dep = decode_and_authenticate(bytes, self.crypto, self.anchors)?;
         Ok(Some(same_digest(dep.digest(), digest)))
     }
 
@@ -1422,7 +1422,7 @@ where
         let n = self.load(comp, scratch)?;
         let (mine, rest) = scratch.split_at_mut(n.min(scratch.len()));
         let mine: &[u8] = mine;
-        let dep = Envelope::decode(mine)?.authenticate(self.crypto, self.anchors)?;
+        let dep = decode_and_authenticate(mine, self.crypto, self.anchors)?;
         if p.image_digest
             .is_some_and(|d| !same_digest(dep.digest(), d))
         {
