@@ -251,27 +251,43 @@ struct Frame<'m, 'f> {
 }
 
 impl<'m, 'f> Frame<'m, 'f> {
-    /// A frame whose parameters start as `inherited` (those a dependent passes) or unset.
+    /// A frame whose parameters start unset, or, for a dependency, as its `dependent` passes
+    /// them (draft-ietf-suit-trust-domains; libcsuit expED): each of its components starts
+    /// with what the dependent set for its own component of the same identifier; the
+    /// dependency's override-parameters replace them, its set-parameters do not. Copied here,
+    /// in place, rather than through an array on the caller's stack.
     fn new(
         auth: &'f AuthenticatedManifest<'m>,
         prefix: &'f [ComponentId<'m>],
         depth: usize,
         kind: SequenceKind,
-        inherited: Option<&[Params<'m>; MAX_COMPONENTS]>,
+        dependent: Option<&Frame<'m, '_>>,
     ) -> Self {
-        Self {
+        let mut f = Self {
             auth,
             prefix,
             depth,
             kind,
             shared: false,
-            params: inherited
-                .copied()
-                .unwrap_or([Params::default(); MAX_COMPONENTS]),
+            params: [Params::default(); MAX_COMPONENTS],
             selection: Selection::One(0),
             soft: false,
             nesting: 0,
+        };
+        if let Some(dependent) = dependent {
+            let own = dependent.manifest().common().components();
+            let ids = auth.manifest().common().components();
+            for (slot, id) in f.params.iter_mut().zip(ids.iter()) {
+                if let Some(p) = own
+                    .iter()
+                    .position(|c| c == id)
+                    .and_then(|j| dependent.params.get(j))
+                {
+                    *slot = *p;
+                }
+            }
         }
+        f
     }
 
     fn manifest(&self) -> &'f Manifest<'m> {
@@ -605,13 +621,13 @@ where
         prefix: &[ComponentId<'m>],
         depth: usize,
         kind: SequenceKind,
-        inherited: Option<&[Params<'m>; MAX_COMPONENTS]>,
+        dependent: Option<&Frame<'m, '_>>,
         scratch: &mut [u8],
     ) -> Result<()> {
         let Some(seq) = sequence_of(auth.manifest(), kind)? else {
             return Ok(());
         };
-        let mut f = Frame::new(auth, prefix, depth, kind, inherited);
+        let mut f = Frame::new(auth, prefix, depth, kind, dependent);
         if let Some(shared) = auth.manifest().common().shared_sequence() {
             f.shared = true;
             self.top_exec(&mut f, &shared, scratch)?;
@@ -1445,17 +1461,6 @@ where
                 .push(id)
                 .map_err(|_| Error::CapacityExceeded(Capacity::DependencyDepth))?;
         }
-        // Parameters passed to the dependency (draft-ietf-suit-trust-domains; libcsuit expED):
-        // each of its components starts with what the dependent set for its own component of
-        // the same identifier; the dependency's override-parameters replace them, its
-        // set-parameters do not.
-        let mut inherited = [Params::default(); MAX_COMPONENTS];
-        let own = f.manifest().common().components();
-        for (slot, id) in inherited.iter_mut().zip(m.common().components().iter()) {
-            if let Some(j) = own.iter().position(|c| c == id) {
-                *slot = f.params(j)?;
-            }
-        }
-        self.top(&dep, &prefix, f.depth + 1, f.kind, Some(&inherited), rest)
+        self.top(&dep, &prefix, f.depth + 1, f.kind, Some(f), rest)
     }
 }
