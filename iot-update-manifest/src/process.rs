@@ -839,7 +839,9 @@ where
         Ok(())
     }
 
-    /// A condition or directive on component `index`.
+    /// A condition or directive on component `index`. Not inlined into [`Processor::exec`]:
+    /// its locals would otherwise be on the stack once more for each nested sequence.
+    #[inline(never)]
     fn on_component<'m>(
         &mut self,
         f: &mut Frame<'m, '_>,
