@@ -251,19 +251,14 @@ struct Frame<'m, 'f> {
 }
 
 impl<'m, 'f> Frame<'m, 'f> {
-    /// A frame whose parameters start unset, or, for a dependency, as its `dependent` passes
-    /// them (draft-ietf-suit-trust-domains; libcsuit expED): each of its components starts
-    /// with what the dependent set for its own component of the same identifier; the
-    /// dependency's override-parameters replace them, its set-parameters do not. Copied here,
-    /// in place, rather than through an array on the caller's stack.
+    /// A frame whose parameters start unset.
     fn new(
         auth: &'f AuthenticatedManifest<'m>,
         prefix: &'f [ComponentId<'m>],
         depth: usize,
         kind: SequenceKind,
-        dependent: Option<&Frame<'m, '_>>,
     ) -> Self {
-        let mut f = Self {
+        Self {
             auth,
             prefix,
             depth,
@@ -273,21 +268,25 @@ impl<'m, 'f> Frame<'m, 'f> {
             selection: Selection::One(0),
             soft: false,
             nesting: 0,
-        };
-        if let Some(dependent) = dependent {
-            let own = dependent.manifest().common().components();
-            let ids = auth.manifest().common().components();
-            for (slot, id) in f.params.iter_mut().zip(ids.iter()) {
-                if let Some(p) = own
-                    .iter()
-                    .position(|c| c == id)
-                    .and_then(|j| dependent.params.get(j))
-                {
-                    *slot = *p;
-                }
+        }
+    }
+
+    /// A dependency's parameters as its `dependent` passes them (draft-ietf-suit-trust-domains;
+    /// libcsuit expED): each of its components starts with what the dependent set for its own
+    /// component of the same identifier; the dependency's override-parameters replace them, its
+    /// set-parameters do not. Copied in place, not through an array on the stack.
+    fn inherit(&mut self, dependent: &Frame<'m, '_>) {
+        let own = dependent.manifest().common().components();
+        let ids = self.manifest().common().components();
+        for (slot, id) in self.params.iter_mut().zip(ids.iter()) {
+            if let Some(p) = own
+                .iter()
+                .position(|c| c == id)
+                .and_then(|j| dependent.params.get(j))
+            {
+                *slot = *p;
             }
         }
-        f
     }
 
     fn manifest(&self) -> &'f Manifest<'m> {
@@ -627,7 +626,10 @@ where
         let Some(seq) = sequence_of(auth.manifest(), kind)? else {
             return Ok(());
         };
-        let mut f = Frame::new(auth, prefix, depth, kind, dependent);
+        let mut f = Frame::new(auth, prefix, depth, kind);
+        if let Some(dependent) = dependent {
+            f.inherit(dependent);
+        }
         if let Some(shared) = auth.manifest().common().shared_sequence() {
             f.shared = true;
             self.top_exec(&mut f, &shared, scratch)?;
