@@ -56,7 +56,7 @@ pub type OsCrypto = RustCrypto<getrandom::SysRng>;
 pub enum DeviceDirError {
     /// The folder holds no device (no [`SECRET_FILE`]).
     NoDevice,
-    /// The device secret is not [`SECRET_LEN`] bytes.
+    /// The device secret is not 32 bytes.
     BadSecret,
     /// [`CERT_FILE`] is not PEM certificates.
     BadPem,
