@@ -4,8 +4,9 @@
 //! and with an AEAD that accepts an all-zero tag (so inputs reach the plaintext checks).
 //!
 //! Checks: a verified response is a valid CoAP response (or an Empty message passed through
-//! unchanged) without an OSCORE option, and it carries an Observe option only as a notification
-//! to a registration, with its own Partial IV (section 8.4.2).
+//! unchanged) without an OSCORE option, and it carries an Observe option only in a response to a
+//! registration (section 8.4.2). Such a response may lack its own Partial IV: the first one may be
+//! protected with the request's nonce, as aiocoap sends it; `Observation` takes that once.
 #![no_main]
 
 use iot_core::crypto::{Aead, RustCrypto};
@@ -59,10 +60,6 @@ fn check(ctx: &SecurityContext, crypto: &mut impl Aead, sent: &SentRequest, data
         assert!(
             sent.is_observe_registration(),
             "Observe in a response to a plain request"
-        );
-        assert!(
-            r.partial_iv.is_some(),
-            "a notification without its own Partial IV"
         );
     }
 }
