@@ -149,7 +149,7 @@ import hashlib, json, pathlib, re, struct, sys
 src, dst = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
 TARGETS = ["coap_decode", "oscore_unprotect_request", "oscore_unprotect_response",
            "suit_envelope", "suit_manifest", "eat_token", "eat_claims", "psa_validate",
-           "eat_bundle", "cbor_diag", "eat_appraise", "suit_process"]
+           "eat_bundle", "cbor_diag", "eat_appraise", "suit_process", "suit_report"]
 seeds = {t: set() for t in TARGETS}
 counts = dict.fromkeys(TARGETS, 0)
 
@@ -348,6 +348,10 @@ for case in doc.values():
             null_sealed(msgs["oscore_res"], msgs["coap_response"], [(6, b"")]))
 
 # --- SUIT
+# suit_report: SUIT_Reports as devices send them ({99: [uri, [-16, digest]], 4: result}); success,
+# and a failure with its code (5) and reason (7).
+for result in (b"\xf5", b"\xa2\x05\x01\x07\x02"):
+    put("suit_report", b"\xa2\x18\x63\x82\x63abc\x82\x2f\x58\x20" + bytes(32) + b"\x04" + result)
 SEVERABLE = [14, 15, 16, 18, 20, 23]  # manifest_key::SEVERABLE, in slot order
 
 def suit_envelope(env, name):
