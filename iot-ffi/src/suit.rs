@@ -417,6 +417,12 @@ impl Platform for CPlatform<'_> {
         self.done(code)
     }
 
+    /// Only encrypted payloads are fetched by range, and the C API gives the processor no
+    /// decryption key, so it never asks: no callback for it.
+    fn fetch_range(&mut self, _: &str, _: u64, _: &mut [u8]) -> PlatformResult<usize> {
+        Err(PlatformError::Unsupported)
+    }
+
     fn swap(&mut self, a: &Component<'_>, b: &Component<'_>) -> PlatformResult<()> {
         let f = self.p.swap.ok_or(PlatformError::Unsupported)?;
         let (pa, pb) = (component_path(a)?, component_path(b)?);

@@ -162,11 +162,10 @@ pub trait Platform {
     /// Reads the resource at `uri` from `offset` into `buf` (a ranged fetch); returns how many
     /// bytes were read, 0 at the end. A fetch with `suit-parameter-encryption-info`
     /// (draft-ietf-suit-firmware-encryption section 8) pulls the ciphertext this way and writes
-    /// only the decrypted pieces to the component. The default is [`PlatformError::Unsupported`].
-    fn fetch_range(&mut self, uri: &str, offset: u64, buf: &mut [u8]) -> PlatformResult<usize> {
-        let _ = (uri, offset, buf);
-        Err(PlatformError::Unsupported)
-    }
+    /// only the decrypted pieces to the component. Required (no default), so that a platform
+    /// wrapping another one cannot silently drop it; a device without ranged fetches returns
+    /// [`PlatformError::Unsupported`], and such an encrypted fetch is then refused.
+    fn fetch_range(&mut self, uri: &str, offset: u64, buf: &mut [u8]) -> PlatformResult<usize>;
 
     /// Reads from `component` at `offset` into `buf`; returns how many bytes were read, 0 at
     /// the end. [`PlatformError::NotFound`] when the component holds nothing.

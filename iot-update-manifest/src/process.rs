@@ -41,6 +41,9 @@
 //!     }
 //!     fn check_slot(&mut self, _: &Component<'_>, slot: u64) -> PlatformResult<bool> { Ok(slot == 0) }
 //!     fn fetch(&mut self, _: &str, _: &Component<'_>) -> PlatformResult<()> { Err(PlatformError::Unavailable) }
+//!     fn fetch_range(&mut self, _: &str, _: u64, _: &mut [u8]) -> PlatformResult<usize> {
+//!         Err(PlatformError::Unavailable)
+//!     }
 //!     fn read(&mut self, _: &Component<'_>, offset: u64, buf: &mut [u8]) -> PlatformResult<usize> {
 //!         let rest = self.image.get(offset as usize..).unwrap_or_default();
 //!         let n = rest.len().min(buf.len());

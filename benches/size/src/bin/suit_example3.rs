@@ -17,7 +17,8 @@ use core::hint::black_box;
 use cortex_m_rt::entry;
 use iot_core::crypto::{P256VerifyingKey, RustCrypto};
 use iot_update_manifest::{
-    Component, ComponentId, Identifier, Platform, PlatformResult, Processor, TrustAnchors,
+    Component, ComponentId, Identifier, Platform, PlatformError, PlatformResult, Processor,
+    TrustAnchors,
 };
 use panic_halt as _;
 
@@ -53,6 +54,10 @@ impl Platform for Stub {
         black_box(uri);
         self.len = black_box(34_768);
         Ok(())
+    }
+    fn fetch_range(&mut self, _: &str, _: u64, _: &mut [u8]) -> PlatformResult<usize> {
+        // Only encrypted payloads are fetched by range, and example 3 has none.
+        Err(PlatformError::Unsupported)
     }
     fn read(&mut self, _: &Component<'_>, offset: u64, buf: &mut [u8]) -> PlatformResult<usize> {
         let rest = usize::try_from(self.len.saturating_sub(offset)).unwrap_or(usize::MAX);
