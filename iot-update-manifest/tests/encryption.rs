@@ -288,7 +288,7 @@ mod envelopes {
     use super::*;
     use iot_core::cose::SymmetricKey;
     use iot_core::crypto::P256VerifyingKey;
-    use iot_update_manifest::{Processor, TrustAnchors, Unsupported};
+    use iot_update_manifest::{Envelope, Processor, TrustAnchors, Unsupported};
     use p256::elliptic_curve::sec1::ToSec1Point;
     use p256::pkcs8::DecodePublicKey;
     use sim::{Sim, path};
@@ -392,6 +392,128 @@ mod envelopes {
         assert_eq!(
             update("expED", &mut sim, Some(Kek::EcdhEsP256(&wrong))),
             Err(Error::Core(CoreError::BadTag))
+        );
+        assert_eq!(sim.get(&plain), None);
+        assert!(sim.flash.sequence.is_empty());
+    }
+
+    /// The key that signed `suit-manifest-es-ecdh-dependency.hex.signed` (its dependent
+    /// envelope): libcsuit's "delegated authority" (testfiles/suit_manifest_expED.md, the
+    /// variant with `suit-delegation`), whose COSE_Key x / y are transcribed here.
+    const DELEGATED_X: &str = "0E908AA8F066DB1F084E0C3652C63952BD99F2A5BDB22F9E01367AAD03ABA68B";
+    const DELEGATED_Y: &str = "77DA1BD8AC4F0CB490BA210648BF79AB164D49AD3551D71D314B2749EE42D29A";
+    /// That variant's delegation CWT: `18([<< {1: -7} >>, {}, << {8: {1: COSE_Key}} >>, sig])`
+    /// signed by the trust anchor; the signature, transcribed.
+    const DELEGATION_SIG: &str = concat!(
+        "FB2D5ACF66B9C8573CE92E13BFB8D113F798715CC10B5A0010B11925C155E724",
+        "5A64E131073B87AC50CAC71650A21315B82D06CA2298CD1A95519AAE4C4B5315"
+    );
+
+    fn delegated_key() -> P256VerifyingKey {
+        let sec1 = [
+            vec![4],
+            hex::decode(DELEGATED_X).unwrap(),
+            hex::decode(DELEGATED_Y).unwrap(),
+        ];
+        P256VerifyingKey::from_sec1(&sec1.concat()).unwrap()
+    }
+
+    fn trust_anchor() -> P256VerifyingKey {
+        let pem = read("key/trust_anchor_secp256r1_pub.pem").unwrap();
+        let pk = p256::PublicKey::from_public_key_pem(core::str::from_utf8(&pem).unwrap()).unwrap();
+        P256VerifyingKey::from_sec1(pk.to_sec1_point(false).as_bytes()).unwrap()
+    }
+
+    /// suit-firmware-encryption's `suit-manifest-es-ecdh-dependency.hex.signed` (expED's
+    /// structure, its dependency integrated) is not signed by the trust anchor: its dependent's
+    /// COSE_Sign1 verifies under libcsuit's delegated authority key, which the trust anchor
+    /// certifies in a delegation CWT (checked here). The integrated dependency is signed by the
+    /// trust anchor. `suit-delegation` is not processed (the envelope carries none), so the
+    /// delegated key is given as a trust anchor: then the dependency decrypts the image.
+    #[test]
+    fn es_ecdh_dependency_verifies_under_the_delegated_key() {
+        use iot_core::crypto::{Sha256, Verifier};
+        let Some(env) = read_hex("suit/encryption/suit-manifest-es-ecdh-dependency.hex.signed")
+        else {
+            return;
+        };
+        // The delegation: the trust anchor signed the CWT carrying the delegated key.
+        let key = [
+            &[0xa4, 0x01, 0x02, 0x20, 0x01, 0x21, 0x58, 0x20][..],
+            &hex::decode(DELEGATED_X).unwrap(),
+            &[0x22, 0x58, 0x20],
+            &hex::decode(DELEGATED_Y).unwrap(),
+        ]
+        .concat();
+        let claims = [&[0xa1, 0x08, 0xa1, 0x01][..], &key].concat();
+        let to_be_signed = [
+            &[0x84, 0x6a][..],
+            b"Signature1",
+            &[0x43, 0xa1, 0x01, 0x26, 0x40, 0x58, claims.len() as u8],
+            &claims,
+        ]
+        .concat();
+        let digest = crypto().sha256(&to_be_signed);
+        let sig = hex::decode(DELEGATION_SIG).unwrap();
+        trust_anchor().verify_digest(&digest, &sig).unwrap();
+        assert!(delegated_key().verify_digest(&digest, &sig).is_err());
+
+        let mut c = crypto();
+        let parsed = Envelope::decode(&env).unwrap();
+        let mut anchor = [trust_anchor()];
+        assert_eq!(
+            parsed
+                .authenticate(&mut c, &mut TrustAnchors::signers(&mut anchor))
+                .unwrap_err(),
+            Error::NotAuthenticated(CoreError::BadSignature)
+        );
+        let mut delegated = [delegated_key()];
+        let auth = parsed
+            .authenticate(&mut c, &mut TrustAnchors::signers(&mut delegated))
+            .unwrap();
+        assert_eq!(auth.manifest().sequence_number(), 1);
+        // The integrated dependency: under the trust anchor, not under the delegated key.
+        let dep = auth.integrated_payload("#dependency-manifest").unwrap();
+        let dep = Envelope::decode(dep).unwrap();
+        assert!(
+            dep.authenticate(&mut c, &mut TrustAnchors::signers(&mut anchor))
+                .is_ok()
+        );
+        assert!(
+            dep.authenticate(&mut c, &mut TrustAnchors::signers(&mut delegated))
+                .is_err()
+        );
+
+        // Both keys trusted: the dependency decrypts what its dependent passed it (as expED).
+        let d = esdh();
+        let plain = path(&[b"dependency-manifest.suit", b"decrypted-firmware"]);
+        let run = |sim: &mut Sim, kek: Kek<'_>, keys: &mut [P256VerifyingKey]| {
+            let mut c = crypto();
+            let mut anchors = TrustAnchors::signers(keys);
+            let mut scratch = [0u8; 2048];
+            let mut p = Processor::new(sim, &mut c, &mut anchors)
+                .with_scratch(&mut scratch)
+                .with_decryption_key(kek);
+            let auth = p.authenticate(&env)?;
+            p.update(&auth)
+        };
+        let mut sim = Sim::new();
+        run(
+            &mut sim,
+            Kek::EcdhEsP256(&d),
+            &mut [delegated_key(), trust_anchor()],
+        )
+        .unwrap();
+        assert_eq!(sim.get(&plain).map(|v| v.as_slice()), Some(IMAGE));
+        assert_eq!(
+            sim.flash.sequence.values().copied().collect::<Vec<_>>(),
+            [1]
+        );
+        // The delegated key alone: the dependency is refused, nothing decrypted or stored.
+        let mut sim = Sim::new();
+        assert_eq!(
+            run(&mut sim, Kek::EcdhEsP256(&d), &mut [delegated_key()]),
+            Err(Error::NotAuthenticated(CoreError::BadSignature))
         );
         assert_eq!(sim.get(&plain), None);
         assert!(sim.flash.sequence.is_empty());
