@@ -20,48 +20,16 @@ use iot_attest::{
 };
 use iot_core::cose::{Algorithm, CoseKey, Ec2Y, SymmetricKey};
 use iot_core::crypto::{P256SigningKey, P384SigningKey, P521SigningKey, RustCrypto};
+use iot_test_vectors::peer::PythonScript;
 use serde_json::{Value, json};
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use zeroize::Zeroizing;
 
-fn python(test: &str) -> Option<PathBuf> {
-    match std::env::var_os("IOT_PYTHON") {
-        Some(p) => Some(PathBuf::from(p)),
-        None => {
-            eprintln!(
-                "skipped {test}: IOT_PYTHON is not set (run .ci/python-attest.sh, then set \
-                 IOT_PYTHON=$PWD/.venv/bin/python)"
-            );
-            None
-        }
-    }
-}
-
-/// Runs `peer.py cmd` with `args`; the JSON it prints, or the reason it gave for failing.
-fn peer(py: &PathBuf, cmd: &str, args: &Value) -> Result<Value, String> {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/peer.py");
-    let mut child = Command::new(py)
-        .arg(script)
-        .arg(cmd)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("IOT_PYTHON={} does not run: {e}", py.display()));
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(args.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    if out.status.success() {
-        Ok(serde_json::from_slice(&out.stdout).unwrap())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
-    }
+/// iot-attest's peer script (python-cwt and pycose) under `IOT_PYTHON`.
+fn python(test: &str) -> Option<PythonScript> {
+    PythonScript::from_env(
+        test,
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/peer.py"),
+    )
 }
 
 fn crypto() -> RustCrypto<getrandom::SysRng> {
@@ -187,11 +155,11 @@ fn python_cwt_and_pycose_verify_our_tokens() {
             json!({"token": hex::encode(token), "kid": hex::encode(b"dev-11")}),
         );
 
-        let got = peer(&py, "cwt-verify", &args).unwrap();
+        let got = py.call("cwt-verify", &args).unwrap();
         let theirs = hex::decode(got["claims"].as_str().unwrap()).unwrap();
         assert_eq!(Claims::decode(&theirs).unwrap(), *claims);
 
-        let got = peer(&py, "pycose-verify", &args).unwrap();
+        let got = py.call("pycose-verify", &args).unwrap();
         assert_eq!(got["payload"], hex::encode(encode(claims)));
         assert_eq!(got["kid"], hex::encode(b"dev-11"));
 
@@ -202,8 +170,8 @@ fn python_cwt_and_pycose_verify_our_tokens() {
             ec.public(),
             json!({"token": hex::encode(&bad), "kid": hex::encode(b"dev-11")}),
         );
-        assert!(peer(&py, "cwt-verify", &args).is_err());
-        assert!(peer(&py, "pycose-verify", &args).is_err());
+        assert!(py.call("cwt-verify", &args).is_err());
+        assert!(py.call("pycose-verify", &args).is_err());
         checked += 1;
     }
 
@@ -221,15 +189,15 @@ fn python_cwt_and_pycose_verify_our_tokens() {
         .unwrap();
     let args = json!({"hmac": hex::encode(HMAC_KEY), "token": hex::encode(&out[..n]),
                       "kid": hex::encode(b"hs-iak")});
-    let got = peer(&py, "cwt-verify", &args).unwrap();
+    let got = py.call("cwt-verify", &args).unwrap();
     let theirs = hex::decode(got["claims"].as_str().unwrap()).unwrap();
     assert_eq!(Claims::decode(&theirs).unwrap(), psa_claims);
-    let got = peer(&py, "pycose-verify", &args).unwrap();
+    let got = py.call("pycose-verify", &args).unwrap();
     assert_eq!(got["payload"], hex::encode(encode(&psa_claims)));
     let wrong = json!({"hmac": hex::encode([0u8; 32]), "token": hex::encode(&out[..n]),
                        "kid": hex::encode(b"hs-iak")});
-    assert!(peer(&py, "pycose-verify", &wrong).is_err());
-    assert!(peer(&py, "cwt-verify", &wrong).is_err());
+    assert!(py.call("pycose-verify", &wrong).is_err());
+    assert!(py.call("cwt-verify", &wrong).is_err());
     eprintln!(
         "python-cwt and pycose verified {} of our tokens",
         checked + 1
@@ -277,7 +245,7 @@ fn we_verify_tokens_python_cwt_and_pycose_make() {
                    "tagged": tagged}),
         );
         let token = hex::decode(
-            peer(&py, "cwt-sign", &args).unwrap()["token"]
+            py.call("cwt-sign", &args).unwrap()["token"]
                 .as_str()
                 .unwrap(),
         )
@@ -305,7 +273,7 @@ fn we_verify_tokens_python_cwt_and_pycose_make() {
         json!({"claims": hex::encode(encode(&psa_claims))}),
     );
     let token = hex::decode(
-        peer(&py, "pycose-sign", &args).unwrap()["token"]
+        py.call("pycose-sign", &args).unwrap()["token"]
             .as_str()
             .unwrap(),
     )
@@ -336,7 +304,7 @@ fn we_verify_tokens_python_cwt_and_pycose_make() {
     for cmd in ["pycose-sign", "cwt-sign"] {
         let args =
             json!({"hmac": hex::encode(HMAC_KEY), "claims": hex::encode(encode(&psa_claims))});
-        let token = hex::decode(peer(&py, cmd, &args).unwrap()["token"].as_str().unwrap()).unwrap();
+        let token = hex::decode(py.call(cmd, &args).unwrap()["token"].as_str().unwrap()).unwrap();
         let ok = Verifier::new(&macs)
             .verify(&mut c, &token, Some(&NONCE))
             .unwrap_or_else(|e| panic!("{cmd}: {e}"));
@@ -417,7 +385,7 @@ fn python_cwt_reads_our_signed_ear() {
         verifier_key.public(),
         json!({"token": hex::encode(&cwt), "kid": hex::encode(b"verifier")}),
     );
-    let got = peer(&py, "ear-check", &args).unwrap();
+    let got = py.call("ear-check", &args).unwrap();
     assert_eq!(got["profile"], "tag:github.com,2023:veraison/ear");
     assert_eq!(got["iat"], 1_750_000_000);
     assert_eq!(got["nonce"], hex::encode(NONCE));
@@ -438,7 +406,7 @@ fn python_cwt_reads_our_signed_ear() {
         device.public(),
         json!({"token": hex::encode(&cwt), "kid": hex::encode(b"verifier")}),
     );
-    assert!(peer(&py, "ear-check", &args).is_err());
+    assert!(py.call("ear-check", &args).is_err());
 }
 
 #[test]
@@ -502,12 +470,14 @@ fn pycose_and_we_verify_each_others_es384_and_es512_tokens() {
         }
         .unwrap();
         let args = with(public.clone(), json!({"token": hex::encode(&out[..n])}));
-        let got = peer(&py, "pycose-verify", &args).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let got = py
+            .call("pycose-verify", &args)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(got["payload"], hex::encode(&payload), "{name}");
         let mut bad = out[..n].to_vec();
         *bad.last_mut().unwrap() ^= 1;
         let args = with(public.clone(), json!({"token": hex::encode(&bad)}));
-        assert!(peer(&py, "pycose-verify", &args).is_err(), "{name}");
+        assert!(py.call("pycose-verify", &args).is_err(), "{name}");
 
         // pycose's to us, found by kid.
         let args = with(
@@ -516,7 +486,8 @@ fn pycose_and_we_verify_each_others_es384_and_es512_tokens() {
                    "claims": hex::encode(&payload)}),
         );
         let token = hex::decode(
-            peer(&py, "pycose-sign", &args).unwrap_or_else(|e| panic!("{name}: {e}"))["token"]
+            py.call("pycose-sign", &args)
+                .unwrap_or_else(|e| panic!("{name}: {e}"))["token"]
                 .as_str()
                 .unwrap(),
         )

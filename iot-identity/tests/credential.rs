@@ -19,10 +19,8 @@ use iot_core::crypto::{P256SigningKey, RustCrypto, Sha256, Signer};
 use iot_identity::credential::{Claims, CredentialError, Cwt, CwtBuilder, claim, cnf_key};
 use iot_identity::keystore::P256PublicKey;
 use iot_identity::ueid::{RandLen, Ueid};
+use iot_test_vectors::peer::PythonScript;
 use serde_json::{Value, json};
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
 /// 2026-01-01T00:00:00Z.
 const NOW: u64 = 1_767_225_600;
@@ -329,45 +327,15 @@ fn coset_reads_our_cwt_and_we_read_cosets() {
 
 // --- python-cwt and pycose -------------------------------------------------------------------
 
-fn python(test: &str) -> Option<PathBuf> {
-    match std::env::var_os("IOT_PYTHON") {
-        Some(p) => Some(PathBuf::from(p)),
-        None => {
-            eprintln!(
-                "skipped {test}: IOT_PYTHON is not set (run .ci/python-attest.sh, then set \
-                 IOT_PYTHON=$PWD/.venv/bin/python)"
-            );
-            None
-        }
-    }
-}
-
-/// Runs iot-attest's `peer.py cmd` (python-cwt and pycose) with `args`.
-fn peer(py: &PathBuf, cmd: &str, args: &Value) -> Result<Value, String> {
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../iot-attest/tests/python/peer.py"
-    );
-    let mut child = Command::new(py)
-        .arg(script)
-        .arg(cmd)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("IOT_PYTHON={} does not run: {e}", py.display()));
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(args.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    if out.status.success() {
-        Ok(serde_json::from_slice(&out.stdout).unwrap())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
-    }
+/// iot-attest's peer script (python-cwt and pycose) under `IOT_PYTHON`.
+fn python(test: &str) -> Option<PythonScript> {
+    PythonScript::from_env(
+        test,
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../iot-attest/tests/python/peer.py"
+        ),
+    )
 }
 
 fn now() -> u64 {
@@ -415,18 +383,18 @@ fn python_cwt_and_pycose_verify_our_credential_and_we_verify_theirs() {
         let mut args = peer_key(&issuer_pub, b"reg");
         args["token"] = json!(hex::encode(&token));
         // python-cwt checks the signature, exp and nbf and hands back the claims.
-        let got = peer(&py, "cwt-verify", &args).unwrap();
+        let got = py.call("cwt-verify", &args).unwrap();
         let theirs = hex::decode(got["claims"].as_str().unwrap()).unwrap();
         assert_eq!(Claims::decode(&theirs).unwrap(), claims);
         assert_eq!(theirs, ccs, "python's canonical CBOR is our encoding");
         // pycose checks the signature and returns the payload: our CCS.
-        let got = peer(&py, "pycose-verify", &args).unwrap();
+        let got = py.call("pycose-verify", &args).unwrap();
         assert_eq!(got["payload"], hex::encode(ccs));
         // Under another key: both refuse.
         let mut wrong = peer_key(&public(&key(0x12)), b"reg");
         wrong["token"] = args["token"].clone();
-        assert!(peer(&py, "cwt-verify", &wrong).is_err());
-        assert!(peer(&py, "pycose-verify", &wrong).is_err());
+        assert!(py.call("cwt-verify", &wrong).is_err());
+        assert!(py.call("pycose-verify", &wrong).is_err());
     }
 
     // They sign, we verify (python-cwt with and without tag 61, pycose).
@@ -441,7 +409,7 @@ fn python_cwt_and_pycose_verify_our_credential_and_we_verify_theirs() {
         ("pycose-sign", false),
     ] {
         signing["tagged"] = json!(tagged);
-        let got = peer(&py, cmd, &signing).unwrap();
+        let got = py.call(cmd, &signing).unwrap();
         let token = hex::decode(got["token"].as_str().unwrap()).unwrap();
         let cwt = Cwt::decode(&token).unwrap_or_else(|e| panic!("{cmd} {tagged}: {e}"));
         assert_eq!(cwt.cwt_tag, tagged);

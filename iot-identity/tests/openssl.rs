@@ -20,28 +20,12 @@ use iot_identity::ueid::{RandLen, Ueid};
 use iot_identity::x509::{
     Certificate, CsrSubject, TrustAnchor, ValidationOptions, X509Error, validate_chain, write_csr,
 };
+use iot_test_vectors::peer::{openssl, run};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 /// 2026-01-01T00:00:00Z, as in tests/data/README.md.
 const NOW: u64 = 1_767_225_600;
-
-fn openssl(what: &str) -> Option<PathBuf> {
-    match std::env::var_os("IOT_OPENSSL") {
-        Some(p) => Some(PathBuf::from(p)),
-        None => {
-            eprintln!("skipped {what}: IOT_OPENSSL is not set (path of an openssl binary)");
-            None
-        }
-    }
-}
-
-fn run(bin: &Path, args: &[&str]) -> Output {
-    Command::new(bin)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("running {} {args:?}: {e}", bin.display()))
-}
 
 fn pem(label: &str, der: &[u8]) -> String {
     let b64 = Base64::encode_string(der);

@@ -20,33 +20,8 @@ use iot_identity::registrar::{
 };
 use iot_identity::ueid::{RandLen, Ueid};
 use iot_identity::x509::{CsrSubject, write_csr};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn openssl(what: &str) -> Option<PathBuf> {
-    match std::env::var_os("IOT_OPENSSL") {
-        Some(p) => Some(PathBuf::from(p)),
-        None => {
-            eprintln!("skipped {what}: IOT_OPENSSL is not set (path of an openssl binary)");
-            None
-        }
-    }
-}
-
-fn run(bin: &Path, args: &[&str]) -> Output {
-    Command::new(bin)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("running {} {args:?}: {e}", bin.display()))
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use iot_test_vectors::peer::{openssl, run, text};
+use std::path::Path;
 
 fn now() -> u64 {
     std::time::SystemTime::now()

@@ -17,8 +17,8 @@ use iot_identity::keystore::{KeySlot, KeyStore, SoftwareKeyStore, StoreSigner};
 use iot_identity::registrar::{CA_CERT_FILE, IssueRequest, Registrar};
 use iot_identity::ueid::{RandLen, Ueid};
 use iot_identity::x509::{CsrSubject, write_csr};
-use std::path::PathBuf;
-use std::process::Command;
+use iot_test_vectors::peer::{python, run};
+use std::ffi::OsStr;
 
 /// 2026-01-01T00:00:00Z.
 const NOW: u64 = 1_767_225_600;
@@ -67,19 +67,6 @@ for dev in devs:
 print(json.dumps(out))
 "#;
 
-fn python() -> Option<PathBuf> {
-    match std::env::var_os("IOT_PYTHON") {
-        Some(p) => Some(PathBuf::from(p)),
-        None => {
-            eprintln!(
-                "skipped python cryptography cross-check: IOT_PYTHON is not set (run \
-                 .ci/python-attest.sh, then set IOT_PYTHON=$PWD/.venv/bin/python)"
-            );
-            None
-        }
-    }
-}
-
 fn csr(ueid: &Ueid) -> Vec<u8> {
     let mut store = SoftwareKeyStore::<_, 1>::new(RustCrypto::from_os(), &[5u8; 16]).unwrap();
     let public = store.generate(KeySlot(0)).unwrap();
@@ -100,7 +87,7 @@ fn csr(ueid: &Ueid) -> Vec<u8> {
 
 #[test]
 fn python_cryptography_parses_ca_device_certificates_csr_and_crl() {
-    let Some(py) = python() else {
+    let Some(py) = python("python cryptography cross-check") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -131,12 +118,10 @@ fn python_cryptography_parses_ca_device_certificates_csr_and_crl() {
     std::fs::write(dir.path().join("bad-crl.der"), &bad).unwrap();
     assert!(dir.path().join(CA_CERT_FILE).is_file());
 
-    let out = Command::new(&py)
-        .arg("-c")
-        .arg(SCRIPT)
-        .arg(dir.path())
-        .output()
-        .unwrap_or_else(|e| panic!("IOT_PYTHON={} does not run: {e}", py.display()));
+    let out = run(
+        &py,
+        &[OsStr::new("-c"), OsStr::new(SCRIPT), dir.path().as_os_str()],
+    );
     assert!(
         out.status.success(),
         "python cryptography refused: {}",

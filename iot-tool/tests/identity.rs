@@ -13,7 +13,8 @@ use iot_core::crypto::RustCrypto;
 use iot_identity::credential::Cwt;
 use iot_identity::revocation::RevocationList;
 use iot_identity::x509::Certificate;
-use std::path::{Path, PathBuf};
+use iot_test_vectors::peer::{openssl, text};
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn run(args: &[&str]) -> Output {
@@ -53,27 +54,13 @@ fn fails(dir: &Path, args: &[&str]) -> String {
     err
 }
 
-fn openssl(what: &str) -> Option<PathBuf> {
-    match std::env::var_os("IOT_OPENSSL") {
-        Some(p) => Some(PathBuf::from(p)),
-        None => {
-            eprintln!("skipped {what}: IOT_OPENSSL is not set (path of an openssl binary)");
-            None
-        }
-    }
-}
-
 fn openssl_run(bin: &Path, dir: &Path, args: &[&str]) -> String {
     let out = Command::new(bin)
         .current_dir(dir)
         .args(args)
         .output()
         .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = text(&out);
     assert!(out.status.success(), "openssl {args:?}: {text}");
     text
 }

@@ -1,4 +1,5 @@
-//! Finds the shared test vectors for tests (DESIGN.md "Tests and vectors").
+//! Finds the shared test vectors for tests, and the live peers they cross-check with ([`peer`]),
+//! as DESIGN.md "Tests and vectors" prescribes.
 //!
 //! With `IOT_VECTORS` set (`.ci/run` sets it to the absolute path of `../shared/vectors`) a missing
 //! file or folder fails the test. Without it, the vectors are looked for at `../shared/vectors` beside
@@ -74,4 +75,102 @@ pub fn files(rel: &str, ext: &str) -> Option<Vec<String>> {
     }
     out.sort();
     Some(out)
+}
+
+/// Live peers for cross-checks (DESIGN.md "Tests and vectors"): a program named by an environment
+/// variable that `.ci/run` sets; unset, the caller gets `None` and a line on stderr saying what was
+/// skipped and why.
+pub mod peer {
+    use std::ffi::OsStr;
+    use std::io::Write;
+    use std::path::{Path, PathBuf};
+    use std::process::{Command, Output, Stdio};
+
+    /// The program named by `var`, or `None` (printing that `what` skipped, and `hint`) when unset.
+    pub fn from_env(var: &str, what: &str, hint: &str) -> Option<PathBuf> {
+        let found = std::env::var_os(var).map(PathBuf::from);
+        if found.is_none() {
+            eprintln!("skipped {what}: {var} is not set ({hint})");
+        }
+        found
+    }
+
+    /// The Python of `IOT_PYTHON` (with the peers' packages: `.ci/python-attest.sh` makes it).
+    pub fn python(what: &str) -> Option<PathBuf> {
+        from_env(
+            "IOT_PYTHON",
+            what,
+            "run .ci/python-attest.sh, then set IOT_PYTHON=$PWD/.venv/bin/python",
+        )
+    }
+
+    /// The openssl binary of `IOT_OPENSSL`.
+    pub fn openssl(what: &str) -> Option<PathBuf> {
+        from_env("IOT_OPENSSL", what, "path of an openssl binary")
+    }
+
+    /// Runs `bin args…` to its end; panics when it cannot be started.
+    pub fn run<S: AsRef<OsStr>>(bin: &Path, args: &[S]) -> Output {
+        Command::new(bin)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{} does not run: {e}", bin.display()))
+    }
+
+    /// A finished peer's stdout then stderr, as text (for messages and matching).
+    pub fn text(out: &Output) -> String {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    }
+
+    /// A Python peer script run once a command: `python script COMMAND`, a JSON object on stdin,
+    /// the JSON answer on stdout, the reason for a refusal on stderr.
+    pub struct PythonScript {
+        python: PathBuf,
+        script: PathBuf,
+    }
+
+    impl PythonScript {
+        /// `script` under the Python of `IOT_PYTHON`, or `None` (printing why `what` skipped).
+        pub fn from_env(what: &str, script: impl Into<PathBuf>) -> Option<Self> {
+            Some(Self {
+                python: python(what)?,
+                script: script.into(),
+            })
+        }
+
+        /// Runs `cmd` with `args`: the JSON the script prints, or the reason it gave for failing.
+        pub fn call(
+            &self,
+            cmd: &str,
+            args: &serde_json::Value,
+        ) -> Result<serde_json::Value, String> {
+            let mut child = Command::new(&self.python)
+                .arg(&self.script)
+                .arg(cmd)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap_or_else(|e| {
+                    panic!("IOT_PYTHON={} does not run: {e}", self.python.display())
+                });
+            child
+                .stdin
+                .take()
+                .expect("piped stdin")
+                .write_all(args.to_string().as_bytes())
+                .expect("writing the peer's input");
+            let out = child.wait_with_output().expect("the peer's output");
+            if out.status.success() {
+                Ok(serde_json::from_slice(&out.stdout)
+                    .unwrap_or_else(|e| panic!("{cmd} printed no JSON: {e}")))
+            } else {
+                Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
+            }
+        }
+    }
 }
