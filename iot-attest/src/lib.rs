@@ -23,6 +23,8 @@ pub mod key;
 mod label;
 pub mod measure;
 pub mod psa;
+#[cfg(feature = "registrar")]
+pub mod registrar;
 mod seq;
 mod submod;
 pub mod suit;

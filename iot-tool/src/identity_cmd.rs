@@ -4,16 +4,15 @@
 use crate::fail::{Context, Failure, Result, bail};
 use crate::io;
 use clap::{Subcommand, ValueEnum};
-use iot_attest::verify::{KeyEntry, KeyMaterial, Rules, Verifier};
+use iot_attest::registrar::EatVerifier;
 use iot_attest::{Claims, IntendedUse, Nonce, Profile, TokenBuilder, cdsp};
 use iot_core::cose::Algorithm;
-use iot_core::crypto::{P256VerifyingKey, Rng};
+use iot_core::crypto::Rng;
 use iot_identity::device_dir::{CERT_FILE, CREDENTIAL_FILE, DeviceDir, OsCrypto, pem_certificates};
 use iot_identity::enrolment::Lifecycle;
 use iot_identity::registrar::{
-    Appraisal, CA_CERT_FILE, DeviceRecord, DeviceStatus, EvidenceContext, EvidenceVerifier,
-    InventoryStore, IssuancePolicy, IssueRequest, PossessionProof, Registrar, RegistrarRecords,
-    SqliteInventory,
+    CA_CERT_FILE, DeviceRecord, DeviceStatus, InventoryStore, IssuancePolicy, IssueRequest,
+    PossessionProof, Registrar, RegistrarRecords, SqliteInventory,
 };
 use iot_identity::ueid::Ueid;
 use iot_identity::x509::{Certificate, TrustAnchor, ValidationOptions, validate_chain};
@@ -323,54 +322,6 @@ pub fn sign_evidence(dev: &DeviceDir, claims: &Claims<'_>) -> Result<Vec<u8>> {
         .context(dev.dir().display())?
         .context("evidence")?;
     Ok(token.get(..n).unwrap_or_default().to_vec())
-}
-
-/// The registrar's [`EvidenceVerifier`] for the evidence of [`device_evidence`]: iot-attest's
-/// verifier with the request's public key checks the signature and the Constrained Device
-/// Standard Profile (RFC 9711 section 6.3) and reports the claims; the registrar itself
-/// checks intended use, UEID and nonce. No reference values are appraised, so the result
-/// recorded is `verified`.
-#[derive(Debug, Clone, Copy)]
-pub struct EatVerifier;
-
-impl EvidenceVerifier for EatVerifier {
-    fn appraise(
-        &mut self,
-        evidence: &[u8],
-        context: &EvidenceContext<'_>,
-    ) -> std::result::Result<Appraisal, String> {
-        let key =
-            P256VerifyingKey::from_sec1(context.public_key.as_sec1()).map_err(|e| e.to_string())?;
-        let entry = KeyEntry {
-            name: "the requested key".into(),
-            kid: None,
-            ueid: None,
-            key: KeyMaterial::P256(key),
-        };
-        let mut verifier = Verifier::new(&entry);
-        verifier.require_known_profile = true;
-        let verified = verifier
-            .verify(&mut OsCrypto::from_os(), evidence, None)
-            .map_err(|e| e.to_string())?;
-        if verified.rules != Rules::Cdsp {
-            return Err("not under the Constrained Device Standard Profile".into());
-        }
-        let c = &verified.claims;
-        Ok(Appraisal {
-            result: "verified".into(),
-            intended_use: c.intuse.map(|u| u as u64),
-            ueid: c.ueid.map(<[u8]>::to_vec),
-            nonce: match c.nonce {
-                Some(Nonce::One(n)) => Some(n.to_vec()),
-                _ => None,
-            },
-            firmware_version: c.swversion.map(|v| v.version.to_owned()),
-            model: c
-                .hwmodel
-                .and_then(|m| std::str::from_utf8(m).ok())
-                .map(str::to_owned),
-        })
-    }
 }
 
 /// The certificates of a file: PEM (one or more) or one DER certificate.

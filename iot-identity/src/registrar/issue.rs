@@ -60,10 +60,11 @@ pub struct Appraisal {
     pub model: Option<String>,
 }
 
-/// Appraises attestation evidence for the registrar: a caller's implementation (iot-tool's,
-/// over iot-attest) verifies the evidence's signature and claims against its policy and
-/// reference values and reports what it found, or why it refused. Closures
-/// `FnMut(&[u8], &EvidenceContext) -> Result<Appraisal, String>` are verifiers too.
+/// Appraises attestation evidence for the registrar: a caller's implementation (iot-attest's
+/// `registrar::EatVerifier`, behind its `registrar` feature) verifies the evidence's signature
+/// and claims against its policy and reference values and reports what it found, or why it
+/// refused. Closures `FnMut(&[u8], &EvidenceContext) -> Result<Appraisal, String>` are
+/// verifiers too.
 pub trait EvidenceVerifier {
     /// Verifies and appraises `evidence`.
     fn appraise(
