@@ -8,15 +8,10 @@
     clippy::std_instead_of_core
 )]
 
-use std::collections::BTreeMap;
-use std::process::{Command, Output};
+mod common;
 
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_iot-tool"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use common::run;
+use std::collections::BTreeMap;
 
 /// Runs and expects success; the `name: value` lines of stdout.
 fn fields(args: &[&str]) -> BTreeMap<String, String> {

@@ -9,20 +9,16 @@
     clippy::std_instead_of_core
 )]
 
+mod common;
+
+use common::run;
 use iot_core::crypto::RustCrypto;
 use iot_identity::credential::Cwt;
 use iot_identity::revocation::RevocationList;
 use iot_identity::x509::Certificate;
 use iot_test_vectors::peer::{openssl, text};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_iot-tool"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use std::process::Command;
 
 /// Runs in `dir` and expects success; stdout.
 fn ok(dir: &Path, args: &[&str]) -> String {

@@ -8,13 +8,15 @@
     clippy::std_instead_of_core
 )]
 
+mod common;
+
+use common::{fails, keygen, ok, s};
 use iot_core::cose::SymmetricKey;
 use iot_core::crypto::{P256VerifyingKey, RustCrypto};
 use iot_update_manifest::{Envelope, TrustAnchors};
 use p256::elliptic_curve::sec1::ToSec1Point;
 use p256::pkcs8::DecodePublicKey;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 /// The libcsuit envelopes MACed with HMAC 256/256 (the rest are signed with ES256).
 const MACED: [&str; 3] = ["expAF", "expAFS", "expAW"];
@@ -22,37 +24,6 @@ const MACED: [&str; 3] = ["expAF", "expAFS", "expAW"];
 /// iot-update-manifest/tests/vectors.rs).
 const MAC_KEY: [u8; 32] = [0x61; 32];
 const PUB_PEM: &str = "suit/libcsuit/key/trust_anchor_secp256r1_pub.pem";
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_iot-tool"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = run(args);
-    assert!(
-        out.status.success(),
-        "iot-tool {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// Expects failure, nothing on stdout and one line on stderr; returns that line.
-fn fails(args: &[&str]) -> String {
-    let out = run(args);
-    assert!(!out.status.success(), "iot-tool {args:?} succeeded");
-    assert!(
-        out.stdout.is_empty(),
-        "printed on failure: {:?}",
-        out.stdout
-    );
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(err.lines().count(), 1, "not one line: {err:?}");
-    err.trim_end().to_owned()
-}
 
 /// The envelopes (path, name like "exp1") and the key file each authenticates under.
 struct Vectors {
@@ -120,13 +91,7 @@ fn verify_prints_the_sequence_number_and_components_of_every_libcsuit_envelope()
         return;
     };
     for (path, name) in &v.envelopes {
-        let line = ok(&[
-            "suit",
-            "verify",
-            "--key",
-            v.key_for(name).to_str().unwrap(),
-            path.to_str().unwrap(),
-        ]);
+        let line = ok(&["suit", "verify", "--key", s(v.key_for(name)), s(path)]);
         assert_eq!(line.lines().count(), 1, "{name}: {line:?}");
         let (seq, components) = library_view(&std::fs::read(path).unwrap(), name, &v.pem);
         let plural = if components == 1 { "" } else { "s" };
@@ -148,42 +113,23 @@ fn verify_needs_the_right_kind_of_key() {
     };
     let exp1 = v.envelopes.iter().find(|(_, n)| n == "exp1").unwrap();
     let aw = v.envelopes.iter().find(|(_, n)| n == "expAW").unwrap();
-    let mac = v.mac_key.to_str().unwrap();
-    let pem = v.pem.to_str().unwrap();
-    let err = fails(&["suit", "verify", "--key", mac, exp1.0.to_str().unwrap()]);
+    let mac = s(&v.mac_key);
+    let pem = s(&v.pem);
+    let err = fails(&["suit", "verify", "--key", mac, s(&exp1.0)]);
     assert!(err.contains("refused: no trusted key"), "{err}");
-    let err = fails(&["suit", "verify", "--key", pem, aw.0.to_str().unwrap()]);
+    let err = fails(&["suit", "verify", "--key", pem, s(&aw.0)]);
     assert!(err.contains("refused: no trusted key"), "{err}");
 
     // Another P-256 key: the signature does not verify.
     let dir = tempfile::tempdir().unwrap();
-    let other = dir.path().join("other.pem");
+    keygen(dir.path(), "other");
     let other_pub = dir.path().join("other.pub.pem");
-    ok(&[
-        "keygen",
-        "--out",
-        other.to_str().unwrap(),
-        "--pub",
-        other_pub.to_str().unwrap(),
-    ]);
-    let err = fails(&[
-        "suit",
-        "verify",
-        "--key",
-        other_pub.to_str().unwrap(),
-        exp1.0.to_str().unwrap(),
-    ]);
+    let err = fails(&["suit", "verify", "--key", s(&other_pub), s(&exp1.0)]);
     assert!(err.contains("refused: not authenticated"), "{err}");
     // A wrong MAC key.
     let wrong = dir.path().join("wrong.hex");
     std::fs::write(&wrong, hex::encode([0x62u8; 32])).unwrap();
-    let err = fails(&[
-        "suit",
-        "verify",
-        "--key",
-        wrong.to_str().unwrap(),
-        aw.0.to_str().unwrap(),
-    ]);
+    let err = fails(&["suit", "verify", "--key", s(&wrong), s(&aw.0)]);
     assert!(err.contains("refused: not authenticated"), "{err}");
 }
 
@@ -195,7 +141,7 @@ fn a_tampered_envelope_is_refused_and_nothing_of_it_is_shown() {
     let (path, _) = v.envelopes.iter().find(|(_, n)| n == "exp1").unwrap();
     let good = std::fs::read(path).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let pem = v.pem.to_str().unwrap();
+    let pem = s(&v.pem);
 
     // The last byte is in the manifest: the signature still verifies, the digest does not.
     let mut manifest_bit = good.clone();
@@ -203,7 +149,7 @@ fn a_tampered_envelope_is_refused_and_nothing_of_it_is_shown() {
     let f = dir.path().join("manifest.suit");
     std::fs::write(&f, &manifest_bit).unwrap();
     for cmd in ["verify", "inspect"] {
-        let err = fails(&["suit", cmd, "--key", pem, f.to_str().unwrap()]);
+        let err = fails(&["suit", cmd, "--key", pem, s(&f)]);
         assert!(
             err.contains("refused: manifest digest does not match"),
             "{cmd}: {err}"
@@ -219,14 +165,14 @@ fn a_tampered_envelope_is_refused_and_nothing_of_it_is_shown() {
     let f = dir.path().join("signature.suit");
     std::fs::write(&f, &sig_bit).unwrap();
     for cmd in ["verify", "inspect"] {
-        let err = fails(&["suit", cmd, "--key", pem, f.to_str().unwrap()]);
+        let err = fails(&["suit", cmd, "--key", pem, s(&f)]);
         assert!(err.contains("refused: not authenticated"), "{cmd}: {err}");
     }
 
     // Not an envelope at all.
     let f = dir.path().join("junk.suit");
     std::fs::write(&f, [0x01u8, 0x02]).unwrap();
-    let err = fails(&["suit", "verify", "--key", pem, f.to_str().unwrap()]);
+    let err = fails(&["suit", "verify", "--key", pem, s(&f)]);
     assert!(err.contains("not a SUIT envelope"), "{err}");
 }
 
@@ -266,13 +212,7 @@ fn inspect_names_every_command_and_parameter_of_the_libcsuit_diag_files() {
     let mut checked = 0;
     let mut commands = 0;
     for (path, name) in &v.envelopes {
-        let tree = ok(&[
-            "suit",
-            "inspect",
-            "--key",
-            v.key_for(name).to_str().unwrap(),
-            path.to_str().unwrap(),
-        ]);
+        let tree = ok(&["suit", "inspect", "--key", s(v.key_for(name)), s(path)]);
         let (seq, _) = library_view(&std::fs::read(path).unwrap(), name, &v.pem);
         assert!(
             tree.starts_with(&format!("manifest version 1, sequence number {seq}\n")),

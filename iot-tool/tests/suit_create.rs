@@ -9,43 +9,10 @@
     clippy::std_instead_of_core
 )]
 
+mod common;
+
+use common::{CLASS, VENDOR, fails, keygen, ok, run, s, suit_create};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_iot-tool"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = run(args);
-    assert!(
-        out.status.success(),
-        "iot-tool {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// Expects failure, nothing on stdout and one line on stderr; returns that line.
-fn fails(args: &[&str]) -> String {
-    let out = run(args);
-    assert!(!out.status.success(), "iot-tool {args:?} succeeded");
-    assert!(
-        out.stdout.is_empty(),
-        "printed on failure: {:?}",
-        out.stdout
-    );
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(err.lines().count(), 1, "not one line: {err:?}");
-    err.trim_end().to_owned()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 /// The JSON descriptions of iot-update-manifest's builder tests.
 fn description(name: &str) -> PathBuf {
@@ -53,9 +20,6 @@ fn description(name: &str) -> PathBuf {
         .join("../iot-update-manifest/tests/data/builder")
         .join(format!("{name}.json"))
 }
-
-const VENDOR: &str = "fa6b4a53-d5ad-5fdf-be9d-e663e4d41ffe";
-const CLASS: &str = "1492af14-2569-5e48-bf42-9b2d51f2ab45";
 
 /// An update of component [h'00'] to `firmware.bin`, integrated as `#fw`, with install and text
 /// severed.
@@ -92,13 +56,7 @@ impl Setup {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path();
-        ok(&[
-            "keygen",
-            "--out",
-            s(&p.join("priv.pem")),
-            "--pub",
-            s(&p.join("pub.pem")),
-        ]);
+        keygen(p, "key");
         std::fs::write(p.join("mac.hex"), hex::encode([0x5a; 32])).unwrap();
         std::fs::write(p.join("firmware.bin"), b"firmware image, version 7").unwrap();
         std::fs::write(p.join("update.json"), update_json(7)).unwrap();
@@ -117,22 +75,26 @@ fn created_envelopes_verify_and_severed_ones_still_do() {
         t.path("update.suit"),
         t.path("severed.suit"),
     );
-    let line = ok(&[
+    let line = ok(&suit_create(&t.path("key.pem"), &json, &env));
+    assert!(line.contains("sequence number 7"), "{line}");
+    let verified = ok(&[
         "suit",
-        "create",
+        "verify",
         "--key",
-        s(&t.path("priv.pem")),
-        s(&json),
-        "-o",
+        s(&t.path("key.pub.pem")),
         s(&env),
     ]);
-    assert!(line.contains("sequence number 7"), "{line}");
-    let verified = ok(&["suit", "verify", "--key", s(&t.path("pub.pem")), s(&env)]);
     assert_eq!(
         verified.trim_end(),
         "authenticated: sequence number 7, 1 component: [h'00']"
     );
-    let tree = ok(&["suit", "inspect", "--key", s(&t.path("pub.pem")), s(&env)]);
+    let tree = ok(&[
+        "suit",
+        "inspect",
+        "--key",
+        s(&t.path("key.pub.pem")),
+        s(&env),
+    ]);
     assert!(
         tree.contains("install (severed, restored from the envelope):"),
         "{tree}"
@@ -140,15 +102,7 @@ fn created_envelopes_verify_and_severed_ones_still_do() {
     assert!(tree.contains("uri: #fw"), "{tree}");
     // Deterministic: the same description and key give the same bytes.
     let again = t.path("again.suit");
-    ok(&[
-        "suit",
-        "create",
-        "--key",
-        s(&t.path("priv.pem")),
-        s(&json),
-        "-o",
-        s(&again),
-    ]);
+    ok(&suit_create(&t.path("key.pem"), &json, &again));
     assert_eq!(std::fs::read(&env).unwrap(), std::fs::read(&again).unwrap());
 
     let line = ok(&["suit", "sever", s(&env), "-o", s(&severed)]);
@@ -162,7 +116,7 @@ fn created_envelopes_verify_and_severed_ones_still_do() {
         "suit",
         "verify",
         "--key",
-        s(&t.path("pub.pem")),
+        s(&t.path("key.pub.pem")),
         s(&severed),
     ]);
     assert!(verified.starts_with("authenticated: sequence number 7"));
@@ -170,7 +124,7 @@ fn created_envelopes_verify_and_severed_ones_still_do() {
         "suit",
         "inspect",
         "--key",
-        s(&t.path("pub.pem")),
+        s(&t.path("key.pub.pem")),
         s(&severed),
     ]);
     assert!(
@@ -192,18 +146,20 @@ fn created_envelopes_verify_and_severed_ones_still_do() {
 fn a_symmetric_key_makes_a_mac0() {
     let t = Setup::new();
     let env = t.path("maced.suit");
-    ok(&[
-        "suit",
-        "create",
-        "--key",
-        s(&t.path("mac.hex")),
-        s(&t.path("update.json")),
-        "-o",
-        s(&env),
-    ]);
+    ok(&suit_create(
+        &t.path("mac.hex"),
+        &t.path("update.json"),
+        &env,
+    ));
     let verified = ok(&["suit", "verify", "--key", s(&t.path("mac.hex")), s(&env)]);
     assert!(verified.starts_with("authenticated: sequence number 7"));
-    let err = fails(&["suit", "verify", "--key", s(&t.path("pub.pem")), s(&env)]);
+    let err = fails(&[
+        "suit",
+        "verify",
+        "--key",
+        s(&t.path("key.pub.pem")),
+        s(&env),
+    ]);
     assert!(err.contains("refused: no trusted key"), "{err}");
 }
 
@@ -256,36 +212,16 @@ fn bad_input_fails_with_one_line() {
     let out = t.path("out.suit");
     let bad = t.path("bad.json");
     std::fs::write(&bad, r#"{"sequence-number": 1}"#).unwrap();
-    let err = fails(&[
-        "suit",
-        "create",
-        "--key",
-        s(&t.path("priv.pem")),
-        s(&bad),
-        "-o",
-        s(&out),
-    ]);
+    let err = fails(&suit_create(&t.path("key.pem"), &bad, &out));
     assert!(err.contains("missing field `components`"), "{err}");
     std::fs::write(&bad, update_json(1).replace("firmware.bin", "absent.bin")).unwrap();
-    let err = fails(&[
-        "suit",
-        "create",
-        "--key",
-        s(&t.path("priv.pem")),
-        s(&bad),
-        "-o",
-        s(&out),
-    ]);
+    let err = fails(&suit_create(&t.path("key.pem"), &bad, &out));
     assert!(err.contains("absent.bin"), "{err}");
-    let err = fails(&[
-        "suit",
-        "create",
-        "--key",
-        s(&t.path("pub.pem")),
-        s(&t.path("update.json")),
-        "-o",
-        s(&out),
-    ]);
+    let err = fails(&suit_create(
+        &t.path("key.pub.pem"),
+        &t.path("update.json"),
+        &out,
+    ));
     assert!(err.contains("signing needs a P-256 private key"), "{err}");
     assert!(!out.exists(), "nothing written on failure");
     let err = fails(&["suit", "sever", s(&t.path("firmware.bin")), "-o", s(&out)]);

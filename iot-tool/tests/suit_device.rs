@@ -10,26 +10,12 @@
     clippy::std_instead_of_core
 )]
 
+mod common;
+
+use common::{CLASS, VENDOR, fails, keygen, ok, run, s, suit_create};
 use iot_core::crypto::{RustCrypto, Sha256};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_iot-tool"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = run(args);
-    assert!(
-        out.status.success(),
-        "iot-tool {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use std::process::Output;
 
 /// Expects success and one line on stdout.
 fn one_line(args: &[&str]) -> String {
@@ -38,26 +24,6 @@ fn one_line(args: &[&str]) -> String {
     text
 }
 
-/// Expects failure, nothing on stdout and one line on stderr; returns that line.
-fn fails(args: &[&str]) -> String {
-    let out = run(args);
-    assert!(!out.status.success(), "iot-tool {args:?} succeeded");
-    assert!(
-        out.stdout.is_empty(),
-        "printed on failure: {:?}",
-        out.stdout
-    );
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(err.lines().count(), 1, "not one line: {err:?}");
-    err.trim_end().to_owned()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-const VENDOR: &str = "fa6b4a53-d5ad-5fdf-be9d-e663e4d41ffe";
-const CLASS: &str = "1492af14-2569-5e48-bf42-9b2d51f2ab45";
 const OTHER_CLASS: &str = "3f7e1b22-0c4d-4a1e-9b5f-2d8c6e0a7b19";
 
 /// An update of component [h'00'] to `image` (a file), fetched from `uri` (integrated when it
@@ -106,13 +72,7 @@ impl Setup {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path();
         for name in ["vendor", "other"] {
-            ok(&[
-                "keygen",
-                "--out",
-                s(&p.join(format!("{name}.pem"))),
-                "--pub",
-                s(&p.join(format!("{name}.pub.pem"))),
-            ]);
+            keygen(p, name);
         }
         for (file, image) in [("fw1.bin", FW1), ("fw2.bin", FW2), ("fw3.bin", FW3)] {
             std::fs::write(p.join(file), image).unwrap();
@@ -129,15 +89,11 @@ impl Setup {
         for (name, json) in envelopes {
             let desc = p.join(format!("{name}.json"));
             std::fs::write(&desc, json).unwrap();
-            ok(&[
-                "suit",
-                "create",
-                "--key",
-                s(&p.join("vendor.pem")),
-                s(&desc),
-                "-o",
-                s(&p.join(format!("{name}.suit"))),
-            ]);
+            ok(&suit_create(
+                &p.join("vendor.pem"),
+                &desc,
+                &p.join(format!("{name}.suit")),
+            ));
         }
         let t = Self { dir };
         let line = one_line(&[
