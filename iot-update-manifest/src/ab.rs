@@ -22,8 +22,8 @@ use crate::component::ComponentId;
 use crate::envelope::{AuthenticatedManifest, TrustAnchors};
 use crate::error::{Error, Result};
 use crate::platform::{Component, Identifier, Platform, PlatformError, PlatformResult, Record};
-use crate::process::Processor;
-use iot_core::crypto::{HmacSha256, Sha256, Verifier};
+use crate::process::{Processor, SuitCrypto};
+use iot_core::crypto::Verifier;
 
 /// Bytes of an encoded [`BootState`] ([`BootState::to_bytes`]).
 pub const BOOT_STATE_LEN: usize = 32;
@@ -292,7 +292,7 @@ pub struct AbDevice<'r, 'k, P, C, V> {
 impl<'r, 'k, P, C, V> AbDevice<'r, 'k, P, C, V>
 where
     P: AbPlatform,
-    C: Sha256 + HmacSha256,
+    C: SuitCrypto,
     V: Verifier,
 {
     /// A device over `platform`; envelopes must authenticate under `anchors`.

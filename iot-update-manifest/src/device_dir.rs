@@ -33,8 +33,9 @@ use crate::component::ComponentId;
 use crate::envelope::TrustAnchors;
 use crate::error::Error;
 use crate::platform::{Component, Identifier, Platform, PlatformError, PlatformResult};
+use crate::process::SuitCrypto;
 use core::fmt;
-use iot_core::crypto::{HmacSha256, P256VerifyingKey, Sha256};
+use iot_core::crypto::P256VerifyingKey;
 use std::borrow::ToOwned;
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -490,7 +491,7 @@ impl DirDevice {
     /// as the known-good image and makes `key` the trust anchor; later installs must be signed
     /// by that anchor and go on trial into the inactive slot. Refused installs leave the
     /// directory as it was.
-    pub fn install<C: Sha256 + HmacSha256>(
+    pub fn install<C: SuitCrypto>(
         &mut self,
         crypto: &mut C,
         key: P256VerifyingKey,
@@ -500,7 +501,7 @@ impl DirDevice {
         self.settle(r)
     }
 
-    fn try_install<C: Sha256 + HmacSha256>(
+    fn try_install<C: SuitCrypto>(
         &mut self,
         crypto: &mut C,
         key: P256VerifyingKey,
@@ -545,7 +546,7 @@ impl DirDevice {
     /// Boots (validate, load, invoke of the slot [`crate::ab`] chooses); with `confirm`, a trial
     /// that booted is confirmed as the known-good image. A trial booted before and never
     /// confirmed is abandoned and the known-good image boots.
-    pub fn boot<C: Sha256 + HmacSha256>(
+    pub fn boot<C: SuitCrypto>(
         &mut self,
         crypto: &mut C,
         confirm: bool,
@@ -554,7 +555,7 @@ impl DirDevice {
         self.settle(r)
     }
 
-    fn try_boot<C: Sha256 + HmacSha256>(
+    fn try_boot<C: SuitCrypto>(
         &mut self,
         crypto: &mut C,
         confirm: bool,

@@ -2,7 +2,7 @@
 //! COSE_Encrypt (tag 96, RFC 9052 section 5.1) with detached ciphertext, yields the content key
 //! through one recipient, and [`Decryptor`] decrypts the payload in chunks of any size.
 //!
-//! - Key distribution: A128KW (RFC 3394 via the `aes-kw` crate; RFC 9053 section 6.2.1) and
+//! - Key distribution: A128KW (RFC 3394; RFC 9053 section 6.2.1) and
 //!   ECDH-ES + A128KW (RFC 9053 section 6.4): P-256 ECDH with the ephemeral key (header -1), the
 //!   KEK = HKDF-SHA-256 (no salt, IKM = the x-coordinate, L = 16) over the COSE_KDF_Context with
 //!   AlgorithmID A128KW and SuppPubInfo `other` = "SUIT Payload Encryption" (draft section 6.2.4).
@@ -12,22 +12,20 @@
 //!   protects a CTR payload).
 //!
 //! The device key's own operation (AES-KW unwrap, P-256 ECDH) is behind [`KeyUnwrap`], so a
-//! secure element can keep the key; [`Kek`] is the in-memory implementation.
+//! secure element can keep the key; [`Kek`] is the in-memory implementation (its P-256 ECDH on
+//! the `p256` crate). Every AES operation goes through the crypto backend's traits
+//! ([`PayloadCrypto`]: iot-core's [`AesKeyWrap`], [`AesCtr`], [`AesGcmOpen`]), so that an
+//! accelerator or a secure element can do them too.
 //!
-//! GCM is streamed here from RustCrypto's primitives (`aes`, `ctr`, `ghash`) because the `aes-gcm`
-//! crate decrypts only whole messages in one buffer; a firmware image does not fit in RAM. The
+//! A firmware image does not fit in RAM, so GCM is opened in pieces ([`AesGcmOpen`]). The
 //! plaintext of a GCM payload is therefore released before its tag is checked: a caller must
 //! write it where it is not yet trusted (the inactive slot) and accept it only when
-//! [`Decryptor::finish`] succeeds.
+//! [`Decryptor::finish`] succeeds, or check the tag first ([`Decryptor::take_tag_check`]).
 
 use crate::error::{Error, Result};
-use aes::Aes128;
-use aes::cipher::{BlockCipherEncrypt, KeyInit, KeyIvInit, StreamCipher};
-use ghash::GHash;
-use ghash::universal_hash::UniversalHash;
 use iot_core::Error as CoreError;
 use iot_core::cose::{Algorithm, CoseEncrypt, CoseKey, CoseRecipient, KdfInfo};
-use iot_core::crypto::{HmacSha256, SHA256_LEN, ct_eq};
+use iot_core::crypto::{AesCtr, AesGcmOpen, AesKeyWrap, HmacSha256, SHA256_LEN};
 use zeroize::Zeroize;
 
 /// The GCM tag length; a GCM payload is the ciphertext followed by the tag.
@@ -38,8 +36,6 @@ pub const KDF_CONTEXT_OTHER: &[u8] = b"SUIT Payload Encryption";
 const EPHEMERAL_KEY: i64 = -1;
 /// A128KW key length, and the content key length of A128GCM and A128CTR.
 const KEY_LEN: usize = 16;
-/// A key wrapped with AES-KW: the key and the 8-byte integrity block.
-const WRAPPED_LEN: usize = KEY_LEN + 8;
 /// The size of the stack buffer the COSE_KDF_Context and the Enc_structure are built in.
 const CONTEXT_LEN: usize = 128;
 
@@ -75,15 +71,22 @@ impl Kek<'_> {
 /// secure element that performs it and never releases the key ([`Decryptor::open_with`],
 /// [`crate::Processor::with_key_unwrap`]). Only the key operation is behind the trait: the
 /// COSE structures, the KDF context, HKDF (on the backend's HMAC) and, for ECDH-ES, the AES-KW
-/// unwrap under the derived KEK run here.
+/// unwrap under the derived KEK run here, on the crypto backend.
 pub trait KeyUnwrap {
     /// The recipient algorithm this key opens: [`Algorithm::A128Kw`] or
     /// [`Algorithm::EcdhEsA128Kw`].
     fn algorithm(&self) -> Algorithm;
 
     /// A128KW (RFC 3394 section 2.2.2, RFC 9053 section 6.2.1): unwraps the 24-byte `wrapped`
-    /// into `cek`; a failed integrity check is [`CoreError::BadTag`].
-    fn unwrap_a128kw(&mut self, wrapped: &[u8], cek: &mut [u8; 16]) -> Result<()>;
+    /// into `cek`; a failed integrity check is [`CoreError::BadTag`]. `backend` is the
+    /// processor's crypto backend, with which a key held in memory ([`Kek`]) is unwrapped; an
+    /// element that unwraps with its own key ignores it.
+    fn unwrap_a128kw(
+        &mut self,
+        backend: &mut dyn AesKeyWrap,
+        wrapped: &[u8],
+        cek: &mut [u8; 16],
+    ) -> Result<()>;
 
     /// ECDH-ES (RFC 9053 section 6.3.1): the x-coordinate of the P-256 shared secret of the
     /// device's static key and `ephemeral` (a SEC1 uncompressed point, 65 bytes).
@@ -95,9 +98,14 @@ impl KeyUnwrap for Kek<'_> {
         Kek::algorithm(self)
     }
 
-    fn unwrap_a128kw(&mut self, wrapped: &[u8], cek: &mut [u8; 16]) -> Result<()> {
+    fn unwrap_a128kw(
+        &mut self,
+        backend: &mut dyn AesKeyWrap,
+        wrapped: &[u8],
+        cek: &mut [u8; 16],
+    ) -> Result<()> {
         match self {
-            Self::A128Kw(k) => unwrap(k, wrapped, cek),
+            Self::A128Kw(k) => backend.aes128_kw_unwrap(k, wrapped, cek).map_err(core),
             Self::EcdhEsP256(_) => Err(core(CoreError::AlgorithmMismatch)),
         }
     }
@@ -117,26 +125,6 @@ impl KeyUnwrap for Kek<'_> {
 
 fn core(e: CoreError) -> Error {
     Error::Core(e)
-}
-
-/// Unwraps a 16-byte key with AES-KW under `kek` (RFC 3394 section 2.2.2); a failed integrity
-/// check (wrong key, tampered ciphertext) is [`CoreError::BadTag`].
-fn unwrap(kek: &[u8], wrapped: &[u8], out: &mut [u8; KEY_LEN]) -> Result<()> {
-    if wrapped.len() != WRAPPED_LEN {
-        return Err(core(CoreError::InvalidKey));
-    }
-    let kw = aes_kw::KwAes128::new_from_slice(kek).map_err(|_| core(CoreError::InvalidKey))?;
-    let mut buf = [0u8; WRAPPED_LEN];
-    let result = match kw.unwrap_key(wrapped, &mut buf) {
-        Ok(key) if key.len() == KEY_LEN => {
-            out.copy_from_slice(key);
-            Ok(())
-        }
-        Ok(_) => Err(core(CoreError::InvalidKey)),
-        Err(_) => Err(core(CoreError::BadTag)),
-    };
-    buf.zeroize();
-    result
 }
 
 /// The KEK of an ECDH-ES + A128KW recipient (RFC 9053 sections 6.3.1 and 6.4).
@@ -209,7 +197,7 @@ fn hkdf_16<C: HmacSha256>(
 
 /// The content key from the one recipient whose algorithm is `kek`'s; a recipient of another
 /// algorithm only is [`CoreError::AlgorithmMismatch`].
-fn content_key<C: HmacSha256, U: KeyUnwrap + ?Sized>(
+fn content_key<C: HmacSha256 + AesKeyWrap, U: KeyUnwrap + ?Sized>(
     crypto: &mut C,
     info: &CoseEncrypt<'_>,
     kek: &mut U,
@@ -225,122 +213,68 @@ fn content_key<C: HmacSha256, U: KeyUnwrap + ?Sized>(
     let recipient = found.ok_or(core(CoreError::AlgorithmMismatch))?;
     let wrapped = recipient.ciphertext.ok_or(core(CoreError::InvalidKey))?;
     if kek.algorithm() == Algorithm::A128Kw {
-        return kek.unwrap_a128kw(wrapped, cek);
+        return kek.unwrap_a128kw(crypto, wrapped, cek);
     }
     let mut derived = [0u8; KEY_LEN];
-    let result = ecdh_kek(crypto, &recipient, kek, &mut derived)
-        .and_then(|()| unwrap(&derived, wrapped, cek));
+    let result = ecdh_kek(crypto, &recipient, kek, &mut derived).and_then(|()| {
+        crypto
+            .aes128_kw_unwrap(&derived, wrapped, cek)
+            .map_err(core)
+    });
     derived.zeroize();
     result
 }
 
-/// The A128GCM tag computation: GHASH over the ciphertext as it passes, with a partial block
-/// carried. [`Decryptor::tag_check`] gives a copy for a first pass that checks the tag before
-/// anything is decrypted or written.
-#[derive(Clone)]
-pub struct TagCheck {
-    ghash: GHash,
-    carry: aes::Block,
-    carry_len: usize,
-    aad_len: u64,
-    ct_len: u64,
-    mask: aes::Block,
-}
+/// What the payload decryption asks of the crypto backend: HMAC for the ECDH-ES KEK
+/// derivation and the AES operations of iot-core ([`AesKeyWrap`], [`AesCtr`], [`AesGcmOpen`]).
+pub trait PayloadCrypto: HmacSha256 + AesKeyWrap + AesCtr + AesGcmOpen {}
+impl<T: HmacSha256 + AesKeyWrap + AesCtr + AesGcmOpen> PayloadCrypto for T {}
 
-impl core::fmt::Debug for TagCheck {
+/// A first pass over an A128GCM ciphertext that checks its tag before anything is written
+/// ([`Decryptor::take_tag_check`]). The backend decrypts as it authenticates: each piece given
+/// to [`TagCheck::update`] is overwritten with its (unauthenticated) plaintext, so give it a
+/// copy in a scratch buffer and throw that away.
+pub struct TagCheck<C: AesGcmOpen>(C::GcmOpenState);
+
+impl<C: AesGcmOpen> core::fmt::Debug for TagCheck<C> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("TagCheck").finish_non_exhaustive()
     }
 }
 
-impl TagCheck {
-    /// Absorbs the next piece of ciphertext.
-    pub fn update(&mut self, ciphertext: &[u8]) {
-        self.absorb(ciphertext);
-        self.ct_len += ciphertext.len() as u64;
+impl<C: AesGcmOpen> TagCheck<C> {
+    /// Absorbs the next piece of ciphertext (overwritten, see above).
+    pub fn update(&mut self, crypto: &mut C, scratch: &mut [u8]) -> Result<()> {
+        crypto
+            .aes128_gcm_open_update(&mut self.0, scratch)
+            .map_err(core)
     }
 
     /// Checks `tag` in constant time ([`CoreError::BadTag`]) after the whole ciphertext.
-    pub fn finish(mut self, tag: &[u8]) -> Result<()> {
-        self.flush();
-        let mut lengths = aes::Block::default();
-        for (dst, src) in lengths.iter_mut().zip(
-            self.aad_len
-                .wrapping_mul(8)
-                .to_be_bytes()
-                .into_iter()
-                .chain(self.ct_len.wrapping_mul(8).to_be_bytes()),
-        ) {
-            *dst = src;
-        }
-        self.ghash.update(core::slice::from_ref(&lengths));
-        let mut s = self.ghash.clone().finalize();
-        for (a, b) in s.iter_mut().zip(self.mask.iter()) {
-            *a ^= b;
-        }
-        let ok = ct_eq(&s, tag);
-        s.as_mut_slice().zeroize();
-        self.mask.as_mut_slice().zeroize();
-        if ok {
-            Ok(())
-        } else {
-            Err(core(CoreError::BadTag))
-        }
-    }
-
-    /// Absorbs `data` into GHASH, whole blocks at once, a partial block carried to the next call.
-    fn absorb(&mut self, mut data: &[u8]) {
-        if self.carry_len > 0 {
-            let take = (KEY_LEN - self.carry_len).min(data.len());
-            let (head, rest) = data.split_at(take);
-            if let Some(dst) = self.carry.get_mut(self.carry_len..self.carry_len + take) {
-                dst.copy_from_slice(head);
-            }
-            self.carry_len += take;
-            data = rest;
-            if self.carry_len < KEY_LEN {
-                return;
-            }
-            self.ghash.update(core::slice::from_ref(&self.carry));
-            self.carry_len = 0;
-        }
-        let (blocks, tail) = aes::Block::slice_as_chunks(data);
-        if !blocks.is_empty() {
-            self.ghash.update(blocks);
-        }
-        if let Some(dst) = self.carry.get_mut(..tail.len()) {
-            dst.copy_from_slice(tail);
-            self.carry_len = tail.len();
-        }
-    }
-
-    /// Pads and absorbs a carried partial block (GCM pads the AAD and the ciphertext separately).
-    fn flush(&mut self) {
-        if let Some(part) = self.carry.get(..self.carry_len)
-            && !part.is_empty()
-        {
-            self.ghash.update_padded(part);
-        }
-        self.carry_len = 0;
+    pub fn finish(self, crypto: &mut C, tag: &[u8]) -> Result<()> {
+        crypto.aes128_gcm_open_finish(self.0, tag).map_err(core)
     }
 }
 
-// No heap to box the larger variant into; the whole decryptor is 624 bytes on x86-64.
-#[allow(clippy::large_enum_variant)]
-enum Mode {
-    Ctr(ctr::Ctr128BE<Aes128>),
-    Gcm(ctr::Ctr32BE<Aes128>, TagCheck),
+enum Mode<C: AesCtr + AesGcmOpen> {
+    Ctr(C::AesCtrState),
+    Gcm {
+        open: C::GcmOpenState,
+        check: Option<TagCheck<C>>,
+    },
 }
 
-/// Decrypts one encrypted payload in chunks (bounded state, no buffer of the payload).
+/// Decrypts one encrypted payload in chunks (bounded state, no buffer of the payload) on the
+/// crypto backend `C`.
 ///
 /// Feed the ciphertext (without a GCM tag) to [`Decryptor::decrypt`] in order, in pieces of any
-/// size, then call [`Decryptor::finish`] with the tag (empty for A128CTR). Key material zeroizes on drop.
-pub struct Decryptor {
-    mode: Mode,
+/// size, then call [`Decryptor::finish`] with the tag (empty for A128CTR). Key material lives in
+/// the backend's states, which zeroize on drop.
+pub struct Decryptor<C: AesCtr + AesGcmOpen> {
+    mode: Mode<C>,
 }
 
-impl core::fmt::Debug for Decryptor {
+impl<C: AesCtr + AesGcmOpen> core::fmt::Debug for Decryptor<C> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Decryptor")
             .field("alg", &self.algorithm())
@@ -348,7 +282,7 @@ impl core::fmt::Debug for Decryptor {
     }
 }
 
-impl Decryptor {
+impl<C: PayloadCrypto> Decryptor<C> {
     /// Opens SUIT_Encryption_Info `info` (a COSE_Encrypt with detached ciphertext) with `kek`.
     ///
     /// Errors (as [`Error::Core`]): a recipient of `kek`'s algorithm missing
@@ -356,13 +290,13 @@ impl Decryptor {
     /// ([`CoreError::UnsupportedAlgorithm`]), an IV of the wrong length ([`CoreError::InvalidNonce`]),
     /// a wrong key or tampered wrapped key ([`CoreError::BadTag`]), an attached ciphertext or a
     /// malformed structure.
-    pub fn open<C: HmacSha256>(crypto: &mut C, info: &[u8], kek: &Kek<'_>) -> Result<Self> {
+    pub fn open(crypto: &mut C, info: &[u8], kek: &Kek<'_>) -> Result<Self> {
         let mut key = *kek;
         Self::open_with(crypto, info, &mut key)
     }
 
     /// [`Decryptor::open`] with the key operation done by `key` (a secure element, say).
-    pub fn open_with<C: HmacSha256, U: KeyUnwrap + ?Sized>(
+    pub fn open_with<U: KeyUnwrap + ?Sized>(
         crypto: &mut C,
         info: &[u8],
         kek: &mut U,
@@ -384,60 +318,45 @@ impl Decryptor {
         }
         let mut cek = [0u8; KEY_LEN];
         let result = content_key(crypto, &msg, kek, &mut cek)
-            .and_then(|()| Self::with_key(&msg, alg, iv, &cek));
+            .and_then(|()| Self::with_key(crypto, &msg, alg, iv, &cek));
         cek.zeroize();
         result
     }
 
-    fn with_key(msg: &CoseEncrypt<'_>, alg: Algorithm, iv: &[u8], cek: &[u8]) -> Result<Self> {
-        let bad_key = |_| core(CoreError::InvalidKey);
+    fn with_key(
+        crypto: &mut C,
+        msg: &CoseEncrypt<'_>,
+        alg: Algorithm,
+        iv: &[u8],
+        cek: &[u8],
+    ) -> Result<Self> {
         if alg == Algorithm::A128Ctr {
-            let ctr = ctr::Ctr128BE::<Aes128>::new_from_slices(cek, iv).map_err(bad_key)?;
+            let ctr = crypto.aes128_ctr_start(cek, iv).map_err(core)?;
             return Ok(Self {
                 mode: Mode::Ctr(ctr),
             });
         }
-        // SP 800-38D section 7.2: H = E(K, 0), J0 = IV || 1, the keystream from inc32(J0).
-        let cipher = Aes128::new_from_slice(cek).map_err(bad_key)?;
-        let mut h = aes::Block::default();
-        cipher.encrypt_block(&mut h);
-        let ghash = GHash::new(&h);
-        h.as_mut_slice().zeroize();
-        let mut j = aes::Block::default();
-        for (dst, src) in j.iter_mut().zip(iv.iter().copied().chain([0, 0, 0, 1])) {
-            *dst = src;
-        }
-        let mut mask = j;
-        cipher.encrypt_block(&mut mask);
-        if let Some(last) = j.get_mut(15) {
-            *last = 2;
-        }
-        let ctr = ctr::Ctr32BE::<Aes128>::new_from_slices(cek, &j).map_err(bad_key)?;
-        let mut gcm = TagCheck {
-            ghash,
-            carry: aes::Block::default(),
-            carry_len: 0,
-            aad_len: 0,
-            ct_len: 0,
-            mask,
-        };
         // The associated data is the Enc_structure ["Encrypt", protected, h''] (RFC 9052 section 5.3).
-        let aad = msg.enc_structure(&[]).map_err(core)?;
-        for piece in aad.pieces() {
-            gcm.absorb(piece);
-            gcm.aad_len += piece.len() as u64;
-        }
-        gcm.flush();
+        let enc_structure = msg.enc_structure(&[]).map_err(core)?;
+        let aad = enc_structure.pieces();
+        let aad = &aad;
+        let open = crypto.aes128_gcm_open_start(cek, iv, aad).map_err(core)?;
+        let check = crypto.aes128_gcm_open_start(cek, iv, aad).map_err(core)?;
         Ok(Self {
-            mode: Mode::Gcm(ctr, gcm),
+            mode: Mode::Gcm {
+                open,
+                check: Some(TagCheck(check)),
+            },
         })
     }
+}
 
+impl<C: AesCtr + AesGcmOpen> Decryptor<C> {
     /// The content algorithm (A128GCM or A128CTR).
     pub fn algorithm(&self) -> Algorithm {
         match self.mode {
             Mode::Ctr(_) => Algorithm::A128Ctr,
-            Mode::Gcm(..) => Algorithm::A128Gcm,
+            Mode::Gcm { .. } => Algorithm::A128Gcm,
         }
     }
 
@@ -445,37 +364,35 @@ impl Decryptor {
     pub fn tag_len(&self) -> usize {
         match self.mode {
             Mode::Ctr(_) => 0,
-            Mode::Gcm(..) => GCM_TAG_LEN,
+            Mode::Gcm { .. } => GCM_TAG_LEN,
         }
     }
 
-    /// A copy of the A128GCM tag computation in its initial state (`None` for A128CTR): feed it
-    /// the whole ciphertext and check the tag before decrypting anything.
-    pub fn tag_check(&self) -> Option<TagCheck> {
-        match &self.mode {
+    /// For A128GCM, a second tag computation under the same key and IV (`None` for A128CTR
+    /// and when taken already): feed it the whole ciphertext and check the tag before
+    /// decrypting anything.
+    pub fn take_tag_check(&mut self) -> Option<TagCheck<C>> {
+        match &mut self.mode {
             Mode::Ctr(_) => None,
-            Mode::Gcm(_, check) => Some(check.clone()),
+            Mode::Gcm { check, .. } => check.take(),
         }
     }
 
     /// Decrypts the next piece of ciphertext in place. For A128GCM the plaintext is not
     /// authentic until [`Decryptor::finish`] succeeds.
-    pub fn decrypt(&mut self, chunk: &mut [u8]) -> Result<()> {
-        let overflow = |_| core(CoreError::CapacityExceeded);
+    pub fn decrypt(&mut self, crypto: &mut C, chunk: &mut [u8]) -> Result<()> {
         match &mut self.mode {
-            Mode::Ctr(ctr) => ctr.try_apply_keystream(chunk).map_err(overflow),
-            Mode::Gcm(ctr, check) => {
-                check.update(chunk);
-                ctr.try_apply_keystream(chunk).map_err(overflow)
-            }
+            Mode::Ctr(ctr) => crypto.aes128_ctr_apply(ctr, chunk),
+            Mode::Gcm { open, .. } => crypto.aes128_gcm_open_update(open, chunk),
         }
+        .map_err(core)
     }
 
     /// Ends the payload: for A128GCM checks `tag` in constant time ([`CoreError::BadTag`]); for
     /// A128CTR `tag` must be empty.
-    pub fn finish(self, tag: &[u8]) -> Result<()> {
+    pub fn finish(self, crypto: &mut C, tag: &[u8]) -> Result<()> {
         match self.mode {
-            Mode::Gcm(_, check) => check.finish(tag),
+            Mode::Gcm { open, .. } => crypto.aes128_gcm_open_finish(open, tag).map_err(core),
             Mode::Ctr(_) if tag.is_empty() => Ok(()),
             Mode::Ctr(_) => Err(core(CoreError::BadTag)),
         }
@@ -484,7 +401,7 @@ impl Decryptor {
 
 /// Decrypts a whole payload held in `buf` (ciphertext, then the tag for A128GCM) in place and
 /// returns the plaintext length; on failure `buf` is zeroed.
-pub fn decrypt_in_place<C: HmacSha256>(
+pub fn decrypt_in_place<C: PayloadCrypto>(
     crypto: &mut C,
     info: &[u8],
     kek: &Kek<'_>,
@@ -496,8 +413,8 @@ pub fn decrypt_in_place<C: HmacSha256>(
             .checked_sub(d.tag_len())
             .ok_or(core(CoreError::BadTag))?;
         let (body, tag) = buf.split_at_mut(n);
-        d.decrypt(body)?;
-        d.finish(tag)?;
+        d.decrypt(crypto, body)?;
+        d.finish(crypto, tag)?;
         Ok(n)
     });
     if result.is_err() {

@@ -41,7 +41,7 @@ pub use manifest::{
 pub use platform::{
     Component, Identifier, Platform, PlatformError, PlatformResult, Record, SequenceKind,
 };
-pub use process::Processor;
+pub use process::{Processor, SuitCrypto};
 
 /// Authentication blocks read from one authentication wrapper; more is
 /// [`Error::CapacityExceeded`]. Each costs a signature or MAC check, so the bound also bounds work.

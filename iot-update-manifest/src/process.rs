@@ -114,7 +114,7 @@ use crate::error::{Capacity, Error, Result, Unsupported};
 use crate::manifest::{Manifest, Severable, manifest_key};
 use crate::platform::{Component, Identifier, Platform, PlatformError, Record, SequenceKind};
 use core::cmp::Ordering;
-use iot_core::crypto::{HmacSha256, Sha256, Verifier, ct_eq};
+use iot_core::crypto::{AesCtr, AesGcmOpen, AesKeyWrap, HmacSha256, Sha256, Verifier, ct_eq};
 
 /// Dependency manifests processed below the root manifest, counting each level once.
 pub const MAX_DEPENDENCY_DEPTH: usize = 2;
@@ -453,6 +453,13 @@ fn missing(command: Command, parameter: i64) -> Error {
     }
 }
 
+/// What the processor asks of its crypto backend: SHA-256 and HMAC to authenticate, and the AES
+/// operations of firmware decryption ([`crate::encryption`], feature `rustcrypto`). The bound
+/// does not change with features; a backend for a device that never decrypts may answer the
+/// AES calls with [`iot_core::Error::UnsupportedAlgorithm`].
+pub trait SuitCrypto: Sha256 + HmacSha256 + AesKeyWrap + AesCtr + AesGcmOpen {}
+impl<T: Sha256 + HmacSha256 + AesKeyWrap + AesCtr + AesGcmOpen> SuitCrypto for T {}
+
 /// Runs manifests against a [`Platform`].
 ///
 /// `anchors` authenticate dependency manifests (and envelopes given to
@@ -472,7 +479,7 @@ pub struct Processor<'r, 'k, P, C, V> {
 impl<'r, 'k, P, C, V> Processor<'r, 'k, P, C, V>
 where
     P: Platform,
-    C: Sha256 + HmacSha256,
+    C: SuitCrypto,
     V: Verifier,
 {
     /// A processor over `platform`, hashing and verifying with `crypto` under `anchors`.
@@ -514,7 +521,7 @@ where
     /// The decryptor of `info` under the processor's key; without one
     /// [`Unsupported::Encryption`].
     #[cfg(feature = "rustcrypto")]
-    fn open_decryptor(&mut self, info: &[u8]) -> Result<crate::encryption::Decryptor> {
+    fn open_decryptor(&mut self, info: &[u8]) -> Result<crate::encryption::Decryptor<C>> {
         use crate::encryption::Decryptor;
         if let Some(key) = self.key_unwrap.as_deref_mut() {
             return Decryptor::open_with(self.crypto, info, key);
@@ -1278,8 +1285,8 @@ where
                 }
             }
         };
-        let decryptor = self.open_decryptor(info)?;
-        let tag_len = decryptor.tag_len();
+        let mut d = self.open_decryptor(info)?;
+        let tag_len = d.tag_len();
         let body = total
             .checked_sub(tag_len as u64)
             .ok_or(Error::Core(iot_core::Error::BadTag))?;
@@ -1293,17 +1300,19 @@ where
                 k => got += k,
             }
         }
-        if let Some(mut check) = decryptor.tag_check() {
-            self.stream(&src, 0, body, &mut buf, |_, _, piece| {
-                check.update(piece);
-                Ok(())
-            })?;
-            check.finish(tag)?;
+        if let Some(mut check) = d.take_tag_check() {
+            // The pieces in `buf` are decrypted as the tag is computed, then thrown away.
+            let checked = self
+                .stream(&src, 0, body, &mut buf, |p, _, piece| {
+                    check.update(p.crypto, piece)
+                })
+                .and_then(|()| check.finish(self.crypto, tag));
+            buf.zeroize();
+            checked?;
         }
-        let mut d = decryptor;
         let result = self
             .stream(&src, 0, body, &mut buf, |p, offset, piece| {
-                d.decrypt(piece)?;
+                d.decrypt(p.crypto, piece)?;
                 p.platform.write(dst, offset, piece)?;
                 Ok(())
             })
@@ -1311,7 +1320,7 @@ where
                 if body == 0 {
                     self.platform.write(dst, 0, &[])?;
                 }
-                d.finish(tag)
+                d.finish(self.crypto, tag)
             });
         buf.zeroize();
         result
@@ -1349,7 +1358,7 @@ where
                 let have = held + n;
                 let ready = have.saturating_sub(tag_len);
                 let piece = buf.get_mut(..ready).unwrap_or_default();
-                d.decrypt(piece)?;
+                d.decrypt(self.crypto, piece)?;
                 touched = true;
                 self.platform.write(dst, written, piece)?;
                 written = written.saturating_add(ready as u64);
@@ -1365,7 +1374,8 @@ where
             }
             Ok(())
         };
-        let result = pull().and_then(|()| d.finish(buf.get(..held).unwrap_or_default()));
+        let result =
+            pull().and_then(|()| d.finish(self.crypto, buf.get(..held).unwrap_or_default()));
         buf.zeroize();
         if result.is_err() && touched {
             // Best effort: the error that stopped the fetch is the one reported.

@@ -82,13 +82,174 @@ impl KeyUnwrap for Element {
     fn algorithm(&self) -> iot_core::cose::Algorithm {
         self.kek().algorithm()
     }
-    fn unwrap_a128kw(&mut self, wrapped: &[u8], cek: &mut [u8; 16]) -> Result<(), Error> {
+    fn unwrap_a128kw(
+        &mut self,
+        backend: &mut dyn iot_core::crypto::AesKeyWrap,
+        wrapped: &[u8],
+        cek: &mut [u8; 16],
+    ) -> Result<(), Error> {
         self.calls += 1;
-        self.kek().unwrap_a128kw(wrapped, cek)
+        self.kek().unwrap_a128kw(backend, wrapped, cek)
     }
     fn ecdh_p256(&mut self, ephemeral: &[u8], shared_x: &mut [u8; 32]) -> Result<(), Error> {
         self.calls += 1;
         self.kek().ecdh_p256(ephemeral, shared_x)
+    }
+}
+
+/// A crypto backend that forwards to [`RustCrypto`] and counts the AES calls, refusing them
+/// when `refuse` is set: it shows that every AES operation of the decryption (the key unwrap,
+/// also after ECDH-ES, and the content modes) goes through the backend's traits.
+#[derive(Default)]
+struct Backend {
+    inner: RustCrypto<()>,
+    refuse: bool,
+    unwraps: usize,
+    ctr_starts: usize,
+    ctr_bytes: usize,
+    gcm_starts: usize,
+    gcm_bytes: usize,
+}
+
+mod backend {
+    use super::Backend;
+    use iot_core::crypto::{
+        AesCtr, AesGcmOpen, AesKeyWrap, HmacSha256, RustCrypto, SHA256_LEN, Sha256,
+    };
+
+    const REFUSED: iot_core::Error = iot_core::Error::UnsupportedAlgorithm(0);
+
+    impl Sha256 for Backend {
+        type Sha256State = <RustCrypto<()> as Sha256>::Sha256State;
+        fn sha256_start(&mut self) -> Self::Sha256State {
+            self.inner.sha256_start()
+        }
+        fn sha256_update(&mut self, state: &mut Self::Sha256State, data: &[u8]) {
+            self.inner.sha256_update(state, data)
+        }
+        fn sha256_finish(&mut self, state: Self::Sha256State) -> [u8; SHA256_LEN] {
+            self.inner.sha256_finish(state)
+        }
+    }
+
+    impl HmacSha256 for Backend {
+        type HmacState = <RustCrypto<()> as HmacSha256>::HmacState;
+        fn hmac_start(&mut self, key: &[u8]) -> iot_core::Result<Self::HmacState> {
+            self.inner.hmac_start(key)
+        }
+        fn hmac_update(&mut self, state: &mut Self::HmacState, data: &[u8]) {
+            self.inner.hmac_update(state, data)
+        }
+        fn hmac_finish(&mut self, state: Self::HmacState) -> [u8; SHA256_LEN] {
+            self.inner.hmac_finish(state)
+        }
+    }
+
+    impl AesKeyWrap for Backend {
+        fn aes128_kw_unwrap(
+            &mut self,
+            kek: &[u8],
+            wrapped: &[u8],
+            out: &mut [u8],
+        ) -> iot_core::Result<()> {
+            self.unwraps += 1;
+            if self.refuse {
+                return Err(REFUSED);
+            }
+            self.inner.aes128_kw_unwrap(kek, wrapped, out)
+        }
+    }
+
+    impl AesCtr for Backend {
+        type AesCtrState = <RustCrypto<()> as AesCtr>::AesCtrState;
+        fn aes128_ctr_start(
+            &mut self,
+            key: &[u8],
+            iv: &[u8],
+        ) -> iot_core::Result<Self::AesCtrState> {
+            self.ctr_starts += 1;
+            self.inner.aes128_ctr_start(key, iv)
+        }
+        fn aes128_ctr_apply(
+            &mut self,
+            state: &mut Self::AesCtrState,
+            data: &mut [u8],
+        ) -> iot_core::Result<()> {
+            self.ctr_bytes += data.len();
+            self.inner.aes128_ctr_apply(state, data)
+        }
+    }
+
+    impl AesGcmOpen for Backend {
+        type GcmOpenState = <RustCrypto<()> as AesGcmOpen>::GcmOpenState;
+        fn aes128_gcm_open_start(
+            &mut self,
+            key: &[u8],
+            nonce: &[u8],
+            aad: &[&[u8]],
+        ) -> iot_core::Result<Self::GcmOpenState> {
+            self.gcm_starts += 1;
+            self.inner.aes128_gcm_open_start(key, nonce, aad)
+        }
+        fn aes128_gcm_open_update(
+            &mut self,
+            state: &mut Self::GcmOpenState,
+            data: &mut [u8],
+        ) -> iot_core::Result<()> {
+            self.gcm_bytes += data.len();
+            self.inner.aes128_gcm_open_update(state, data)
+        }
+        fn aes128_gcm_open_finish(
+            &mut self,
+            state: Self::GcmOpenState,
+            tag: &[u8],
+        ) -> iot_core::Result<()> {
+            self.inner.aes128_gcm_open_finish(state, tag)
+        }
+    }
+}
+
+/// The four draft payloads decrypt on the counting backend: one key unwrap each (A128KW with
+/// the key in memory, and after ECDH-ES under the derived KEK), the content through its mode;
+/// a backend that refuses the unwrap refuses the payload.
+#[test]
+fn aes_goes_through_the_backend() {
+    let Some(cases) = draft_cases() else {
+        return;
+    };
+    let d = esdh();
+    for (name, info, payload) in &cases {
+        let mut c = Backend::default();
+        let mut d = Decryptor::open(&mut c, info, &kek_for(name, &d)).unwrap();
+        let (body, tag) = payload.split_at(payload.len() - d.tag_len());
+        let mut buf = body.to_vec();
+        d.decrypt(&mut c, &mut buf).unwrap();
+        d.finish(&mut c, tag).unwrap();
+        assert_eq!(buf, IMAGE, "{name}");
+        assert_eq!(c.unwraps, 1, "{name}");
+        if name.ends_with("ctr") {
+            assert_eq!(
+                (c.ctr_starts, c.ctr_bytes, c.gcm_starts),
+                (1, IMAGE.len(), 0)
+            );
+        } else {
+            // The second GCM state is the tag check a caller may take for a first pass.
+            assert_eq!(
+                (c.gcm_starts, c.gcm_bytes, c.ctr_starts),
+                (2, IMAGE.len(), 0)
+            );
+        }
+    }
+    for (name, info, _) in &cases {
+        let mut c = Backend {
+            refuse: true,
+            ..Backend::default()
+        };
+        assert_eq!(
+            Decryptor::open(&mut c, info, &kek_for(name, &d)).unwrap_err(),
+            Error::Core(CoreError::UnsupportedAlgorithm(0)),
+            "{name}"
+        );
     }
 }
 
@@ -111,8 +272,8 @@ fn key_unwrap_trait_opens_the_draft_examples() {
         assert_eq!(element.calls, 1, "{name}");
         let (body, tag) = payload.split_at(payload.len() - d.tag_len());
         let mut buf = body.to_vec();
-        d.decrypt(&mut buf).unwrap();
-        d.finish(tag).unwrap();
+        d.decrypt(&mut c, &mut buf).unwrap();
+        d.finish(&mut c, tag).unwrap();
         assert_eq!(buf, IMAGE, "{name}");
 
         let mut other = Element {
@@ -143,10 +304,10 @@ fn decrypt_chunked(
     let mut out = Vec::new();
     for piece in body.chunks(chunk) {
         let mut buf = piece.to_vec();
-        d.decrypt(&mut buf)?;
+        d.decrypt(&mut c, &mut buf)?;
         out.extend(buf);
     }
-    d.finish(tag)?;
+    d.finish(&mut c, tag)?;
     Ok(out)
 }
 
@@ -361,6 +522,51 @@ mod envelopes {
                 "{name}"
             );
             assert_eq!(element.calls, 1, "{name}");
+        }
+    }
+
+    /// The processor decrypts on its crypto backend: libcsuit expAW (A128KW) and expEW
+    /// (ECDH-ES + A128KW) install through the counting backend, one key unwrap each and the
+    /// A128GCM payload authenticated in a first pass, then decrypted; a backend that refuses
+    /// the unwrap leaves the device untouched.
+    #[test]
+    fn processor_decrypts_on_the_backend() {
+        let Some(image) = read("raw_image.bin") else {
+            return;
+        };
+        let d = esdh();
+        for (name, kek, plain) in [
+            ("expAW", Kek::A128Kw(KW_KEY), &b"plaintext-firmware"[..]),
+            ("expEW", Kek::EcdhEsP256(&d), b"decrypted-firmware"),
+        ] {
+            let bytes = read(&format!("suit_manifest_{name}.suit")).unwrap();
+            let mut keys = [trust_anchor()];
+            let macs = [SymmetricKey::new(&MAC_KEY)];
+            let mut anchors = TrustAnchors::new(&mut keys, &macs);
+            for refuse in [false, true] {
+                let mut c = Backend {
+                    refuse,
+                    ..Backend::default()
+                };
+                let mut sim = Sim::new();
+                let mut p = Processor::new(&mut sim, &mut c, &mut anchors).with_decryption_key(kek);
+                let auth = p.authenticate(&bytes).unwrap();
+                let result = p.update(&auth);
+                if refuse {
+                    assert_eq!(
+                        result,
+                        Err(Error::Core(CoreError::UnsupportedAlgorithm(0))),
+                        "{name}"
+                    );
+                    assert_eq!(sim.get(&path(&[plain])), None, "{name}");
+                    assert!(sim.flash.sequence.is_empty(), "{name}");
+                } else {
+                    result.unwrap_or_else(|e| panic!("{name}: {e:?}"));
+                    assert_eq!(sim.get(&path(&[plain])), Some(&image), "{name}");
+                    assert_eq!(c.unwraps, 1, "{name}");
+                    assert_eq!((c.gcm_starts, c.gcm_bytes), (2, 2 * image.len()), "{name}");
+                }
+            }
         }
     }
 

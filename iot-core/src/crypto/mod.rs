@@ -13,6 +13,10 @@ use crate::error::Result;
 
 #[cfg(feature = "rustcrypto")]
 mod aead;
+mod aes_modes;
+#[cfg(feature = "rustcrypto")]
+pub use aes_modes::{Aes128CtrState, Aes128GcmOpenState};
+pub use aes_modes::{AesCtr, AesGcmOpen, AesKeyWrap};
 #[cfg(feature = "rustcrypto")]
 mod rustcrypto;
 #[cfg(feature = "rustcrypto")]

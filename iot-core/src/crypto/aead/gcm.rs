@@ -6,7 +6,7 @@ use crate::crypto::ct_eq;
 use crate::error::{Error, Result};
 use aes::Aes128Enc;
 use aes::Block;
-use aes::cipher::{BlockCipherEncrypt, KeyInit};
+use aes::cipher::{BlockCipherEncrypt, KeyInit, KeyIvInit, StreamCipher};
 use ghash::GHash;
 use ghash::universal_hash::UniversalHash;
 use zeroize::Zeroize;
@@ -26,6 +26,30 @@ const A_MAX: u64 = (1 << 61) - 1;
 pub(crate) struct Aes128Gcm {
     cipher: Aes128Enc,
     ghash: GHash,
+}
+
+/// The tag from GHASH over the padded associated data and ciphertext: the two bit lengths
+/// absorbed, the hash masked with `mask` = E(K, J_0) (SP 800-38D section 7.1 steps 5 and 6).
+/// Both lengths are bounded by [`A_MAX`] and [`P_MAX`], so their bit counts fit.
+fn masked_tag(mut ghash: GHash, aad_len: u64, ct_len: u64, mask: &Block) -> [u8; TAG_LEN] {
+    let mut lengths = Block::default();
+    for (dst, src) in lengths.iter_mut().zip(
+        aad_len
+            .wrapping_mul(8)
+            .to_be_bytes()
+            .into_iter()
+            .chain(ct_len.wrapping_mul(8).to_be_bytes()),
+    ) {
+        *dst = src;
+    }
+    ghash.update(core::slice::from_ref(&lengths));
+    let mut s = ghash.finalize();
+    let mut tag = [0u8; TAG_LEN];
+    for (t, (a, b)) in tag.iter_mut().zip(s.iter().zip(mask.iter())) {
+        *t = a ^ b;
+    }
+    s.as_mut_slice().zeroize();
+    tag
 }
 
 /// `nonce || counter` (32-bit big-endian), the counter blocks of SP 800-38D section 7.1; J_0 has counter 1.
@@ -84,27 +108,9 @@ impl Aes128Gcm {
         }
         blocks.finish_padded(|b| ghash.update(b));
         ghash.update_padded(ciphertext);
-        // Both lengths fit: check() bounds them well below 2^61 bytes.
-        let ct_bits = (ciphertext.len() as u64).wrapping_mul(8);
-        let mut lengths = Block::default();
-        for (dst, src) in lengths.iter_mut().zip(
-            aad_len
-                .wrapping_mul(8)
-                .to_be_bytes()
-                .into_iter()
-                .chain(ct_bits.to_be_bytes()),
-        ) {
-            *dst = src;
-        }
-        ghash.update(core::slice::from_ref(&lengths));
-        let mut s = ghash.finalize();
         let mut mask = counter_block(nonce, 1);
         self.cipher.encrypt_block(&mut mask);
-        let mut tag = [0u8; TAG_LEN];
-        for (t, (a, b)) in tag.iter_mut().zip(s.iter().zip(mask.iter())) {
-            *t = a ^ b;
-        }
-        s.as_mut_slice().zeroize();
+        let tag = masked_tag(ghash, aad_len, ciphertext.len() as u64, &mask);
         mask.as_mut_slice().zeroize();
         tag
     }
@@ -144,5 +150,77 @@ impl Aes128Gcm {
             buffer.fill(0);
         }
         result
+    }
+}
+
+/// A128GCM decryption of a message that arrives in pieces (a firmware image that does not fit
+/// in RAM): each piece is absorbed into GHASH and decrypted as it passes, the tag is checked at
+/// the end. The plaintext is therefore released before it is authenticated (the caller's
+/// business, see [`crate::crypto::AesGcmOpen`]). Key material zeroizes on drop.
+pub(crate) struct Aes128GcmOpen {
+    ctr: ctr::Ctr32BE<aes::Aes128>,
+    ghash: GHash,
+    blocks: Blocks,
+    aad_len: u64,
+    ct_len: u64,
+    /// E(K, J_0).
+    mask: Block,
+}
+
+impl Aes128GcmOpen {
+    /// Starts under a 16-byte key and a 12-byte nonce, the associated data absorbed in pieces.
+    pub(crate) fn new(key: &[u8], nonce: &[u8], aad: &[&[u8]]) -> Result<Self> {
+        let gcm = Aes128Gcm::new(key)?;
+        let (nonce, aad_len) = Aes128Gcm::check(nonce, aad, &[])?;
+        let mut ghash = gcm.ghash.clone();
+        let mut blocks = Blocks::new();
+        for piece in aad {
+            blocks.update(piece, |b| ghash.update(b));
+        }
+        blocks.finish_padded(|b| ghash.update(b));
+        let mut mask = counter_block(nonce, 1);
+        gcm.cipher.encrypt_block(&mut mask);
+        let ctr = ctr::Ctr32BE::<aes::Aes128>::new_from_slices(key, &counter_block(nonce, 2))
+            .map_err(|_| Error::InvalidKey)?;
+        Ok(Self {
+            ctr,
+            ghash,
+            blocks,
+            aad_len,
+            ct_len: 0,
+            mask,
+        })
+    }
+
+    /// Absorbs the next piece of ciphertext and decrypts it in place.
+    pub(crate) fn update(&mut self, data: &mut [u8]) -> Result<()> {
+        let ct_len = u64::try_from(data.len())
+            .ok()
+            .and_then(|n| self.ct_len.checked_add(n))
+            .filter(|&n| n <= P_MAX)
+            .ok_or(Error::CapacityExceeded)?;
+        let ghash = &mut self.ghash;
+        self.blocks.update(data, |b| ghash.update(b));
+        self.ctr
+            .try_apply_keystream(data)
+            .map_err(|_| Error::CapacityExceeded)?;
+        self.ct_len = ct_len;
+        Ok(())
+    }
+
+    /// Checks `tag` in constant time after the whole ciphertext ([`Error::BadTag`]).
+    pub(crate) fn finish(mut self, tag: &[u8]) -> Result<()> {
+        let ghash = &mut self.ghash;
+        self.blocks.finish_padded(|b| ghash.update(b));
+        let mut expected = masked_tag(self.ghash.clone(), self.aad_len, self.ct_len, &self.mask);
+        let ok = ct_eq(&expected, tag);
+        expected.zeroize();
+        if ok { Ok(()) } else { Err(Error::BadTag) }
+    }
+}
+
+impl Drop for Aes128GcmOpen {
+    fn drop(&mut self) {
+        self.mask.as_mut_slice().zeroize();
     }
 }
