@@ -12,6 +12,8 @@ pub mod device_dir;
 pub mod dice;
 pub mod enrolment;
 mod error;
+#[cfg(feature = "pem")]
+pub mod key_pem;
 pub mod keystore;
 #[cfg(feature = "registrar")]
 pub mod registrar;

@@ -1,5 +1,5 @@
 //! Key files, recognised from their content: PEM (PKCS#8 "PRIVATE KEY", SEC1 "EC PRIVATE KEY",
-//! SPKI "PUBLIC KEY"), JWK JSON (RFC 7517/7518: "EC" on P-256 and "oct"), COSE_Key CBOR
+//! SPKI "PUBLIC KEY", read and written by iot-identity's `key_pem`), JWK JSON (RFC 7517/7518: "EC" on P-256 and "oct"), COSE_Key CBOR
 //! (RFC 9052 section 7), or hex (a COSE_Key in hex, else the bytes of a symmetric key).
 //!
 //! Secret bytes read from files are wiped when dropped. A private key is accepted where a public
@@ -9,9 +9,7 @@ use crate::fail::{Context, Failure, Result, bail};
 use crate::io;
 use iot_core::cose::{Algorithm, CoseKey, Ec2Y, SymmetricKey};
 use iot_core::crypto::{P256SigningKey, P256VerifyingKey, RustCrypto};
-use p256::pkcs8::{
-    DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding,
-};
+use iot_identity::key_pem::{self, PemKey, PrivateKeyForm};
 use serde::Deserialize;
 use std::path::Path;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
@@ -135,27 +133,12 @@ impl Key {
     }
 }
 
-/// The block of a PEM file with `label`, from its BEGIN line to its END line.
-fn pem_block<'t>(text: &'t str, label: &str) -> Option<&'t str> {
-    let begin = format!("-----BEGIN {label}-----");
-    let end = format!("-----END {label}-----");
-    let start = text.find(&begin)?;
-    let stop = start + text.get(start..)?.find(&end)? + end.len();
-    text.get(start..stop)
-}
-
 fn parse_pem(text: &str) -> Result<Key> {
-    let (material, format) = if let Some(block) = pem_block(text, "PRIVATE KEY") {
-        let sk = p256::SecretKey::from_pkcs8_pem(block).context("PKCS#8 PEM")?;
-        (Material::EcPrivate(signing_key(&sk)?), "PKCS#8 PEM")
-    } else if let Some(block) = pem_block(text, "EC PRIVATE KEY") {
-        ec_private_key(block)?
-    } else if let Some(block) = pem_block(text, "PUBLIC KEY") {
-        let pk = p256::PublicKey::from_public_key_pem(block).context("SPKI PEM")?;
-        let vk = P256VerifyingKey::from_sec1(&pk.to_sec1_bytes())?;
-        (Material::EcPublic(vk), "SPKI PEM")
-    } else {
-        bail!("PEM without a P-256 \"PRIVATE KEY\", \"EC PRIVATE KEY\" or \"PUBLIC KEY\" block");
+    let (material, format) = match key_pem::decode(text).context("PEM")? {
+        PemKey::Private(k, PrivateKeyForm::Pkcs8) => (Material::EcPrivate(k), "PKCS#8 PEM"),
+        PemKey::Private(k, PrivateKeyForm::Sec1) => (Material::EcPrivate(k), "SEC1 PEM"),
+        PemKey::Private(k, _) => (Material::EcPrivate(k), "PKCS#8 PEM labelled EC PRIVATE KEY"),
+        PemKey::Public(k) => (Material::EcPublic(k), "SPKI PEM"),
     };
     Ok(Key {
         material,
@@ -163,31 +146,6 @@ fn parse_pem(text: &str) -> Result<Key> {
         alg: None,
         format,
     })
-}
-
-/// An "EC PRIVATE KEY" block: SEC1 (RFC 5915), as the label says, or a PKCS#8 key under that
-/// label, as libcsuit's `key/trust_anchor_secp256r1.pem` has it.
-fn ec_private_key(block: &str) -> Result<(Material, &'static str)> {
-    let sec1 = match p256::SecretKey::from_sec1_pem(block) {
-        Ok(sk) => return Ok((Material::EcPrivate(signing_key(&sk)?), "SEC1 PEM")),
-        Err(e) => e,
-    };
-    let (_, der) = p256::pkcs8::der::pem::decode_vec(block.as_bytes()).context("PEM")?;
-    let der = Zeroizing::new(der);
-    let sk = p256::SecretKey::from_pkcs8_der(&der).map_err(|_| {
-        Failure::new(format!(
-            "\"EC PRIVATE KEY\" is neither SEC1 ({sec1}) nor PKCS#8"
-        ))
-    })?;
-    Ok((
-        Material::EcPrivate(signing_key(&sk)?),
-        "PKCS#8 PEM labelled EC PRIVATE KEY",
-    ))
-}
-
-fn signing_key(sk: &p256::SecretKey) -> Result<P256SigningKey> {
-    let d = Zeroizing::new(<[u8; 32]>::from(sk.to_bytes()));
-    Ok(P256SigningKey::from_bytes(d.as_ref())?)
 }
 
 /// The members of a JWK this tool reads; the strings are wiped on drop.
@@ -278,14 +236,10 @@ fn from_cose_key(key: &CoseKey<'_>, format: &'static str) -> Result<Key> {
 /// PEM of the public key.
 pub fn generate_pem() -> Result<(Zeroizing<String>, String)> {
     let key = P256SigningKey::generate(&mut RustCrypto::from_os())?;
-    let d = key.to_bytes();
-    let sk = p256::SecretKey::from_slice(d.as_ref()).context("generated key")?;
-    let private = sk.to_pkcs8_pem(LineEnding::LF).context("PKCS#8")?;
-    let public = sk
-        .public_key()
-        .to_public_key_pem(LineEnding::LF)
-        .context("SPKI")?;
-    Ok((private, public))
+    Ok((
+        key_pem::private_pkcs8(&key).context("PKCS#8")?,
+        key_pem::public_spki(&key.verifying_key()).context("SPKI")?,
+    ))
 }
 
 /// The public half of a P-256 key as a COSE_Key (EC2, RFC 9053 section 7.1), for the demo and tests.
@@ -313,6 +267,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
     use iot_core::crypto::{Signer, Verifier};
+    use p256::pkcs8::{DecodePrivateKey, LineEnding};
 
     fn round_trip(private: &Key, public: &Key) {
         let digest = [7u8; 32];

@@ -4,6 +4,7 @@
 
 use super::error::RegistrarError;
 use crate::credential::{Claims, CwtBuilder, cnf_key};
+use crate::key_pem::{self, PemKey};
 use crate::keystore::P256PublicKey;
 use crate::revocation::{MAX_SERIAL_LEN, RevocationListBuilder};
 use crate::ueid::{MAX_UEID_LEN, Ueid};
@@ -16,7 +17,6 @@ use der::pem::LineEnding;
 use der::{Decode, Encode, Tag};
 use iot_core::crypto::{P256SigningKey, Rng, Sha256, Signer};
 use p256::ecdsa::signature::Keypair;
-use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use x509_cert::builder::profile::BuilderProfile;
 use x509_cert::builder::{Builder, CertificateBuilder};
 use x509_cert::certificate::TbsCertificate;
@@ -101,12 +101,14 @@ impl Ca {
         })
     }
 
-    /// The CA from its private key (PKCS#8 PEM, RFC 5958) and its certificate (PEM); the key
-    /// must be the certificate's.
+    /// The CA from its private key (PEM as [`crate::key_pem`] reads it: PKCS#8, RFC 5958, as
+    /// the registrar writes it, or SEC1) and its certificate (PEM); the key must be the
+    /// certificate's.
     pub fn from_pem(key_pem: &str, certificate_pem: &str) -> Result<Self, RegistrarError> {
-        let secret = p256::SecretKey::from_pkcs8_pem(key_pem).map_err(|_| RegistrarError::Key)?;
-        let scalar = Zeroizing::new(secret.to_bytes());
-        let key = P256SigningKey::from_bytes(scalar.as_slice()).map_err(|_| RegistrarError::Key)?;
+        let PemKey::Private(key, _) = key_pem::decode(key_pem).map_err(|_| RegistrarError::Key)?
+        else {
+            return Err(RegistrarError::Key);
+        };
         let certificate_der = pem_decode(CERTIFICATE_LABEL, certificate_pem)?;
         let certificate = Certificate::from_der(&certificate_der)?;
         let public_key = crate::x509::Certificate::decode(&certificate_der)?.public_key;
@@ -124,12 +126,7 @@ impl Ca {
     /// The private key as PKCS#8 (RFC 5958) PEM; keep it secret (the registrar folder writes it
     /// with mode 0600).
     pub fn key_pkcs8_pem(&self) -> Result<Zeroizing<String>, RegistrarError> {
-        let scalar = self.key.to_bytes();
-        let secret =
-            p256::SecretKey::from_slice(scalar.as_slice()).map_err(|_| RegistrarError::Key)?;
-        secret
-            .to_pkcs8_pem(LineEnding::LF)
-            .map_err(|_| RegistrarError::Key)
+        key_pem::private_pkcs8(&self.key).map_err(|_| RegistrarError::Key)
     }
 
     /// The CA certificate, DER.
