@@ -324,6 +324,14 @@ impl<'a> CommandSequence<'a> {
         self.items.count == 0
     }
 
+    /// Where the sequence's encoding (its array head) starts in the envelope, in the unit of
+    /// [`Commands::position`].
+    pub(crate) fn start(&self) -> usize {
+        // The head of an array of 2 * count items: one byte below 24 items, two up to 255.
+        let head = if self.items.count * 2 < 24 { 1 } else { 2 };
+        self.items.base.saturating_sub(head)
+    }
+
     /// The commands with their arguments, in order.
     pub fn iter(&self) -> Commands<'a> {
         Commands {
@@ -346,6 +354,13 @@ impl<'a> IntoIterator for &CommandSequence<'a> {
 pub struct Commands<'a> {
     c: Cur<'a>,
     left: usize,
+}
+
+impl Commands<'_> {
+    /// The byte offset of the next command in the envelope it was decoded from.
+    pub(crate) fn position(&self) -> usize {
+        self.c.position()
+    }
 }
 
 impl<'a> Iterator for Commands<'a> {

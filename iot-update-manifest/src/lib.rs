@@ -39,7 +39,8 @@ pub use manifest::{
     Common, MANIFEST_VERSION, Manifest, Severable, common_key, envelope_key, manifest_key,
 };
 pub use platform::{
-    Component, Identifier, Platform, PlatformError, PlatformResult, Record, SequenceKind,
+    Component, Identifier, ManifestId, Platform, PlatformError, PlatformResult, Record,
+    SequenceKind,
 };
 pub use process::{Processor, SuitCrypto};
 

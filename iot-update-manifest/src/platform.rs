@@ -117,13 +117,55 @@ pub enum SequenceKind {
     Uninstall,
 }
 
+/// Which manifest a command belongs to (draft-ietf-suit-report `suit-record-manifest-id`): the
+/// component index at which each dependency was processed, from the root manifest down; empty
+/// for the root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ManifestId {
+    path: [u8; crate::process::MAX_DEPENDENCY_DEPTH],
+    len: u8,
+}
+
+impl ManifestId {
+    /// The root manifest's: `[]`.
+    pub const ROOT: Self = Self {
+        path: [0; crate::process::MAX_DEPENDENCY_DEPTH],
+        len: 0,
+    };
+
+    /// The id of the dependency processed at component `index` of this manifest; `None` past
+    /// [`crate::process::MAX_DEPENDENCY_DEPTH`] levels.
+    pub fn dependency(self, index: usize) -> Option<Self> {
+        let mut next = self;
+        *next.path.get_mut(usize::from(self.len))? = u8::try_from(index).ok()?;
+        next.len += 1;
+        Some(next)
+    }
+
+    /// The component indices, root first.
+    pub fn path(&self) -> &[u8] {
+        self.path.get(..usize::from(self.len)).unwrap_or_default()
+    }
+
+    /// How many dependency levels below the root (0 for the root).
+    pub fn depth(&self) -> usize {
+        usize::from(self.len)
+    }
+}
+
 /// What the processor tells the reporting engine after each command
 /// (draft-ietf-suit-manifest "Reporting Policy"). The report format itself is
 /// draft-ietf-suit-report's and not built here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Record {
+    /// The manifest the command belongs to (the root or a dependency).
+    pub manifest: ManifestId,
     /// The sequence the command belongs to ([`SequenceKind::Shared`] while the shared sequence runs).
     pub sequence: SequenceKind,
+    /// The command's byte offset in its sequence's encoding (the content of the bstr that wraps
+    /// the top-level sequence: its array head is at 0), also for commands nested in try-each
+    /// or run-sequence.
+    pub offset: u64,
     /// The command.
     pub command: Command,
     /// The component index, when exactly one was selected.

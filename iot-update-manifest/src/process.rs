@@ -112,7 +112,9 @@ use crate::digest::{SuitDigest, alg};
 use crate::envelope::{AuthenticatedManifest, TrustAnchors, decode_and_authenticate};
 use crate::error::{Capacity, Error, Result, Unsupported};
 use crate::manifest::{Manifest, Severable, manifest_key};
-use crate::platform::{Component, Identifier, Platform, PlatformError, Record, SequenceKind};
+use crate::platform::{
+    Component, Identifier, ManifestId, Platform, PlatformError, Record, SequenceKind,
+};
 use core::cmp::Ordering;
 use iot_core::crypto::{AesCtr, AesGcmOpen, AesKeyWrap, HmacSha256, Sha256, Verifier, ct_eq};
 
@@ -244,8 +246,10 @@ enum Flow {
 struct Frame<'m, 'f> {
     auth: &'f AuthenticatedManifest<'m>,
     prefix: &'f [ComponentId<'m>],
-    depth: usize,
+    id: ManifestId,
     kind: SequenceKind,
+    /// Where the top-level sequence running now starts ([`CommandSequence::start`]).
+    section: usize,
     shared: bool,
     params: [Params<'m>; MAX_COMPONENTS],
     selection: Selection,
@@ -258,14 +262,15 @@ impl<'m, 'f> Frame<'m, 'f> {
     fn new(
         auth: &'f AuthenticatedManifest<'m>,
         prefix: &'f [ComponentId<'m>],
-        depth: usize,
+        id: ManifestId,
         kind: SequenceKind,
     ) -> Self {
         Self {
             auth,
             prefix,
-            depth,
+            id,
             kind,
+            section: 0,
             shared: false,
             params: [Params::default(); MAX_COMPONENTS],
             selection: Selection::One(0),
@@ -614,7 +619,7 @@ where
         let scratch = core::mem::take(&mut self.scratch);
         let mut result = Ok(());
         for &kind in kinds {
-            result = self.top(auth, &[], 0, kind, None, &mut *scratch);
+            result = self.top(auth, &[], ManifestId::ROOT, kind, None, &mut *scratch);
             if result.is_err() {
                 break;
             }
@@ -628,7 +633,7 @@ where
         &mut self,
         auth: &AuthenticatedManifest<'m>,
         prefix: &[ComponentId<'m>],
-        depth: usize,
+        id: ManifestId,
         kind: SequenceKind,
         dependent: Option<&Frame<'m, '_>>,
         scratch: &mut [u8],
@@ -636,7 +641,7 @@ where
         let Some(seq) = sequence_of(auth.manifest(), kind)? else {
             return Ok(());
         };
-        let mut f = Frame::new(auth, prefix, depth, kind);
+        let mut f = Frame::new(auth, prefix, id, kind);
         if let Some(dependent) = dependent {
             f.inherit(dependent);
         }
@@ -655,6 +660,7 @@ where
         seq: &CommandSequence<'m>,
         scratch: &mut [u8],
     ) -> Result<()> {
+        f.section = seq.start();
         match self.exec(f, seq, false, scratch)? {
             Flow::Done => Ok(()),
             // Soft failure cannot be set at the top level; kept as a failure all the same.
@@ -674,9 +680,16 @@ where
         f.soft = soft;
         f.nesting += 1;
         let mut flow = Ok(Flow::Done);
-        for (command, argument) in seq.iter() {
+        let mut commands = seq.iter();
+        loop {
+            let at = commands.position();
+            let Some((command, argument)) = commands.next() else {
+                break;
+            };
             let result = self.command(f, command, argument, scratch);
             self.platform.report(&Record {
+                manifest: f.id,
+                offset: at.saturating_sub(f.section) as u64,
                 sequence: if f.shared {
                     SequenceKind::Shared
                 } else {
@@ -1449,9 +1462,9 @@ where
         let Some(dependency) = f.dependency(index) else {
             return Err(Error::ComponentIndex(index as u64));
         };
-        if f.depth >= MAX_DEPENDENCY_DEPTH {
-            return Err(Error::CapacityExceeded(Capacity::DependencyDepth));
-        }
+        let id =
+            f.id.dependency(index)
+                .ok_or(Error::CapacityExceeded(Capacity::DependencyDepth))?;
         let n = self.load(comp, scratch)?;
         let (mine, rest) = scratch.split_at_mut(n.min(scratch.len()));
         let mine: &[u8] = mine;
@@ -1478,6 +1491,6 @@ where
                 .push(id)
                 .map_err(|_| Error::CapacityExceeded(Capacity::DependencyDepth))?;
         }
-        self.top(&dep, &prefix, f.depth + 1, f.kind, Some(f), rest)
+        self.top(&dep, &prefix, id, f.kind, Some(f), rest)
     }
 }

@@ -8,12 +8,13 @@
 //! ("Protected SUIT Report"). No heap: a record is a few words plus [`MAX_PROPERTY_LEN`] bytes.
 //!
 //! What a [`Record`] gives, and therefore what a `SUIT_Record` holds here:
-//! - `suit-record-manifest-id` is `[]`: records of dependency manifests are not told apart;
+//! - `suit-record-manifest-id` is the manifest's [`ManifestId`]: `[]` for the root manifest,
+//!   the component index of each dependency on the way down for a dependency's commands;
 //! - `suit-record-manifest-section` is the sequence's manifest key (`suit-common`, 3, for the
 //!   shared sequence);
-//! - `suit-record-section-offset` is the command's ordinal among the commands reported in that
-//!   section (commands inside try-each / run-sequence are reported before the enclosing
-//!   command), not a byte offset;
+//! - `suit-record-section-offset` is the command's byte offset in that section (in the
+//!   command sequence the section's bstr wraps, whose array head is at 0; a command nested in
+//!   try-each or run-sequence has its offset in the enclosing section too);
 //! - `suit-record-component-index` is the selected component, 0 when several were selected;
 //! - `suit-record-properties` holds the parameter the command passed to the platform: vendor,
 //!   class or device identifier (their conditions), component slot, URI (fetch), invoke args;
@@ -26,7 +27,8 @@ use crate::envelope::AuthenticatedManifest;
 use crate::error::Error;
 use crate::manifest::manifest_key;
 use crate::platform::{
-    Component, Identifier, Platform, PlatformError, PlatformResult, Record, SequenceKind,
+    Component, Identifier, ManifestId, Platform, PlatformError, PlatformResult, Record,
+    SequenceKind,
 };
 use iot_core::cbor::{SliceWriter, enc_err};
 use iot_core::cose::{Algorithm, Sign1Builder};
@@ -197,9 +199,11 @@ impl Property {
 /// A `SUIT_Record`: one command that ran.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
+    /// `suit-record-manifest-id`: the manifest the command belongs to.
+    pub manifest: ManifestId,
     /// `suit-record-manifest-section`: the manifest key of the sequence.
     pub section: i64,
-    /// `suit-record-section-offset`: the command's ordinal in its section (see the module docs).
+    /// `suit-record-section-offset`: the command's byte offset in its section (see the module docs).
     pub offset: u64,
     /// `suit-record-component-index`.
     pub component: Option<usize>,
@@ -235,8 +239,6 @@ pub struct Reporter<P, const N: usize> {
     dropped: usize,
     failure: Option<Entry>,
     previous_failed: bool,
-    section: Option<i64>,
-    offset: u64,
     pending: Option<Property>,
 }
 
@@ -251,8 +253,6 @@ impl<P: Platform, const N: usize> Reporter<P, N> {
             dropped: 0,
             failure: None,
             previous_failed: false,
-            section: None,
-            offset: 0,
             pending: None,
         }
     }
@@ -295,8 +295,6 @@ impl<P: Platform, const N: usize> Reporter<P, N> {
         self.dropped = 0;
         self.failure = None;
         self.previous_failed = false;
-        self.section = None;
-        self.offset = 0;
         self.pending = None;
     }
 
@@ -388,7 +386,12 @@ fn write_report(
 }
 
 fn write_record(e: &mut Enc<'_>, r: &Entry) -> EncResult {
-    e.array(5)?.array(0)?.i64(r.section)?.u64(r.offset)?;
+    let id = r.manifest.path();
+    e.array(5)?.array(id.len() as u64)?;
+    for &index in id {
+        e.u8(index)?;
+    }
+    e.i64(r.section)?.u64(r.offset)?;
     e.u64(r.component.unwrap_or(0) as u64)?;
     match &r.property {
         None => {
@@ -481,20 +484,15 @@ impl<P: Platform, const N: usize> Platform for Reporter<P, N> {
         self.inner.invoke(component, args)
     }
     fn report(&mut self, record: &Record) {
-        let section = section_of(record.sequence);
-        if self.section != Some(section) {
-            self.section = Some(section);
-            self.offset = 0;
-        }
         let entry = Entry {
-            section,
-            offset: self.offset,
+            manifest: record.manifest,
+            section: section_of(record.sequence),
+            offset: record.offset,
             component: record.component,
             command: record.command,
             result: record.result,
             property: self.pending.take(),
         };
-        self.offset = self.offset.saturating_add(1);
         let failed = record.result.is_err();
         // A failure propagating out of try-each / run-sequence keeps the inner command.
         let propagated = failed

@@ -81,15 +81,44 @@ impl V {
     }
 }
 
-/// A decoded SUIT_Record: (section, offset, component, properties).
+/// A decoded SUIT_Record: (section, offset, component, properties), of the root manifest.
 fn rec(v: &V) -> (u64, u64, u64, &V) {
+    let (id, s, o, c, p) = rec_of_any(v);
+    assert!(id.is_empty(), "manifest-id of the root");
+    (s, o, c, p)
+}
+
+/// A decoded SUIT_Record: (manifest-id, section, offset, component, properties).
+fn rec_of_any(v: &V) -> (Vec<u64>, u64, u64, u64, &V) {
     let a = v.arr();
     assert_eq!(a.len(), 5);
-    assert_eq!(a[0], V::A(vec![]), "manifest-id of the root");
+    let id = a[0]
+        .arr()
+        .iter()
+        .map(|i| match i {
+            V::U(n) => *n,
+            other => panic!("{other:?}"),
+        })
+        .collect();
     let (V::U(s), V::U(o), V::U(c)) = (&a[1], &a[2], &a[3]) else {
         panic!("{v:?}")
     };
-    (*s, *o, *c, &a[4])
+    (id, *s, *o, *c, &a[4])
+}
+
+/// The byte offsets of the top-level commands of an encoded command sequence, read with
+/// minicbor (independently of the crate's decoder).
+fn command_offsets(seq: &[u8]) -> Vec<u64> {
+    let mut d = Decoder::new(seq);
+    let n = d.array().unwrap().unwrap();
+    (0..n / 2)
+        .map(|_| {
+            let at = d.position() as u64;
+            d.i64().unwrap();
+            d.skip().unwrap();
+            at
+        })
+        .collect()
 }
 
 fn uint(n: u64) -> Vec<u8> {
@@ -122,10 +151,9 @@ fn image_digest() -> Vec<u8> {
     }))
 }
 
-/// An update that checks vendor and class (shared), fetches, checks the image; `install` replaces
-/// the install sequence when given.
-fn update(seq: u64, class: &[u8], install: Option<Vec<u8>>) -> Vec<u8> {
-    let shared = sequence(&[
+/// The shared sequence of [`update`]: override-parameters, vendor and class conditions.
+fn shared(class: &[u8]) -> Vec<u8> {
+    sequence(&[
         (
             20,
             params(&[
@@ -137,22 +165,31 @@ fn update(seq: u64, class: &[u8], install: Option<Vec<u8>>) -> Vec<u8> {
         ),
         (1, rp(15)),
         (2, rp(15)),
-    ]);
-    let install = install.unwrap_or_else(|| {
-        sequence(&[
-            (
-                20,
-                params(&[(
-                    21,
-                    cbor(|e| {
-                        e.str(URI).unwrap();
-                    }),
-                )]),
-            ),
-            (21, rp(15)),
-            (3, rp(15)),
-        ])
-    });
+    ])
+}
+
+/// The install sequence of [`update`]: override-parameters (URI), fetch, image-match.
+fn install() -> Vec<u8> {
+    sequence(&[
+        (
+            20,
+            params(&[(
+                21,
+                cbor(|e| {
+                    e.str(URI).unwrap();
+                }),
+            )]),
+        ),
+        (21, rp(15)),
+        (3, rp(15)),
+    ])
+}
+
+/// An update that checks vendor and class (shared), fetches, checks the image; `install` replaces
+/// the install sequence when given.
+fn update(seq: u64, class: &[u8], install: Option<Vec<u8>>) -> Vec<u8> {
+    let shared = shared(class);
+    let install = install.unwrap_or_else(self::install);
     let common = common::common(&[&[b"fw"]], Some(&shared));
     let m = common::manifest(seq, &common, &[(20, bstr(&install))]);
     envelope(&m, Auth::Sign1, &[])
@@ -206,13 +243,21 @@ fn successful_update_names_what_ran() {
     let records = r.get(3).arr();
     let got: Vec<_> = records.iter().map(rec).collect();
     assert_eq!(got.len(), 4, "{got:?}");
-    assert_eq!((got[0].0, got[0].1), (3, 1));
+    // Byte offsets in the sections: the shared sequence's override-parameters map of 78 bytes
+    // puts the vendor condition at 80; the URI's map puts fetch at 25 in install.
+    let shared = command_offsets(&shared(CLASS));
+    let install = command_offsets(&install());
+    assert_eq!(
+        (shared[1], shared[2], install[1], install[2]),
+        (80, 82, 25, 27)
+    );
+    assert_eq!((got[0].0, got[0].1), (3, shared[1]));
     assert_eq!(*got[0].3, V::M(vec![(V::U(1), V::B(VENDOR.to_vec()))]));
-    assert_eq!((got[1].0, got[1].1), (3, 2));
+    assert_eq!((got[1].0, got[1].1), (3, shared[2]));
     assert_eq!(*got[1].3, V::M(vec![(V::U(2), V::B(CLASS.to_vec()))]));
-    assert_eq!((got[2].0, got[2].1, got[2].2), (20, 1, 0));
+    assert_eq!((got[2].0, got[2].1, got[2].2), (20, install[1], 0));
     assert_eq!(*got[2].3, V::M(vec![(V::U(21), V::T(URI.to_string()))]));
-    assert_eq!((got[3].0, got[3].1), (20, 2));
+    assert_eq!((got[3].0, got[3].1), (20, install[2]));
     assert_eq!(*got[3].3, V::M(vec![]));
 }
 
@@ -227,10 +272,13 @@ fn record_all_keeps_every_command() {
         .iter()
         .map(|v| (rec(v).0, rec(v).1))
         .collect();
-    assert_eq!(
-        sections,
-        [(3, 0), (3, 1), (3, 2), (20, 0), (20, 1), (20, 2)]
-    );
+    let shared = command_offsets(&shared(CLASS));
+    let install = command_offsets(&install());
+    let expected: Vec<_> = (shared.iter().map(|&o| (3, o)))
+        .chain(install.iter().map(|&o| (20, o)))
+        .collect();
+    assert_eq!(sections, expected);
+    assert_eq!(shared[0], 1, "after the array head");
 }
 
 #[test]
@@ -247,7 +295,7 @@ fn failing_condition_says_which_and_why() {
     );
     assert_eq!(*result.get(7), V::U(Reason::ConditionFailed as u64));
     let (section, offset, _, props) = rec(result.get(6));
-    assert_eq!((section, offset), (3, 2));
+    assert_eq!((section, offset), (3, command_offsets(&shared(CLASS))[2]));
     assert_eq!(
         *props,
         V::M(vec![(V::U(2), V::B(b"another-class-id".to_vec()))])
@@ -266,7 +314,7 @@ fn failed_fetch_reports_the_operation() {
     let result = parse(&bytes).get(4).clone();
     assert_eq!(*result.get(7), V::U(Reason::OperationFailed as u64));
     let (section, offset, _, props) = rec(result.get(6));
-    assert_eq!((section, offset), (20, 1));
+    assert_eq!((section, offset), (20, command_offsets(&install())[1]));
     assert_eq!(*props, V::M(vec![(V::U(21), V::T(URI.to_string()))]));
 }
 
@@ -275,6 +323,10 @@ fn failure_inside_run_sequence_names_the_inner_command() {
     // run-sequence [vendor-identifier with a wrong id]: the inner condition, not run-sequence.
     let inner = sequence(&[(20, params(&[(1, bstr(b"wrong-vendor-id!"))])), (1, rp(15))]);
     let install = sequence(&[(32, bstr(&inner))]);
+    // The inner sequence's bytes start after the array head, the command 32 (2 bytes) and the
+    // bstr head (1 byte): its vendor condition is at 4 + its offset in the inner sequence.
+    let inner_at = 4 + command_offsets(&inner)[1];
+    assert_eq!(&install[4..], &inner[..]);
     let mut sim = device();
     let (outcome, bytes, _) = run::<16>(&update(1, CLASS, Some(install)), &mut sim, true);
     assert!(matches!(outcome, Err(Error::ConditionFailed(_))));
@@ -282,7 +334,7 @@ fn failure_inside_run_sequence_names_the_inner_command() {
     let result = r.get(4);
     assert_eq!(*result.get(5), V::U(1));
     let (section, offset, _, props) = rec(result.get(6));
-    assert_eq!((section, offset), (20, 1));
+    assert_eq!((section, offset), (20, inner_at));
     assert_eq!(
         *props,
         V::M(vec![(V::U(1), V::B(b"wrong-vendor-id!".to_vec()))])
@@ -358,4 +410,101 @@ fn small_buffer_and_signed_report() {
         .unwrap()
         .verifying_key();
     assert!(msg.verify(&mut crypto, &mut other, &[]).is_err());
+}
+
+/// The bytes of section `key` of an envelope's manifest (`suit-common`'s shared sequence for
+/// 3), read with minicbor.
+fn section(envelope: &[u8], key: i64) -> Vec<u8> {
+    fn member(map: &[u8], key: i64) -> Vec<u8> {
+        let mut d = Decoder::new(map);
+        if d.datatype().unwrap() == Type::Tag {
+            d.tag().unwrap();
+        }
+        let n = d.map().unwrap().unwrap();
+        for _ in 0..n {
+            if d.datatype().unwrap() == Type::String {
+                d.str().unwrap();
+                d.skip().unwrap();
+                continue;
+            }
+            let k = d.i64().unwrap();
+            if k == key {
+                return d.bytes().unwrap().to_vec();
+            }
+            d.skip().unwrap();
+        }
+        panic!("no member {key}")
+    }
+    let manifest = member(envelope, 3);
+    match key {
+        3 => member(&member(&manifest, 3), 4),
+        k => member(&manifest, k),
+    }
+}
+
+/// libcsuit expS3 (an integrated dependency, expS0, processed at component index 1): every
+/// record's section offset points at its command in the section of its manifest, the root's
+/// (`[]`) or the dependency's (`[1]`), in the vectors' bytes.
+#[test]
+fn vector_records_point_at_their_commands() {
+    use iot_core::crypto::P256VerifyingKey;
+    use iot_update_manifest::Command;
+    use p256::elliptic_curve::sec1::ToSec1Point;
+    use p256::pkcs8::DecodePublicKey;
+    let (Some(root), Some(dependency), Some(pem)) = (
+        iot_test_vectors::read("suit/libcsuit/suit_manifest_expS3.suit"),
+        iot_test_vectors::read("suit/libcsuit/suit_manifest_expS0.suit"),
+        iot_test_vectors::read("suit/libcsuit/key/trust_anchor_secp256r1_pub.pem"),
+    ) else {
+        return;
+    };
+    let pk = p256::PublicKey::from_public_key_pem(core::str::from_utf8(&pem).unwrap()).unwrap();
+    let mut keys = [P256VerifyingKey::from_sec1(pk.to_sec1_point(false).as_bytes()).unwrap()];
+    let mut anchors = TrustAnchors::signers(&mut keys);
+    let mut crypto = RustCrypto::from_os();
+    let mut sim = Sim::new();
+    let mut reporter = Reporter::<_, 32>::new(&mut sim).record_all();
+    let mut scratch = [0u8; 1024];
+    let auth = iot_update_manifest::Envelope::decode(&root)
+        .unwrap()
+        .authenticate(&mut crypto, &mut anchors)
+        .unwrap();
+    Processor::new(&mut reporter, &mut crypto, &mut anchors)
+        .with_scratch(&mut scratch)
+        .update(&auth)
+        .unwrap();
+    let records = reporter.records();
+    for r in records {
+        let envelope = match r.manifest.path() {
+            [] => &root,
+            [1] => &dependency,
+            other => panic!("manifest id {other:?}"),
+        };
+        let bytes = section(envelope, r.section);
+        let mut d = Decoder::new(&bytes[r.offset as usize..]);
+        assert_eq!(d.i64().unwrap(), r.command.code(), "{r:?}");
+    }
+    // The dependent's process-dependency (install: 12, 1, then 11 at byte 3) and the
+    // dependency's write (install: override-parameters with an 11-byte content, write at 16).
+    let at = |id: &[u8], command: Command| {
+        let r = records
+            .iter()
+            .find(|r| r.manifest.path() == id && r.command == command)
+            .unwrap();
+        (r.section, r.offset)
+    };
+    assert_eq!(at(&[], Command::ProcessDependency), (20, 3));
+    assert_eq!(at(&[1], Command::Write), (20, 16));
+    assert!(records.iter().any(|r| r.manifest.path() == [1]));
+    // The encoded report carries the dependency's manifest id.
+    let mut out = [0u8; 1024];
+    let len = reporter.encode(&auth, None, &Ok(()), &mut out).unwrap();
+    let encoded = parse(&out[..len]);
+    let ids: Vec<_> = encoded
+        .get(3)
+        .arr()
+        .iter()
+        .map(|v| rec_of_any(v).0)
+        .collect();
+    assert!(ids.contains(&vec![1]) && ids.contains(&vec![]));
 }

@@ -36,6 +36,7 @@ const T: Thresholds = Thresholds {
 /// An encoded SUIT_Report about `digest` with `failure` (None: success), decoded as the server does.
 fn report_of(device: &str, digest: &[u8], failure: Option<Error>) -> DeviceReport {
     let entry = Entry {
+        manifest: iot_update_manifest::ManifestId::ROOT,
         section: 20,
         offset: 1,
         component: Some(0),
