@@ -93,6 +93,13 @@
 #define IOT_SEALED_KEY_MAX_LEN 160
 
 /**
+ * The longest request `iot_identity_csr` writes (a 64-character common name of four-byte UTF-8
+ * characters, a 25-byte UEID, the longest whose hex fits serialNumber, and a 72-byte DER
+ * signature): a buffer of this size always fits.
+ */
+#define IOT_CSR_MAX_LEN 529
+
+/**
  * Length of a SHA-256 digest, what `iot_identity_sign_digest` signs.
  */
 #define IOT_SHA256_LEN 32
@@ -1091,7 +1098,9 @@ enum IotStatus iot_attest_eat_sign_sealed(const struct IotEatClaims *claims,
  * - `random`, `random_ctx`: the random number generator (the private key and the IV come from
  *   it); NULL gives `IOT_STATUS_NULL_ARGUMENT`, a non-zero return `IOT_STATUS_RNG`.
  * - `sealed`: receives the sealed key; `*sealed_len` holds its capacity on entry
- *   (`IOT_SEALED_KEY_MAX_LEN` always suffices) and the length on success, 0 on failure.
+ *   (`IOT_SEALED_KEY_MAX_LEN` always suffices) and the length on success, 0 on failure, except
+ *   `IOT_STATUS_BUFFER_TOO_SMALL`: then the length the sealed key needs (the key generated is
+ *   dropped; call again with that capacity).
  * - `public_key`: NULL, or receives the 65-byte public key `04 || x || y`.
  *
  * # Safety
@@ -1153,7 +1162,9 @@ enum IotStatus iot_identity_sign_digest(const uint8_t *sealing_key,
  * - `common_name`, `common_name_len`: UTF-8, 1 to 64 characters, not NUL-terminated; NULL for
  *   the UEID in hex. Invalid UTF-8 or length gives `IOT_STATUS_INVALID_NAME`.
  * - `out`: receives the request; `*out_len` holds its capacity on entry and the length on
- *   success, 0 on failure. 300 bytes suffice for the longest subject.
+ *   success, 0 on failure, except `IOT_STATUS_BUFFER_TOO_SMALL`: then the request's length (the
+ *   signature is deterministic, RFC 6979, so a call with that capacity writes it).
+ *   `IOT_CSR_MAX_LEN` bytes always suffice.
  *
  * # Safety
  * Input pointers must point to their length of readable bytes no one writes during the call;

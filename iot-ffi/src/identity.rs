@@ -10,7 +10,8 @@ use core::ffi::c_void;
 use iot_core::cose::AeadAlgorithm;
 use iot_core::crypto::{Aead, Rng, RustCrypto};
 use iot_identity::keystore::{
-    KeySlot, KeyStore, KeyStoreError, SEALED_KEY_MAX_LEN, SoftwareKeyStore, StoreSigner,
+    KeySlot, KeyStore, KeyStoreError, P256PublicKey, SEALED_KEY_MAX_LEN, SoftwareKeyStore,
+    StoreSigner,
 };
 use iot_identity::ueid::{Ueid, UeidError};
 use iot_identity::x509::{
@@ -23,6 +24,10 @@ use iot_identity::x509::{
 pub const IOT_KEY_SLOTS: u8 = 4;
 /// The longest sealed key `iot_identity_key_generate` writes: a buffer of this size always fits.
 pub const IOT_SEALED_KEY_MAX_LEN: usize = 160;
+/// The longest request `iot_identity_csr` writes (a 64-character common name of four-byte UTF-8
+/// characters, a 25-byte UEID, the longest whose hex fits serialNumber, and a 72-byte DER
+/// signature): a buffer of this size always fits.
+pub const IOT_CSR_MAX_LEN: usize = 529;
 /// Length of a SHA-256 digest, what `iot_identity_sign_digest` signs.
 pub const IOT_SHA256_LEN: usize = 32;
 /// Length of an ECDSA P-256 signature as `r || s` (the form COSE uses, RFC 9053 section 2.1).
@@ -187,7 +192,9 @@ unsafe fn write_array<const N: usize>(dst: *mut u8, src: &[u8; N]) {
 /// - `random`, `random_ctx`: the random number generator (the private key and the IV come from
 ///   it); NULL gives `IOT_STATUS_NULL_ARGUMENT`, a non-zero return `IOT_STATUS_RNG`.
 /// - `sealed`: receives the sealed key; `*sealed_len` holds its capacity on entry
-///   (`IOT_SEALED_KEY_MAX_LEN` always suffices) and the length on success, 0 on failure.
+///   (`IOT_SEALED_KEY_MAX_LEN` always suffices) and the length on success, 0 on failure, except
+///   `IOT_STATUS_BUFFER_TOO_SMALL`: then the length the sealed key needs (the key generated is
+///   dropped; call again with that capacity).
 /// - `public_key`: NULL, or receives the 65-byte public key `04 || x || y`.
 ///
 /// # Safety
@@ -212,8 +219,9 @@ pub unsafe extern "C" fn iot_identity_key_generate(
         // SAFETY: the caller guarantees sealed_len is writable when not NULL.
         return unsafe { crate::oscore::reset_len(sealed_len, IotStatus::NullArgument) };
     }
+    let mut needed = 0;
     // SAFETY: the caller's guarantees, forwarded.
-    unsafe {
+    let status = unsafe {
         crate::oscore::with_out(
             sealed,
             sealed_len,
@@ -236,14 +244,49 @@ pub unsafe extern "C" fn iot_identity_key_generate(
                 };
                 let mut store = Store::new(crypto, key)?;
                 let public = store.generate(slot)?;
-                let n = store.seal(slot, out)?;
+                let n = store.seal(slot, out).map_err(|e| {
+                    let status = IotStatus::from(e);
+                    if status == IotStatus::BufferTooSmall {
+                        needed = sealed_len_needed(&mut store, slot);
+                    }
+                    status
+                })?;
                 if !public_key.is_null() {
                     write_array(public_key, public.as_sec1());
                 }
                 Ok(n)
             },
         )
+    };
+    // SAFETY: the caller guarantees sealed_len is writable when not NULL.
+    unsafe { report_needed(sealed_len, status, needed) }
+}
+
+/// The length of `slot`'s sealed key (0 if it does not seal), sealed again into a scratch
+/// buffer: the IV differs, the length does not.
+#[cold]
+#[inline(never)]
+fn sealed_len_needed(store: &mut Store, slot: KeySlot) -> usize {
+    store
+        .seal(slot, &mut [0u8; SEALED_KEY_MAX_LEN])
+        .unwrap_or_default()
+}
+
+/// Stores `needed` in `*out_len` after a call that failed with `IOT_STATUS_BUFFER_TOO_SMALL`
+/// and knows the length it needs (non-zero); returns `status`.
+///
+/// # Safety
+/// `out_len`, if not NULL, must point to a writable `size_t`.
+unsafe fn report_needed(out_len: *mut usize, status: IotStatus, needed: usize) -> IotStatus {
+    if status == IotStatus::BufferTooSmall
+        && needed != 0
+        && !out_len.is_null()
+        && out_len.is_aligned()
+    {
+        // SAFETY: non-NULL and aligned; writable (caller).
+        unsafe { out_len.write(needed) };
     }
+    status
 }
 
 /// Writes the public key of a sealed key (see `iot_identity_key_generate`) into `public_key`:
@@ -338,7 +381,9 @@ pub unsafe extern "C" fn iot_identity_sign_digest(
 /// - `common_name`, `common_name_len`: UTF-8, 1 to 64 characters, not NUL-terminated; NULL for
 ///   the UEID in hex. Invalid UTF-8 or length gives `IOT_STATUS_INVALID_NAME`.
 /// - `out`: receives the request; `*out_len` holds its capacity on entry and the length on
-///   success, 0 on failure. 300 bytes suffice for the longest subject.
+///   success, 0 on failure, except `IOT_STATUS_BUFFER_TOO_SMALL`: then the request's length (the
+///   signature is deterministic, RFC 6979, so a call with that capacity writes it).
+///   `IOT_CSR_MAX_LEN` bytes always suffice.
 ///
 /// # Safety
 /// Input pointers must point to their length of readable bytes no one writes during the call;
@@ -369,8 +414,9 @@ pub unsafe extern "C" fn iot_identity_csr(
         (ueid, ueid_len),
         (common_name, common_name_len),
     ];
+    let mut needed = 0;
     // SAFETY: the caller's guarantees, forwarded.
-    unsafe {
+    let status = unsafe {
         crate::oscore::with_out(out, out_len, &inputs, |out| {
             let key = bytes(sealing_key, sealing_key_len)?;
             let sealed = bytes(sealed, sealed_len)?;
@@ -387,15 +433,36 @@ pub unsafe extern "C" fn iot_identity_csr(
                 ueid: &ueid,
                 common_name,
             };
-            Ok(write_csr(
-                &mut backend(),
-                &mut signer,
-                &public,
-                &subject,
-                out,
-            )?)
+            match write_csr(&mut backend(), &mut signer, &public, &subject, out) {
+                Err(X509Error::BufferTooSmall) => {
+                    needed = csr_len_needed(&mut signer, &public, &subject);
+                    Err(IotStatus::BufferTooSmall)
+                }
+                written => Ok(written?),
+            }
         })
-    }
+    };
+    // SAFETY: the caller guarantees out_len is writable when not NULL.
+    unsafe { report_needed(out_len, status, needed) }
+}
+
+/// The length of the request `iot_identity_csr` makes (0 if it makes none), written in full
+/// into a scratch buffer.
+#[cold]
+#[inline(never)]
+fn csr_len_needed(
+    signer: &mut StoreSigner<'_, Store>,
+    public: &P256PublicKey,
+    subject: &CsrSubject<'_>,
+) -> usize {
+    write_csr(
+        &mut backend(),
+        signer,
+        public,
+        subject,
+        &mut [0u8; IOT_CSR_MAX_LEN],
+    )
+    .unwrap_or_default()
 }
 
 /// Validates a certificate chain against a pinned trust anchor at a caller-given time (RFC 5280

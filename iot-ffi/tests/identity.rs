@@ -129,6 +129,94 @@ fn csr_verifies_and_names_the_device() {
     );
 }
 
+/// `iot_identity_csr` for the key `sealed` (slot 0) with `ueid` and `cn` into a buffer of
+/// `capacity` bytes: the status, the length it reported and the bytes written.
+fn csr(sealed: &[u8], ueid: &[u8], cn: &str, capacity: usize) -> (IotStatus, usize, Vec<u8>) {
+    let mut out = vec![0u8; capacity];
+    let mut len = capacity;
+    // SAFETY: live buffers of the stated lengths.
+    let status = unsafe {
+        iot_identity_csr(
+            SEALING_KEY.as_ptr(),
+            SEALING_KEY.len(),
+            0,
+            sealed.as_ptr(),
+            sealed.len(),
+            ueid.as_ptr(),
+            ueid.len(),
+            cn.as_ptr(),
+            cn.len(),
+            out.as_mut_ptr(),
+            &mut len,
+        )
+    };
+    out.truncate(if status == IotStatus::Ok { len } else { 0 });
+    (status, len, out)
+}
+
+#[test]
+fn a_small_buffer_is_told_the_length_it_needs() {
+    // The sealed key: the length a successful generation writes.
+    let (sealed, ..) = generate(0);
+    let mut small = [0u8; 40];
+    let mut len = small.len();
+    let mut calls = 0u32;
+    // SAFETY: live buffers of the stated lengths; `calls` outlives the call.
+    let status = unsafe {
+        iot_identity_key_generate(
+            SEALING_KEY.as_ptr(),
+            SEALING_KEY.len(),
+            0,
+            Some(counting_random),
+            (&raw mut calls).cast(),
+            small.as_mut_ptr(),
+            &mut len,
+            core::ptr::null_mut(),
+        )
+    };
+    assert_eq!(status, IotStatus::BufferTooSmall);
+    assert_eq!(len, sealed.len());
+
+    // The request: deterministic, so the length told is the one a second call writes, whether
+    // the buffer missed by one byte or could not even hold the request's signed part.
+    let (status, needed, request) = csr(&sealed, &UEID, "sensor-1", IOT_CSR_MAX_LEN);
+    assert_eq!(status, IotStatus::Ok);
+    assert_eq!(needed, request.len());
+    for capacity in [0, 10, needed - 1] {
+        let (status, told, _) = csr(&sealed, &UEID, "sensor-1", capacity);
+        assert_eq!(
+            (status, told),
+            (IotStatus::BufferTooSmall, needed),
+            "{capacity}"
+        );
+    }
+    assert_eq!(csr(&sealed, &UEID, "sensor-1", needed).2, request);
+    // Another failure still reports 0.
+    let (status, told, _) = csr(&sealed, &[7, 0, 0, 0, 0, 0, 0, 0, 1], "sensor-1", 10);
+    assert_eq!((status, told), (IotStatus::InvalidUeid, 0));
+}
+
+#[test]
+fn the_longest_request_fits_iot_csr_max_len() {
+    let (sealed, ..) = generate(0);
+    // A 64-character common name of four-byte characters and the longest UEID whose hex fits the
+    // 64-character serialNumber: RAND with 24 bytes (RFC 9711 section 4.2.1; 32 would not fit).
+    let cn = "\u{1d11e}".repeat(64);
+    let mut ueid = [0x5au8; 25];
+    ueid[0] = 0x01;
+    let (status, len, request) = csr(&sealed, &ueid, &cn, IOT_CSR_MAX_LEN);
+    assert_eq!(status, IotStatus::Ok);
+    // The signature's DER (RFC 3279 Ecdsa-Sig-Value) takes at most 72 bytes, fewer when r or s
+    // needs no sign byte or has leading zeros: with the longest, the request is the bound.
+    let sig = Csr::decode(&request).unwrap().signature;
+    let int_len = |x: &[u8]| {
+        let x = &x[x.iter().take_while(|&&b| b == 0).count()..];
+        2 + x.len() + usize::from(x[0] >= 0x80)
+    };
+    let der_len = 2 + int_len(&sig[..32]) + int_len(&sig[32..]);
+    assert_eq!(len - der_len + 72, IOT_CSR_MAX_LEN);
+}
+
 #[test]
 fn every_status_has_its_own_description() {
     let mut seen = std::collections::HashSet::new();

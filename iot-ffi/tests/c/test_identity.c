@@ -118,11 +118,12 @@ static void test_keys(FILE *rng) {
     CHECK_STATUS(iot_identity_key_generate(SEALING_KEY, sizeof SEALING_KEY, 0, broken_random,
                                            NULL, t, &n, NULL),
                  IOT_STATUS_RNG);
+    /* Too small: told the length a sealed key takes. */
     n = 40;
     CHECK_STATUS(iot_identity_key_generate(SEALING_KEY, sizeof SEALING_KEY, 0, os_random, rng, t,
                                            &n, NULL),
                  IOT_STATUS_BUFFER_TOO_SMALL);
-    CHECK(n == 0);
+    CHECK(n == sealed_len);
     CHECK_STATUS(iot_identity_public_key(SEALING_KEY, sizeof SEALING_KEY, 0, NULL, 0, pub2),
                  IOT_STATUS_NULL_ARGUMENT);
     CHECK_STATUS(iot_identity_sign_digest(SEALING_KEY, sizeof SEALING_KEY, 0, sealed, sealed_len,
@@ -171,6 +172,7 @@ static void test_csr(void) {
     CHECK_STATUS(iot_identity_csr(SEALING_KEY, sizeof SEALING_KEY, 0, sealed, sealed_len, UEID,
                                   sizeof UEID, NULL, 0, csr, &n),
                  IOT_STATUS_OK);
+    const size_t default_len = n;
     /* Bad subjects, a small buffer, a tampered key. */
     static const uint8_t bad_ueid[9] = {0x07, 0, 0, 0, 0, 0, 0, 0, 1};
     n = sizeof csr;
@@ -189,11 +191,17 @@ static void test_csr(void) {
     CHECK_STATUS(iot_identity_csr(SEALING_KEY, sizeof SEALING_KEY, 0, sealed, sealed_len, UEID,
                                   sizeof UEID, (const uint8_t *)long_cn, sizeof long_cn, csr, &n),
                  IOT_STATUS_INVALID_NAME);
+    /* Too small: told the request's length, whether short by a byte or by more. */
     n = 100;
     CHECK_STATUS(iot_identity_csr(SEALING_KEY, sizeof SEALING_KEY, 0, sealed, sealed_len, UEID,
                                   sizeof UEID, NULL, 0, csr, &n),
                  IOT_STATUS_BUFFER_TOO_SMALL);
-    CHECK(n == 0);
+    CHECK(n == default_len);
+    n = default_len - 1;
+    CHECK_STATUS(iot_identity_csr(SEALING_KEY, sizeof SEALING_KEY, 0, sealed, sealed_len, UEID,
+                                  sizeof UEID, NULL, 0, csr, &n),
+                 IOT_STATUS_BUFFER_TOO_SMALL);
+    CHECK(n == default_len);
     n = sizeof csr;
     CHECK_STATUS(iot_identity_csr(SEALING_KEY, sizeof SEALING_KEY, 2, sealed, sealed_len, UEID,
                                   sizeof UEID, NULL, 0, csr, &n),
