@@ -401,13 +401,13 @@ fn sign_with<S: Signer>(
 }
 
 /// The frame of the sign functions: checks pointers and flags, gathers the input ranges
-/// (`gather`), then builds the claims and signs into `out` (`build`).
+/// ([`ClaimsArg::ranges`]), then builds the claims and signs into `out` ([`ClaimsArg::build`]).
 ///
 /// # Safety
 /// The caller's guarantees of the extern function, forwarded: every pointer readable (or `out`
 /// writable) for its length.
 #[allow(clippy::too_many_arguments)]
-unsafe fn sign_frame<T>(
+unsafe fn sign_frame<T: ClaimsArg>(
     claims: *const T,
     key: KeyArg,
     alg: i32,
@@ -416,11 +416,6 @@ unsafe fn sign_frame<T>(
     flags: u32,
     out: *mut u8,
     out_len: *mut usize,
-    gather: unsafe fn(*const T, &mut Ranges) -> Result<(), IotStatus>,
-    build: impl FnOnce(
-        &T,
-        &mut dyn FnMut(&Claims<'_>) -> Result<usize, IotStatus>,
-    ) -> Result<usize, IotStatus>,
 ) -> IotStatus {
     if claims.is_null() || key.is_null() || out.is_null() {
         // SAFETY: the caller guarantees out_len is writable when not NULL.
@@ -428,7 +423,7 @@ unsafe fn sign_frame<T>(
     }
     let mut ranges = Ranges::new();
     // SAFETY: the caller guarantees `claims` and its arrays are readable.
-    let gathered = unsafe { gather(claims, &mut ranges) }
+    let gathered = unsafe { T::ranges(claims, &mut ranges) }
         .and_then(|()| key.push_ranges(&mut ranges))
         .and_then(|()| ranges.push(kid, kid_len));
     if let Err(e) = gathered {
@@ -443,7 +438,7 @@ unsafe fn sign_frame<T>(
             }
             let c = borrow(claims)?;
             let kid = opt_bytes(kid, kid_len)?;
-            build(c, &mut |claims| key.sign(claims, alg, kid, flags, o))
+            c.build(&mut |claims| key.sign(claims, alg, kid, flags, o))
         })
     }
 }
@@ -486,20 +481,7 @@ pub unsafe extern "C" fn iot_attest_psa_sign(
 ) -> IotStatus {
     let key = KeyArg::Raw(private_key, private_key_len);
     // SAFETY: the caller's guarantees, forwarded.
-    unsafe {
-        sign_frame(
-            claims,
-            key,
-            alg,
-            kid,
-            kid_len,
-            flags,
-            out,
-            out_len,
-            psa_ranges,
-            |c, sign| psa_build(c, sign),
-        )
-    }
+    unsafe { sign_frame(claims, key, alg, kid, kid_len, flags, out, out_len) }
 }
 
 /// `iot_attest_psa_sign` with the attestation key sealed by `iot_identity_key_generate`
@@ -532,20 +514,7 @@ pub unsafe extern "C" fn iot_attest_psa_sign_sealed(
         sealed_len,
     };
     // SAFETY: the caller's guarantees, forwarded.
-    unsafe {
-        sign_frame(
-            claims,
-            key,
-            alg,
-            kid,
-            kid_len,
-            flags,
-            out,
-            out_len,
-            psa_ranges,
-            |c, sign| psa_build(c, sign),
-        )
-    }
+    unsafe { sign_frame(claims, key, alg, kid, kid_len, flags, out, out_len) }
 }
 
 /// Builds an EAT of the Constrained Device Standard Profile (RFC 9711 section 6.3) from
@@ -572,20 +541,7 @@ pub unsafe extern "C" fn iot_attest_eat_sign(
 ) -> IotStatus {
     let key = KeyArg::Raw(private_key, private_key_len);
     // SAFETY: the caller's guarantees, forwarded.
-    unsafe {
-        sign_frame(
-            claims,
-            key,
-            alg,
-            kid,
-            kid_len,
-            flags,
-            out,
-            out_len,
-            eat_ranges,
-            |c, sign| eat_build(c, sign),
-        )
-    }
+    unsafe { sign_frame(claims, key, alg, kid, kid_len, flags, out, out_len) }
 }
 
 /// `iot_attest_eat_sign` with a sealed key, as `iot_attest_psa_sign_sealed`.
@@ -616,191 +572,187 @@ pub unsafe extern "C" fn iot_attest_eat_sign_sealed(
         sealed_len,
     };
     // SAFETY: the caller's guarantees, forwarded.
-    unsafe {
-        sign_frame(
-            claims,
-            key,
-            alg,
-            kid,
-            kid_len,
-            flags,
-            out,
-            out_len,
-            eat_ranges,
-            |c, sign| eat_build(c, sign),
-        )
-    }
+    unsafe { sign_frame(claims, key, alg, kid, kid_len, flags, out, out_len) }
 }
 
-/// The PSA claims-set of `c`, validated, handed to `sign`.
-///
-/// # Safety
-/// `c`'s pointers must be readable for their lengths and counts.
-unsafe fn psa_build(
-    c: &IotPsaClaims,
-    sign: &mut dyn FnMut(&Claims<'_>) -> Result<usize, IotStatus>,
-) -> Result<usize, IotStatus> {
-    // SAFETY: the caller guarantees that c's pointers are readable for their lengths and
-    // counts and not written during the call.
-    unsafe {
-        let mut components = [SwComponent::default(); IOT_ATTEST_MAX_ITEMS];
-        let src = items(c.software_components, c.software_components_count)?;
-        for (d, s) in components.iter_mut().zip(src) {
-            *d = SwComponent {
-                measurement_type: opt_text(s.measurement_type, s.measurement_type_len)?,
-                measurement_value: opt_bytes(s.measurement_value, s.measurement_value_len)?,
-                version: opt_text(s.version, s.version_len)?,
-                signer_id: opt_bytes(s.signer_id, s.signer_id_len)?,
-                measurement_desc: opt_text(s.measurement_desc, s.measurement_desc_len)?,
-            };
-        }
-        let psa = PsaClaims {
-            nonce: bytes(c.nonce, c.nonce_len)?,
-            instance_id: bytes(c.instance_id, c.instance_id_len)?,
-            implementation_id: bytes(c.implementation_id, c.implementation_id_len)?,
-            client_id: c.client_id,
-            lifecycle: c.lifecycle,
-            boot_seed: opt_bytes(c.boot_seed, c.boot_seed_len)?,
-            certification_reference: opt_text(
-                c.certification_reference,
-                c.certification_reference_len,
-            )?,
-            software_components: components.get(..src.len()).unwrap_or_default(),
-            vsi: opt_text(c.vsi, c.vsi_len)?,
-        };
-        let claims = psa.claims();
-        iot_attest::psa::validate(&claims)?;
-        sign(&claims)
-    }
+/// A C struct of claims the sign functions take.
+trait ClaimsArg: Sized {
+    /// Gathers the byte ranges of the struct and of what it points to (`out` must overlap none).
+    ///
+    /// # Safety
+    /// `claims` must point to a readable struct whose pointers are readable for their lengths
+    /// and counts.
+    unsafe fn ranges(claims: *const Self, r: &mut Ranges) -> Result<(), IotStatus>;
+
+    /// The claims-set of the struct, validated against its profile, handed to `sign`.
+    ///
+    /// # Safety
+    /// The struct's pointers must be readable for their lengths and counts.
+    unsafe fn build(
+        &self,
+        sign: &mut dyn FnMut(&Claims<'_>) -> Result<usize, IotStatus>,
+    ) -> Result<usize, IotStatus>;
 }
 
-/// The EAT claims-set of `c`, validated against the Constrained Device Standard Profile, handed
-/// to `sign`.
-///
-/// # Safety
-/// `c`'s pointers must be readable for their lengths and counts.
-unsafe fn eat_build(
-    c: &IotEatClaims,
-    sign: &mut dyn FnMut(&Claims<'_>) -> Result<usize, IotStatus>,
-) -> Result<usize, IotStatus> {
-    // SAFETY: the caller guarantees that c's pointers are readable for their lengths and
-    // counts and not written during the call.
-    unsafe {
-        const KNOWN: u32 =
-            IOT_EAT_IAT | IOT_EAT_UPTIME | IOT_EAT_BOOTCOUNT | IOT_EAT_DBGSTAT | IOT_EAT_INTUSE;
-        if c.present & !KNOWN != 0 {
-            return Err(IotStatus::InvalidClaim);
-        }
-        let has = |bit: u32| c.present & bit != 0;
-        let empty = TypedContent {
-            content_format: 0,
-            content: &[],
-        };
-        let mut manifests = [empty; IOT_ATTEST_MAX_ITEMS];
-        let n_manifests = typed_contents(items(c.manifests, c.manifests_count)?, &mut manifests)?;
-        let mut measurements = [empty; IOT_ATTEST_MAX_ITEMS];
-        let n_measurements = typed_contents(
-            items(c.measurements, c.measurements_count)?,
-            &mut measurements,
-        )?;
-        let oemid = match opt_bytes(c.oemid, c.oemid_len)? {
-            None => None,
-            Some(b) if b.len() == 3 => Some(OemId::Ieee(b)),
-            Some(b) => Some(OemId::Random(b)),
-        };
-        let dbgstat = if has(IOT_EAT_DBGSTAT) {
-            Some(DebugStatus::from_value(u64::from(c.dbgstat)).ok_or(IotStatus::InvalidClaim)?)
-        } else {
-            None
-        };
-        let intuse = if has(IOT_EAT_INTUSE) {
-            Some(match c.intuse {
-                1 => IntendedUse::Generic,
-                2 => IntendedUse::Registration,
-                3 => IntendedUse::Provisioning,
-                4 => IntendedUse::Csr,
-                5 => IntendedUse::Pop,
-                _ => return Err(IotStatus::InvalidClaim),
-            })
-        } else {
-            None
-        };
-        let claims = Claims {
-            profile: Some(Profile::Uri(iot_attest::cdsp::PROFILE)),
-            nonce: Some(Nonce::One(bytes(c.nonce, c.nonce_len)?)),
-            ueid: opt_bytes(c.ueid, c.ueid_len)?,
-            oemid,
-            hwmodel: opt_bytes(c.hwmodel, c.hwmodel_len)?,
-            swname: opt_text(c.swname, c.swname_len)?,
-            swversion: opt_text(c.swversion, c.swversion_len)?.map(|version| Version {
-                version,
-                scheme: None,
-            }),
-            iat: has(IOT_EAT_IAT).then_some(NumericDate::Int(c.iat)),
-            uptime: has(IOT_EAT_UPTIME).then_some(c.uptime),
-            bootcount: has(IOT_EAT_BOOTCOUNT).then_some(c.bootcount),
-            dbgstat,
-            intuse,
-            manifests: seq(&manifests, n_manifests),
-            measurements: seq(&measurements, n_measurements),
-            ..Claims::default()
-        };
-        iot_attest::cdsp::validate(&claims)?;
-        sign(&claims)
-    }
-}
-
-/// Gathers the ranges of a PSA claims struct.
-///
-/// # Safety
-/// `claims` must point to a readable `IotPsaClaims` whose component array is readable.
-unsafe fn psa_ranges(claims: *const IotPsaClaims, r: &mut Ranges) -> Result<(), IotStatus> {
-    // SAFETY: forwarded from the caller.
-    let c = unsafe { borrow(claims) }?;
-    r.push(claims, size_of::<IotPsaClaims>())?;
-    r.push(c.nonce, c.nonce_len)?;
-    r.push(c.instance_id, c.instance_id_len)?;
-    r.push(c.implementation_id, c.implementation_id_len)?;
-    r.push(c.boot_seed, c.boot_seed_len)?;
-    r.push(c.certification_reference, c.certification_reference_len)?;
-    r.push(c.vsi, c.vsi_len)?;
-    // SAFETY: forwarded from the caller.
-    let components = unsafe { items(c.software_components, c.software_components_count) }?;
-    r.push_array(components.as_ptr(), components.len())?;
-    for s in components {
-        r.push(s.measurement_type, s.measurement_type_len)?;
-        r.push(s.measurement_value, s.measurement_value_len)?;
-        r.push(s.version, s.version_len)?;
-        r.push(s.signer_id, s.signer_id_len)?;
-        r.push(s.measurement_desc, s.measurement_desc_len)?;
-    }
-    Ok(())
-}
-
-/// Gathers the ranges of an EAT claims struct.
-///
-/// # Safety
-/// `claims` must point to a readable `IotEatClaims` whose arrays are readable.
-unsafe fn eat_ranges(claims: *const IotEatClaims, r: &mut Ranges) -> Result<(), IotStatus> {
-    // SAFETY: forwarded from the caller.
-    let c = unsafe { borrow(claims) }?;
-    r.push(claims, size_of::<IotEatClaims>())?;
-    r.push(c.nonce, c.nonce_len)?;
-    r.push(c.ueid, c.ueid_len)?;
-    r.push(c.oemid, c.oemid_len)?;
-    r.push(c.hwmodel, c.hwmodel_len)?;
-    r.push(c.swname, c.swname_len)?;
-    r.push(c.swversion, c.swversion_len)?;
-    for (p, n) in [
-        (c.manifests, c.manifests_count),
-        (c.measurements, c.measurements_count),
-    ] {
+impl ClaimsArg for IotPsaClaims {
+    unsafe fn ranges(claims: *const Self, r: &mut Ranges) -> Result<(), IotStatus> {
         // SAFETY: forwarded from the caller.
-        let all = unsafe { items(p, n) }?;
-        r.push_array(all.as_ptr(), all.len())?;
-        for t in all {
-            r.push(t.content, t.content_len)?;
+        let c = unsafe { borrow(claims) }?;
+        r.push(claims, size_of::<IotPsaClaims>())?;
+        r.push(c.nonce, c.nonce_len)?;
+        r.push(c.instance_id, c.instance_id_len)?;
+        r.push(c.implementation_id, c.implementation_id_len)?;
+        r.push(c.boot_seed, c.boot_seed_len)?;
+        r.push(c.certification_reference, c.certification_reference_len)?;
+        r.push(c.vsi, c.vsi_len)?;
+        // SAFETY: forwarded from the caller.
+        let components = unsafe { items(c.software_components, c.software_components_count) }?;
+        r.push_array(components.as_ptr(), components.len())?;
+        for s in components {
+            r.push(s.measurement_type, s.measurement_type_len)?;
+            r.push(s.measurement_value, s.measurement_value_len)?;
+            r.push(s.version, s.version_len)?;
+            r.push(s.signer_id, s.signer_id_len)?;
+            r.push(s.measurement_desc, s.measurement_desc_len)?;
+        }
+        Ok(())
+    }
+
+    unsafe fn build(
+        &self,
+        sign: &mut dyn FnMut(&Claims<'_>) -> Result<usize, IotStatus>,
+    ) -> Result<usize, IotStatus> {
+        let c = self;
+        // SAFETY: the caller guarantees that c's pointers are readable for their lengths and
+        // counts and not written during the call.
+        unsafe {
+            let mut components = [SwComponent::default(); IOT_ATTEST_MAX_ITEMS];
+            let src = items(c.software_components, c.software_components_count)?;
+            for (d, s) in components.iter_mut().zip(src) {
+                *d = SwComponent {
+                    measurement_type: opt_text(s.measurement_type, s.measurement_type_len)?,
+                    measurement_value: opt_bytes(s.measurement_value, s.measurement_value_len)?,
+                    version: opt_text(s.version, s.version_len)?,
+                    signer_id: opt_bytes(s.signer_id, s.signer_id_len)?,
+                    measurement_desc: opt_text(s.measurement_desc, s.measurement_desc_len)?,
+                };
+            }
+            let psa = PsaClaims {
+                nonce: bytes(c.nonce, c.nonce_len)?,
+                instance_id: bytes(c.instance_id, c.instance_id_len)?,
+                implementation_id: bytes(c.implementation_id, c.implementation_id_len)?,
+                client_id: c.client_id,
+                lifecycle: c.lifecycle,
+                boot_seed: opt_bytes(c.boot_seed, c.boot_seed_len)?,
+                certification_reference: opt_text(
+                    c.certification_reference,
+                    c.certification_reference_len,
+                )?,
+                software_components: components.get(..src.len()).unwrap_or_default(),
+                vsi: opt_text(c.vsi, c.vsi_len)?,
+            };
+            let claims = psa.claims();
+            iot_attest::psa::validate(&claims)?;
+            sign(&claims)
         }
     }
-    Ok(())
+}
+
+impl ClaimsArg for IotEatClaims {
+    unsafe fn ranges(claims: *const Self, r: &mut Ranges) -> Result<(), IotStatus> {
+        // SAFETY: forwarded from the caller.
+        let c = unsafe { borrow(claims) }?;
+        r.push(claims, size_of::<IotEatClaims>())?;
+        r.push(c.nonce, c.nonce_len)?;
+        r.push(c.ueid, c.ueid_len)?;
+        r.push(c.oemid, c.oemid_len)?;
+        r.push(c.hwmodel, c.hwmodel_len)?;
+        r.push(c.swname, c.swname_len)?;
+        r.push(c.swversion, c.swversion_len)?;
+        for (p, n) in [
+            (c.manifests, c.manifests_count),
+            (c.measurements, c.measurements_count),
+        ] {
+            // SAFETY: forwarded from the caller.
+            let all = unsafe { items(p, n) }?;
+            r.push_array(all.as_ptr(), all.len())?;
+            for t in all {
+                r.push(t.content, t.content_len)?;
+            }
+        }
+        Ok(())
+    }
+
+    unsafe fn build(
+        &self,
+        sign: &mut dyn FnMut(&Claims<'_>) -> Result<usize, IotStatus>,
+    ) -> Result<usize, IotStatus> {
+        let c = self;
+        // SAFETY: the caller guarantees that c's pointers are readable for their lengths and
+        // counts and not written during the call.
+        unsafe {
+            const KNOWN: u32 =
+                IOT_EAT_IAT | IOT_EAT_UPTIME | IOT_EAT_BOOTCOUNT | IOT_EAT_DBGSTAT | IOT_EAT_INTUSE;
+            if c.present & !KNOWN != 0 {
+                return Err(IotStatus::InvalidClaim);
+            }
+            let has = |bit: u32| c.present & bit != 0;
+            let empty = TypedContent {
+                content_format: 0,
+                content: &[],
+            };
+            let mut manifests = [empty; IOT_ATTEST_MAX_ITEMS];
+            let n_manifests =
+                typed_contents(items(c.manifests, c.manifests_count)?, &mut manifests)?;
+            let mut measurements = [empty; IOT_ATTEST_MAX_ITEMS];
+            let n_measurements = typed_contents(
+                items(c.measurements, c.measurements_count)?,
+                &mut measurements,
+            )?;
+            let oemid = match opt_bytes(c.oemid, c.oemid_len)? {
+                None => None,
+                Some(b) if b.len() == 3 => Some(OemId::Ieee(b)),
+                Some(b) => Some(OemId::Random(b)),
+            };
+            let dbgstat = if has(IOT_EAT_DBGSTAT) {
+                Some(DebugStatus::from_value(u64::from(c.dbgstat)).ok_or(IotStatus::InvalidClaim)?)
+            } else {
+                None
+            };
+            let intuse = if has(IOT_EAT_INTUSE) {
+                Some(match c.intuse {
+                    1 => IntendedUse::Generic,
+                    2 => IntendedUse::Registration,
+                    3 => IntendedUse::Provisioning,
+                    4 => IntendedUse::Csr,
+                    5 => IntendedUse::Pop,
+                    _ => return Err(IotStatus::InvalidClaim),
+                })
+            } else {
+                None
+            };
+            let claims = Claims {
+                profile: Some(Profile::Uri(iot_attest::cdsp::PROFILE)),
+                nonce: Some(Nonce::One(bytes(c.nonce, c.nonce_len)?)),
+                ueid: opt_bytes(c.ueid, c.ueid_len)?,
+                oemid,
+                hwmodel: opt_bytes(c.hwmodel, c.hwmodel_len)?,
+                swname: opt_text(c.swname, c.swname_len)?,
+                swversion: opt_text(c.swversion, c.swversion_len)?.map(|version| Version {
+                    version,
+                    scheme: None,
+                }),
+                iat: has(IOT_EAT_IAT).then_some(NumericDate::Int(c.iat)),
+                uptime: has(IOT_EAT_UPTIME).then_some(c.uptime),
+                bootcount: has(IOT_EAT_BOOTCOUNT).then_some(c.bootcount),
+                dbgstat,
+                intuse,
+                manifests: seq(&manifests, n_manifests),
+                measurements: seq(&measurements, n_measurements),
+                ..Claims::default()
+            };
+            iot_attest::cdsp::validate(&claims)?;
+            sign(&claims)
+        }
+    }
 }
