@@ -465,6 +465,31 @@ fn missing(command: Command, parameter: i64) -> Error {
 pub trait SuitCrypto: Sha256 + HmacSha256 + AesKeyWrap + AesCtr + AesGcmOpen {}
 impl<T: Sha256 + HmacSha256 + AesKeyWrap + AesCtr + AesGcmOpen> SuitCrypto for T {}
 
+/// Fills `scratch` with what `read(offset, buf)` yields until it yields 0; the length. More
+/// than fits is [`Capacity::DependencyBuffer`].
+fn fill(
+    scratch: &mut [u8],
+    mut read: impl FnMut(u64, &mut [u8]) -> Result<usize>,
+) -> Result<usize> {
+    let mut n = 0usize;
+    loop {
+        let free = scratch.get_mut(n..).unwrap_or_default();
+        if free.is_empty() {
+            let mut probe = [0u8; 1];
+            return match read(n as u64, &mut probe)? {
+                0 => Ok(n),
+                _ => Err(Error::CapacityExceeded(Capacity::DependencyBuffer)),
+            };
+        }
+        let room = free.len();
+        let k = read(n as u64, free)?.min(room);
+        if k == 0 {
+            return Ok(n);
+        }
+        n += k;
+    }
+}
+
 /// Runs manifests against a [`Platform`].
 ///
 /// `anchors` authenticate dependency manifests (and envelopes given to
@@ -943,7 +968,7 @@ where
                 };
                 condition(command, holds)
             }
-            Command::Fetch => self.fetch(f, index, &comp, &p),
+            Command::Fetch => self.fetch(f, index, &comp, &p, scratch),
             Command::Write => {
                 let content = p.content.ok_or(missing(command, param::CONTENT))?;
                 if let Some(info) = p.encryption_info {
@@ -1156,7 +1181,9 @@ where
 
     /// "suit-directive-fetch". An integrated payload (the URI names an envelope member) is
     /// checked against the image digest and size (a dependency: authenticated and bound to the
-    /// digest) before it is written, so a tampered one leaves the component as it was.
+    /// digest) before it is written, so a tampered one leaves the component as it was. A
+    /// dependency manifest from a URI is pulled through [`Platform::fetch_range`] into `scratch`
+    /// and checked the same way before it is written.
     ///
     /// With `suit-parameter-encryption-info` (draft-ietf-suit-firmware-encryption section 8) the
     /// payload is ciphertext: an integrated one is decrypted as a write is, a remote one is
@@ -1169,6 +1196,7 @@ where
         index: usize,
         comp: &Component<'_>,
         p: &Params<'m>,
+        scratch: &mut [u8],
     ) -> Result<()> {
         let uri = p.uri.ok_or(missing(Command::Fetch, param::URI))?;
         if let Some(info) = p.encryption_info {
@@ -1180,9 +1208,18 @@ where
                 None => self.fetch_decrypt(comp, info, uri),
             };
         }
-        let Some(payload) = f.auth.integrated_payload(uri) else {
-            self.platform.fetch(uri, comp)?;
-            return Ok(());
+        let payload: &[u8] = match f.auth.integrated_payload(uri) {
+            Some(payload) => payload,
+            None if f.is_dependency(index) => {
+                let n = fill(scratch, |at, buf| {
+                    Ok(self.platform.fetch_range(uri, at, buf)?)
+                })?;
+                scratch.get(..n).unwrap_or_default()
+            }
+            None => {
+                self.platform.fetch(uri, comp)?;
+                return Ok(());
+            }
         };
         if let Some(size) = p.image_size
             && size != payload.len() as u64
@@ -1411,23 +1448,7 @@ where
 
     /// Reads the whole of `comp` into `scratch`; its length.
     fn load(&mut self, comp: &Component<'_>, scratch: &mut [u8]) -> Result<usize> {
-        let mut n = 0usize;
-        loop {
-            let free = scratch.get_mut(n..).unwrap_or_default();
-            if free.is_empty() {
-                let mut probe = [0u8; 1];
-                return match self.platform.read(comp, n as u64, &mut probe)? {
-                    0 => Ok(n),
-                    _ => Err(Error::CapacityExceeded(Capacity::DependencyBuffer)),
-                };
-            }
-            let room = free.len();
-            let k = self.platform.read(comp, n as u64, free)?.min(room);
-            if k == 0 {
-                return Ok(n);
-            }
-            n += k;
-        }
+        fill(scratch, |at, buf| Ok(self.platform.read(comp, at, buf)?))
     }
 
     /// "suit-condition-dependency-integrity" (trust domains): the dependency manifest stored in

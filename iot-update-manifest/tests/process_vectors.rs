@@ -335,7 +335,8 @@ fn exp_ed() {
 }
 
 fn exp_d() {
-    // The dependency manifest https://example.org/8d82573a-....suit is not among the vectors.
+    // The dependency manifest https://example.org/8d82573a-....suit is not served here (it is
+    // libcsuit expU, tagged: tests/dependency.rs builds it and runs expD through).
     let mut sim = teep_device();
     assert_eq!(
         process("expD", &mut sim, Procedure::Update),
