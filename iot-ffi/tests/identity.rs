@@ -91,36 +91,19 @@ fn sealed_key_opens_in_the_rust_key_store_and_signs_verifiably() {
 #[test]
 fn csr_verifies_and_names_the_device() {
     let (sealed, public, _) = generate(0);
-    let mut out = vec![0u8; 400];
-    let mut len = out.len();
     let cn = "sensor-ü";
-    // SAFETY: live buffers of the stated lengths.
-    let status = unsafe {
-        iot_identity_csr(
-            SEALING_KEY.as_ptr(),
-            SEALING_KEY.len(),
-            0,
-            sealed.as_ptr(),
-            sealed.len(),
-            UEID.as_ptr(),
-            UEID.len(),
-            cn.as_ptr(),
-            cn.len(),
-            out.as_mut_ptr(),
-            &mut len,
-        )
-    };
+    let (status, _, out) = csr(&sealed, &UEID, cn, 400);
     assert_eq!(status, IotStatus::Ok);
-    let csr = Csr::decode(&out[..len]).unwrap();
-    csr.verify(&mut RustCrypto::<()>::default()).unwrap();
-    assert_eq!(csr.public_key.as_sec1(), &public);
-    assert_eq!(csr.common_name().unwrap(), Some(cn));
+    let request = Csr::decode(&out).unwrap();
+    request.verify(&mut RustCrypto::<()>::default()).unwrap();
+    assert_eq!(request.public_key.as_sec1(), &public);
+    assert_eq!(request.common_name().unwrap(), Some(cn));
     assert_eq!(
-        csr.serial_number().unwrap(),
+        request.serial_number().unwrap(),
         Some("030305010203040506070809000102")
     );
     // A flipped bit in the signed part no longer verifies.
-    let mut bad = out[..len].to_vec();
+    let mut bad = out.clone();
     bad[40] ^= 1;
     assert!(
         Csr::decode(&bad)
