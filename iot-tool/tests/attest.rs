@@ -7,71 +7,10 @@
     clippy::std_instead_of_core
 )]
 
+mod common;
+
+use common::Dir;
 use serde_json::{Value, json};
-use std::path::PathBuf;
-use std::process::{Command, Output};
-
-struct Dir(tempfile::TempDir);
-
-impl Dir {
-    fn new() -> Self {
-        Self(tempfile::tempdir().unwrap())
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.path().join(name)
-    }
-
-    fn write(&self, name: &str, data: impl AsRef<[u8]>) -> String {
-        std::fs::write(self.path(name), data).unwrap();
-        name.to_owned()
-    }
-
-    fn read(&self, name: &str) -> Vec<u8> {
-        std::fs::read(self.path(name)).unwrap()
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_iot-tool"))
-            .args(args)
-            .current_dir(self.0.path())
-            .output()
-            .unwrap()
-    }
-
-    /// Runs and expects success; returns stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "iot-tool {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    /// Runs, expects success and JSON on stdout.
-    fn json(&self, args: &[&str]) -> Value {
-        serde_json::from_str(&self.ok(args)).unwrap()
-    }
-
-    /// Runs and expects failure with one line on stderr; returns it.
-    fn fails(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(!out.status.success(), "iot-tool {args:?} succeeded");
-        let err = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(err.lines().count(), 1, "not one line: {err:?}");
-        assert!(err.starts_with("iot-tool: "), "{err}");
-        assert!(out.stdout.is_empty(), "a failure printed on stdout");
-        err.trim_end().to_owned()
-    }
-
-    fn keygen(&self, stem: &str) -> (String, String) {
-        let (sk, pk) = (format!("{stem}.pem"), format!("{stem}.pub.pem"));
-        self.ok(&["keygen", "--out", &sk, "--pub", &pk]);
-        (sk, pk)
-    }
-}
 
 fn b64(bytes: &[u8]) -> String {
     iot_attest::json::b64url(bytes)

@@ -7,67 +7,13 @@
     clippy::std_instead_of_core
 )]
 
+mod common;
+
+use common::Dir;
 use iot_core::cose::{CoseKey, Ec2Y, SymmetricKey};
 use p256::pkcs8::{DecodePrivateKey, LineEnding};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-struct Dir(tempfile::TempDir);
-
-impl Dir {
-    fn new() -> Self {
-        Self(tempfile::tempdir().unwrap())
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.path().join(name)
-    }
-
-    fn write(&self, name: &str, data: impl AsRef<[u8]>) -> PathBuf {
-        let p = self.path(name);
-        std::fs::write(&p, data).unwrap();
-        p
-    }
-
-    fn read(&self, name: &str) -> Vec<u8> {
-        std::fs::read(self.path(name)).unwrap()
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_iot-tool"))
-            .args(args)
-            .current_dir(self.0.path())
-            .output()
-            .unwrap()
-    }
-
-    /// Runs and expects success; returns stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "iot-tool {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    /// Runs and expects failure with exactly one line on stderr; returns that line.
-    fn fails(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(!out.status.success(), "iot-tool {args:?} succeeded");
-        let err = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(err.lines().count(), 1, "not one line: {err:?}");
-        assert!(err.starts_with("iot-tool: "), "{err}");
-        err.trim_end().to_owned()
-    }
-
-    fn keygen(&self, stem: &str) -> (String, String) {
-        let (sk, pk) = (format!("{stem}.pem"), format!("{stem}.pub.pem"));
-        self.ok(&["keygen", "--out", &sk, "--pub", &pk]);
-        (sk, pk)
-    }
-}
+use std::path::Path;
+use std::process::Command;
 
 #[test]
 fn keygen_writes_pkcs8_and_spki_pem() {
@@ -421,7 +367,7 @@ fn encrypt_decrypt_all_algorithms_and_key_formats() {
         ];
         d.write("other.hex", hex::encode(&other));
         for enc_key in &files {
-            let enc_key = enc_key.to_str().unwrap();
+            let enc_key = enc_key.as_str();
             for kid in [None, Some("6b31")] {
                 let mut args = vec!["cose", "encrypt", "--key", enc_key, "--alg", alg];
                 if let Some(kid) = kid {
@@ -437,7 +383,7 @@ fn encrypt_decrypt_all_algorithms_and_key_formats() {
                 );
                 // Decrypt with every format of the same key.
                 for dec_key in &files {
-                    let dec_key = dec_key.to_str().unwrap();
+                    let dec_key = dec_key.as_str();
                     let _ = std::fs::remove_file(d.path("out.bin"));
                     d.ok(&[
                         "cose", "decrypt", "--key", dec_key, "msg.cose", "-o", "out.bin",
@@ -710,7 +656,7 @@ fn stdin_and_stdout() {
     let (sk, pk) = d.keygen("k");
     let mut child = Command::new(env!("CARGO_BIN_EXE_iot-tool"))
         .args(["cose", "sign", "--key", &sk, "-", "-o", "-"])
-        .current_dir(d.0.path())
+        .current_dir(d.path(""))
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
