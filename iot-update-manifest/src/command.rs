@@ -577,6 +577,7 @@ pub enum Parameter<'a> {
     ClassId(&'a [u8]),
     /// Image digest.
     ImageDigest(SuitDigest<'a>),
+    #[cfg(feature = "update-management")]
     /// Use-before time, seconds since the epoch (update management).
     UseBefore(u64),
     /// Component slot.
@@ -599,12 +600,16 @@ pub enum Parameter<'a> {
     InvokeArgs(&'a [u8]),
     /// Device ID, an RFC 9562 UUID.
     DeviceId(&'a [u8]),
+    #[cfg(feature = "update-management")]
     /// Minimum battery level (update management).
     MinimumBattery(u64),
+    #[cfg(feature = "update-management")]
     /// Update priority (update management).
     UpdatePriority(i64),
+    #[cfg(feature = "update-management")]
     /// The encoded `SUIT_Parameter_Version_Match` (update management).
     Version(&'a [u8]),
+    #[cfg(feature = "update-management")]
     /// The content of `bstr .cbor SUIT_Wait_Event` (update management).
     WaitInfo(&'a [u8]),
     /// A parameter this crate does not interpret: its key and encoded value.
@@ -646,6 +651,7 @@ impl<'a> Parameters<'a> {
 
     /// Decodes and validates a `SUIT_Parameters` map at the cursor (the arguments of
     /// `override-multiple`, read when the processor runs it).
+    #[cfg(feature = "update-management")]
     pub(crate) fn decode_map(c: &mut Cur<'a>) -> Result<Self> {
         Self::decode(c, Mode::Validate(1))
     }
@@ -675,6 +681,7 @@ impl Parameter<'_> {
             Self::VendorId(_) => VENDOR_IDENTIFIER,
             Self::ClassId(_) => CLASS_IDENTIFIER,
             Self::ImageDigest(_) => IMAGE_DIGEST,
+            #[cfg(feature = "update-management")]
             Self::UseBefore(_) => USE_BEFORE,
             Self::ComponentSlot(_) => COMPONENT_SLOT,
             Self::StrictOrder(_) => STRICT_ORDER,
@@ -686,9 +693,13 @@ impl Parameter<'_> {
             Self::SourceComponent(_) => SOURCE_COMPONENT,
             Self::InvokeArgs(_) => INVOKE_ARGS,
             Self::DeviceId(_) => DEVICE_IDENTIFIER,
+            #[cfg(feature = "update-management")]
             Self::MinimumBattery(_) => MINIMUM_BATTERY,
+            #[cfg(feature = "update-management")]
             Self::UpdatePriority(_) => UPDATE_PRIORITY,
+            #[cfg(feature = "update-management")]
             Self::Version(_) => VERSION,
+            #[cfg(feature = "update-management")]
             Self::WaitInfo(_) => WAIT_INFO,
             Self::Other { key, .. } => *key,
         }
@@ -714,6 +725,7 @@ fn read_value<'a>(c: &mut Cur<'a>, key: i64) -> Result<Parameter<'a>> {
         VENDOR_IDENTIFIER => Parameter::VendorId(c.bytes()?),
         CLASS_IDENTIFIER => Parameter::ClassId(c.bytes()?),
         IMAGE_DIGEST => Parameter::ImageDigest(SuitDigest::decode_all(c.wrapped()?.cursor())?),
+        #[cfg(feature = "update-management")]
         USE_BEFORE => Parameter::UseBefore(c.uint()?),
         COMPONENT_SLOT => Parameter::ComponentSlot(c.uint()?),
         STRICT_ORDER => Parameter::StrictOrder(c.bool()?),
@@ -725,9 +737,13 @@ fn read_value<'a>(c: &mut Cur<'a>, key: i64) -> Result<Parameter<'a>> {
         SOURCE_COMPONENT => Parameter::SourceComponent(c.uint()?),
         INVOKE_ARGS => Parameter::InvokeArgs(c.bytes()?),
         DEVICE_IDENTIFIER => Parameter::DeviceId(c.bytes()?),
+        #[cfg(feature = "update-management")]
         MINIMUM_BATTERY => Parameter::MinimumBattery(c.uint()?),
+        #[cfg(feature = "update-management")]
         UPDATE_PRIORITY => Parameter::UpdatePriority(c.int()?),
+        #[cfg(feature = "update-management")]
         VERSION => Parameter::Version(c.skip()?),
+        #[cfg(feature = "update-management")]
         WAIT_INFO => Parameter::WaitInfo(c.bytes()?),
         key => Parameter::Other {
             key,

@@ -1,9 +1,13 @@
 //! Component identifiers and the component list (draft-ietf-suit-manifest "SUIT_Component_Identifier"),
-//! dependencies (draft-ietf-suit-trust-domains "SUIT_Dependencies").
+//! dependencies (draft-ietf-suit-trust-domains "SUIT_Dependencies", feature `dependencies`).
 
 use crate::MAX_COMPONENTS;
-use crate::cbor::{Cur, Items, first_time, int_key};
-use crate::error::{Capacity, Error, MapKind, Result};
+use crate::cbor::{Cur, Items};
+#[cfg(feature = "dependencies")]
+use crate::cbor::{first_time, int_key};
+#[cfg(feature = "dependencies")]
+use crate::error::MapKind;
+use crate::error::{Capacity, Error, Result};
 
 /// `SUIT_Component_Identifier = [* bstr]`: a path of byte-string segments, borrowed and validated.
 #[derive(Debug, Clone, Copy, Eq)]
@@ -142,6 +146,7 @@ impl<'a> Iterator for ComponentIter<'a> {
     }
 }
 
+#[cfg(feature = "dependencies")]
 /// One entry of `SUIT_Dependencies = {+ uint => SUIT_Dependency_Metadata}`
 /// (draft-ietf-suit-trust-domains "SUIT_Dependencies").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,15 +157,18 @@ pub struct Dependency<'a> {
     pub prefix: Option<ComponentId<'a>>,
 }
 
+#[cfg(feature = "dependencies")]
 /// `suit-dependency-prefix`.
 const DEPENDENCY_PREFIX: i64 = 1;
 
+#[cfg(feature = "dependencies")]
 /// `SUIT_Dependencies`, validated; at most [`MAX_COMPONENTS`] entries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Dependencies<'a> {
     items: Items<'a>,
 }
 
+#[cfg(feature = "dependencies")]
 impl<'a> Dependencies<'a> {
     pub(crate) fn decode(c: &mut Cur<'a>) -> Result<Self> {
         let n = c.map()?;
@@ -208,6 +216,7 @@ impl<'a> Dependencies<'a> {
     }
 }
 
+#[cfg(feature = "dependencies")]
 fn decode_dependency<'a>(c: &mut Cur<'a>) -> Result<Dependency<'a>> {
     let index = c.uint()?;
     let n = c.map()?;
@@ -234,6 +243,7 @@ fn decode_dependency<'a>(c: &mut Cur<'a>) -> Result<Dependency<'a>> {
     Ok(Dependency { index, prefix })
 }
 
+#[cfg(feature = "dependencies")]
 /// The entries of [`Dependencies`].
 #[derive(Debug, Clone)]
 pub struct DependencyIter<'a> {
@@ -241,6 +251,7 @@ pub struct DependencyIter<'a> {
     left: usize,
 }
 
+#[cfg(feature = "dependencies")]
 impl<'a> Iterator for DependencyIter<'a> {
     type Item = Dependency<'a>;
     fn next(&mut self) -> Option<Dependency<'a>> {

@@ -1,12 +1,14 @@
 //! SUIT_Envelope decoding and authentication (draft-ietf-suit-manifest "Envelope" and "Authenticated Manifests").
 
-use crate::cbor::{Cur, Wrapped, first_time};
+use crate::cbor::{Cur, Items, Wrapped, first_time};
 use crate::digest::SuitDigest;
 use crate::error::{Capacity, Error, MapKind, Result};
 use crate::manifest::{Manifest, Severed, envelope_key, severable_slot};
 use crate::{MAX_AUTHENTICATION_BLOCKS, MAX_INTEGRATED_PAYLOADS};
 use iot_core::cbor::Reader;
-use iot_core::cose::{Algorithm, CoseMac0, CoseSign1, SymmetricKey, tag};
+use iot_core::cose::{Algorithm, CoseSign1, tag};
+#[cfg(feature = "mac")]
+use iot_core::cose::{CoseMac0, SymmetricKey};
 use iot_core::crypto::{HmacSha256, SHA256_LEN, Sha256, Verifier};
 use minicbor::data::Type;
 
@@ -25,12 +27,15 @@ pub struct Envelope<'a> {
     manifest: Wrapped<'a>,
     delegation: Option<&'a [u8]>,
     severed: Severed<'a>,
-    integrated: heapless::Vec<(&'a str, &'a [u8]), MAX_INTEGRATED_PAYLOADS>,
+    /// The envelope map's members, where the integrated payloads are looked up.
+    members: Items<'a>,
 }
 
 impl<'a> Envelope<'a> {
     /// Decodes a whole envelope (tag 107 or untagged): the authentication wrapper, the manifest
     /// as bytes, severable members and integrated payloads. Trailing bytes are an error.
+    /// Not inlined, so that its locals are not on the stack during the signature check.
+    #[inline(never)]
     pub fn decode(input: &'a [u8]) -> Result<Self> {
         let mut c = Cur::new(input, 0);
         let tagged = match c.opt_tag()? {
@@ -39,23 +44,26 @@ impl<'a> Envelope<'a> {
             Some(t) => return Err(Error::Core(iot_core::Error::WrongTag(t))),
         };
         let n = c.map()?;
+        let start = c.position();
         let mut seen = 0u64;
         let mut wrapper = None;
         let mut manifest = None;
         let mut delegation = None;
         let mut severed: Severed<'a> = Default::default();
-        let mut integrated = heapless::Vec::new();
+        // Only the names are kept, for the duplicate check; the payloads are found again
+        // through `members` when asked for.
+        let mut integrated = heapless::Vec::<&str, MAX_INTEGRATED_PAYLOADS>::new();
         for _ in 0..n {
             let at = c.position();
             if c.datatype()? == Type::String {
                 // SUIT_Integrated_Payload / SUIT_Integrated_Dependency: tstr => bstr.
                 let name = c.str()?;
-                let value = c.bytes()?;
-                if integrated.iter().any(|(k, _)| *k == name) {
+                c.bytes()?;
+                if integrated.contains(&name) {
                     return Err(c_dup(at));
                 }
                 integrated
-                    .push((name, value))
+                    .push(name)
                     .map_err(|_| Error::CapacityExceeded(Capacity::IntegratedPayloads))?;
                 continue;
             }
@@ -76,6 +84,8 @@ impl<'a> Envelope<'a> {
                 }
             }
         }
+        let count = usize::try_from(n).map_err(|_| c.err(iot_core::CborError::TooMany))?;
+        let members = c.items_since(start, count)?;
         c.finish()?;
         let missing = |key| Error::MissingMember {
             map: MapKind::Envelope,
@@ -92,7 +102,7 @@ impl<'a> Envelope<'a> {
             manifest,
             delegation,
             severed,
-            integrated,
+            members,
         })
     }
 
@@ -119,7 +129,7 @@ impl<'a> Envelope<'a> {
     /// Authenticates the manifest ("Authenticated Manifests") and then decodes it.
     ///
     /// One authentication block must verify under one of `anchors`: a COSE_Sign1 (ES256 or
-    /// ESP256) under a P-256 key, or a COSE_Mac0 (HMAC 256/256) under a MAC key, each over the
+    /// ESP256) under a P-256 key, or (feature `mac`) a COSE_Mac0 (HMAC 256/256) under a MAC key, each over the
     /// encoded SUIT_Digest as its detached payload. Then the SHA-256 of the manifest bstr (head
     /// included) must equal that digest (compared in constant time). Only then is the manifest
     /// decoded, severed members checked against their digests, and the result returned.
@@ -160,10 +170,13 @@ impl<'a> Envelope<'a> {
             manifest,
             digest: self.digest,
             block,
-            integrated: self.integrated.clone(),
+            members: self.members,
         })
     }
 
+    /// Not inlined: the signature check's large frame then does not add to the manifest
+    /// decoding's, which follows it.
+    #[inline(never)]
     fn verify_block<C, V>(
         &self,
         crypto: &mut C,
@@ -194,6 +207,7 @@ impl<'a> Envelope<'a> {
                 }
                 Err(Error::NotAuthenticated(last))
             }
+            #[cfg(feature = "mac")]
             Some(tag::MAC0) => {
                 let msg = CoseMac0::decode(block.content).map_err(not_auth)?;
                 if anchors.mac_keys.is_empty() {
@@ -215,7 +229,9 @@ impl<'a> Envelope<'a> {
 
 /// [`Envelope::decode`] then [`Envelope::authenticate`]. The decoded envelope is borrowed where
 /// it lies rather than moved out of its `Result` (`?`), which would give it a second place on
-/// the caller's stack.
+/// the caller's stack. Not inlined: its frame (the signature check's included) is then on the
+/// stack only while a manifest authenticates, not under the whole processing that follows.
+#[inline(never)]
 pub(crate) fn decode_and_authenticate<'a, C, V>(
     input: &'a [u8],
     crypto: &mut C,
@@ -270,15 +286,17 @@ fn decode_wrapper(w: Wrapped<'_>) -> Result<(&[u8], SuitDigest<'_>, Blocks<'_>)>
 }
 
 /// The keys an envelope may be authenticated under: P-256 public keys for COSE_Sign1 and
-/// HMAC 256/256 keys for COSE_Mac0.
+/// (feature `mac`) HMAC 256/256 keys for COSE_Mac0.
 #[derive(Debug)]
 pub struct TrustAnchors<'k, V> {
     verifiers: &'k mut [V],
+    #[cfg(feature = "mac")]
     mac_keys: &'k [SymmetricKey<'k>],
 }
 
 impl<'k, V: Verifier> TrustAnchors<'k, V> {
-    /// Signature keys and MAC keys.
+    /// Signature keys and MAC keys (feature `mac`).
+    #[cfg(feature = "mac")]
     pub fn new(verifiers: &'k mut [V], mac_keys: &'k [SymmetricKey<'k>]) -> Self {
         Self {
             verifiers,
@@ -288,10 +306,15 @@ impl<'k, V: Verifier> TrustAnchors<'k, V> {
 
     /// Signature keys only.
     pub fn signers(verifiers: &'k mut [V]) -> Self {
-        Self::new(verifiers, &[])
+        Self {
+            verifiers,
+            #[cfg(feature = "mac")]
+            mac_keys: &[],
+        }
     }
 }
 
+#[cfg(feature = "mac")]
 impl<'k> TrustAnchors<'k, NoVerifier> {
     /// MAC keys only.
     pub fn macs(mac_keys: &'k [SymmetricKey<'k>]) -> Self {
@@ -319,7 +342,8 @@ pub struct AuthenticatedManifest<'a> {
     manifest: Manifest<'a>,
     digest: SuitDigest<'a>,
     block: usize,
-    integrated: heapless::Vec<(&'a str, &'a [u8]), MAX_INTEGRATED_PAYLOADS>,
+    /// The envelope's members (validated by [`Envelope::decode`]), for the integrated payloads.
+    members: Items<'a>,
 }
 
 impl<'a> AuthenticatedManifest<'a> {
@@ -341,14 +365,23 @@ impl<'a> AuthenticatedManifest<'a> {
     /// The integrated payload (or dependency) named `name` (a URI such as `"#tc"`). These bytes
     /// are not covered by the signature: they are trusted only once an image digest matches them.
     pub fn integrated_payload(&self, name: &str) -> Option<&'a [u8]> {
-        self.integrated
-            .iter()
+        self.integrated_payloads()
             .find(|(k, _)| *k == name)
-            .map(|(_, v)| *v)
+            .map(|(_, v)| v)
     }
 
-    /// Every integrated payload and dependency, as `(name, bytes)`.
-    pub fn integrated_payloads(&self) -> impl Iterator<Item = (&'a str, &'a [u8])> + '_ {
-        self.integrated.iter().copied()
+    /// Every integrated payload and dependency, as `(name, bytes)`, in envelope order.
+    pub fn integrated_payloads(&self) -> impl Iterator<Item = (&'a str, &'a [u8])> + use<'a> {
+        let mut c = self.members.cursor();
+        // Validated when the envelope was decoded: every member is read again as it was then.
+        (0..self.members.count).filter_map(move |_| {
+            if c.datatype().ok()? == Type::String {
+                Some((c.str().ok()?, c.bytes().ok()?))
+            } else {
+                c.skip().ok()?;
+                c.skip().ok()?;
+                None
+            }
+        })
     }
 }

@@ -23,15 +23,16 @@ pub mod process;
 pub mod report;
 #[cfg(feature = "std")]
 pub mod rollout;
+#[cfg(feature = "text")]
 pub mod text;
 
 pub use command::{
     Argument, Command, CommandSequence, Commands, IndexArg, IndexList, Parameter, Parameters,
     ReportingPolicy, TryEach,
 };
-pub use component::{
-    ComponentId, ComponentIter, Components, Dependencies, Dependency, DependencyIter, Segments,
-};
+pub use component::{ComponentId, ComponentIter, Components, Segments};
+#[cfg(feature = "dependencies")]
+pub use component::{Dependencies, Dependency, DependencyIter};
 pub use digest::{SuitDigest, alg as digest_alg};
 pub use envelope::{AuthenticatedManifest, ENVELOPE_TAG, Envelope, NoVerifier, TrustAnchors};
 pub use error::{Capacity, Error, MapKind, Result, Unsupported};

@@ -5,9 +5,12 @@
 
 use crate::cbor::{Cur, Wrapped, first_time, int_key};
 use crate::command::CommandSequence;
-use crate::component::{ComponentId, Components, Dependencies};
+#[cfg(feature = "dependencies")]
+use crate::component::Dependencies;
+use crate::component::{ComponentId, Components};
 use crate::digest::SuitDigest;
 use crate::error::{Error, MapKind, Result};
+#[cfg(feature = "text")]
 use crate::text::Text;
 use iot_core::crypto::Sha256;
 use minicbor::data::Type;
@@ -110,6 +113,7 @@ impl<T: Copy> Severable<'_, T> {
 /// `SUIT_Common` ("suit-common").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Common<'a> {
+    #[cfg(feature = "dependencies")]
     dependencies: Option<Dependencies<'a>>,
     components: Components<'a>,
     shared_sequence: Option<CommandSequence<'a>>,
@@ -120,6 +124,7 @@ impl<'a> Common<'a> {
         let mut c = w.cursor();
         let n = c.map()?;
         let mut seen = 0u64;
+        #[cfg(feature = "dependencies")]
         let mut dependencies = None;
         let mut components = None;
         let mut shared_sequence = None;
@@ -128,6 +133,7 @@ impl<'a> Common<'a> {
             let key = int_key(&mut c)?;
             first_time(&mut seen, key, at)?;
             match key {
+                #[cfg(feature = "dependencies")]
                 common_key::DEPENDENCIES => dependencies = Some(Dependencies::decode(&mut c)?),
                 common_key::COMPONENTS => components = Some(Components::decode(&mut c)?),
                 common_key::SHARED_SEQUENCE => {
@@ -143,6 +149,7 @@ impl<'a> Common<'a> {
         }
         c.finish()?;
         Ok(Self {
+            #[cfg(feature = "dependencies")]
             dependencies,
             components: components.ok_or(Error::MissingMember {
                 map: MapKind::Common,
@@ -157,7 +164,9 @@ impl<'a> Common<'a> {
         self.components
     }
 
-    /// `suit-dependencies` (trust domains).
+    /// `suit-dependencies` (trust domains, feature `dependencies`; without it a manifest that
+    /// has them is refused as [`Error::UnknownMember`]).
+    #[cfg(feature = "dependencies")]
     pub fn dependencies(&self) -> Option<Dependencies<'a>> {
         self.dependencies
     }
@@ -184,6 +193,7 @@ pub struct Manifest<'a> {
     payload_fetch: Option<Severable<'a, CommandSequence<'a>>>,
     candidate_verification: Option<Severable<'a, CommandSequence<'a>>>,
     install: Option<Severable<'a, CommandSequence<'a>>>,
+    #[cfg(feature = "text")]
     text: Option<Severable<'a, Text<'a>>>,
     coswid: Option<Severable<'a, &'a [u8]>>,
 }
@@ -193,7 +203,9 @@ pub const MANIFEST_VERSION: u64 = 1;
 
 impl<'a> Manifest<'a> {
     /// Decodes the manifest in `w`; severed members come from `severed` and are checked
-    /// against their digests with `crypto`.
+    /// against their digests with `crypto`. Not inlined into the authentication, so that its
+    /// locals are not on the stack during the signature check.
+    #[inline(never)]
     pub(crate) fn decode<C: Sha256>(
         w: Wrapped<'a>,
         severed: &Severed<'a>,
@@ -250,7 +262,14 @@ impl<'a> Manifest<'a> {
                     };
                     match key {
                         COSWID => m.coswid = Some(s.read(|w| Ok(w.content))?),
+                        #[cfg(feature = "text")]
                         TEXT => m.text = Some(s.read(|w| Text::decode(w.cursor()))?),
+                        // Without the feature the text is not decoded: a severed one is
+                        // still checked against its digest, so no envelope member goes unchecked.
+                        #[cfg(not(feature = "text"))]
+                        TEXT => {
+                            s.read(|_| Ok(()))?;
+                        }
                         DEPENDENCY_RESOLUTION => {
                             m.dependency_resolution = Some(s.read(CommandSequence::decode)?);
                         }
@@ -293,6 +312,7 @@ impl<'a> Manifest<'a> {
             payload_fetch: m.payload_fetch,
             candidate_verification: m.candidate_verification,
             install: m.install,
+            #[cfg(feature = "text")]
             text: m.text,
             coswid: m.coswid,
         })
@@ -368,7 +388,8 @@ impl<'a> Manifest<'a> {
         self.install
     }
 
-    /// `suit-text` ("Manifest Text"), severable.
+    /// `suit-text` ("Manifest Text"), severable (feature `text`).
+    #[cfg(feature = "text")]
     pub fn text(&self) -> Option<Severable<'a, Text<'a>>> {
         self.text
     }
@@ -393,6 +414,7 @@ struct Partial<'a> {
     payload_fetch: Option<Severable<'a, CommandSequence<'a>>>,
     candidate_verification: Option<Severable<'a, CommandSequence<'a>>>,
     install: Option<Severable<'a, CommandSequence<'a>>>,
+    #[cfg(feature = "text")]
     text: Option<Severable<'a, Text<'a>>>,
     coswid: Option<Severable<'a, &'a [u8]>>,
 }

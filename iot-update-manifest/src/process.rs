@@ -102,19 +102,25 @@
 //! ```
 
 use crate::MAX_COMPONENTS;
+#[cfg(feature = "update-management")]
 use crate::cbor::Cur;
 use crate::command::{
     Argument, Command, CommandSequence, IndexArg, Parameter, Parameters, ReportingPolicy, TryEach,
     param,
 };
-use crate::component::{ComponentId, Dependency};
+use crate::component::ComponentId;
+#[cfg(feature = "dependencies")]
+use crate::component::Dependency;
 use crate::digest::{SuitDigest, alg};
 use crate::envelope::{AuthenticatedManifest, TrustAnchors, decode_and_authenticate};
-use crate::error::{Capacity, Error, Result, Unsupported};
+#[cfg(feature = "dependencies")]
+use crate::error::Capacity;
+use crate::error::{Error, Result, Unsupported};
 use crate::manifest::{Manifest, Severable, manifest_key};
 use crate::platform::{
     Component, Identifier, ManifestId, Platform, PlatformError, Record, SequenceKind,
 };
+#[cfg(feature = "update-management")]
 use core::cmp::Ordering;
 use iot_core::crypto::{AesCtr, AesGcmOpen, AesKeyWrap, HmacSha256, Sha256, Verifier, ct_eq};
 
@@ -162,10 +168,15 @@ struct Params<'a> {
     uri: Option<&'a str>,
     source: Option<u64>,
     invoke_args: Option<&'a [u8]>,
+    #[cfg(feature = "update-management")]
     use_before: Option<u64>,
+    #[cfg(feature = "update-management")]
     minimum_battery: Option<u64>,
+    #[cfg(feature = "update-management")]
     update_priority: Option<i64>,
+    #[cfg(feature = "update-management")]
     version: Option<&'a [u8]>,
+    #[cfg(feature = "update-management")]
     wait_info: Option<&'a [u8]>,
 }
 
@@ -191,10 +202,15 @@ impl<'a> Params<'a> {
             Parameter::Uri(v) => put(&mut self.uri, v, keep),
             Parameter::SourceComponent(v) => put(&mut self.source, v, keep),
             Parameter::InvokeArgs(v) => put(&mut self.invoke_args, v, keep),
+            #[cfg(feature = "update-management")]
             Parameter::UseBefore(v) => put(&mut self.use_before, v, keep),
+            #[cfg(feature = "update-management")]
             Parameter::MinimumBattery(v) => put(&mut self.minimum_battery, v, keep),
+            #[cfg(feature = "update-management")]
             Parameter::UpdatePriority(v) => put(&mut self.update_priority, v, keep),
+            #[cfg(feature = "update-management")]
             Parameter::Version(v) => put(&mut self.version, v, keep),
+            #[cfg(feature = "update-management")]
             Parameter::WaitInfo(v) => put(&mut self.wait_info, v, keep),
             // Processor-wide (handled by the caller) or not consumed by any command here.
             Parameter::SoftFailure(_) | Parameter::StrictOrder(_) | Parameter::Other { .. } => {}
@@ -202,6 +218,7 @@ impl<'a> Params<'a> {
     }
 
     /// The parameter under `key`, for `copy-params`.
+    #[cfg(feature = "update-management")]
     fn get(&self, key: i64) -> Option<Parameter<'a>> {
         use param::*;
         match key {
@@ -301,13 +318,32 @@ impl<'m, 'f> Frame<'m, 'f> {
         self.auth.manifest()
     }
 
+    #[cfg(feature = "dependencies")]
     fn dependency(&self, index: usize) -> Option<Dependency<'m>> {
         let deps = self.manifest().common().dependencies()?;
         deps.iter().find(|d| d.index == index as u64)
     }
 
+    /// Whether `index` names a dependency (never without the `dependencies` feature).
     fn is_dependency(&self, index: usize) -> bool {
-        self.dependency(index).is_some()
+        #[cfg(feature = "dependencies")]
+        return self.dependency(index).is_some();
+        #[cfg(not(feature = "dependencies"))]
+        {
+            let _ = index;
+            false
+        }
+    }
+
+    /// The `suit-dependency-prefix` of the dependency at `index`.
+    fn dependency_prefix(&self, index: usize) -> Option<ComponentId<'m>> {
+        #[cfg(feature = "dependencies")]
+        return self.dependency(index).and_then(|d| d.prefix);
+        #[cfg(not(feature = "dependencies"))]
+        {
+            let _ = index;
+            None
+        }
     }
 
     /// `index` as a valid component or dependency index.
@@ -381,7 +417,7 @@ impl<'m, 'f> Frame<'m, 'f> {
             .common()
             .components()
             .get(index)
-            .or_else(|| self.dependency(index).and_then(|d| d.prefix))
+            .or_else(|| self.dependency_prefix(index))
             .ok_or(Error::ComponentIndex(index as u64))?;
         Ok(Component {
             prefix: self.prefix,
@@ -423,6 +459,7 @@ fn sequence_of<'m>(m: &Manifest<'m>, kind: SequenceKind) -> Result<Option<Comman
     }
 }
 
+#[cfg(feature = "dependencies")]
 fn same_digest(a: SuitDigest<'_>, b: SuitDigest<'_>) -> bool {
     a.algorithm == b.algorithm && ct_eq(a.bytes, b.bytes)
 }
@@ -776,7 +813,9 @@ where
             (Command::RunSequence, Argument::Sequence(seq)) => {
                 self.per_component(f, scratch, |p, f, s| p.exec(f, &seq, false, s).map(|_| ()))
             }
+            #[cfg(feature = "update-management")]
             (Command::OverrideMultiple, Argument::Raw(raw)) => self.override_multiple(f, raw),
+            #[cfg(feature = "update-management")]
             (Command::CopyParams, Argument::Raw(raw)) => self.copy_params(f, raw),
             _ => {
                 for i in f.indices(f.selection) {
@@ -850,6 +889,7 @@ where
     }
 
     /// `suit-directive-override-multiple` (update management): `{+ index => SUIT_Parameters}`.
+    #[cfg(feature = "update-management")]
     fn override_multiple<'m>(&mut self, f: &mut Frame<'m, '_>, raw: &'m [u8]) -> Result<()> {
         let invalid = |_| Error::InvalidArgument {
             command: Command::OverrideMultiple.code(),
@@ -867,6 +907,7 @@ where
 
     /// `suit-directive-copy-params` (update management): `{+ src-index => [+ parameter key]}`,
     /// copied into every selected component.
+    #[cfg(feature = "update-management")]
     fn copy_params<'m>(&mut self, f: &mut Frame<'m, '_>, raw: &'m [u8]) -> Result<()> {
         let invalid = |_| Error::InvalidArgument {
             command: Command::CopyParams.code(),
@@ -938,12 +979,14 @@ where
                 condition(command, holds)
             }
             Command::Abort => condition(command, false),
+            #[cfg(feature = "dependencies")]
             Command::DependencyIntegrity => {
                 let holds = f.is_dependency(index)
                     && self.dependency_integrity(&comp, &p, scratch)? == Some(true);
                 condition(command, holds)
             }
             Command::IsDependency => condition(command, f.is_dependency(index)),
+            #[cfg(feature = "update-management")]
             Command::UseBefore => {
                 let holds = match (p.use_before, self.platform.now()?) {
                     (Some(limit), Some(now)) => now < limit,
@@ -951,6 +994,7 @@ where
                 };
                 condition(command, holds)
             }
+            #[cfg(feature = "update-management")]
             Command::MinimumBattery => {
                 let holds = match (p.minimum_battery, self.platform.battery_level()?) {
                     (Some(minimum), Some(level)) => level >= minimum,
@@ -958,9 +1002,11 @@ where
                 };
                 condition(command, holds)
             }
+            #[cfg(feature = "update-management")]
             Command::UpdateAuthorized => {
                 condition(command, self.platform.update_authorized(p.update_priority)?)
             }
+            #[cfg(feature = "update-management")]
             Command::Version => {
                 let holds = match p.version {
                     Some(v) => self.version_matches(&comp, v)?,
@@ -993,11 +1039,13 @@ where
                 self.platform.invoke(&comp, p.invoke_args)?;
                 Ok(())
             }
+            #[cfg(feature = "dependencies")]
             Command::ProcessDependency => self.process_dependency(f, index, &comp, &p, scratch),
             Command::Unlink => {
                 self.platform.unlink(&comp)?;
                 Ok(())
             }
+            #[cfg(feature = "update-management")]
             Command::Wait => {
                 self.platform.wait(&comp, p.wait_info)?;
                 Ok(())
@@ -1053,9 +1101,12 @@ where
         p: &Params<'_>,
         scratch: &mut [u8],
     ) -> Result<Option<bool>> {
+        #[cfg(feature = "dependencies")]
         if f.is_dependency(index) {
             return self.dependency_integrity(comp, p, scratch);
         }
+        #[cfg(not(feature = "dependencies"))]
+        let _ = (f, index, scratch);
         let Some(digest) = p.image_digest else {
             return Ok(None);
         };
@@ -1139,6 +1190,7 @@ where
 
     /// "suit-condition-version" (update management): the component's version against
     /// `bstr .cbor [comparison-type, [+ int]]`.
+    #[cfg(feature = "update-management")]
     fn version_matches(&mut self, comp: &Component<'_>, encoded: &[u8]) -> Result<bool> {
         let bad = Error::InvalidParameter {
             key: param::VERSION,
@@ -1226,6 +1278,7 @@ where
         {
             return Err(Error::ImageMismatch);
         }
+        #[cfg(feature = "dependencies")]
         if f.is_dependency(index) {
             let dep = self.authenticate(payload)?;
             if p.image_digest
@@ -1233,7 +1286,10 @@ where
             {
                 return Err(Error::ImageMismatch);
             }
-        } else if let Some(digest) = p.image_digest
+            self.platform.write(comp, 0, payload)?;
+            return Ok(());
+        }
+        if let Some(digest) = p.image_digest
             && !digest.matches(self.crypto, payload)?
         {
             return Err(Error::ImageMismatch);
@@ -1447,12 +1503,14 @@ where
     }
 
     /// Reads the whole of `comp` into `scratch`; its length.
+    #[cfg(feature = "dependencies")]
     fn load(&mut self, comp: &Component<'_>, scratch: &mut [u8]) -> Result<usize> {
         fill(scratch, |at, buf| Ok(self.platform.read(comp, at, buf)?))
     }
 
     /// "suit-condition-dependency-integrity" (trust domains): the dependency manifest stored in
     /// `comp` authenticates and its digest is the image digest; `None` without a digest.
+    #[cfg(feature = "dependencies")]
     fn dependency_integrity(
         &mut self,
         comp: &Component<'_>,
@@ -1472,6 +1530,7 @@ where
     /// manifest stored at `comp`, binds it to the image digest when one is set, refuses an older
     /// one than stored, and runs its shared sequence and its sequence of the current kind with
     /// its components under the dependency prefix.
+    #[cfg(feature = "dependencies")]
     fn process_dependency<'m>(
         &mut self,
         f: &Frame<'m, '_>,
