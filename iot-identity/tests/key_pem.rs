@@ -80,24 +80,15 @@ fn written_pem_reads_back_and_is_what_openssl_wrote() {
 
 #[test]
 fn what_is_not_a_p256_key_is_refused_with_the_reason() {
-    let garbage =
-        |label: &str| format!("-----BEGIN {label}-----\nAAECAw==\n-----END {label}-----\n");
-    assert_eq!(
-        key_pem::decode(&garbage("PRIVATE KEY")).unwrap_err(),
-        KeyPemError::Pkcs8
-    );
-    assert_eq!(
-        key_pem::decode(&garbage("EC PRIVATE KEY")).unwrap_err(),
-        KeyPemError::EcPrivateKey
-    );
-    assert_eq!(
-        key_pem::decode(&garbage("PUBLIC KEY")).unwrap_err(),
-        KeyPemError::Spki
-    );
-    assert_eq!(
-        key_pem::decode(&garbage("CERTIFICATE")).unwrap_err(),
-        KeyPemError::NoKeyBlock
-    );
+    for (label, reason) in [
+        ("PRIVATE KEY", KeyPemError::Pkcs8),
+        ("EC PRIVATE KEY", KeyPemError::EcPrivateKey),
+        ("PUBLIC KEY", KeyPemError::Spki),
+        ("CERTIFICATE", KeyPemError::NoKeyBlock),
+    ] {
+        let garbage = format!("-----BEGIN {label}-----\nAAECAw==\n-----END {label}-----\n");
+        assert_eq!(key_pem::decode(&garbage).unwrap_err(), reason, "{label}");
+    }
     // A truncated block (no END line) is no block.
     let truncated = &PKCS8[..PKCS8.len() - 30];
     assert_eq!(

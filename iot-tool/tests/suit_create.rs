@@ -65,6 +65,14 @@ impl Setup {
     fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
+    /// The private key (PKCS#8 PEM).
+    fn key(&self) -> PathBuf {
+        self.path("key.pem")
+    }
+    /// The public key (SPKI PEM).
+    fn public(&self) -> PathBuf {
+        self.path("key.pub.pem")
+    }
 }
 
 #[test]
@@ -75,26 +83,14 @@ fn created_envelopes_verify_and_severed_ones_still_do() {
         t.path("update.suit"),
         t.path("severed.suit"),
     );
-    let line = ok(&suit_create(&t.path("key.pem"), &json, &env));
+    let line = ok(&suit_create(&t.key(), &json, &env));
     assert!(line.contains("sequence number 7"), "{line}");
-    let verified = ok(&[
-        "suit",
-        "verify",
-        "--key",
-        s(&t.path("key.pub.pem")),
-        s(&env),
-    ]);
+    let verified = ok(&["suit", "verify", "--key", s(&t.public()), s(&env)]);
     assert_eq!(
         verified.trim_end(),
         "authenticated: sequence number 7, 1 component: [h'00']"
     );
-    let tree = ok(&[
-        "suit",
-        "inspect",
-        "--key",
-        s(&t.path("key.pub.pem")),
-        s(&env),
-    ]);
+    let tree = ok(&["suit", "inspect", "--key", s(&t.public()), s(&env)]);
     assert!(
         tree.contains("install (severed, restored from the envelope):"),
         "{tree}"
@@ -102,7 +98,7 @@ fn created_envelopes_verify_and_severed_ones_still_do() {
     assert!(tree.contains("uri: #fw"), "{tree}");
     // Deterministic: the same description and key give the same bytes.
     let again = t.path("again.suit");
-    ok(&suit_create(&t.path("key.pem"), &json, &again));
+    ok(&suit_create(&t.key(), &json, &again));
     assert_eq!(std::fs::read(&env).unwrap(), std::fs::read(&again).unwrap());
 
     let line = ok(&["suit", "sever", s(&env), "-o", s(&severed)]);
@@ -112,21 +108,9 @@ fn created_envelopes_verify_and_severed_ones_still_do() {
         std::fs::read(&severed).unwrap(),
     );
     assert!(cut.len() < full.len());
-    let verified = ok(&[
-        "suit",
-        "verify",
-        "--key",
-        s(&t.path("key.pub.pem")),
-        s(&severed),
-    ]);
+    let verified = ok(&["suit", "verify", "--key", s(&t.public()), s(&severed)]);
     assert!(verified.starts_with("authenticated: sequence number 7"));
-    let tree = ok(&[
-        "suit",
-        "inspect",
-        "--key",
-        s(&t.path("key.pub.pem")),
-        s(&severed),
-    ]);
+    let tree = ok(&["suit", "inspect", "--key", s(&t.public()), s(&severed)]);
     assert!(
         tree.contains("install: severed, not in the envelope (sha-256 "),
         "{tree}"
@@ -153,13 +137,7 @@ fn a_symmetric_key_makes_a_mac0() {
     ));
     let verified = ok(&["suit", "verify", "--key", s(&t.path("mac.hex")), s(&env)]);
     assert!(verified.starts_with("authenticated: sequence number 7"));
-    let err = fails(&[
-        "suit",
-        "verify",
-        "--key",
-        s(&t.path("key.pub.pem")),
-        s(&env),
-    ]);
+    let err = fails(&["suit", "verify", "--key", s(&t.public()), s(&env)]);
     assert!(err.contains("refused: no trusted key"), "{err}");
 }
 
@@ -212,16 +190,12 @@ fn bad_input_fails_with_one_line() {
     let out = t.path("out.suit");
     let bad = t.path("bad.json");
     std::fs::write(&bad, r#"{"sequence-number": 1}"#).unwrap();
-    let err = fails(&suit_create(&t.path("key.pem"), &bad, &out));
+    let err = fails(&suit_create(&t.key(), &bad, &out));
     assert!(err.contains("missing field `components`"), "{err}");
     std::fs::write(&bad, update_json(1).replace("firmware.bin", "absent.bin")).unwrap();
-    let err = fails(&suit_create(&t.path("key.pem"), &bad, &out));
+    let err = fails(&suit_create(&t.key(), &bad, &out));
     assert!(err.contains("absent.bin"), "{err}");
-    let err = fails(&suit_create(
-        &t.path("key.pub.pem"),
-        &t.path("update.json"),
-        &out,
-    ));
+    let err = fails(&suit_create(&t.public(), &t.path("update.json"), &out));
     assert!(err.contains("signing needs a P-256 private key"), "{err}");
     assert!(!out.exists(), "nothing written on failure");
     let err = fails(&["suit", "sever", s(&t.path("firmware.bin")), "-o", s(&out)]);
