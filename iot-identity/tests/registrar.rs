@@ -10,6 +10,8 @@
     clippy::std_instead_of_core
 )]
 
+mod common;
+
 use der::{Decode, Encode};
 use iot_core::cose::{Algorithm, Sign1Builder};
 use iot_core::crypto::{RustCrypto, Sha256};
@@ -23,8 +25,7 @@ use iot_identity::registrar::{
 };
 use iot_identity::ueid::{RandLen, Ueid};
 use iot_identity::x509::{
-    Certificate, CsrSubject, KeyUsage, P256Verify, TrustAnchor, ValidationOptions, X509Error,
-    validate_chain, write_csr,
+    Certificate, KeyUsage, P256Verify, TrustAnchor, ValidationOptions, X509Error, validate_chain,
 };
 
 /// 2026-01-01T00:00:00Z.
@@ -55,20 +56,12 @@ impl TestDevice {
     }
 
     fn csr(&mut self) -> Vec<u8> {
-        let public = self.store.public_key(SLOT).unwrap();
-        let mut out = [0u8; 400];
-        let n = write_csr(
-            &mut crypto(),
-            &mut StoreSigner::new(&mut self.store, SLOT),
-            &public,
-            &CsrSubject {
-                ueid: &self.ueid,
-                common_name: Some("registrar test device"),
-            },
-            &mut out,
+        common::csr(
+            &mut self.store,
+            SLOT,
+            &self.ueid,
+            Some("registrar test device"),
         )
-        .unwrap();
-        out[..n].to_vec()
     }
 
     /// The answer to `challenge`: COSE_Sign1 with POSSESSION_AAD by the device key.

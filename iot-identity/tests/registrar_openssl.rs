@@ -13,13 +13,14 @@
     clippy::std_instead_of_core
 )]
 
+mod common;
+
+use common::fresh_csr;
 use iot_core::crypto::RustCrypto;
-use iot_identity::keystore::{KeySlot, KeyStore, SoftwareKeyStore, StoreSigner};
 use iot_identity::registrar::{
     CA_CERT_FILE, IssueRequest, Refusal, Registrar, RegistrarError, pem_encode,
 };
 use iot_identity::ueid::{RandLen, Ueid};
-use iot_identity::x509::{CsrSubject, write_csr};
 use iot_test_vectors::peer::{openssl, run, text};
 use std::path::Path;
 
@@ -28,24 +29,6 @@ fn now() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs()
-}
-
-fn our_csr(ueid: &Ueid) -> Vec<u8> {
-    let mut store = SoftwareKeyStore::<_, 1>::new(RustCrypto::from_os(), &[3u8; 16]).unwrap();
-    let public = store.generate(KeySlot(0)).unwrap();
-    let mut out = [0u8; 400];
-    let n = write_csr(
-        &mut RustCrypto::from_os(),
-        &mut StoreSigner::new(&mut store, KeySlot(0)),
-        &public,
-        &CsrSubject {
-            ueid,
-            common_name: None,
-        },
-        &mut out,
-    )
-    .unwrap();
-    out[..n].to_vec()
 }
 
 /// A P-256 key and a DER CSR made by OpenSSL with `subj`.
@@ -101,7 +84,7 @@ fn openssl_accepts_issued_certificates_and_the_crl() {
     // Device a: our CSR. Device b: OpenSSL's, with the UEID in serialNumber.
     let ueid_a = Ueid::random(&mut RustCrypto::from_os(), RandLen::Bits128).unwrap();
     let ueid_b = Ueid::eui64([0x00, 0x1b, 0x63, 0x84, 0x45, 0xe6, 0x00, 0x02]).unwrap();
-    let csr_a = our_csr(&ueid_a);
+    let csr_a = fresh_csr(&[3u8; 16], &ueid_a, None);
     let subj_b = format!("/CN=openssl device/serialNumber={}", ueid_b.to_hex());
     let csr_b = openssl_csr(&bin, dir.path(), "b", &subj_b);
     // Device c: OpenSSL's CSR without a UEID; the operator names it.

@@ -12,11 +12,12 @@
     clippy::std_instead_of_core
 )]
 
+mod common;
+
+use common::fresh_csr;
 use iot_core::crypto::RustCrypto;
-use iot_identity::keystore::{KeySlot, KeyStore, SoftwareKeyStore, StoreSigner};
 use iot_identity::registrar::{CA_CERT_FILE, IssueRequest, Registrar};
 use iot_identity::ueid::{RandLen, Ueid};
-use iot_identity::x509::{CsrSubject, write_csr};
 use iot_test_vectors::peer::{python, run};
 use std::ffi::OsStr;
 
@@ -67,24 +68,6 @@ for dev in devs:
 print(json.dumps(out))
 "#;
 
-fn csr(ueid: &Ueid) -> Vec<u8> {
-    let mut store = SoftwareKeyStore::<_, 1>::new(RustCrypto::from_os(), &[5u8; 16]).unwrap();
-    let public = store.generate(KeySlot(0)).unwrap();
-    let mut out = [0u8; 400];
-    let n = write_csr(
-        &mut RustCrypto::from_os(),
-        &mut StoreSigner::new(&mut store, KeySlot(0)),
-        &public,
-        &CsrSubject {
-            ueid,
-            common_name: Some("python peer device"),
-        },
-        &mut out,
-    )
-    .unwrap();
-    out[..n].to_vec()
-}
-
 #[test]
 fn python_cryptography_parses_ca_device_certificates_csr_and_crl() {
     let Some(py) = python("python cryptography cross-check") else {
@@ -95,7 +78,7 @@ fn python_cryptography_parses_ca_device_certificates_csr_and_crl() {
     let mut expected = Vec::new();
     for i in 0..2 {
         let ueid = Ueid::random(&mut RustCrypto::from_os(), RandLen::Bits128).unwrap();
-        let der = csr(&ueid);
+        let der = fresh_csr(&[5u8; 16], &ueid, Some("python peer device"));
         std::fs::write(dir.path().join(format!("dev{i}.csr")), &der).unwrap();
         let issued = reg.issue(&IssueRequest::new(&der, NOW), None).unwrap();
         std::fs::write(dir.path().join(format!("dev{i}.der")), &issued.certificate).unwrap();
