@@ -113,9 +113,7 @@ use crate::component::ComponentId;
 use crate::component::Dependency;
 use crate::digest::{SuitDigest, alg};
 use crate::envelope::{AuthenticatedManifest, TrustAnchors, decode_and_authenticate};
-#[cfg(feature = "dependencies")]
-use crate::error::Capacity;
-use crate::error::{Error, Result, Unsupported};
+use crate::error::{Capacity, Error, Result, Unsupported};
 use crate::manifest::{Manifest, Severable, manifest_key};
 use crate::platform::{
     Component, Identifier, ManifestId, Platform, PlatformError, Record, SequenceKind,
