@@ -8,7 +8,7 @@
 //! without changing the window.
 #![no_main]
 
-use iot_core::crypto::{Aead, RustCrypto};
+use iot_core::crypto::{Aead, RustCrypto, RustCryptoAeadKey};
 use iot_fuzz::oscore::{self, NullAead};
 use iot_oscore::coap::{Message, OptionNumber};
 use iot_oscore::{Error, ReplayWindow, SecurityContext};
@@ -22,7 +22,11 @@ fn window() -> ReplayWindow {
     w
 }
 
-fn check(ctx: &mut SecurityContext, crypto: &mut impl Aead, data: &[u8]) {
+fn check(
+    ctx: &mut SecurityContext,
+    crypto: &mut impl Aead<AeadKey = RustCryptoAeadKey>,
+    data: &[u8],
+) {
     let before = *ctx.replay_window();
     let mut input = data.to_vec();
     let mut out = vec![0u8; data.len()];

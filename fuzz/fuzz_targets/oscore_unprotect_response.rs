@@ -9,7 +9,7 @@
 //! protected with the request's nonce, as aiocoap sends it; `Observation` takes that once.
 #![no_main]
 
-use iot_core::crypto::{Aead, RustCrypto};
+use iot_core::crypto::{Aead, RustCrypto, RustCryptoAeadKey};
 use iot_fuzz::oscore::{self, NullAead};
 use iot_oscore::coap::{Message, OptionNumber};
 use iot_oscore::{SecurityContext, SentRequest};
@@ -34,7 +34,12 @@ static CLIENT: LazyLock<(SecurityContext, SentRequest, SentRequest)> = LazyLock:
     (ctx, plain, registration)
 });
 
-fn check(ctx: &SecurityContext, crypto: &mut impl Aead, sent: &SentRequest, data: &[u8]) {
+fn check(
+    ctx: &SecurityContext,
+    crypto: &mut impl Aead<AeadKey = RustCryptoAeadKey>,
+    sent: &SentRequest,
+    data: &[u8],
+) {
     let mut input = data.to_vec();
     let mut out = vec![0u8; data.len()];
     let Ok(r) = ctx.unprotect_response(crypto, sent, &mut input, &mut out) else {

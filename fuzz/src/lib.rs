@@ -38,7 +38,7 @@ pub const BUF: usize = 8192;
 /// and an AEAD without secrets so that fuzz inputs reach the plaintext checks.
 pub mod oscore {
     use iot_core::cose::AeadAlgorithm;
-    use iot_core::crypto::{Aead, RustCrypto};
+    use iot_core::crypto::{Aead, RustCrypto, RustCryptoAeadKey};
     use iot_oscore::{ContextParams, SecurityContext};
 
     /// Master Secret of RFC 8613 C.1.
@@ -78,35 +78,45 @@ pub mod oscore {
     /// An "AEAD" with no secret: encryption is the identity with an all-zero tag, and decryption
     /// accepts exactly the all-zero tag. Fuzz inputs whose tag bytes are zero thus reach
     /// everything after decryption (the inner code, options and payload) without a real key.
+    /// Its keys are the RustCrypto backend's (it only reads their algorithm), so that one
+    /// security context is checked with both.
     pub struct NullAead;
 
     impl Aead for NullAead {
-        fn aead_encrypt(
+        type AeadKey = RustCryptoAeadKey;
+
+        fn aead_key(
             &mut self,
             alg: AeadAlgorithm,
-            _key: &[u8],
+            key: &[u8],
+        ) -> iot_core::Result<RustCryptoAeadKey> {
+            RustCrypto::<()>::default().aead_key(alg, key)
+        }
+
+        fn aead_seal(
+            &mut self,
+            key: &RustCryptoAeadKey,
             nonce: &[u8],
             _aad: &[&[u8]],
             _buffer: &mut [u8],
             tag: &mut [u8],
         ) -> iot_core::Result<()> {
-            assert_eq!(nonce.len(), alg.nonce_len(), "nonce length");
-            assert_eq!(tag.len(), alg.tag_len(), "tag length");
+            assert_eq!(nonce.len(), key.alg().nonce_len(), "nonce length");
+            assert_eq!(tag.len(), key.alg().tag_len(), "tag length");
             tag.fill(0);
             Ok(())
         }
 
-        fn aead_decrypt(
+        fn aead_open(
             &mut self,
-            alg: AeadAlgorithm,
-            _key: &[u8],
+            key: &RustCryptoAeadKey,
             nonce: &[u8],
             _aad: &[&[u8]],
             buffer: &mut [u8],
             tag: &[u8],
         ) -> iot_core::Result<()> {
-            assert_eq!(nonce.len(), alg.nonce_len(), "nonce length");
-            if tag.len() != alg.tag_len() || tag.iter().any(|&b| b != 0) {
+            assert_eq!(nonce.len(), key.alg().nonce_len(), "nonce length");
+            if tag.len() != key.alg().tag_len() || tag.iter().any(|&b| b != 0) {
                 buffer.fill(0);
                 return Err(iot_core::Error::BadTag);
             }
@@ -417,7 +427,7 @@ pub mod attest {
 pub mod identity {
     use core::cell::RefCell;
     use iot_core::cose::AeadAlgorithm;
-    use iot_core::crypto::{Aead, Rng, RustCrypto, Sha256};
+    use iot_core::crypto::{Aead, Rng, RustCrypto, RustCryptoAeadKey, Sha256};
     use iot_identity::keystore::{P256_PUBLIC_KEY_LEN, P256PublicKey};
     use iot_identity::x509::{Certificate, P256Verify};
 
@@ -519,28 +529,36 @@ pub mod identity {
     }
 
     impl Aead for SealCrypto {
-        fn aead_encrypt(
+        type AeadKey = RustCryptoAeadKey;
+
+        fn aead_key(
             &mut self,
             alg: AeadAlgorithm,
             key: &[u8],
+        ) -> iot_core::Result<RustCryptoAeadKey> {
+            crate::oscore::NullAead.aead_key(alg, key)
+        }
+
+        fn aead_seal(
+            &mut self,
+            key: &RustCryptoAeadKey,
             nonce: &[u8],
             aad: &[&[u8]],
             buffer: &mut [u8],
             tag: &mut [u8],
         ) -> iot_core::Result<()> {
-            crate::oscore::NullAead.aead_encrypt(alg, key, nonce, aad, buffer, tag)
+            crate::oscore::NullAead.aead_seal(key, nonce, aad, buffer, tag)
         }
 
-        fn aead_decrypt(
+        fn aead_open(
             &mut self,
-            alg: AeadAlgorithm,
-            key: &[u8],
+            key: &RustCryptoAeadKey,
             nonce: &[u8],
             aad: &[&[u8]],
             buffer: &mut [u8],
             tag: &[u8],
         ) -> iot_core::Result<()> {
-            crate::oscore::NullAead.aead_decrypt(alg, key, nonce, aad, buffer, tag)
+            crate::oscore::NullAead.aead_open(key, nonce, aad, buffer, tag)
         }
     }
 }

@@ -235,6 +235,48 @@ fn wrong_lengths_are_typed_errors() {
     }
 }
 
+/// A key prepared once serves many messages, each sealed and opened as the one-shot calls do;
+/// a bad key or a wrong tag under it leaves no plaintext.
+#[test]
+fn prepared_key_serves_many_messages() {
+    let mut crypto = backend();
+    for alg in ALGS {
+        let key_bytes = vec![0x42u8; alg.key_len()];
+        let key = crypto.aead_key(alg, &key_bytes).unwrap();
+        assert_eq!(key.alg(), alg);
+        for i in 0..3u8 {
+            let nonce = vec![i; alg.nonce_len()];
+            let pt = vec![i ^ 0x5a; 17 + usize::from(i) * 20];
+            let mut buf = pt.clone();
+            let mut tag = vec![0u8; alg.tag_len()];
+            crypto
+                .aead_seal(&key, &nonce, &[b"a", b"ad"], &mut buf, &mut tag)
+                .unwrap();
+            let mut sealed = buf.clone();
+            sealed.extend_from_slice(&tag);
+            assert_eq!(
+                sealed,
+                ref_seal(alg, &key_bytes, &nonce, b"aad", &pt),
+                "{alg:?}"
+            );
+            crypto
+                .aead_open(&key, &nonce, &[b"aad"], &mut buf, &tag)
+                .unwrap();
+            assert_eq!(buf, pt, "{alg:?}");
+            tag[0] ^= 1;
+            let mut ct = sealed[..pt.len()].to_vec();
+            let r = crypto.aead_open(&key, &nonce, &[b"aad"], &mut ct, &tag);
+            assert_eq!(r, Err(Error::BadTag), "{alg:?}");
+            assert!(ct.iter().all(|&b| b == 0), "{alg:?}");
+        }
+        let r = crypto.aead_key(alg, &key_bytes[1..]);
+        assert_eq!(r.map(|_| ()), Err(Error::InvalidKey), "{alg:?}");
+        let mut buf = [7u8; 4];
+        let r = crypto.aead_decrypt(alg, &key_bytes[1..], &[0; 13], &[], &mut buf, &[0; 16]);
+        assert_eq!((r, buf), (Err(Error::InvalidKey), [0; 4]), "{alg:?}");
+    }
+}
+
 /// RFC 8439 section 2.8.2 (transcribed), with the associated data cut in three.
 #[test]
 fn rfc8439_section_2_8_2() {

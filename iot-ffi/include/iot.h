@@ -137,9 +137,10 @@
 #define IOT_OSCORE_RESPONSE_OWN_PARTIAL_IV 1
 
 /**
- * Number of 64-bit words of an [`IotOscoreContext`].
+ * Number of 64-bit words of an [`IotOscoreContext`]: the context holds the Sender and Recipient
+ * Keys with their AES key schedules expanded once (about 850 bytes on x86_64).
  */
-#define IOT_OSCORE_CONTEXT_WORDS 32
+#define IOT_OSCORE_CONTEXT_WORDS 128
 
 /**
  * Number of 64-bit words of an [`IotOscoreRequest`].
@@ -714,8 +715,8 @@ typedef int32_t (*IotRandomFn)(void *ctx, uint8_t *out, size_t len);
 
 /**
  * An OSCORE security context (RFC 8613 section 3), opaque to C: allocate it anywhere (static,
- * stack, a struct member; `sizeof` and `_Alignof` are those of `uint64_t[32]`) and fill it with
- * `iot_oscore_context_derive`. It holds the derived keys: wipe it with `iot_oscore_context_clear`.
+ * stack, a struct member; `sizeof` and `_Alignof` are those of `uint64_t[128]`) and fill it with
+ * `iot_oscore_context_derive`. It holds the prepared keys: wipe it with `iot_oscore_context_clear`.
  * It contains no pointers and may be moved with `memcpy`, but not copied to be used twice (two
  * copies would reuse sequence numbers, hence nonces).
  */

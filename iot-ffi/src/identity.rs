@@ -74,28 +74,32 @@ impl Rng for StoreCrypto {
 }
 
 impl Aead for StoreCrypto {
-    fn aead_encrypt(
+    type AeadKey = <RustCrypto<()> as Aead>::AeadKey;
+
+    fn aead_key(&mut self, alg: AeadAlgorithm, key: &[u8]) -> iot_core::Result<Self::AeadKey> {
+        self.inner.aead_key(alg, key)
+    }
+
+    fn aead_seal(
         &mut self,
-        alg: AeadAlgorithm,
-        key: &[u8],
+        key: &Self::AeadKey,
         nonce: &[u8],
         aad: &[&[u8]],
         buffer: &mut [u8],
         tag: &mut [u8],
     ) -> iot_core::Result<()> {
-        self.inner.aead_encrypt(alg, key, nonce, aad, buffer, tag)
+        self.inner.aead_seal(key, nonce, aad, buffer, tag)
     }
 
-    fn aead_decrypt(
+    fn aead_open(
         &mut self,
-        alg: AeadAlgorithm,
-        key: &[u8],
+        key: &Self::AeadKey,
         nonce: &[u8],
         aad: &[&[u8]],
         buffer: &mut [u8],
         tag: &[u8],
     ) -> iot_core::Result<()> {
-        self.inner.aead_decrypt(alg, key, nonce, aad, buffer, tag)
+        self.inner.aead_open(key, nonce, aad, buffer, tag)
     }
 }
 

@@ -18,14 +18,15 @@ pub const IOT_ALG_A128GCM: i32 = 1;
 /// Number instead of the request's nonce (RFC 8613 section 8.3; needed for a second response).
 pub const IOT_OSCORE_RESPONSE_OWN_PARTIAL_IV: u32 = 1;
 
-/// Number of 64-bit words of an [`IotOscoreContext`].
-pub const IOT_OSCORE_CONTEXT_WORDS: usize = 32;
+/// Number of 64-bit words of an [`IotOscoreContext`]: the context holds the Sender and Recipient
+/// Keys with their AES key schedules expanded once (about 850 bytes on x86_64).
+pub const IOT_OSCORE_CONTEXT_WORDS: usize = 128;
 /// Number of 64-bit words of an [`IotOscoreRequest`].
 pub const IOT_OSCORE_REQUEST_WORDS: usize = 6;
 
 /// An OSCORE security context (RFC 8613 section 3), opaque to C: allocate it anywhere (static,
-/// stack, a struct member; `sizeof` and `_Alignof` are those of `uint64_t[32]`) and fill it with
-/// `iot_oscore_context_derive`. It holds the derived keys: wipe it with `iot_oscore_context_clear`.
+/// stack, a struct member; `sizeof` and `_Alignof` are those of `uint64_t[128]`) and fill it with
+/// `iot_oscore_context_derive`. It holds the prepared keys: wipe it with `iot_oscore_context_clear`.
 /// It contains no pointers and may be moved with `memcpy`, but not copied to be used twice (two
 /// copies would reuse sequence numbers, hence nonces).
 #[repr(C)]

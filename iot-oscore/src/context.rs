@@ -7,7 +7,7 @@ use crate::nonce::PartialIv;
 use crate::replay::{DEFAULT_REPLAY_WINDOW, ReplayWindow};
 use core::fmt;
 use iot_core::cose::{AeadAlgorithm, MAX_NONCE_LEN};
-use iot_core::crypto::HkdfSha256;
+use iot_core::crypto::{Aead, HkdfSha256};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 /// The longest Sender or Recipient ID: the nonce length minus 6 (RFC 8613 section 3.3), 7 bytes
@@ -120,29 +120,50 @@ impl<'a> ContextParams<'a> {
     }
 }
 
-/// The derived secrets; zeroized on drop.
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
-struct Keys {
+/// The key type of a [`SecurityContext`] that names none: the RustCrypto backend's prepared key.
+#[cfg(feature = "rustcrypto")]
+pub type DefaultAeadKey = iot_core::crypto::RustCryptoAeadKey;
+/// Without the `rustcrypto` feature there is no default backend: a [`SecurityContext`] names its
+/// backend's `Aead::AeadKey`.
+#[cfg(not(feature = "rustcrypto"))]
+pub type DefaultAeadKey = NoDefaultBackend;
+
+/// Stands for the missing default backend (feature `rustcrypto` off); no backend prepares it.
+#[cfg(not(feature = "rustcrypto"))]
+#[derive(Debug)]
+pub enum NoDefaultBackend {}
+
+/// The secrets derived from the input parameters (RFC 8613 section 3.2.1): Sender Key, Recipient
+/// Key and Common IV, as bytes; zeroized on drop. [`SecurityContext::derive`] hands the keys to
+/// the backend and keeps only what it prepared; this is for tools and tests that show a derivation.
+#[derive(Zeroize, ZeroizeOnDrop)]
+pub struct DerivedKeys {
+    #[zeroize(skip)]
+    alg: AeadAlgorithm,
     sender: [u8; MAX_KEY_LEN],
     recipient: [u8; MAX_KEY_LEN],
     common_iv: [u8; MAX_NONCE_LEN],
 }
 
-/// An OSCORE security context (RFC 8613 section 3.1) with a replay window of `W` sequence numbers.
+/// An OSCORE security context (RFC 8613 section 3.1) with a replay window of `W` sequence
+/// numbers, holding the Sender and Recipient Keys as the backend prepared them (`K`, its
+/// `Aead::AeadKey`: an expanded key schedule, or a secure element's handle).
 ///
-/// The Master Secret and Master Salt are not kept after derivation (section 3.1 allows this);
-/// the keys and the Common IV are zeroized on drop.
-pub struct SecurityContext<const W: usize = DEFAULT_REPLAY_WINDOW> {
+/// The Master Secret and Master Salt are not kept after derivation (section 3.1 allows this),
+/// nor are the key bytes; the prepared keys zeroize on drop.
+pub struct SecurityContext<const W: usize = DEFAULT_REPLAY_WINDOW, K = DefaultAeadKey> {
     pub(crate) alg: AeadAlgorithm,
     pub(crate) sender_id: Id,
     pub(crate) recipient_id: Id,
     pub(crate) id_context: Option<IdContext>,
-    keys: Keys,
+    pub(crate) sender_key: K,
+    pub(crate) recipient_key: K,
+    common_iv: [u8; MAX_NONCE_LEN],
     sender_sequence_number: u64,
     pub(crate) replay: ReplayWindow<W>,
 }
 
-impl<const W: usize> fmt::Debug for SecurityContext<W> {
+impl<const W: usize, K> fmt::Debug for SecurityContext<W, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SecurityContext")
             .field("alg", &self.alg)
@@ -182,7 +203,7 @@ fn info<'b>(
     Ok(out.get(..n).unwrap_or_default())
 }
 
-impl<const W: usize> SecurityContext<W> {
+impl DerivedKeys {
     /// Derives Sender Key, Recipient Key and Common IV (RFC 8613 section 3.2.1):
     /// `HKDF(salt = Master Salt, IKM = Master Secret, info, L)`.
     ///
@@ -197,16 +218,14 @@ impl<const W: usize> SecurityContext<W> {
         if params.sender_id.len() > max_id
             || params.recipient_id.len() > max_id
             || params.sender_id == params.recipient_id
+            || params
+                .id_context
+                .is_some_and(|c| c.len() > MAX_ID_CONTEXT_LEN)
         {
             return Err(Error::InvalidContext);
         }
-        let sender_id = Id::from_slice(params.sender_id).ok_or(Error::InvalidContext)?;
-        let recipient_id = Id::from_slice(params.recipient_id).ok_or(Error::InvalidContext)?;
-        let id_context = match params.id_context {
-            Some(c) => Some(IdContext::from_slice(c).ok_or(Error::InvalidContext)?),
-            None => None,
-        };
-        let mut keys = Keys {
+        let mut keys = Self {
+            alg,
             sender: [0; MAX_KEY_LEN],
             recipient: [0; MAX_KEY_LEN],
             common_iv: [0; MAX_NONCE_LEN],
@@ -227,12 +246,52 @@ impl<const W: usize> SecurityContext<W> {
             let info = info(&mut buf, id, params.id_context, alg, kind, out.len())?;
             crypto.hkdf_sha256(params.master_salt, params.master_secret, info, out)?;
         }
+        Ok(keys)
+    }
+
+    /// The Sender Key (secret).
+    pub fn sender_key(&self) -> &[u8] {
+        self.sender.get(..self.alg.key_len()).unwrap_or_default()
+    }
+
+    /// The Recipient Key (secret).
+    pub fn recipient_key(&self) -> &[u8] {
+        self.recipient.get(..self.alg.key_len()).unwrap_or_default()
+    }
+
+    /// The Common IV.
+    pub fn common_iv(&self) -> &[u8] {
+        self.common_iv
+            .get(..self.alg.nonce_len())
+            .unwrap_or_default()
+    }
+}
+
+impl<const W: usize, K> SecurityContext<W, K> {
+    /// Derives the context (RFC 8613 section 3.2.1, see [`DerivedKeys::derive`]) and has the
+    /// backend prepare the Sender and Recipient Keys once, for every message to come.
+    ///
+    /// Fails with [`Error::InvalidContext`] when an ID is longer than the nonce length minus 6,
+    /// the Sender and Recipient IDs are equal, or the ID Context exceeds [`MAX_ID_CONTEXT_LEN`].
+    pub fn derive(
+        crypto: &mut (impl HkdfSha256 + Aead<AeadKey = K> + ?Sized),
+        params: &ContextParams<'_>,
+    ) -> Result<Self> {
+        let keys = DerivedKeys::derive(crypto, params)?;
+        let sender_id = Id::from_slice(params.sender_id).ok_or(Error::InvalidContext)?;
+        let recipient_id = Id::from_slice(params.recipient_id).ok_or(Error::InvalidContext)?;
+        let id_context = match params.id_context {
+            Some(c) => Some(IdContext::from_slice(c).ok_or(Error::InvalidContext)?),
+            None => None,
+        };
         Ok(Self {
-            alg,
+            alg: keys.alg,
             sender_id,
             recipient_id,
             id_context,
-            keys,
+            sender_key: crypto.aead_key(keys.alg, keys.sender_key())?,
+            recipient_key: crypto.aead_key(keys.alg, keys.recipient_key())?,
+            common_iv: keys.common_iv,
             sender_sequence_number: 0,
             replay: ReplayWindow::new(),
         })
@@ -258,26 +317,9 @@ impl<const W: usize> SecurityContext<W> {
         self.id_context.as_ref().map(IdContext::as_slice)
     }
 
-    /// The Sender Key (secret: for tests and for tools that show a derivation).
-    pub fn sender_key(&self) -> &[u8] {
-        self.keys
-            .sender
-            .get(..self.alg.key_len())
-            .unwrap_or_default()
-    }
-
-    /// The Recipient Key (secret: for tests and for tools that show a derivation).
-    pub fn recipient_key(&self) -> &[u8] {
-        self.keys
-            .recipient
-            .get(..self.alg.key_len())
-            .unwrap_or_default()
-    }
-
     /// The Common IV.
     pub fn common_iv(&self) -> &[u8] {
-        self.keys
-            .common_iv
+        self.common_iv
             .get(..self.alg.nonce_len())
             .unwrap_or_default()
     }

@@ -12,13 +12,13 @@
 //!   close writes the exact number and window.
 //! - `lock`: held with an advisory file lock while the folder is open, as aiocoap does.
 
-use crate::context::SecurityContext;
+use crate::context::{DefaultAeadKey, SecurityContext};
 use crate::error::Error;
 use crate::persistence::{PersistedContext, SequenceNumberStore};
 use crate::replay::{DEFAULT_REPLAY_WINDOW, ReplayWindow};
 use core::fmt;
 use iot_core::cose::AeadAlgorithm;
-use iot_core::crypto::HkdfSha256;
+use iot_core::crypto::{Aead, HkdfSha256};
 use serde_json::{Map, Value};
 use std::borrow::ToOwned;
 use std::fs::File;
@@ -276,19 +276,24 @@ impl FolderParams {
         })
     }
 
-    /// Derives the security context (RFC 8613 section 3.2.1).
-    pub fn derive(
-        &self,
-        crypto: &mut (impl HkdfSha256 + ?Sized),
-    ) -> Result<SecurityContext, ContextDirError> {
-        let mut p =
-            crate::ContextParams::new(&self.master_secret, &self.sender_id, &self.recipient_id)
-                .master_salt(&self.master_salt)
-                .alg(self.alg);
-        if let Some(c) = &self.id_context {
-            p = p.id_context(c);
+    /// The input parameters (RFC 8613 section 3.2), for [`crate::DerivedKeys::derive`] or
+    /// [`SecurityContext::derive`].
+    pub fn context_params(&self) -> crate::ContextParams<'_> {
+        let p = crate::ContextParams::new(&self.master_secret, &self.sender_id, &self.recipient_id)
+            .master_salt(&self.master_salt)
+            .alg(self.alg);
+        match &self.id_context {
+            Some(c) => p.id_context(c),
+            None => p,
         }
-        Ok(SecurityContext::derive(crypto, &p)?)
+    }
+
+    /// Derives the security context (RFC 8613 section 3.2.1).
+    pub fn derive<K>(
+        &self,
+        crypto: &mut (impl HkdfSha256 + Aead<AeadKey = K> + ?Sized),
+    ) -> Result<SecurityContext<DEFAULT_REPLAY_WINDOW, K>, ContextDirError> {
+        Ok(SecurityContext::derive(crypto, &self.context_params())?)
     }
 }
 
@@ -445,13 +450,13 @@ impl SequenceNumberStore for SequenceFile {
 /// An open security-context folder: the derived context with its sequence numbers persisted in
 /// `sequence.json` (RFC 8613 appendix B.1), locked against use by another process. Dropping it
 /// closes it cleanly ([`ContextDir::close`]).
-pub struct ContextDir {
+pub struct ContextDir<K = DefaultAeadKey> {
     dir: PathBuf,
-    ctx: PersistedContext<SequenceFile>,
+    ctx: PersistedContext<SequenceFile, DEFAULT_REPLAY_WINDOW, K>,
     lock: Option<File>,
 }
 
-impl fmt::Debug for ContextDir {
+impl<K: fmt::Debug> fmt::Debug for ContextDir<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ContextDir")
             .field("dir", &self.dir)
@@ -460,10 +465,10 @@ impl fmt::Debug for ContextDir {
     }
 }
 
-impl ContextDir {
+impl<K> ContextDir<K> {
     /// Opens `dir` with [`DEFAULT_K`].
     pub fn open(
-        crypto: &mut (impl HkdfSha256 + ?Sized),
+        crypto: &mut (impl HkdfSha256 + Aead<AeadKey = K> + ?Sized),
         dir: &Path,
     ) -> Result<Self, ContextDirError> {
         Self::open_with_k(crypto, dir, DEFAULT_K)
@@ -474,7 +479,7 @@ impl ContextDir {
     /// first use); with a window saved at a clean close it resumes as it was; otherwise the
     /// replay window is recovered with Echo (appendix B.1.2). `k` numbers are reserved per write.
     pub fn open_with_k(
-        crypto: &mut (impl HkdfSha256 + ?Sized),
+        crypto: &mut (impl HkdfSha256 + Aead<AeadKey = K> + ?Sized),
         dir: &Path,
         k: u64,
     ) -> Result<Self, ContextDirError> {
@@ -546,7 +551,7 @@ impl ContextDir {
     }
 
     /// The context, read-only.
-    pub fn context(&self) -> &SecurityContext {
+    pub fn context(&self) -> &SecurityContext<DEFAULT_REPLAY_WINDOW, K> {
         self.ctx.context()
     }
 
@@ -556,7 +561,9 @@ impl ContextDir {
     }
 
     /// The persisted context, to protect and unprotect with.
-    pub fn persisted_mut(&mut self) -> &mut PersistedContext<SequenceFile> {
+    pub fn persisted_mut(
+        &mut self,
+    ) -> &mut PersistedContext<SequenceFile, DEFAULT_REPLAY_WINDOW, K> {
         &mut self.ctx
     }
 
@@ -596,7 +603,7 @@ impl ContextDir {
     }
 }
 
-impl Drop for ContextDir {
+impl<K> Drop for ContextDir<K> {
     fn drop(&mut self) {
         let _ = self.finish();
     }

@@ -23,7 +23,7 @@ pub mod replay;
 #[cfg(feature = "std")]
 pub mod udp;
 
-pub use context::{ContextParams, SecurityContext};
+pub use context::{ContextParams, DerivedKeys, SecurityContext};
 pub use error::{Error, FormatError, Result};
 pub use observe::{Notification, Observation};
 pub use persistence::{Incoming, PersistedContext, SequenceNumberStore};

@@ -88,10 +88,10 @@ impl Observation {
     /// `input` in place, writes the verified response into `out`, and records it with
     /// [`Self::accept`] ([`Error::Replay`] for an old one). Nothing changes unless the response
     /// is accepted.
-    pub fn unprotect<const W: usize>(
+    pub fn unprotect<const W: usize, K>(
         &mut self,
-        ctx: &SecurityContext<W>,
-        crypto: &mut (impl Aead + ?Sized),
+        ctx: &SecurityContext<W, K>,
+        crypto: &mut (impl Aead<AeadKey = K> + ?Sized),
         input: &mut [u8],
         out: &mut [u8],
     ) -> Result<Notification> {

@@ -10,7 +10,7 @@
 //!   is fresh; its Partial IV becomes the lower limit of the new replay window.
 
 use crate::coap::{Code, MAX_TOKEN_LEN, Message, MessageType, MessageWriter, OptionNumber};
-use crate::context::SecurityContext;
+use crate::context::{DefaultAeadKey, SecurityContext};
 use crate::error::{Error, Result};
 use crate::protect::{ReceivedRequest, ResponseNonce, SentRequest, UnprotectedResponse};
 use crate::replay::{DEFAULT_REPLAY_WINDOW, ReplayWindow};
@@ -62,8 +62,12 @@ pub enum Incoming {
 /// It wraps [`SecurityContext`] and offers the same four operations; the context itself is only
 /// lent out read-only, so no sequence number can be used without being covered by the store.
 #[derive(Debug)]
-pub struct PersistedContext<S: SequenceNumberStore, const W: usize = DEFAULT_REPLAY_WINDOW> {
-    ctx: SecurityContext<W>,
+pub struct PersistedContext<
+    S: SequenceNumberStore,
+    const W: usize = DEFAULT_REPLAY_WINDOW,
+    K = DefaultAeadKey,
+> {
+    ctx: SecurityContext<W, K>,
     store: S,
     k: u64,
     /// Sequence numbers below this are covered by the stored value.
@@ -73,10 +77,10 @@ pub struct PersistedContext<S: SequenceNumberStore, const W: usize = DEFAULT_REP
     echo: Option<[u8; ECHO_LEN]>,
 }
 
-impl<S: SequenceNumberStore, const W: usize> PersistedContext<S, W> {
+impl<S: SequenceNumberStore, const W: usize, K> PersistedContext<S, W, K> {
     /// A context used for the first time (freshly provisioned): its counter and replay window
     /// are taken as they are. `k` is the number of sequence numbers per store write (at least 1).
-    pub fn first_boot(ctx: SecurityContext<W>, store: S, k: u64) -> Result<Self> {
+    pub fn first_boot(ctx: SecurityContext<W, K>, store: S, k: u64) -> Result<Self> {
         if k == 0 {
             return Err(Error::InvalidContext);
         }
@@ -94,7 +98,7 @@ impl<S: SequenceNumberStore, const W: usize> PersistedContext<S, W> {
     /// The same context after a reboot, derived again from the same parameters: the Sender
     /// Sequence Number resumes at the stored value plus `k` (appendix B.1.1), and the replay
     /// window is recovered with Echo before any request is processed (appendix B.1.2).
-    pub fn after_reboot(mut ctx: SecurityContext<W>, mut store: S, k: u64) -> Result<Self> {
+    pub fn after_reboot(mut ctx: SecurityContext<W, K>, mut store: S, k: u64) -> Result<Self> {
         if k == 0 {
             return Err(Error::InvalidContext);
         }
@@ -120,7 +124,7 @@ impl<S: SequenceNumberStore, const W: usize> PersistedContext<S, W> {
     }
 
     /// The wrapped context, read-only.
-    pub fn context(&self) -> &SecurityContext<W> {
+    pub fn context(&self) -> &SecurityContext<W, K> {
         &self.ctx
     }
 
@@ -148,7 +152,7 @@ impl<S: SequenceNumberStore, const W: usize> PersistedContext<S, W> {
     /// [`SecurityContext::protect_request`], with the sequence number persisted first.
     pub fn protect_request(
         &mut self,
-        crypto: &mut (impl Aead + ?Sized),
+        crypto: &mut (impl Aead<AeadKey = K> + ?Sized),
         request: &Message<'_>,
         out: &mut [u8],
     ) -> Result<(usize, SentRequest)> {
@@ -160,7 +164,7 @@ impl<S: SequenceNumberStore, const W: usize> PersistedContext<S, W> {
     /// response takes its own Partial IV.
     pub fn protect_response(
         &mut self,
-        crypto: &mut (impl Aead + ?Sized),
+        crypto: &mut (impl Aead<AeadKey = K> + ?Sized),
         request: &mut ReceivedRequest,
         response: &Message<'_>,
         nonce: ResponseNonce,
@@ -176,7 +180,7 @@ impl<S: SequenceNumberStore, const W: usize> PersistedContext<S, W> {
     /// [`SecurityContext::unprotect_response`].
     pub fn unprotect_response(
         &self,
-        crypto: &mut (impl Aead + ?Sized),
+        crypto: &mut (impl Aead<AeadKey = K> + ?Sized),
         request: &SentRequest,
         input: &mut [u8],
         out: &mut [u8],
@@ -189,7 +193,7 @@ impl<S: SequenceNumberStore, const W: usize> PersistedContext<S, W> {
     /// [`Incoming::EchoChallenge`] instead of being returned.
     pub fn unprotect_request(
         &mut self,
-        crypto: &mut (impl Aead + Rng + ?Sized),
+        crypto: &mut (impl Aead<AeadKey = K> + Rng + ?Sized),
         input: &mut [u8],
         out: &mut [u8],
     ) -> Result<Incoming> {

@@ -167,22 +167,22 @@ fn check_original<'m>(msg: &Message<'m>) -> Result<Original<'m>> {
 }
 
 /// What protects one message.
-struct Sealing<'k> {
+struct Sealing<'k, K> {
     alg: AeadAlgorithm,
-    key: &'k [u8],
+    key: &'k K,
     nonce: Nonce,
     aad: ExternalAad,
 }
 
 /// Writes the OSCORE message for `msg` (RFC 8613 sections 4 and 5.3): outer header and options with
 /// the OSCORE option, then the plaintext (code, inner options, payload) encrypted in place and the tag.
-fn seal(
-    crypto: &mut (impl Aead + ?Sized),
+fn seal<K>(
+    crypto: &mut (impl Aead<AeadKey = K> + ?Sized),
     msg: &Message<'_>,
     original: &Original<'_>,
     is_request: bool,
     oscore: &OscoreOption<'_>,
-    s: &Sealing<'_>,
+    s: &Sealing<'_, K>,
     out: &mut [u8],
 ) -> Result<usize> {
     let mut oscore_value = [0u8; 64];
@@ -241,7 +241,7 @@ fn seal(
             .split_at_mut_checked(plain_len)
             .ok_or(Error::BufferTooSmall)?;
         let tag = rest.get_mut(..tag_len).ok_or(Error::BufferTooSmall)?;
-        crypto.aead_encrypt(s.alg, s.key, s.nonce.as_bytes(), &[s.aad.aad()], plain, tag)?;
+        crypto.aead_seal(s.key, s.nonce.as_bytes(), &[s.aad.aad()], plain, tag)?;
         Ok(plain_len + tag_len)
     })
 }
@@ -305,11 +305,11 @@ enum Direction {
 /// writes the verified CoAP message (outer header, Class U options, inner code, options and
 /// payload; RFC 8613 section 8.2 steps 6 and 7) into `out`. Returns its length and whether it
 /// carries Observe 0. Changes no context state.
-fn open(
-    crypto: &mut (impl Aead + ?Sized),
+fn open<K>(
+    crypto: &mut (impl Aead<AeadKey = K> + ?Sized),
     input: &mut [u8],
     received: &Received,
-    s: &Sealing<'_>,
+    s: &Sealing<'_, K>,
     dir: Direction,
     out: &mut [u8],
 ) -> Result<(usize, bool)> {
@@ -323,7 +323,7 @@ fn open(
         .ok_or(Error::BadOscoreOption)?;
     let (ct, tag) = payload.split_at_mut(ct_len);
     crypto
-        .aead_decrypt(s.alg, s.key, s.nonce.as_bytes(), &[s.aad.aad()], ct, tag)
+        .aead_open(s.key, s.nonce.as_bytes(), &[s.aad.aad()], ct, tag)
         .map_err(|e| match e {
             iot_core::Error::BadTag => Error::DecryptionFailed,
             e => Error::from(e),
@@ -399,13 +399,13 @@ fn pass_through(msg: &[u8], out: &mut [u8]) -> Result<usize> {
     Ok(msg.len())
 }
 
-impl<const W: usize> SecurityContext<W> {
+impl<const W: usize, K> SecurityContext<W, K> {
     /// Protects a request (RFC 8613 section 8.1) into `out` and returns its length and the binding
     /// for the response. Takes the next Sender Sequence Number as Partial IV; includes the kid
     /// and, if the context has one, the kid context.
     pub fn protect_request(
         &mut self,
-        crypto: &mut (impl Aead + ?Sized),
+        crypto: &mut (impl Aead<AeadKey = K> + ?Sized),
         request: &Message<'_>,
         out: &mut [u8],
     ) -> Result<(usize, SentRequest)> {
@@ -416,7 +416,7 @@ impl<const W: usize> SecurityContext<W> {
         let piv = self.take_partial_iv()?;
         let sealing = Sealing {
             alg: self.alg,
-            key: self.sender_key(),
+            key: &self.sender_key,
             nonce: Nonce::new(self.alg, self.common_iv(), self.sender_id(), &piv)?,
             aad: ExternalAad::new(self.alg, self.sender_id(), piv.as_bytes())?,
         };
@@ -441,7 +441,7 @@ impl<const W: usize> SecurityContext<W> {
     /// the whole message verified, so a rejected request changes nothing.
     pub fn unprotect_request(
         &mut self,
-        crypto: &mut (impl Aead + ?Sized),
+        crypto: &mut (impl Aead<AeadKey = K> + ?Sized),
         input: &mut [u8],
         out: &mut [u8],
     ) -> Result<(usize, ReceivedRequest)> {
@@ -467,7 +467,7 @@ impl<const W: usize> SecurityContext<W> {
         self.replay.check(seq)?;
         let sealing = Sealing {
             alg: self.alg,
-            key: self.recipient_key(),
+            key: &self.recipient_key,
             nonce: Nonce::new(self.alg, self.common_iv(), self.recipient_id(), &piv)?,
             aad: ExternalAad::new(self.alg, self.recipient_id(), piv.as_bytes())?,
         };
@@ -493,7 +493,7 @@ impl<const W: usize> SecurityContext<W> {
     /// ([`Error::ObserveMismatch`]). An Empty message (an empty ACK) is copied unchanged.
     pub fn protect_response(
         &mut self,
-        crypto: &mut (impl Aead + ?Sized),
+        crypto: &mut (impl Aead<AeadKey = K> + ?Sized),
         request: &mut ReceivedRequest,
         response: &Message<'_>,
         nonce: ResponseNonce,
@@ -526,7 +526,7 @@ impl<const W: usize> SecurityContext<W> {
         };
         let sealing = Sealing {
             alg: self.alg,
-            key: self.sender_key(),
+            key: &self.sender_key,
             nonce,
             aad: ExternalAad::new(self.alg, request.kid(), request.piv.as_bytes())?,
         };
@@ -545,7 +545,7 @@ impl<const W: usize> SecurityContext<W> {
     /// caller comparing [`UnprotectedResponse::partial_iv`] with its Notification Number.
     pub fn unprotect_response(
         &self,
-        crypto: &mut (impl Aead + ?Sized),
+        crypto: &mut (impl Aead<AeadKey = K> + ?Sized),
         request: &SentRequest,
         input: &mut [u8],
         out: &mut [u8],
@@ -582,7 +582,7 @@ impl<const W: usize> SecurityContext<W> {
         };
         let sealing = Sealing {
             alg: self.alg,
-            key: self.recipient_key(),
+            key: &self.recipient_key,
             nonce,
             aad: ExternalAad::new(self.alg, request.kid(), request.piv.as_bytes())?,
         };

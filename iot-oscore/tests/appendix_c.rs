@@ -13,7 +13,7 @@ use iot_oscore::aad::ExternalAad;
 use iot_oscore::coap::{Message, OptionNumber};
 use iot_oscore::nonce::{Nonce, PartialIv};
 use iot_oscore::oscore_option::OscoreOption;
-use iot_oscore::{ContextParams, ResponseNonce, SecurityContext};
+use iot_oscore::{ContextParams, DerivedKeys, ResponseNonce, SecurityContext};
 
 fn crypto() -> RustCrypto<()> {
     RustCrypto::default()
@@ -32,26 +32,26 @@ const MASTER_SALT: &str = "9e7ca92223786340";
 fn c4_c7_transcribed() {
     let mut c = crypto();
     let (secret, salt) = (h(MASTER_SECRET), h(MASTER_SALT));
-    let mut client: SecurityContext = SecurityContext::derive(
-        &mut c,
-        &ContextParams::new(&secret, &[], &[1]).master_salt(&salt),
-    )
-    .unwrap();
-    let mut server: SecurityContext = SecurityContext::derive(
-        &mut c,
-        &ContextParams::new(&secret, &[1], &[]).master_salt(&salt),
-    )
-    .unwrap();
+    let client_params = ContextParams::new(&secret, &[], &[1]).master_salt(&salt);
+    let server_params = ContextParams::new(&secret, &[1], &[]).master_salt(&salt);
+    let mut client: SecurityContext = SecurityContext::derive(&mut c, &client_params).unwrap();
+    let mut server: SecurityContext = SecurityContext::derive(&mut c, &server_params).unwrap();
 
     // C.1.1
-    assert_eq!(client.sender_key(), h("f0910ed7295e6ad4b54fc793154302ff"));
+    let client_keys = DerivedKeys::derive(&mut c, &client_params).unwrap();
+    let server_keys = DerivedKeys::derive(&mut c, &server_params).unwrap();
     assert_eq!(
-        client.recipient_key(),
+        client_keys.sender_key(),
+        h("f0910ed7295e6ad4b54fc793154302ff")
+    );
+    assert_eq!(
+        client_keys.recipient_key(),
         h("ffb14e093c94c9cac9471648b4f98710")
     );
-    assert_eq!(client.common_iv(), h("4622d4dd6d944168eefb54987c"));
-    assert_eq!(server.sender_key(), client.recipient_key());
-    assert_eq!(server.recipient_key(), client.sender_key());
+    assert_eq!(client_keys.common_iv(), h("4622d4dd6d944168eefb54987c"));
+    assert_eq!(client.common_iv(), client_keys.common_iv());
+    assert_eq!(server_keys.sender_key(), client_keys.recipient_key());
+    assert_eq!(server_keys.recipient_key(), client_keys.sender_key());
 
     // C.4 intermediates
     let piv = PartialIv::from_sequence_number(20).unwrap();
@@ -149,7 +149,8 @@ fn field(case: &serde_json::Value, name: &str) -> Option<Vec<u8>> {
     case.get(name).map(|v| h(v.as_str().unwrap()))
 }
 
-fn derive(case: &serde_json::Value, swap: bool) -> SecurityContext {
+/// The context `case` describes (with Sender and Recipient ID swapped if `swap`) and its keys.
+fn derive(case: &serde_json::Value, swap: bool) -> (SecurityContext, DerivedKeys) {
     let secret = field(case, "master_secret").unwrap();
     let salt = field(case, "master_salt").unwrap_or_default();
     let id_context = field(case, "id_context").unwrap_or_default();
@@ -163,7 +164,8 @@ fn derive(case: &serde_json::Value, swap: bool) -> SecurityContext {
     if !id_context.is_empty() {
         p = p.id_context(&id_context);
     }
-    SecurityContext::derive(&mut crypto(), &p).unwrap()
+    let keys = DerivedKeys::derive(&mut crypto(), &p).unwrap();
+    (SecurityContext::derive(&mut crypto(), &p).unwrap(), keys)
 }
 
 #[test]
@@ -176,11 +178,11 @@ fn appendix_c_vectors() {
     for (name, case) in cases.as_object().unwrap() {
         let mut checks = 0;
         // "me" is the endpoint the case describes; "peer" has Sender and Recipient ID swapped.
-        let mut me = derive(case, false);
-        let mut peer = derive(case, true);
+        let (mut me, my_keys) = derive(case, false);
+        let (mut peer, peer_keys) = derive(case, true);
         for (key, value) in [
-            ("sender_key", me.sender_key()),
-            ("recipient_key", me.recipient_key()),
+            ("sender_key", my_keys.sender_key()),
+            ("recipient_key", my_keys.recipient_key()),
             ("common_iv", me.common_iv()),
         ] {
             if let Some(expected) = field(case, key) {
@@ -188,7 +190,7 @@ fn appendix_c_vectors() {
                 checks += 1;
             }
         }
-        assert_eq!(me.sender_key(), peer.recipient_key(), "{name}");
+        assert_eq!(my_keys.sender_key(), peer_keys.recipient_key(), "{name}");
         assert_eq!(me.common_iv(), peer.common_iv(), "{name}");
 
         let mut out = [0u8; 256];

@@ -11,7 +11,7 @@
     clippy::std_instead_of_core
 )]
 
-use iot_core::crypto::RustCrypto;
+use iot_core::crypto::{RustCrypto, RustCryptoAeadKey};
 use iot_oscore::coap::{Code, Message, MessageType, MessageWriter, OptionNumber};
 use iot_oscore::oscore_option::OscoreOption;
 use iot_oscore::udp::{
@@ -112,7 +112,7 @@ struct Running<X> {
     thread: Option<JoinHandle<(ServerStats, Vec<X>)>>,
 }
 
-impl<X: OscoreContext + Send + 'static> Running<X> {
+impl<X: OscoreContext<Key = RustCryptoAeadKey> + Send + 'static> Running<X> {
     fn start<H: Handler + Send + 'static>(handler: H, contexts: Vec<X>, c: ServerConfig) -> Self {
         let mut server =
             Server::bind(local(), RustCrypto::from_os(), handler, contexts, c).unwrap();

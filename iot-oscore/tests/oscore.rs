@@ -15,7 +15,7 @@ use iot_oscore::coap::{Code, Message, MessageType, MessageWriter, OptionNumber a
 use iot_oscore::context::MAX_SEQUENCE_NUMBER;
 use iot_oscore::nonce::PartialIv;
 use iot_oscore::oscore_option::OscoreOption;
-use iot_oscore::{ContextParams, Error, ReplayWindow, ResponseNonce, SecurityContext};
+use iot_oscore::{ContextParams, DerivedKeys, Error, ReplayWindow, ResponseNonce, SecurityContext};
 
 const SECRET: [u8; 16] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
 const SALT: [u8; 8] = [0x9e, 0x7c, 0xa9, 0x22, 0x23, 0x78, 0x63, 0x40];
@@ -119,35 +119,30 @@ fn context_parameters_are_checked() {
         derive(ContextParams::new(&SECRET, &[1], &[2]).id_context(&[0; 33])),
         Err(Error::InvalidContext)
     );
-    let ctx: SecurityContext = SecurityContext::derive(
-        &mut c,
-        &ContextParams::new(&SECRET, &[1], &[2]).alg(AeadAlgorithm::ChaCha20Poly1305),
-    )
-    .unwrap();
-    assert_eq!((ctx.sender_key().len(), ctx.common_iv().len()), (32, 12));
+    let chacha = ContextParams::new(&SECRET, &[1], &[2]).alg(AeadAlgorithm::ChaCha20Poly1305);
+    let keys = DerivedKeys::derive(&mut c, &chacha).unwrap();
+    assert_eq!((keys.sender_key().len(), keys.common_iv().len()), (32, 12));
+    let ctx: SecurityContext = SecurityContext::derive(&mut c, &chacha).unwrap();
+    assert_eq!(ctx.common_iv(), keys.common_iv());
     // With and without salt and ID context the keys differ.
-    let a: SecurityContext =
-        SecurityContext::derive(&mut c, &ContextParams::new(&SECRET, &[1], &[2])).unwrap();
-    let b: SecurityContext = SecurityContext::derive(
-        &mut c,
-        &ContextParams::new(&SECRET, &[1], &[2]).master_salt(&SALT),
-    )
-    .unwrap();
-    let d: SecurityContext = SecurityContext::derive(
-        &mut c,
-        &ContextParams::new(&SECRET, &[1], &[2]).id_context(b""),
-    )
-    .unwrap();
+    let params = ContextParams::new(&SECRET, &[1], &[2]);
+    let a = DerivedKeys::derive(&mut c, &params).unwrap();
+    let b = DerivedKeys::derive(&mut c, &params.master_salt(&SALT)).unwrap();
+    let d = DerivedKeys::derive(&mut c, &params.id_context(b"")).unwrap();
     assert_ne!(a.sender_key(), b.sender_key());
     assert_ne!(
         a.sender_key(),
         d.sender_key(),
         "an empty ID Context differs from none"
     );
-    assert!(
-        !format!("{a:?}").contains(&format!("{:?}", a.sender_key())),
-        "Debug shows no keys"
-    );
+    let ctx: SecurityContext = SecurityContext::derive(&mut c, &params).unwrap();
+    let shown = format!("{ctx:?}");
+    for key in [a.sender_key(), a.recipient_key()] {
+        assert!(
+            !shown.contains(&format!("{key:?}")) && !shown.contains(&hex::encode(key)),
+            "Debug shows no keys"
+        );
+    }
 }
 
 #[test]

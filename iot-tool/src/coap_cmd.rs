@@ -6,13 +6,13 @@ use crate::io;
 use crate::say;
 use clap::{Args, Subcommand};
 use iot_core::crypto::{Aead, Rng, RustCrypto};
-use iot_oscore::SequenceNumberStore;
 use iot_oscore::coap::Code;
 use iot_oscore::context_dir::{ContextDir, FolderParams, algorithm_name};
 use iot_oscore::udp::{
     Client, CoapUri, FileHandler, Observing, Request, Response, Server, ServerConfig,
     TransmissionParams, code_name,
 };
+use iot_oscore::{DerivedKeys, SequenceNumberStore};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -107,15 +107,18 @@ pub fn run_oscore(cmd: OscoreCmd) -> Result<()> {
     match cmd {
         OscoreCmd::Derive { context } => {
             let params = FolderParams::read(&context).map_err(|e| Failure::new(e.to_string()))?;
-            let ctx = params
-                .derive(&mut RustCrypto::<()>::default())
+            let mut crypto = RustCrypto::<()>::default();
+            let keys = DerivedKeys::derive(&mut crypto, &params.context_params())
                 .map_err(|e| Failure::new(e.to_string()))?;
-            say(&format!("sender key    {}", hex::encode(ctx.sender_key())))?;
+            let ctx = params
+                .derive(&mut crypto)
+                .map_err(|e| Failure::new(e.to_string()))?;
+            say(&format!("sender key    {}", hex::encode(keys.sender_key())))?;
             say(&format!(
                 "recipient key {}",
-                hex::encode(ctx.recipient_key())
+                hex::encode(keys.recipient_key())
             ))?;
-            say(&format!("common IV     {}", hex::encode(ctx.common_iv())))?;
+            say(&format!("common IV     {}", hex::encode(keys.common_iv())))?;
             let alg = ctx.alg();
             say(&format!(
                 "algorithm     {} ({})",

@@ -22,7 +22,7 @@ mod rustcrypto;
 #[cfg(feature = "rustcrypto")]
 pub use rustcrypto::{
     P256SigningKey, P256VerifyingKey, P384SigningKey, P384VerifyingKey, P521SigningKey,
-    P521VerifyingKey, RustCrypto,
+    P521VerifyingKey, RustCrypto, RustCryptoAeadKey,
 };
 
 /// Length of a SHA-256 digest.
@@ -77,8 +77,43 @@ pub trait HkdfSha256 {
 ///
 /// `aad` is the associated data as consecutive pieces, so that a caller can pass a structure
 /// (COSE's Enc_structure) without first copying it into one buffer.
+///
+/// A key is prepared once with [`Aead::aead_key`] and then used for any number of messages
+/// ([`Aead::aead_seal`], [`Aead::aead_open`]), so that a protocol holding a long-lived key (an
+/// OSCORE security context) does not redo the key schedule per message. [`Aead::aead_encrypt`] and
+/// [`Aead::aead_decrypt`] prepare the key for one message.
 pub trait Aead {
-    /// Encrypts `buffer` in place and writes the tag into `tag` (`alg.tag_len()` bytes).
+    /// A key prepared for one algorithm: an expanded key schedule in software, or a handle to a
+    /// key held by a secure element. Secret material in it zeroizes on drop.
+    type AeadKey;
+
+    /// Prepares `key` (`alg.key_len()` bytes) for `alg`; [`crate::Error::InvalidKey`] otherwise.
+    fn aead_key(&mut self, alg: AeadAlgorithm, key: &[u8]) -> Result<Self::AeadKey>;
+
+    /// Encrypts `buffer` in place under a prepared key and writes the tag into `tag`
+    /// (`alg.tag_len()` bytes).
+    fn aead_seal(
+        &mut self,
+        key: &Self::AeadKey,
+        nonce: &[u8],
+        aad: &[&[u8]],
+        buffer: &mut [u8],
+        tag: &mut [u8],
+    ) -> Result<()>;
+
+    /// Checks `tag` and decrypts `buffer` in place under a prepared key; on failure `buffer`
+    /// holds no plaintext.
+    fn aead_open(
+        &mut self,
+        key: &Self::AeadKey,
+        nonce: &[u8],
+        aad: &[&[u8]],
+        buffer: &mut [u8],
+        tag: &[u8],
+    ) -> Result<()>;
+
+    /// Encrypts `buffer` in place under the key bytes `key` and writes the tag into `tag`
+    /// (`alg.tag_len()` bytes).
     fn aead_encrypt(
         &mut self,
         alg: AeadAlgorithm,
@@ -87,9 +122,13 @@ pub trait Aead {
         aad: &[&[u8]],
         buffer: &mut [u8],
         tag: &mut [u8],
-    ) -> Result<()>;
+    ) -> Result<()> {
+        let key = self.aead_key(alg, key)?;
+        self.aead_seal(&key, nonce, aad, buffer, tag)
+    }
 
-    /// Checks `tag` and decrypts `buffer` in place; on failure `buffer` holds no plaintext.
+    /// Checks `tag` and decrypts `buffer` in place under the key bytes `key`; on failure
+    /// `buffer` holds no plaintext.
     fn aead_decrypt(
         &mut self,
         alg: AeadAlgorithm,
@@ -98,7 +137,15 @@ pub trait Aead {
         aad: &[&[u8]],
         buffer: &mut [u8],
         tag: &[u8],
-    ) -> Result<()>;
+    ) -> Result<()> {
+        match self.aead_key(alg, key) {
+            Ok(key) => self.aead_open(&key, nonce, aad, buffer, tag),
+            Err(e) => {
+                buffer.fill(0);
+                Err(e)
+            }
+        }
+    }
 }
 
 /// A cryptographically secure random number generator.

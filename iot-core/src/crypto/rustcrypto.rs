@@ -71,52 +71,77 @@ impl<R> HkdfSha256 for RustCrypto<R> {
     }
 }
 
+/// An AEAD key prepared by [`RustCrypto`]: the expanded AES-128 encryption key schedule (and the
+/// GHASH key for A128GCM), or the ChaCha20 key. All of it zeroizes on drop.
+pub struct RustCryptoAeadKey(PreparedKey);
+
+enum PreparedKey {
+    AesCcm16_64_128(AesCcm16_64_128),
+    ChaCha20Poly1305(ChaCha20Poly1305),
+    A128Gcm(Aes128Gcm),
+}
+
+impl RustCryptoAeadKey {
+    /// The algorithm the key was prepared for.
+    pub fn alg(&self) -> AeadAlgorithm {
+        match self.0 {
+            PreparedKey::AesCcm16_64_128(_) => AeadAlgorithm::AesCcm16_64_128,
+            PreparedKey::ChaCha20Poly1305(_) => AeadAlgorithm::ChaCha20Poly1305,
+            PreparedKey::A128Gcm(_) => AeadAlgorithm::A128Gcm,
+        }
+    }
+}
+
+impl core::fmt::Debug for RustCryptoAeadKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("RustCryptoAeadKey(..)")
+    }
+}
+
 impl<R> Aead for RustCrypto<R> {
-    fn aead_encrypt(
+    type AeadKey = RustCryptoAeadKey;
+
+    fn aead_key(&mut self, alg: AeadAlgorithm, key: &[u8]) -> Result<RustCryptoAeadKey> {
+        Ok(RustCryptoAeadKey(match alg {
+            AeadAlgorithm::AesCcm16_64_128 => {
+                PreparedKey::AesCcm16_64_128(AesCcm16_64_128::new(key)?)
+            }
+            AeadAlgorithm::ChaCha20Poly1305 => {
+                PreparedKey::ChaCha20Poly1305(ChaCha20Poly1305::new(key)?)
+            }
+            AeadAlgorithm::A128Gcm => PreparedKey::A128Gcm(Aes128Gcm::new(key)?),
+        }))
+    }
+
+    fn aead_seal(
         &mut self,
-        alg: AeadAlgorithm,
-        key: &[u8],
+        key: &RustCryptoAeadKey,
         nonce: &[u8],
         aad: &[&[u8]],
         buffer: &mut [u8],
         tag: &mut [u8],
     ) -> Result<()> {
-        match alg {
-            AeadAlgorithm::AesCcm16_64_128 => {
-                AesCcm16_64_128::new(key)?.encrypt(nonce, aad, buffer, tag)
-            }
-            AeadAlgorithm::ChaCha20Poly1305 => {
-                ChaCha20Poly1305::new(key)?.encrypt(nonce, aad, buffer, tag)
-            }
-            AeadAlgorithm::A128Gcm => Aes128Gcm::new(key)?.encrypt(nonce, aad, buffer, tag),
+        match &key.0 {
+            PreparedKey::AesCcm16_64_128(c) => c.encrypt(nonce, aad, buffer, tag),
+            PreparedKey::ChaCha20Poly1305(c) => c.encrypt(nonce, aad, buffer, tag),
+            PreparedKey::A128Gcm(c) => c.encrypt(nonce, aad, buffer, tag),
         }
     }
 
-    fn aead_decrypt(
+    fn aead_open(
         &mut self,
-        alg: AeadAlgorithm,
-        key: &[u8],
+        key: &RustCryptoAeadKey,
         nonce: &[u8],
         aad: &[&[u8]],
         buffer: &mut [u8],
         tag: &[u8],
     ) -> Result<()> {
-        let result = match alg {
-            AeadAlgorithm::AesCcm16_64_128 => {
-                AesCcm16_64_128::new(key).and_then(|c| c.decrypt(nonce, aad, buffer, tag))
-            }
-            AeadAlgorithm::ChaCha20Poly1305 => {
-                ChaCha20Poly1305::new(key).and_then(|c| c.decrypt(nonce, aad, buffer, tag))
-            }
-            AeadAlgorithm::A128Gcm => {
-                Aes128Gcm::new(key).and_then(|c| c.decrypt(nonce, aad, buffer, tag))
-            }
-        };
-        if result.is_err() {
-            // Never leave ciphertext or partial plaintext behind (a bad key fails before the modes run).
-            buffer.fill(0);
+        // Every mode zeroes `buffer` when it fails.
+        match &key.0 {
+            PreparedKey::AesCcm16_64_128(c) => c.decrypt(nonce, aad, buffer, tag),
+            PreparedKey::ChaCha20Poly1305(c) => c.decrypt(nonce, aad, buffer, tag),
+            PreparedKey::A128Gcm(c) => c.decrypt(nonce, aad, buffer, tag),
         }
-        result
     }
 }
 

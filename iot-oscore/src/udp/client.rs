@@ -185,7 +185,7 @@ impl<C: Aead + Rng> Client<C> {
         &mut self,
         peer: SocketAddr,
         request: &Request,
-        ctx: &mut PersistedContext<S, W>,
+        ctx: &mut PersistedContext<S, W, C::AeadKey>,
     ) -> Result<Response, TransportError> {
         self.blockwise(peer, request, Some(ctx))
     }
@@ -195,7 +195,7 @@ impl<C: Aead + Rng> Client<C> {
         &mut self,
         peer: SocketAddr,
         request: &Request,
-        mut ctx: Option<&mut PersistedContext<S, W>>,
+        mut ctx: Option<&mut PersistedContext<S, W, C::AeadKey>>,
     ) -> Result<Response, TransportError> {
         let mut response = if request.payload.len() > Block::size_of(DEFAULT_SZX) {
             self.send_blocks(peer, request, ctx.as_deref_mut())?
@@ -259,7 +259,7 @@ impl<C: Aead + Rng> Client<C> {
         &mut self,
         peer: SocketAddr,
         request: &Request,
-        mut ctx: Option<&mut PersistedContext<S, W>>,
+        mut ctx: Option<&mut PersistedContext<S, W, C::AeadKey>>,
     ) -> Result<Response, TransportError> {
         let mut szx = DEFAULT_SZX;
         let mut offset = 0usize;
@@ -303,7 +303,7 @@ impl<C: Aead + Rng> Client<C> {
         &mut self,
         peer: SocketAddr,
         request: &Request,
-        ctx: Option<&mut PersistedContext<S, W>>,
+        ctx: Option<&mut PersistedContext<S, W, C::AeadKey>>,
     ) -> Result<Response, TransportError> {
         self.single_with(peer, request, ctx, None)
             .map(|done| done.response)
@@ -316,7 +316,7 @@ impl<C: Aead + Rng> Client<C> {
         &mut self,
         peer: SocketAddr,
         request: &Request,
-        mut ctx: Option<&mut PersistedContext<S, W>>,
+        mut ctx: Option<&mut PersistedContext<S, W, C::AeadKey>>,
         token: Option<[u8; TOKEN_LEN]>,
     ) -> Result<Exchanged, TransportError> {
         let cancelling = token.is_some();

@@ -20,9 +20,9 @@ const ACKED: usize = 8;
 const FRESHNESS: Duration = Duration::from_secs(128);
 
 /// How an observation tells a new notification from an old one.
-enum Freshness<'a, S: SequenceNumberStore, const W: usize> {
+enum Freshness<'a, S: SequenceNumberStore, const W: usize, K> {
     /// Under OSCORE: the Notification Number (RFC 8613 section 7.4.1), with the context.
-    Oscore(Observation, &'a mut PersistedContext<S, W>),
+    Oscore(Observation, &'a mut PersistedContext<S, W, K>),
     /// Without: the latest Observe value and when it came (RFC 7641 section 3.4).
     Plain(Option<(u32, Instant)>),
 }
@@ -43,7 +43,7 @@ fn newer(v1: u32, t1: Instant, v2: u32, t2: Instant) -> bool {
 /// (RFC 7959 section 2.6) are given as their first block.
 pub struct Observing<
     'a,
-    C,
+    C: Aead,
     S: SequenceNumberStore = NoStore,
     const W: usize = DEFAULT_REPLAY_WINDOW,
 > {
@@ -52,13 +52,13 @@ pub struct Observing<
     /// The registration without its Observe option.
     request: Request,
     token: [u8; TOKEN_LEN],
-    freshness: Freshness<'a, S, W>,
+    freshness: Freshness<'a, S, W, C::AeadKey>,
     active: bool,
     acked: VecDeque<u16>,
     refused: u32,
 }
 
-impl<C, S: SequenceNumberStore, const W: usize> core::fmt::Debug for Observing<'_, C, S, W> {
+impl<C: Aead, S: SequenceNumberStore, const W: usize> core::fmt::Debug for Observing<'_, C, S, W> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Observing")
             .field("peer", &self.peer)
@@ -88,7 +88,7 @@ impl<C: Aead + Rng> Client<C> {
         &'a mut self,
         peer: SocketAddr,
         request: &Request,
-        ctx: &'a mut PersistedContext<S, W>,
+        ctx: &'a mut PersistedContext<S, W, C::AeadKey>,
     ) -> Result<(Response, Observing<'a, C, S, W>), TransportError> {
         self.start_observing(peer, request, Some(ctx))
     }
@@ -97,7 +97,7 @@ impl<C: Aead + Rng> Client<C> {
         &'a mut self,
         peer: SocketAddr,
         request: &Request,
-        mut ctx: Option<&'a mut PersistedContext<S, W>>,
+        mut ctx: Option<&'a mut PersistedContext<S, W, C::AeadKey>>,
     ) -> Result<(Response, Observing<'a, C, S, W>), TransportError> {
         let mut plain = request.clone();
         plain.options.retain(|(n, _)| *n != OptionNumber::OBSERVE);

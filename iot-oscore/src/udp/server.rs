@@ -11,6 +11,7 @@ use crate::error::Error;
 use crate::oscore_option::OscoreOption;
 use crate::persistence::{Incoming, PersistedContext, SequenceNumberStore};
 use crate::protect::{ReceivedRequest, ResponseNonce};
+use crate::replay::DEFAULT_REPLAY_WINDOW;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use core::sync::atomic::{AtomicBool, Ordering};
 use core::time::Duration;
@@ -92,20 +93,25 @@ impl<F: FnMut(&Request, &RequestInfo) -> Response> Handler for F {
 pub trait OscoreContext {
     /// Where its sequence numbers are persisted.
     type Store: SequenceNumberStore;
+    /// The backend's prepared AEAD key (its `Aead::AeadKey`).
+    type Key;
     /// The context.
-    fn persisted(&mut self) -> &mut PersistedContext<Self::Store>;
+    fn persisted(&mut self)
+    -> &mut PersistedContext<Self::Store, DEFAULT_REPLAY_WINDOW, Self::Key>;
 }
 
-impl<S: SequenceNumberStore> OscoreContext for PersistedContext<S> {
+impl<S: SequenceNumberStore, K> OscoreContext for PersistedContext<S, DEFAULT_REPLAY_WINDOW, K> {
     type Store = S;
-    fn persisted(&mut self) -> &mut PersistedContext<S> {
+    type Key = K;
+    fn persisted(&mut self) -> &mut Self {
         self
     }
 }
 
-impl OscoreContext for ContextDir {
+impl<K> OscoreContext for ContextDir<K> {
     type Store = crate::context_dir::SequenceFile;
-    fn persisted(&mut self) -> &mut PersistedContext<Self::Store> {
+    type Key = K;
+    fn persisted(&mut self) -> &mut PersistedContext<Self::Store, DEFAULT_REPLAY_WINDOW, K> {
         self.persisted_mut()
     }
 }
@@ -267,7 +273,7 @@ fn unknown_critical(options: &OptionList) -> Option<OptionNumber> {
         .find(|n| n.is_critical() && !KNOWN.contains(n))
 }
 
-impl<C: Aead + Rng, H: Handler, X: OscoreContext> Server<C, H, X> {
+impl<C: Aead<AeadKey = X::Key> + Rng, H: Handler, X: OscoreContext> Server<C, H, X> {
     /// A server on `addr` (port 0 for an ephemeral port). With `contexts`, every request must
     /// be protected with one of them (chosen by kid and kid context).
     pub fn bind(

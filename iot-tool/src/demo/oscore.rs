@@ -9,7 +9,9 @@ use crate::fail::{Context, Failure, Result, bail};
 use iot_core::crypto::{Rng, RustCrypto};
 use iot_oscore::coap::{Code, Message, MessageType, MessageWriter, OptionNumber};
 use iot_oscore::udp::{Request, RequestInfo, Response, Server, ServerConfig, TransmissionParams};
-use iot_oscore::{ContextParams, PersistedContext, SecurityContext, SequenceNumberStore};
+use iot_oscore::{
+    ContextParams, DerivedKeys, PersistedContext, SecurityContext, SequenceNumberStore,
+};
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -108,6 +110,8 @@ fn run(ctx: &mut Ctx<'_>) -> Result<()> {
     let (dev_id, gw_id) = (&b"s17"[..], &b"gw"[..]);
     let dev_params = ContextParams::new(&secret, dev_id, gw_id).master_salt(&salt);
     let gw_params = ContextParams::new(&secret, gw_id, dev_id).master_salt(&salt);
+    let dev_keys = DerivedKeys::derive(&mut ctx.crypto, &dev_params).map_err(oscore_err)?;
+    let gw_keys = DerivedKeys::derive(&mut ctx.crypto, &gw_params).map_err(oscore_err)?;
     let dev_ctx: SecurityContext =
         SecurityContext::derive(&mut ctx.crypto, &dev_params).map_err(oscore_err)?;
     let gw_ctx: SecurityContext =
@@ -118,11 +122,11 @@ fn run(ctx: &mut Ctx<'_>) -> Result<()> {
          device  Sender ID 's17', Sender Key {}\n  \
          gateway Sender ID 'gw',  Sender Key {}\n  \
          Common IV {}",
-        hex::encode(dev_ctx.sender_key()),
-        hex::encode(gw_ctx.sender_key()),
+        hex::encode(dev_keys.sender_key()),
+        hex::encode(gw_keys.sender_key()),
         hex::encode(dev_ctx.common_iv()),
     ))?;
-    if dev_ctx.sender_key() != gw_ctx.recipient_key() {
+    if dev_keys.sender_key() != gw_keys.recipient_key() {
         bail!("demo: the two derivations disagree");
     }
     ctx.ok("the device's Sender Key is the gateway's Recipient Key")?;

@@ -10,7 +10,7 @@
 
 use core::hint::black_box;
 use cortex_m_rt::entry;
-use iot_core::crypto::{Aead, HkdfSha256, RustCrypto};
+use iot_core::crypto::{Aead, HkdfSha256, RustCrypto, RustCryptoAeadKey};
 use iot_oscore::coap::Message;
 use iot_oscore::{ContextParams, SecurityContext};
 use panic_halt as _;
@@ -37,7 +37,7 @@ impl<T: Aead + HkdfSha256> Backend for T {}
 
 fn round_trip(out: &mut [u8; 64], plain: &mut [u8; 64]) -> iot_oscore::Result<usize> {
     let mut backend = RustCrypto::<()>::default();
-    let crypto: &mut dyn Backend = black_box(&mut backend);
+    let crypto: &mut dyn Backend<AeadKey = RustCryptoAeadKey> = black_box(&mut backend);
     let params = ContextParams::new(black_box(&MASTER_SECRET), &[], black_box(&RECIPIENT_ID))
         .master_salt(black_box(&MASTER_SALT));
     let mut ctx: SecurityContext = SecurityContext::derive(crypto, &params)?;
