@@ -143,7 +143,9 @@ fn touch_headers(h: &Headers<'_>) -> Result<(), TestCaseError> {
 
 /// The parts of a Sign1, Mac0 or Encrypt0 that its signature, tag or AEAD covers: the protected
 /// bucket's bytes, the payload or ciphertext, and the signature or tag.
-fn covered(input: &[u8]) -> Option<(Vec<u8>, Option<Vec<u8>>, Vec<u8>)> {
+type Covered = (Vec<u8>, Option<Vec<u8>>, Vec<u8>);
+
+fn covered(input: &[u8]) -> Option<Covered> {
     let own = |p: &[u8], body: Option<&[u8]>, tag: &[u8]| {
         (p.to_vec(), body.map(<[u8]>::to_vec), tag.to_vec())
     };
