@@ -71,7 +71,8 @@ pub enum Error {
     /// The message to protect already carries an OSCORE option (nested OSCORE, RFC 8613 section 4.1.3.6).
     NestedOscore,
     /// A Proxy-Uri that cannot be decomposed (RFC 8613 section 4.1.3.3, RFC 7252 section 6.4),
-    /// or one combined with Uri-Host, Uri-Port, Uri-Path or Uri-Query.
+    /// or one combined with Uri-Host, Uri-Port, Uri-Path or Uri-Query; any Proxy-Uri without the
+    /// `proxy-uri` feature.
     InvalidProxyUri,
     /// A message to unprotect without an OSCORE option.
     NotProtected,

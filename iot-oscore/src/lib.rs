@@ -18,6 +18,7 @@ pub mod observe;
 pub mod oscore_option;
 pub mod persistence;
 mod protect;
+#[cfg(feature = "proxy-uri")]
 pub mod proxy_uri;
 pub mod replay;
 #[cfg(feature = "std")]

@@ -20,6 +20,7 @@ use crate::context::{Id, SecurityContext};
 use crate::error::{Error, Result};
 use crate::nonce::{Nonce, PartialIv};
 use crate::oscore_option::OscoreOption;
+#[cfg(feature = "proxy-uri")]
 use crate::proxy_uri::ProxyUri;
 use core::ops::Range;
 use iot_core::cose::AeadAlgorithm;
@@ -129,6 +130,7 @@ fn merge<'v>(
 /// What protection needs to know of an original message, found in one pass over its options.
 struct Original<'m> {
     /// The decomposed Proxy-Uri, if any.
+    #[cfg(feature = "proxy-uri")]
     proxy: Option<ProxyUri<'m>>,
     /// The first Observe option, if any.
     observe: Option<CoapOption<'m>>,
@@ -142,17 +144,23 @@ impl Original<'_> {
 }
 
 /// Checks an original message before protection: no OSCORE option (nested OSCORE is not
-/// supported, RFC 8613 section 4.1.3.6) and a Proxy-Uri, if any, that decomposes and comes alone.
+/// supported, RFC 8613 section 4.1.3.6) and a Proxy-Uri, if any, that decomposes and comes alone
+/// (without the `proxy-uri` feature a Proxy-Uri cannot be decomposed and is refused).
 fn check_original<'m>(msg: &Message<'m>) -> Result<Original<'m>> {
-    let mut proxy = None;
+    #[cfg(feature = "proxy-uri")]
+    let (mut proxy, mut uri_options) = (None, false);
     let mut observe = None;
-    let mut uri_options = false;
     for o in msg.options() {
         match o.number {
             OptionNumber::OSCORE => return Err(Error::NestedOscore),
+            #[cfg(feature = "proxy-uri")]
             OptionNumber::PROXY_URI if proxy.is_some() => return Err(Error::InvalidProxyUri),
+            #[cfg(feature = "proxy-uri")]
             OptionNumber::PROXY_URI => proxy = Some(ProxyUri::parse(o.value)?),
+            #[cfg(not(feature = "proxy-uri"))]
+            OptionNumber::PROXY_URI => return Err(Error::InvalidProxyUri),
             OptionNumber::OBSERVE if observe.is_none() => observe = Some(o),
+            #[cfg(feature = "proxy-uri")]
             OptionNumber::URI_HOST
             | OptionNumber::URI_PORT
             | OptionNumber::URI_PATH
@@ -160,10 +168,15 @@ fn check_original<'m>(msg: &Message<'m>) -> Result<Original<'m>> {
             _ => {}
         }
     }
+    #[cfg(feature = "proxy-uri")]
     if proxy.is_some() && uri_options {
         return Err(Error::InvalidProxyUri);
     }
-    Ok(Original { proxy, observe })
+    Ok(Original {
+        #[cfg(feature = "proxy-uri")]
+        proxy,
+        observe,
+    })
 }
 
 /// What protects one message.
@@ -188,6 +201,7 @@ fn seal<K>(
     let mut oscore_value = [0u8; 64];
     let oscore_len = oscore.encode(&mut oscore_value)?;
     let oscore_value = oscore_value.get(..oscore_len).unwrap_or_default();
+    #[cfg(feature = "proxy-uri")]
     let proxy = original.proxy.as_ref();
     let observe = original.observe.is_some();
     // The outer code (RFC 8613 section 4.2): POST / 2.04, or FETCH / 2.05 with Outer Observe.
@@ -204,15 +218,13 @@ fn seal<K>(
         msg.message_id(),
         msg.token(),
     )?;
-    let outer = msg
-        .options()
-        .filter(|o| outer_on_send(o.number))
-        .map(|o| match proxy {
-            Some(p) if o.number == OptionNumber::PROXY_URI => {
-                (o.number, OptionValue::Bytes(p.outer()))
-            }
-            _ => (o.number, OptionValue::Bytes(o.value)),
-        });
+    let outer = msg.options().filter(|o| outer_on_send(o.number)).map(|o| {
+        #[cfg(feature = "proxy-uri")]
+        if let Some(p) = proxy.filter(|_| o.number == OptionNumber::PROXY_URI) {
+            return (o.number, OptionValue::Bytes(p.outer()));
+        }
+        (o.number, OptionValue::Bytes(o.value))
+    });
     let oscore = core::iter::once((OptionNumber::OSCORE, OptionValue::Bytes(oscore_value)));
     merge(outer, oscore, |n, v| w.value(n, v))?;
     w.payload_with(|buf| {
@@ -228,8 +240,14 @@ fn seal<K>(
                 };
                 (o.number, OptionValue::Bytes(v))
             });
-            let decomposed = proxy.into_iter().flat_map(|p| p.inner_options());
-            merge(inner, decomposed, |n, v| p.value(n, v))?;
+            #[cfg(feature = "proxy-uri")]
+            merge(
+                inner,
+                proxy.into_iter().flat_map(|p| p.inner_options()),
+                |n, v| p.value(n, v),
+            )?;
+            #[cfg(not(feature = "proxy-uri"))]
+            inner.into_iter().try_for_each(|(n, v)| p.value(n, v))?;
             if !msg.payload().is_empty() {
                 p.raw(&[PAYLOAD_MARKER])?;
                 p.raw(msg.payload())?;

@@ -9,7 +9,9 @@ pub use message::Message;
 pub use option::{CoapOption, OptionNumber, Options};
 pub use writer::{MessageWriter, OptionsWriter};
 
-pub(crate) use option::{OptionValue, hex_digit, split_options};
+#[cfg(feature = "proxy-uri")]
+pub(crate) use option::hex_digit;
+pub(crate) use option::{OptionValue, split_options};
 
 use core::fmt;
 

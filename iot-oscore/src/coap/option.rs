@@ -255,6 +255,7 @@ pub(crate) fn split_options(bytes: &[u8], base: usize) -> Result<(&[u8], Option<
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum OptionValue<'a> {
     Bytes(&'a [u8]),
+    #[cfg(feature = "proxy-uri")]
     PercentEncoded(&'a [u8]),
     Uint(u32),
 }
@@ -264,6 +265,7 @@ impl OptionValue<'_> {
     pub(crate) fn len(&self) -> usize {
         match self {
             Self::Bytes(b) => b.len(),
+            #[cfg(feature = "proxy-uri")]
             Self::PercentEncoded(b) => {
                 let escapes = b.iter().filter(|&&c| c == b'%').count();
                 b.len().saturating_sub(2 * escapes)
@@ -280,6 +282,7 @@ impl OptionValue<'_> {
                     d.copy_from_slice(b);
                 }
             }
+            #[cfg(feature = "proxy-uri")]
             Self::PercentEncoded(b) => {
                 let mut src = b.iter();
                 for d in dst.iter_mut() {
@@ -306,6 +309,7 @@ impl OptionValue<'_> {
 }
 
 /// The value of an ASCII hex digit.
+#[cfg(feature = "proxy-uri")]
 pub(crate) fn hex_digit(c: u8) -> Option<u8> {
     match c {
         b'0'..=b'9' => Some(c - b'0'),

@@ -137,6 +137,7 @@ impl AesCcm16_64_128 {
     }
 
     /// Encrypts `buffer` in place and writes the 8-byte tag into `tag`.
+    #[inline(never)]
     pub(crate) fn encrypt(
         &self,
         nonce: &[u8],
@@ -155,6 +156,7 @@ impl AesCcm16_64_128 {
     }
 
     /// Decrypts `buffer` in place and checks `tag`; on any failure `buffer` is zeroed.
+    #[inline(never)]
     pub(crate) fn decrypt(
         &self,
         nonce: &[u8],

@@ -89,6 +89,7 @@ impl ChaCha20Poly1305 {
     }
 
     /// Encrypts `buffer` in place and writes the 16-byte tag into `tag`.
+    #[inline(never)]
     pub(crate) fn encrypt(
         &self,
         nonce: &[u8],
@@ -108,6 +109,7 @@ impl ChaCha20Poly1305 {
     }
 
     /// Checks `tag` and then decrypts `buffer` in place; on any failure `buffer` is zeroed.
+    #[inline(never)]
     pub(crate) fn decrypt(
         &self,
         nonce: &[u8],

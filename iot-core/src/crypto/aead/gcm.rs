@@ -116,6 +116,7 @@ impl Aes128Gcm {
     }
 
     /// Encrypts `buffer` in place and writes the 16-byte tag into `tag`.
+    #[inline(never)]
     pub(crate) fn encrypt(
         &self,
         nonce: &[u8],
@@ -133,6 +134,7 @@ impl Aes128Gcm {
     }
 
     /// Checks `tag` and then decrypts `buffer` in place; on any failure `buffer` is zeroed.
+    #[inline(never)]
     pub(crate) fn decrypt(
         &self,
         nonce: &[u8],
