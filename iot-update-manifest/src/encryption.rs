@@ -12,10 +12,10 @@
 //!   protects a CTR payload).
 //!
 //! The device key's own operation (AES-KW unwrap, P-256 ECDH) is behind [`KeyUnwrap`], so a
-//! secure element can keep the key; [`Kek`] is the in-memory implementation (its P-256 ECDH on
-//! the `p256` crate). Every AES operation goes through the crypto backend's traits
-//! ([`PayloadCrypto`]: iot-core's [`AesKeyWrap`], [`AesCtr`], [`AesGcmOpen`]), so that an
-//! accelerator or a secure element can do them too.
+//! secure element can keep the key; [`Kek`] is the in-memory implementation, which hands its key
+//! to the crypto backend. Every operation goes through the backend's traits ([`PayloadCrypto`]:
+//! iot-core's [`EcdhP256`], [`AesKeyWrap`], [`AesCtr`], [`AesGcmOpen`]), so that an accelerator
+//! or a secure element can do them too.
 //!
 //! A firmware image does not fit in RAM, so GCM is opened in pieces ([`AesGcmOpen`]). The
 //! plaintext of a GCM payload is therefore released before its tag is checked: a caller must
@@ -25,7 +25,9 @@
 use crate::error::{Error, Result};
 use iot_core::Error as CoreError;
 use iot_core::cose::{Algorithm, CoseEncrypt, CoseKey, CoseRecipient, KdfInfo};
-use iot_core::crypto::{AesCtr, AesGcmOpen, AesKeyWrap, HmacSha256, SHA256_LEN};
+use iot_core::crypto::{
+    AesCtr, AesGcmOpen, AesKeyWrap, EcdhP256, HmacSha256, P256SharedSecret, SHA256_LEN,
+};
 use zeroize::Zeroize;
 
 /// The GCM tag length; a GCM payload is the ciphertext followed by the tag.
@@ -88,9 +90,15 @@ pub trait KeyUnwrap {
         cek: &mut [u8; 16],
     ) -> Result<()>;
 
-    /// ECDH-ES (RFC 9053 section 6.3.1): the x-coordinate of the P-256 shared secret of the
-    /// device's static key and `ephemeral` (a SEC1 uncompressed point, 65 bytes).
-    fn ecdh_p256(&mut self, ephemeral: &[u8], shared_x: &mut [u8; 32]) -> Result<()>;
+    /// ECDH-ES (RFC 9053 section 6.3.1): the P-256 shared secret (its x-coordinate) of the
+    /// device's static key and `ephemeral` (a SEC1 uncompressed point, 65 bytes). `backend` is
+    /// the processor's crypto backend, which does the ECDH of a key held in memory ([`Kek`]); an
+    /// element that keeps its key ignores it.
+    fn ecdh_p256(
+        &mut self,
+        backend: &mut dyn EcdhP256,
+        ephemeral: &[u8],
+    ) -> Result<P256SharedSecret>;
 }
 
 impl KeyUnwrap for Kek<'_> {
@@ -110,16 +118,15 @@ impl KeyUnwrap for Kek<'_> {
         }
     }
 
-    fn ecdh_p256(&mut self, ephemeral: &[u8], shared_x: &mut [u8; 32]) -> Result<()> {
-        let Self::EcdhEsP256(d) = self else {
-            return Err(core(CoreError::AlgorithmMismatch));
-        };
-        let public = p256::PublicKey::from_sec1_bytes(ephemeral)
-            .map_err(|_| core(CoreError::InvalidHeader(EPHEMERAL_KEY)))?;
-        let secret = p256::SecretKey::from_slice(d).map_err(|_| core(CoreError::InvalidKey))?;
-        let shared = p256::ecdh::diffie_hellman(secret.to_nonzero_scalar(), public.as_affine());
-        shared_x.copy_from_slice(shared.raw_secret_bytes().as_slice());
-        Ok(())
+    fn ecdh_p256(
+        &mut self,
+        backend: &mut dyn EcdhP256,
+        ephemeral: &[u8],
+    ) -> Result<P256SharedSecret> {
+        match self {
+            Self::EcdhEsP256(d) => backend.p256_ecdh(d, ephemeral).map_err(core),
+            Self::A128Kw(_) => Err(core(CoreError::AlgorithmMismatch)),
+        }
     }
 }
 
@@ -128,7 +135,7 @@ fn core(e: CoreError) -> Error {
 }
 
 /// The KEK of an ECDH-ES + A128KW recipient (RFC 9053 sections 6.3.1 and 6.4).
-fn ecdh_kek<C: HmacSha256, U: KeyUnwrap + ?Sized>(
+fn ecdh_kek<C: HmacSha256 + EcdhP256, U: KeyUnwrap + ?Sized>(
     crypto: &mut C,
     recipient: &CoseRecipient<'_>,
     key: &mut U,
@@ -143,12 +150,8 @@ fn ecdh_kek<C: HmacSha256, U: KeyUnwrap + ?Sized>(
     let ephemeral = CoseKey::decode(raw)
         .and_then(|k| k.verifying_key())
         .map_err(|_| core(CoreError::InvalidHeader(EPHEMERAL_KEY)))?;
-    let mut shared = [0u8; 32];
-    let result = key
-        .ecdh_p256(&ephemeral.to_sec1_uncompressed(), &mut shared)
-        .and_then(|()| derive_kek(crypto, recipient, &shared, kek));
-    shared.zeroize();
-    result
+    let shared = key.ecdh_p256(crypto, &ephemeral.to_sec1_uncompressed())?;
+    derive_kek(crypto, recipient, shared.as_bytes(), kek)
 }
 
 /// KEK = HKDF-SHA-256 of the shared x-coordinate over the COSE_KDF_Context (RFC 9053 section 5.2).
@@ -197,7 +200,7 @@ fn hkdf_16<C: HmacSha256>(
 
 /// The content key from the one recipient whose algorithm is `kek`'s; a recipient of another
 /// algorithm only is [`CoreError::AlgorithmMismatch`].
-fn content_key<C: HmacSha256 + AesKeyWrap, U: KeyUnwrap + ?Sized>(
+fn content_key<C: HmacSha256 + EcdhP256 + AesKeyWrap, U: KeyUnwrap + ?Sized>(
     crypto: &mut C,
     info: &CoseEncrypt<'_>,
     kek: &mut U,
@@ -225,10 +228,10 @@ fn content_key<C: HmacSha256 + AesKeyWrap, U: KeyUnwrap + ?Sized>(
     result
 }
 
-/// What the payload decryption asks of the crypto backend: HMAC for the ECDH-ES KEK
-/// derivation and the AES operations of iot-core ([`AesKeyWrap`], [`AesCtr`], [`AesGcmOpen`]).
-pub trait PayloadCrypto: HmacSha256 + AesKeyWrap + AesCtr + AesGcmOpen {}
-impl<T: HmacSha256 + AesKeyWrap + AesCtr + AesGcmOpen> PayloadCrypto for T {}
+/// What the payload decryption asks of the crypto backend: P-256 ECDH and HMAC for the ECDH-ES
+/// KEK, and the AES operations of iot-core ([`AesKeyWrap`], [`AesCtr`], [`AesGcmOpen`]).
+pub trait PayloadCrypto: HmacSha256 + EcdhP256 + AesKeyWrap + AesCtr + AesGcmOpen {}
+impl<T: HmacSha256 + EcdhP256 + AesKeyWrap + AesCtr + AesGcmOpen> PayloadCrypto for T {}
 
 /// A first pass over an A128GCM ciphertext that checks its tag before anything is written
 /// ([`Decryptor::take_tag_check`]). The backend decrypts as it authenticates: each piece given

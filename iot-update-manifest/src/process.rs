@@ -493,12 +493,18 @@ fn missing(command: Command, parameter: i64) -> Error {
     }
 }
 
-/// What the processor asks of its crypto backend: SHA-256 and HMAC to authenticate, and the AES
-/// operations of firmware decryption ([`crate::encryption`], feature `rustcrypto`). The bound
-/// does not change with features; a backend for a device that never decrypts may answer the
-/// AES calls with [`iot_core::Error::UnsupportedAlgorithm`].
-pub trait SuitCrypto: Sha256 + HmacSha256 + AesKeyWrap + AesCtr + AesGcmOpen {}
-impl<T: Sha256 + HmacSha256 + AesKeyWrap + AesCtr + AesGcmOpen> SuitCrypto for T {}
+/// What the processor asks of its crypto backend: SHA-256 and HMAC to authenticate, and the
+/// P-256 ECDH and AES operations of firmware decryption ([`crate::encryption`], feature
+/// `rustcrypto`). The bound does not change with features; a backend for a device that never
+/// decrypts may answer the ECDH and AES calls with [`iot_core::Error::UnsupportedAlgorithm`].
+pub trait SuitCrypto:
+    Sha256 + HmacSha256 + iot_core::crypto::EcdhP256 + AesKeyWrap + AesCtr + AesGcmOpen
+{
+}
+impl<T> SuitCrypto for T where
+    T: Sha256 + HmacSha256 + iot_core::crypto::EcdhP256 + AesKeyWrap + AesCtr + AesGcmOpen
+{
+}
 
 /// Fills `scratch` with what `read(offset, buf)` yields until it yields 0; the length. More
 /// than fits is [`Capacity::DependencyBuffer`].

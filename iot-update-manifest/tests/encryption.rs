@@ -91,19 +91,26 @@ impl KeyUnwrap for Element {
         self.calls += 1;
         self.kek().unwrap_a128kw(backend, wrapped, cek)
     }
-    fn ecdh_p256(&mut self, ephemeral: &[u8], shared_x: &mut [u8; 32]) -> Result<(), Error> {
+    fn ecdh_p256(
+        &mut self,
+        backend: &mut dyn iot_core::crypto::EcdhP256,
+        ephemeral: &[u8],
+    ) -> Result<iot_core::crypto::P256SharedSecret, Error> {
         self.calls += 1;
-        self.kek().ecdh_p256(ephemeral, shared_x)
+        self.kek().ecdh_p256(backend, ephemeral)
     }
 }
 
-/// A crypto backend that forwards to [`RustCrypto`] and counts the AES calls, refusing them
-/// when `refuse` is set: it shows that every AES operation of the decryption (the key unwrap,
-/// also after ECDH-ES, and the content modes) goes through the backend's traits.
+/// A crypto backend that forwards to [`RustCrypto`] and counts the ECDH and AES calls, refusing
+/// the key unwrap when `refuse` is set and the ECDH when `refuse_ecdh` is: it shows that every
+/// key operation of the decryption (the ECDH of ECDH-ES, the key unwrap, also after ECDH-ES, and
+/// the content modes) goes through the backend's traits.
 #[derive(Default)]
 struct Backend {
     inner: RustCrypto<()>,
     refuse: bool,
+    refuse_ecdh: bool,
+    ecdhs: usize,
     unwraps: usize,
     ctr_starts: usize,
     ctr_bytes: usize,
@@ -114,7 +121,8 @@ struct Backend {
 mod backend {
     use super::Backend;
     use iot_core::crypto::{
-        AesCtr, AesGcmOpen, AesKeyWrap, HmacSha256, RustCrypto, SHA256_LEN, Sha256,
+        AesCtr, AesGcmOpen, AesKeyWrap, EcdhP256, HmacSha256, P256SharedSecret, RustCrypto,
+        SHA256_LEN, Sha256,
     };
 
     const REFUSED: iot_core::Error = iot_core::Error::UnsupportedAlgorithm(0);
@@ -142,6 +150,20 @@ mod backend {
         }
         fn hmac_finish(&mut self, state: Self::HmacState) -> [u8; SHA256_LEN] {
             self.inner.hmac_finish(state)
+        }
+    }
+
+    impl EcdhP256 for Backend {
+        fn p256_ecdh(
+            &mut self,
+            private: &[u8],
+            public: &[u8],
+        ) -> iot_core::Result<P256SharedSecret> {
+            self.ecdhs += 1;
+            if self.refuse_ecdh {
+                return Err(REFUSED);
+            }
+            self.inner.p256_ecdh(private, public)
         }
     }
 
@@ -209,11 +231,12 @@ mod backend {
     }
 }
 
-/// The four draft payloads decrypt on the counting backend: one key unwrap each (A128KW with
-/// the key in memory, and after ECDH-ES under the derived KEK), the content through its mode;
-/// a backend that refuses the unwrap refuses the payload.
+/// The four draft payloads decrypt on the counting backend: one ECDH for each ECDH-ES payload,
+/// one key unwrap each (A128KW with the key in memory, and after ECDH-ES under the derived KEK),
+/// the content through its mode; a backend that refuses the unwrap, or the ECDH of an ECDH-ES
+/// payload, refuses the payload.
 #[test]
-fn aes_goes_through_the_backend() {
+fn key_operations_go_through_the_backend() {
     let Some(cases) = draft_cases() else {
         return;
     };
@@ -227,6 +250,8 @@ fn aes_goes_through_the_backend() {
         d.finish(&mut c, tag).unwrap();
         assert_eq!(buf, IMAGE, "{name}");
         assert_eq!(c.unwraps, 1, "{name}");
+        let ecdh = usize::from(!name.starts_with("aes-kw"));
+        assert_eq!(c.ecdhs, ecdh, "{name}");
         if name.ends_with("ctr") {
             assert_eq!(
                 (c.ctr_starts, c.ctr_bytes, c.gcm_starts),
@@ -250,6 +275,18 @@ fn aes_goes_through_the_backend() {
             Error::Core(CoreError::UnsupportedAlgorithm(0)),
             "{name}"
         );
+        if !name.starts_with("aes-kw") {
+            let mut c = Backend {
+                refuse_ecdh: true,
+                ..Backend::default()
+            };
+            assert_eq!(
+                Decryptor::open(&mut c, info, &kek_for(name, &d)).unwrap_err(),
+                Error::Core(CoreError::UnsupportedAlgorithm(0)),
+                "{name}"
+            );
+            assert_eq!((c.ecdhs, c.unwraps), (1, 0), "{name}");
+        }
     }
 }
 

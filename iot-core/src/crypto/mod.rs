@@ -14,9 +14,11 @@ use crate::error::Result;
 #[cfg(feature = "rustcrypto")]
 mod aead;
 mod aes_modes;
+mod ecdh;
 #[cfg(feature = "rustcrypto")]
 pub use aes_modes::{Aes128CtrState, Aes128GcmOpenState};
 pub use aes_modes::{AesCtr, AesGcmOpen, AesKeyWrap};
+pub use ecdh::{EcdhP256, P256_SHARED_SECRET_LEN, P256SharedSecret};
 #[cfg(feature = "rustcrypto")]
 mod rustcrypto;
 #[cfg(feature = "rustcrypto")]
