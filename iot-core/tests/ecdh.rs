@@ -1,10 +1,12 @@
 //! The RustCrypto backend's P-256 ECDH: the known answer of RFC 5903 section 8.1 (both sides,
-//! uncompressed and compressed points) and refusal of bad scalars and points.
+//! uncompressed and compressed points, also as a COSE_Key gives them) and refusal of bad scalars
+//! and points.
 
 // .clippy.toml lets #[test] functions unwrap and index.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use iot_core::Error;
+use iot_core::cose::{CoseKey, Ec2Y, SymmetricKey};
 use iot_core::crypto::{EcdhP256, RustCrypto};
 
 fn backend() -> RustCrypto<()> {
@@ -58,5 +60,41 @@ fn bad_keys_are_refused() {
             backend().p256_ecdh(&h(I), &p).unwrap_err(),
             Error::InvalidKey
         );
+    }
+}
+
+fn ec2<'a>(x: &'a [u8], y: Ec2Y<'a>) -> CoseKey<'a> {
+    CoseKey::Ec2 {
+        kid: None,
+        alg: None,
+        x,
+        y,
+        d: None,
+    }
+}
+
+/// `CoseKey::sec1_point` gives the point of an EC2 COSE_Key (RFC 9053 section 7.1.1) as the
+/// ECDH takes it, uncompressed or compressed; malformed keys are refused.
+#[test]
+fn cose_key_point() {
+    let (x, y) = (h(GRX), h(GRY));
+    let mut out = [0u8; 65];
+    let p = ec2(&x, Ec2Y::Coordinate(&y)).sec1_point(&mut out).unwrap();
+    assert_eq!(p.to_vec(), point(GRX, GRY));
+    let shared = backend().p256_ecdh(&h(I), p).unwrap();
+    assert_eq!(shared.as_bytes().to_vec(), h(GIRX));
+
+    let p = ec2(&x, Ec2Y::Sign(true)).sec1_point(&mut out).unwrap();
+    assert_eq!(p.to_vec(), [vec![3], x.clone()].concat());
+    let p = ec2(&x, Ec2Y::Sign(false)).sec1_point(&mut out).unwrap();
+    assert_eq!(p.to_vec(), [vec![2], x.clone()].concat());
+
+    for key in [
+        ec2(&x[..31], Ec2Y::Coordinate(&y)),
+        ec2(&x, Ec2Y::Coordinate(&y[..31])),
+        ec2(&x[..31], Ec2Y::Sign(true)),
+        CoseKey::Symmetric(SymmetricKey::new(&x)),
+    ] {
+        assert_eq!(key.sec1_point(&mut out).unwrap_err(), Error::InvalidKey);
     }
 }

@@ -91,7 +91,9 @@ pub trait KeyUnwrap {
     ) -> Result<()>;
 
     /// ECDH-ES (RFC 9053 section 6.3.1): the P-256 shared secret (its x-coordinate) of the
-    /// device's static key and `ephemeral` (a SEC1 uncompressed point, 65 bytes). `backend` is
+    /// device's static key and `ephemeral`, the sender's SEC1 point as its COSE_Key gave it
+    /// (uncompressed, or compressed), not yet checked to be on the curve: a point that is not is
+    /// [`CoreError::InvalidKey`], as [`iot_core::crypto::EcdhP256`] answers. `backend` is
     /// the processor's crypto backend, which does the ECDH of a key held in memory ([`Kek`]); an
     /// element that keeps its key ignores it.
     fn ecdh_p256(
@@ -147,10 +149,11 @@ fn ecdh_kek<C: HmacSha256 + EcdhP256, U: KeyUnwrap + ?Sized>(
         .get_raw(EPHEMERAL_KEY)
         .or_else(|| recipient.headers.unprotected.get_raw(EPHEMERAL_KEY))
         .ok_or(core(CoreError::InvalidHeader(EPHEMERAL_KEY)))?;
+    let mut sec1 = [0u8; 65];
     let ephemeral = CoseKey::decode(raw)
-        .and_then(|k| k.verifying_key())
+        .and_then(|k| k.sec1_point(&mut sec1))
         .map_err(|_| core(CoreError::InvalidHeader(EPHEMERAL_KEY)))?;
-    let shared = key.ecdh_p256(crypto, &ephemeral.to_sec1_uncompressed())?;
+    let shared = key.ecdh_p256(crypto, ephemeral)?;
     derive_kek(crypto, recipient, shared.as_bytes(), kek)
 }
 

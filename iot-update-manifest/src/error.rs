@@ -45,7 +45,7 @@ pub enum Unsupported {
     Command(i64),
     /// A payload with `suit-parameter-encryption-info` (draft-ietf-suit-firmware-encryption)
     /// that this processor cannot decrypt: no key given
-    /// ([`crate::process::Processor::with_decryption_key`]), the `rustcrypto` feature off, or a fetch.
+    /// ([`crate::process::Processor::with_decryption_key`]), the `encryption` feature off, or a fetch.
     Encryption,
 }
 

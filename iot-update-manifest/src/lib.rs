@@ -13,7 +13,7 @@ mod component;
 #[cfg(all(feature = "std", feature = "rustcrypto"))]
 pub mod device_dir;
 mod digest;
-#[cfg(feature = "rustcrypto")]
+#[cfg(feature = "encryption")]
 pub mod encryption;
 mod envelope;
 mod error;

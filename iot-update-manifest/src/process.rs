@@ -128,7 +128,7 @@ pub const MAX_DEPENDENCY_DEPTH: usize = 2;
 /// digests or compares a component (a stack buffer of this size).
 pub const CHUNK: usize = 256;
 /// Where an encrypted payload is read from: the manifest's `suit-parameter-content`, or a component.
-#[cfg_attr(not(feature = "rustcrypto"), allow(dead_code))]
+#[cfg_attr(not(feature = "encryption"), allow(dead_code))]
 enum Source<'a, 'c> {
     Bytes(&'a [u8]),
     Component(&'c Component<'c>),
@@ -495,7 +495,7 @@ fn missing(command: Command, parameter: i64) -> Error {
 
 /// What the processor asks of its crypto backend: SHA-256 and HMAC to authenticate, and the
 /// P-256 ECDH and AES operations of firmware decryption ([`crate::encryption`], feature
-/// `rustcrypto`). The bound does not change with features; a backend for a device that never
+/// `encryption`). The bound does not change with features; a backend for a device that never
 /// decrypts may answer the ECDH and AES calls with [`iot_core::Error::UnsupportedAlgorithm`].
 pub trait SuitCrypto:
     Sha256 + HmacSha256 + iot_core::crypto::EcdhP256 + AesKeyWrap + AesCtr + AesGcmOpen
@@ -541,9 +541,9 @@ pub struct Processor<'r, 'k, P, C, V> {
     crypto: &'r mut C,
     anchors: &'r mut TrustAnchors<'k, V>,
     scratch: &'r mut [u8],
-    #[cfg(feature = "rustcrypto")]
+    #[cfg(feature = "encryption")]
     kek: Option<crate::encryption::Kek<'r>>,
-    #[cfg(feature = "rustcrypto")]
+    #[cfg(feature = "encryption")]
     key_unwrap: Option<&'r mut dyn crate::encryption::KeyUnwrap>,
 }
 
@@ -564,9 +564,9 @@ where
             crypto,
             anchors,
             scratch: &mut [],
-            #[cfg(feature = "rustcrypto")]
+            #[cfg(feature = "encryption")]
             kek: None,
-            #[cfg(feature = "rustcrypto")]
+            #[cfg(feature = "encryption")]
             key_unwrap: None,
         }
     }
@@ -574,7 +574,7 @@ where
     /// Gives the processor the device's key-encryption key, with which write and copy decrypt
     /// a payload that has `suit-parameter-encryption-info` (draft-ietf-suit-firmware-encryption;
     /// [`crate::encryption`]). Without one such a payload is [`Unsupported::Encryption`].
-    #[cfg(feature = "rustcrypto")]
+    #[cfg(feature = "encryption")]
     pub fn with_decryption_key(mut self, kek: crate::encryption::Kek<'r>) -> Self {
         self.kek = Some(kek);
         self
@@ -583,7 +583,7 @@ where
     /// As [`Processor::with_decryption_key`], with the key operation (AES-KW unwrap or P-256
     /// ECDH) done by `key`: a secure element that keeps the key ([`crate::encryption::KeyUnwrap`]).
     /// It takes precedence over a key given with [`Processor::with_decryption_key`].
-    #[cfg(feature = "rustcrypto")]
+    #[cfg(feature = "encryption")]
     pub fn with_key_unwrap(mut self, key: &'r mut dyn crate::encryption::KeyUnwrap) -> Self {
         self.key_unwrap = Some(key);
         self
@@ -591,7 +591,7 @@ where
 
     /// The decryptor of `info` under the processor's key; without one
     /// [`Unsupported::Encryption`].
-    #[cfg(feature = "rustcrypto")]
+    #[cfg(feature = "encryption")]
     fn open_decryptor(&mut self, info: &[u8]) -> Result<crate::encryption::Decryptor<C>> {
         use crate::encryption::Decryptor;
         if let Some(key) = self.key_unwrap.as_deref_mut() {
@@ -1321,7 +1321,7 @@ where
     }
 
     /// Reads from `src` at `offset` into `buf`; the number of bytes read (0 at the end).
-    #[cfg(feature = "rustcrypto")]
+    #[cfg(feature = "encryption")]
     fn read_source(&mut self, src: &Source<'_, '_>, offset: u64, buf: &mut [u8]) -> Result<usize> {
         match src {
             Source::Bytes(b) => {
@@ -1341,7 +1341,7 @@ where
 
     /// Reads `src[from..to]` in [`CHUNK`]s, handing each to `each` with its offset; a source that
     /// ends early is [`Error::ImageMismatch`].
-    #[cfg(feature = "rustcrypto")]
+    #[cfg(feature = "encryption")]
     fn stream(
         &mut self,
         src: &Source<'_, '_>,
@@ -1375,7 +1375,7 @@ where
     /// changed in between is refused, but `dst` then holds a partial write: the A/B layer writes
     /// only to the inactive slot and does not switch). A128CTR has no integrity: the manifest's
     /// image digest (condition image-match) is what catches a wrong plaintext.
-    #[cfg(feature = "rustcrypto")]
+    #[cfg(feature = "encryption")]
     fn decrypt_to(&mut self, dst: &Component<'_>, info: &[u8], src: Source<'_, '_>) -> Result<()> {
         use crate::encryption::GCM_TAG_LEN;
         use zeroize::Zeroize;
@@ -1444,7 +1444,7 @@ where
     /// write of nothing at offset 0), so no partial or unauthenticated image remains, and the
     /// procedure stops before the sequence number is stored. A128CTR has no tag: the image
     /// digest (condition image-match) refuses a wrong plaintext.
-    #[cfg(feature = "rustcrypto")]
+    #[cfg(feature = "encryption")]
     fn fetch_decrypt(&mut self, dst: &Component<'_>, info: &[u8], uri: &str) -> Result<()> {
         use crate::encryption::GCM_TAG_LEN;
         use zeroize::Zeroize;
@@ -1494,14 +1494,14 @@ where
         result
     }
 
-    /// Without the `rustcrypto` feature there is no decryption: [`Unsupported::Encryption`].
-    #[cfg(not(feature = "rustcrypto"))]
+    /// Without the `encryption` feature there is no decryption: [`Unsupported::Encryption`].
+    #[cfg(not(feature = "encryption"))]
     fn fetch_decrypt(&mut self, _: &Component<'_>, _: &[u8], _: &str) -> Result<()> {
         Err(Error::Unsupported(Unsupported::Encryption))
     }
 
-    /// Without the `rustcrypto` feature there is no decryption: [`Unsupported::Encryption`].
-    #[cfg(not(feature = "rustcrypto"))]
+    /// Without the `encryption` feature there is no decryption: [`Unsupported::Encryption`].
+    #[cfg(not(feature = "encryption"))]
     fn decrypt_to(&mut self, _: &Component<'_>, _: &[u8], _: Source<'_, '_>) -> Result<()> {
         Err(Error::Unsupported(Unsupported::Encryption))
     }

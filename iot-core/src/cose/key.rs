@@ -270,22 +270,39 @@ impl<'a> CoseKey<'a> {
         Ok(w.len())
     }
 
+    /// The SEC1 encoding of an EC2 key's public point, written into `out`: `04 || x || y`, or
+    /// `02` / `03 || x` for a compressed one (RFC 9053 section 7.1.1). Whether the point is on
+    /// the curve is left to the key's user (the backend that verifies or does ECDH with it).
+    pub fn sec1_point<'o>(&self, out: &'o mut [u8; 65]) -> Result<&'o [u8]> {
+        let Self::Ec2 { x, y, .. } = self else {
+            return Err(Error::InvalidKey);
+        };
+        let (tag, rest) = out.split_at_mut(1);
+        let (xs, ys) = rest.split_at_mut(32);
+        if x.len() != xs.len() {
+            return Err(Error::InvalidKey);
+        }
+        xs.copy_from_slice(x);
+        let (prefix, len) = match y {
+            Ec2Y::Coordinate(y) if y.len() == ys.len() => {
+                ys.copy_from_slice(y);
+                (0x04, 65)
+            }
+            Ec2Y::Coordinate(_) => return Err(Error::InvalidKey),
+            Ec2Y::Sign(sign) => (if *sign { 0x03 } else { 0x02 }, 33),
+        };
+        tag.fill(prefix);
+        out.get(..len).ok_or(Error::InvalidKey)
+    }
+
     /// The public key of an EC2 key, for verification.
     #[cfg(feature = "rustcrypto")]
     pub fn verifying_key(&self) -> Result<crate::crypto::P256VerifyingKey> {
-        let Self::Ec2 { x, y, alg, .. } = self else {
+        let Self::Ec2 { alg, .. } = self else {
             return Err(Error::InvalidKey);
         };
-        let key = match y {
-            Ec2Y::Coordinate(y) => crate::crypto::P256VerifyingKey::from_coordinates(x, y)?,
-            Ec2Y::Sign(sign) => {
-                let mut sec1 = [0u8; 33];
-                let (tag, rest) = sec1.split_at_mut(1);
-                tag.fill(if *sign { 0x03 } else { 0x02 });
-                rest.copy_from_slice(x);
-                crate::crypto::P256VerifyingKey::from_sec1(&sec1)?
-            }
-        };
+        let mut sec1 = [0u8; 65];
+        let key = crate::crypto::P256VerifyingKey::from_sec1(self.sec1_point(&mut sec1)?)?;
         Ok(key.with_algorithm(*alg))
     }
 
