@@ -480,7 +480,7 @@ import hashlib, json, pathlib, re, sys, zlib
 
 src, data, dst = (pathlib.Path(a) for a in sys.argv[1:4])
 csr = sys.argv[4]
-TARGETS = ["x509_csr", "x509_chain", "dice_cert", "identity_record", "revocation_list",
+TARGETS = ["key_pem", "x509_csr", "x509_chain", "dice_cert", "identity_record", "revocation_list",
            "cwt_credential"]
 seeds = {t: set() for t in TARGETS}
 counts = dict.fromkeys(TARGETS, 0)
@@ -560,6 +560,10 @@ for blob in ("d83dd28443a10126a10443726567589da801697265676973747261720278233031
              "d28443a10128a0584fa108a101a401022001215820d65a93977caa3d1b081852ff57a79e465f1660577304baead505dd3a48589cf322582050185e895372df6221ea3a137557e473fddb6755f05bd507c3c533fce9c912855840479304658869984bb835151e2a5525fe681398a8fe8c7adad44bf1819f42f5b53e21ba5ab2a3c97b5be5c6232cffba0d01cb486b4b4eeff8b86bac33353dbe5b",
              "a80169726567697374726172027823303141303032303330343035303630373038303930304130423043304430453046313003626777041a69570a80051a6955b6a8061a6955b6a80742633108a101a501020241642001215820d65a93977caa3d1b081852ff57a79e465f1660577304baead505dd3a48589cf322582050185e895372df6221ea3a137557e473fddb6755f05bd507c3c533fce9c91285"):
     put("cwt_credential", bytes.fromhex(blob))
+
+# key_pem: the PEM keys of the vectors (PKCS#8, SEC1 with EC PARAMETERS, SPKI).
+for pem in sorted(src.glob("**/*.pem")):
+    put("key_pem", pem.read_bytes())
 
 print("seeded: " + ", ".join(f"{t} {len(seeds[t])} ({counts[t]} new)" for t in TARGETS))
 for t in TARGETS:
