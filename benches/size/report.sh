@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds every firmware image in src/bin/ for thumbv7em-none-eabihf (release: opt-level "s", LTO,
-# one codegen unit, panic abort) and prints text/data/bss per image with llvm-size
+# one codegen unit, panic abort; sha2's compact software backend, .cargo/config.toml) and prints text/data/bss per image with llvm-size
 # (DESIGN.md "Measuring on a constrained target").
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -56,7 +56,7 @@ done
 cargo build --release --target "$target" --bins >&2
 
 out="${CARGO_TARGET_DIR:-$here/target}/$target/release"
-echo "thumbv7em-none-eabihf, opt-level \"s\", LTO, codegen-units 1, panic abort; sizes in bytes ($(basename "$size_tool"))"
+echo "thumbv7em-none-eabihf, opt-level \"s\", LTO, codegen-units 1, panic abort, sha2 compact (.cargo/config.toml); sizes in bytes ($(basename "$size_tool"))"
 printf '%-24s %8s %8s %8s %14s\n' image text data bss "text - empty"
 base=""
 for img in empty "${images[@]}"; do

@@ -61,8 +61,9 @@ bins=()
 for img in "${images[@]}"; do
   bins+=(--bin "$img")
 done
-# RUSTFLAGS replaces .cargo/config.toml's target rustflags, so the linker script is named again.
-RUSTFLAGS="-C link-arg=-Tlink.x -Z emit-stack-sizes" \
+# RUSTFLAGS replaces .cargo/config.toml's target rustflags, so the linker script and the sha2
+# backend choice are named again.
+RUSTFLAGS="-C link-arg=-Tlink.x --cfg sha2_backend_soft=\"compact\" -Z emit-stack-sizes" \
   cargo +nightly build --release --target "$target" --target-dir "$out" "${bins[@]}" >&2
 
 echo "$target, opt-level \"s\", LTO, nightly -Z emit-stack-sizes; bytes ($(basename "$readobj"), $(basename "$objdump"))"
