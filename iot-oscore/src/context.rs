@@ -209,6 +209,8 @@ impl DerivedKeys {
     ///
     /// Fails with [`Error::InvalidContext`] when an ID is longer than the nonce length minus 6,
     /// the Sender and Recipient IDs are equal, or the ID Context exceeds [`MAX_ID_CONTEXT_LEN`].
+    // Out of line, so that HKDF's temporaries are gone before the keys are prepared (stack depth).
+    #[inline(never)]
     pub fn derive(
         crypto: &mut (impl HkdfSha256 + ?Sized),
         params: &ContextParams<'_>,

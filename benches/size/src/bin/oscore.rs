@@ -27,27 +27,48 @@ static RESPONSE: [u8; 32] = [
     0xb2, 0xa8, 0x13, 0xd3, 0xc3, 0x15, 0x24, 0x37, 0x83, 0x03, 0xcd, 0xaf, 0xae, 0x11, 0x91, 0x06,
 ];
 
-fn round_trip(out: &mut [u8; 64], plain: &mut [u8; 64]) -> iot_oscore::Result<usize> {
-    let mut crypto = RustCrypto::<()>::default();
+/// Derives the context into `slot` (its temporaries live in this frame only, not beside the AEAD's).
+#[inline(never)]
+fn derive<'c>(
+    crypto: &mut RustCrypto<()>,
+    slot: &'c mut Option<SecurityContext>,
+) -> iot_oscore::Result<&'c mut SecurityContext> {
     let params = ContextParams::new(black_box(&MASTER_SECRET), &[], black_box(&RECIPIENT_ID))
         .master_salt(black_box(&MASTER_SALT));
-    let mut ctx: SecurityContext = SecurityContext::derive(&mut crypto, &params)?;
+    let ctx = slot.insert(SecurityContext::derive(crypto, &params)?);
     ctx.set_sender_sequence_number(20)?;
+    Ok(ctx)
+}
+
+/// Protects the request and verifies the response.
+#[inline(never)]
+fn round_trip(
+    crypto: &mut RustCrypto<()>,
+    ctx: &mut SecurityContext,
+    out: &mut [u8; 64],
+    plain: &mut [u8; 64],
+) -> iot_oscore::Result<usize> {
     let request = Message::decode(black_box(&REQUEST))?;
-    let (n, sent) = ctx.protect_request(&mut crypto, &request, out)?;
+    let (n, sent) = ctx.protect_request(crypto, &request, out)?;
     black_box(out.get(..n));
     let mut input = *black_box(&RESPONSE);
-    let r = ctx.unprotect_response(&mut crypto, &sent, &mut input, plain)?;
+    let r = ctx.unprotect_response(crypto, &sent, &mut input, plain)?;
     Ok(r.len)
 }
 
 #[entry]
 fn main() -> ! {
-    let mut out = [0u8; 64];
-    let mut plain = [0u8; 64];
+    // Long-lived state lives in statics, as firmware keeps it, not in main's frame: cortex-m-rt
+    // hands each `static mut` declared here to `main` as a `&'static mut` (main runs once).
+    static mut CONTEXT: Option<SecurityContext> = None;
+    static mut OUT: [u8; 64] = [0; 64];
+    static mut PLAIN: [u8; 64] = [0; 64];
+    let mut crypto = RustCrypto::<()>::default();
     // black_box keeps the optimizer from folding the work into a constant.
-    let len = round_trip(&mut out, &mut plain).unwrap_or(0);
-    black_box((len, &plain));
+    let len = derive(&mut crypto, CONTEXT)
+        .and_then(|ctx| round_trip(&mut crypto, ctx, OUT, PLAIN))
+        .unwrap_or(0);
+    black_box((len, &*PLAIN));
     loop {
         core::hint::spin_loop();
     }
