@@ -23,7 +23,6 @@ pub mod process;
 pub mod report;
 #[cfg(feature = "std")]
 pub mod rollout;
-#[cfg(feature = "text")]
 pub mod text;
 
 pub use command::{

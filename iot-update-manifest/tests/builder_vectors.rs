@@ -17,8 +17,8 @@ use iot_update_manifest::{Envelope, TrustAnchors};
 use p256::pkcs8::DecodePrivateKey;
 use std::path::{Path, PathBuf};
 
-/// libcsuit's MAC key for expAF / expAFS / expAW (see tests/vectors.rs).
-const LIBCSUIT_MAC_KEY: [u8; 32] = [0x61; 32];
+mod libcsuit;
+
 /// The vectors signed with randomized ECDSA.
 const RANDOMIZED: [&str; 8] = [
     "libcsuit-expU2",
@@ -111,7 +111,7 @@ fn cases() -> Option<Vec<Case>> {
             let expected =
                 iot_test_vectors::read(&format!("suit/libcsuit/suit_manifest_{v}.suit"))?;
             let key = if ["expAF", "expAFS", "expAW"].contains(&v) {
-                Key::Mac(LIBCSUIT_MAC_KEY)
+                Key::Mac(libcsuit::MAC_KEY)
             } else {
                 Key::Sign(signing_key(core::str::from_utf8(&lib_pem).unwrap()))
             };

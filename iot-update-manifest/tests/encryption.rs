@@ -15,8 +15,6 @@ use iot_update_manifest::encryption::{Decryptor, Kek, KeyUnwrap, decrypt_in_plac
 
 /// The examples' A128KW key, 'aaaaaaaaaaaaaaaa' (suit-firmware-encryption examples, kid-1).
 const KW_KEY: &[u8; 16] = b"aaaaaaaaaaaaaaaa";
-/// The examples' receiver P-256 private key for ECDH-ES + A128KW (kid-2).
-const ESDH_D: &str = "60FE6DD6D85D5740A5349B6F91267EEAC5BA81B8CB53EE249E4B4EB102C476B3";
 const IMAGE: &[u8] = b"This is a real firmware image.";
 
 fn crypto() -> RustCrypto<()> {
@@ -24,7 +22,7 @@ fn crypto() -> RustCrypto<()> {
 }
 
 fn esdh() -> Vec<u8> {
-    hex::decode(ESDH_D).unwrap()
+    hex::decode(libcsuit::ESDH_D).unwrap()
 }
 
 fn read_hex(rel: &str) -> Option<Vec<u8>> {
@@ -480,6 +478,7 @@ fn tampered_wrong_key_wrong_alg_refused() {
     }
 }
 
+mod libcsuit;
 mod sim;
 
 mod envelopes {
@@ -487,18 +486,10 @@ mod envelopes {
     use iot_core::cose::SymmetricKey;
     use iot_core::crypto::P256VerifyingKey;
     use iot_update_manifest::{Envelope, Processor, TrustAnchors, Unsupported};
-    use p256::elliptic_curve::sec1::ToSec1Point;
-    use p256::pkcs8::DecodePublicKey;
     use sim::{Sim, path};
 
-    const DIR: &str = "suit/libcsuit";
-    /// The HMAC key of libcsuit's COSE_Mac0 envelopes.
-    const MAC_KEY: [u8; 32] = [0x61; 32];
+    use libcsuit::{MAC_KEY, read};
     const URI: &str = "coaps://example.com/encrypted-firmware";
-
-    fn read(name: &str) -> Option<Vec<u8>> {
-        iot_test_vectors::read(&format!("{DIR}/{name}"))
-    }
 
     /// Updates `sim` with envelope `name`, decrypting with `kek` when given.
     fn update(name: &str, sim: &mut Sim, kek: Option<Kek<'_>>) -> Result<(), Error> {
@@ -508,9 +499,7 @@ mod envelopes {
 
     /// Updates `sim` with envelope `bytes` (signed by libcsuit's trust anchor or MACed with 0x61 x 32).
     fn update_with(bytes: &[u8], sim: &mut Sim, kek: Option<Kek<'_>>) -> Result<(), Error> {
-        let pem = read("key/trust_anchor_secp256r1_pub.pem").unwrap();
-        let pk = p256::PublicKey::from_public_key_pem(core::str::from_utf8(&pem).unwrap()).unwrap();
-        let mut keys = [P256VerifyingKey::from_sec1(pk.to_sec1_point(false).as_bytes()).unwrap()];
+        let mut keys = [trust_anchor()];
         let macs = [SymmetricKey::new(&MAC_KEY)];
         let mut anchors = TrustAnchors::new(&mut keys, &macs);
         let mut c = crypto();
@@ -540,11 +529,7 @@ mod envelopes {
                 ecdh,
                 calls: 0,
             };
-            let pem = read("key/trust_anchor_secp256r1_pub.pem").unwrap();
-            let pk =
-                p256::PublicKey::from_public_key_pem(core::str::from_utf8(&pem).unwrap()).unwrap();
-            let mut keys =
-                [P256VerifyingKey::from_sec1(pk.to_sec1_point(false).as_bytes()).unwrap()];
+            let mut keys = [trust_anchor()];
             let macs = [SymmetricKey::new(&MAC_KEY)];
             let mut anchors = TrustAnchors::new(&mut keys, &macs);
             let mut c = crypto();
@@ -662,9 +647,7 @@ mod envelopes {
     }
 
     fn trust_anchor() -> P256VerifyingKey {
-        let pem = read("key/trust_anchor_secp256r1_pub.pem").unwrap();
-        let pk = p256::PublicKey::from_public_key_pem(core::str::from_utf8(&pem).unwrap()).unwrap();
-        P256VerifyingKey::from_sec1(pk.to_sec1_point(false).as_bytes()).unwrap()
+        libcsuit::trust_anchor().unwrap()
     }
 
     /// suit-firmware-encryption's `suit-manifest-es-ecdh-dependency.hex.signed` (expED's

@@ -9,18 +9,13 @@
     clippy::indexing_slicing
 )]
 
+mod libcsuit;
 mod sim;
 
 use iot_core::cose::SymmetricKey;
-use iot_core::crypto::{P256VerifyingKey, RustCrypto};
+use iot_core::crypto::RustCrypto;
 use iot_update_manifest::{Command, Error, Processor, SequenceKind, TrustAnchors, Unsupported};
-use p256::elliptic_curve::sec1::ToSec1Point;
-use p256::pkcs8::DecodePublicKey;
 use sim::{Sim, path};
-
-const DIR: &str = "suit/libcsuit";
-/// The HMAC key of libcsuit's COSE_Mac0 envelopes (see tests/vectors.rs).
-const LIBCSUIT_MAC_KEY: [u8; 32] = [0x61; 32];
 
 const VENDOR: [u8; 16] = hex_literal(b"fa6b4a53d5ad5fdfbe9de663e4d41ffe");
 const CLASS: [u8; 16] = hex_literal(b"1492af1425695e48bf429b2d51f2ab45");
@@ -66,21 +61,15 @@ fn image_b() -> Vec<u8> {
     vec![0xb6; SIZE_B]
 }
 
-fn trust_anchor() -> P256VerifyingKey {
-    let pem = iot_test_vectors::read(&format!("{DIR}/key/trust_anchor_secp256r1_pub.pem")).unwrap();
-    let pk = p256::PublicKey::from_public_key_pem(core::str::from_utf8(&pem).unwrap()).unwrap();
-    P256VerifyingKey::from_sec1(pk.to_sec1_point(false).as_bytes()).unwrap()
-}
-
 fn read(name: &str) -> Vec<u8> {
-    iot_test_vectors::read(&format!("{DIR}/{name}")).unwrap()
+    libcsuit::read(name).unwrap()
 }
 
 /// Runs `procedure` of vector `name` on `sim`.
 fn process(name: &str, sim: &mut Sim, procedure: Procedure) -> Result<(), Error> {
     let bytes = read(&format!("suit_manifest_{name}.suit"));
-    let mut keys = [trust_anchor()];
-    let macs = [SymmetricKey::new(&LIBCSUIT_MAC_KEY)];
+    let mut keys = [libcsuit::trust_anchor().unwrap()];
+    let macs = [SymmetricKey::new(&libcsuit::MAC_KEY)];
     let mut anchors = TrustAnchors::new(&mut keys, &macs);
     let mut crypto = RustCrypto::from_os();
     let mut scratch = [0u8; 2048];
@@ -512,7 +501,7 @@ fn exp_u() {
 
 #[test]
 fn libcsuit_vectors_process() {
-    let Some(files) = iot_test_vectors::files(DIR, ".suit") else {
+    let Some(files) = iot_test_vectors::files(libcsuit::DIR, ".suit") else {
         return;
     };
     let mut covered: Vec<(&str, &str)> = Vec::new();

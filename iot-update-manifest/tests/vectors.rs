@@ -9,6 +9,8 @@
     clippy::indexing_slicing
 )]
 
+mod libcsuit;
+
 use iot_core::cose::SymmetricKey;
 use iot_core::crypto::{P256VerifyingKey, RustCrypto};
 use iot_update_manifest::{
@@ -16,15 +18,10 @@ use iot_update_manifest::{
     Severable, TrustAnchors,
 };
 use p256::elliptic_curve::sec1::ToSec1Point;
-use p256::pkcs8::{DecodePrivateKey, DecodePublicKey};
+use p256::pkcs8::DecodePrivateKey;
 
 fn crypto() -> impl iot_core::crypto::Crypto {
     RustCrypto::from_os()
-}
-
-fn key_from_spki_pem(pem: &str) -> P256VerifyingKey {
-    let pk = p256::PublicKey::from_public_key_pem(pem).unwrap();
-    P256VerifyingKey::from_sec1(pk.to_sec1_point(false).as_bytes()).unwrap()
 }
 
 fn key_from_pkcs8_pem(pem: &str) -> P256VerifyingKey {
@@ -80,20 +77,13 @@ fn walk_manifest(m: &AuthenticatedManifest<'_>) -> usize {
     n
 }
 
-/// The HMAC 256/256 key of libcsuit's COSE_Mac0-authenticated envelopes (expAF, expAFS, expAW).
-/// libcsuit's testfiles do not publish it; it is 32 bytes of 'a' (0x61), the pattern of the SUIT
-/// firmware-encryption examples' KEK. A 256-bit HMAC tag that verifies under it is no accident,
-/// and every other key tried (see `mac_envelopes_reject_other_keys`) fails.
-const LIBCSUIT_MAC_KEY: [u8; 32] = [0x61; 32];
-
 #[test]
 fn libcsuit_envelopes_authenticate_and_decode() {
-    let Some(files) = iot_test_vectors::files("suit/libcsuit", ".suit") else {
+    let Some(files) = iot_test_vectors::files(libcsuit::DIR, ".suit") else {
         return;
     };
-    let pem = iot_test_vectors::read("suit/libcsuit/key/trust_anchor_secp256r1_pub.pem").unwrap();
-    let key = key_from_spki_pem(core::str::from_utf8(&pem).unwrap());
-    let mac = [SymmetricKey::new(&LIBCSUIT_MAC_KEY)];
+    let key = libcsuit::trust_anchor().unwrap();
+    let mac = [SymmetricKey::new(&libcsuit::MAC_KEY)];
     let mut c = crypto();
     let (mut by_signature, mut by_mac, mut skipped) = (0, 0, Vec::new());
     for f in &files {
@@ -152,7 +142,7 @@ fn mac_envelopes_reject_other_keys() {
     };
     let env = Envelope::decode(&bytes).unwrap();
     let mut c = crypto();
-    let mut wrong = LIBCSUIT_MAC_KEY;
+    let mut wrong = libcsuit::MAC_KEY;
     for i in 0..wrong.len() {
         wrong[i] ^= 1;
         let keys = [SymmetricKey::new(&wrong)];
@@ -163,12 +153,12 @@ fn mac_envelopes_reject_other_keys() {
         );
         wrong[i] ^= 1;
     }
-    let short = [SymmetricKey::new(&LIBCSUIT_MAC_KEY[..16])];
+    let short = [SymmetricKey::new(&libcsuit::MAC_KEY[..16])];
     assert!(
         env.authenticate(&mut c, &mut TrustAnchors::macs(&short))
             .is_err()
     );
-    let keys = [SymmetricKey::new(&LIBCSUIT_MAC_KEY)];
+    let keys = [SymmetricKey::new(&libcsuit::MAC_KEY)];
     assert!(
         env.authenticate(&mut c, &mut TrustAnchors::macs(&keys))
             .is_ok()
@@ -235,8 +225,7 @@ fn example0_model() {
     let Some(bytes) = iot_test_vectors::read("suit/libcsuit/suit_manifest_exp0.suit") else {
         return;
     };
-    let pem = iot_test_vectors::read("suit/libcsuit/key/trust_anchor_secp256r1_pub.pem").unwrap();
-    let mut keys = [key_from_spki_pem(core::str::from_utf8(&pem).unwrap())];
+    let mut keys = [libcsuit::trust_anchor().unwrap()];
     let env = Envelope::decode(&bytes).unwrap();
     assert!(env.is_tagged());
     let m = env
@@ -294,8 +283,7 @@ fn severed_members_restored() {
     let Some(bytes) = iot_test_vectors::read("suit/libcsuit/suit_manifest_exp2B.suit") else {
         return;
     };
-    let pem = iot_test_vectors::read("suit/libcsuit/key/trust_anchor_secp256r1_pub.pem").unwrap();
-    let mut keys = [key_from_spki_pem(core::str::from_utf8(&pem).unwrap())];
+    let mut keys = [libcsuit::trust_anchor().unwrap()];
     let env = Envelope::decode(&bytes).unwrap();
     let m = env
         .authenticate(&mut crypto(), &mut TrustAnchors::signers(&mut keys))
