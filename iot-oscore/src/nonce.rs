@@ -85,27 +85,25 @@ impl Nonce {
         piv: &PartialIv,
     ) -> Result<Self> {
         let len = alg.nonce_len();
-        let id_space = len - 6;
-        if common_iv.len() != len || id_piv.len() > id_space {
+        if common_iv.len() != len || id_piv.len() > len - 6 {
             return Err(Error::InvalidContext);
         }
+        // The fields as one big-endian number: S in the first byte, ID_PIV right-aligned before
+        // the last 5 bytes, PIV right-aligned in them (IDs are at most 7 bytes, so they fit).
+        let id = id_piv
+            .iter()
+            .fold(0u128, |acc, &b| (acc << 8) | u128::from(b));
+        let fields = ((id_piv.len() as u128) << (8 * (len - 1)))
+            | (id << (8 * MAX_PARTIAL_IV_LEN))
+            | u128::from(piv.sequence_number());
+        let be = fields.to_be_bytes();
         let mut bytes = [0u8; MAX_NONCE_LEN];
-        let nonce = bytes.get_mut(..len).ok_or(Error::InvalidContext)?;
-        let (s, rest) = nonce.split_first_mut().ok_or(Error::InvalidContext)?;
-        *s = id_piv.len() as u8;
-        let (id_field, piv_field) = rest.split_at_mut(id_space);
-        let id_at = id_space - id_piv.len();
-        id_field
-            .get_mut(id_at..)
-            .ok_or(Error::InvalidContext)?
-            .copy_from_slice(id_piv);
-        let p = piv.as_bytes();
-        piv_field
-            .get_mut(MAX_PARTIAL_IV_LEN - p.len()..)
-            .ok_or(Error::InvalidContext)?
-            .copy_from_slice(p);
-        for (n, iv) in nonce.iter_mut().zip(common_iv) {
-            *n ^= iv;
+        for ((n, f), iv) in bytes
+            .iter_mut()
+            .zip(be.iter().skip(be.len() - len))
+            .zip(common_iv)
+        {
+            *n = f ^ iv;
         }
         Ok(Self { bytes, len })
     }

@@ -16,9 +16,9 @@ use crate::coap::{
     CoapOption, Code, Message, MessageType, MessageWriter, OptionNumber, OptionValue, Options,
     OptionsWriter, PAYLOAD_MARKER, split_options,
 };
-use crate::context::{Id, SecurityContext};
+use crate::context::{Id, MAX_ID_CONTEXT_LEN, MAX_ID_LEN, SecurityContext};
 use crate::error::{Error, Result};
-use crate::nonce::{Nonce, PartialIv};
+use crate::nonce::{MAX_PARTIAL_IV_LEN, Nonce, PartialIv};
 use crate::oscore_option::OscoreOption;
 #[cfg(feature = "proxy-uri")]
 use crate::proxy_uri::ProxyUri;
@@ -179,6 +179,10 @@ fn check_original<'m>(msg: &Message<'m>) -> Result<Original<'m>> {
     })
 }
 
+/// The longest OSCORE option a context writes: flags, Partial IV, kid context with its length,
+/// kid (RFC 8613 section 6.1).
+const OSCORE_OPTION_CAPACITY: usize = 1 + MAX_PARTIAL_IV_LEN + 1 + MAX_ID_CONTEXT_LEN + MAX_ID_LEN;
+
 /// What protects one message.
 struct Sealing<'k, K> {
     alg: AeadAlgorithm,
@@ -198,7 +202,7 @@ fn seal<K>(
     s: &Sealing<'_, K>,
     out: &mut [u8],
 ) -> Result<usize> {
-    let mut oscore_value = [0u8; 64];
+    let mut oscore_value = [0u8; OSCORE_OPTION_CAPACITY];
     let oscore_len = oscore.encode(&mut oscore_value)?;
     let oscore_value = oscore_value.get(..oscore_len).unwrap_or_default();
     #[cfg(feature = "proxy-uri")]
@@ -218,15 +222,23 @@ fn seal<K>(
         msg.message_id(),
         msg.token(),
     )?;
-    let outer = msg.options().filter(|o| outer_on_send(o.number)).map(|o| {
+    // The outer options in order, the OSCORE option among them (the original has none).
+    let mut oscore_pending = true;
+    for o in msg.options().filter(|o| outer_on_send(o.number)) {
+        if oscore_pending && o.number > OptionNumber::OSCORE {
+            w.option(OptionNumber::OSCORE, oscore_value)?;
+            oscore_pending = false;
+        }
         #[cfg(feature = "proxy-uri")]
         if let Some(p) = proxy.filter(|_| o.number == OptionNumber::PROXY_URI) {
-            return (o.number, OptionValue::Bytes(p.outer()));
+            w.option(o.number, p.outer())?;
+            continue;
         }
-        (o.number, OptionValue::Bytes(o.value))
-    });
-    let oscore = core::iter::once((OptionNumber::OSCORE, OptionValue::Bytes(oscore_value)));
-    merge(outer, oscore, |n, v| w.value(n, v))?;
+        w.option(o.number, o.value)?;
+    }
+    if oscore_pending {
+        w.option(OptionNumber::OSCORE, oscore_value)?;
+    }
     w.payload_with(|buf| {
         let plain_len = {
             let mut p = OptionsWriter::new(buf);

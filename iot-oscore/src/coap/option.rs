@@ -175,16 +175,16 @@ fn extended(
     base: usize,
     reserved: FormatError,
 ) -> Result<u32> {
-    let truncated = Error::format(FormatError::Truncated, base + *pos);
+    let truncated = || Error::format(FormatError::Truncated, base + *pos);
     match nibble {
         0..=12 => Ok(u32::from(nibble)),
         13 => {
-            let b = *bytes.get(*pos).ok_or(truncated)?;
+            let b = *bytes.get(*pos).ok_or_else(truncated)?;
             *pos += 1;
             Ok(u32::from(b) + 13)
         }
         14 => {
-            let b = bytes.get(*pos..*pos + 2).ok_or(truncated)?;
+            let b = bytes.get(*pos..*pos + 2).ok_or_else(truncated)?;
             let v = b.iter().fold(0u32, |acc, &x| (acc << 8) | u32::from(x));
             *pos += 2;
             Ok(v + 269)
@@ -216,7 +216,7 @@ fn parse_at(bytes: &[u8], pos: usize, prev: u16, base: usize) -> Result<(Item, u
     let end = at
         .checked_add(len)
         .filter(|&e| e <= bytes.len())
-        .ok_or(Error::format(FormatError::Truncated, base + at))?;
+        .ok_or_else(|| Error::format(FormatError::Truncated, base + at))?;
     Ok((
         Item::Option {
             number,

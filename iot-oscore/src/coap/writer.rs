@@ -94,11 +94,17 @@ impl<'a> OptionsWriter<'a> {
             .get_mut(self.len..end)
             .ok_or(Error::BufferTooSmall)?;
         let (head, dst) = dst.split_at_mut(head_len);
-        let head_bytes = core::iter::once((dn << 4) | ln)
-            .chain(dx.into_iter().take(dxl))
-            .chain(lx.into_iter().take(lxl));
-        for (d, s) in head.iter_mut().zip(head_bytes) {
-            *d = s;
+        let first = (dn << 4) | ln;
+        if let [h] = head {
+            // The common case: delta and length below 13, no extension bytes.
+            *h = first;
+        } else {
+            let head_bytes = core::iter::once(first)
+                .chain(dx.into_iter().take(dxl))
+                .chain(lx.into_iter().take(lxl));
+            for (d, s) in head.iter_mut().zip(head_bytes) {
+                *d = s;
+            }
         }
         value.write(dst);
         self.len = end;
