@@ -88,22 +88,22 @@ impl Nonce {
         if common_iv.len() != len || id_piv.len() > len - 6 {
             return Err(Error::InvalidContext);
         }
-        // The fields as one big-endian number: S in the first byte, ID_PIV right-aligned before
-        // the last 5 bytes, PIV right-aligned in them (IDs are at most 7 bytes, so they fit).
-        let id = id_piv
-            .iter()
-            .fold(0u128, |acc, &b| (acc << 8) | u128::from(b));
-        let fields = ((id_piv.len() as u128) << (8 * (len - 1)))
-            | (id << (8 * MAX_PARTIAL_IV_LEN))
-            | u128::from(piv.sequence_number());
-        let be = fields.to_be_bytes();
+        // S, then ID_PIV right-aligned before the last 5 bytes, PIV right-aligned in them.
         let mut bytes = [0u8; MAX_NONCE_LEN];
-        for ((n, f), iv) in bytes
-            .iter_mut()
-            .zip(be.iter().skip(be.len() - len))
-            .zip(common_iv)
-        {
-            *n = f ^ iv;
+        let (s, rest) = bytes
+            .get_mut(..len)
+            .and_then(|n| n.split_first_mut())
+            .ok_or(Error::InvalidContext)?;
+        *s = id_piv.len() as u8;
+        let (id_field, piv_field) = rest.split_at_mut(len - 1 - MAX_PARTIAL_IV_LEN);
+        for (d, &b) in id_field.iter_mut().rev().zip(id_piv.iter().rev()) {
+            *d = b;
+        }
+        for (d, &b) in piv_field.iter_mut().rev().zip(piv.as_bytes().iter().rev()) {
+            *d = b;
+        }
+        for (n, iv) in bytes.iter_mut().zip(common_iv) {
+            *n ^= iv;
         }
         Ok(Self { bytes, len })
     }
