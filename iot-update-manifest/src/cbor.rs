@@ -58,9 +58,15 @@ impl<'a> Cur<'a> {
         }
     }
 
+    /// The error mapping of every read: [`rebase`] through one call that is not inlined, so that
+    /// the reads' error paths do not each hold a copy of it.
     fn rebase(&self) -> impl Fn(iot_core::Error) -> Error + use<> {
+        #[inline(never)]
+        fn shifted(e: iot_core::Error, base: usize) -> Error {
+            rebase(e, base)
+        }
         let base = self.base;
-        move |e| rebase(e, base)
+        move |e| shifted(e, base)
     }
 
     /// Absolute offset of the next item.

@@ -237,10 +237,16 @@ impl<'a> Manifest<'a> {
                 REFERENCE_URI => m.reference_uri = Some(c.str()?),
                 COMPONENT_ID => m.component_id = Some(ComponentId::decode(&mut c)?),
                 SET_VERSION => m.set_version = Some(c.skip()?),
-                VALIDATE => m.validate = Some(CommandSequence::decode(c.wrapped()?)?),
-                LOAD => m.load = Some(CommandSequence::decode(c.wrapped()?)?),
-                INVOKE => m.invoke = Some(CommandSequence::decode(c.wrapped()?)?),
-                UNINSTALL => m.uninstall = Some(CommandSequence::decode(c.wrapped()?)?),
+                VALIDATE | LOAD | INVOKE | UNINSTALL => {
+                    // One decoding for the four sequences, then the member it goes to.
+                    let sequence = Some(CommandSequence::decode(c.wrapped()?)?);
+                    match key {
+                        VALIDATE => m.validate = sequence,
+                        LOAD => m.load = sequence,
+                        INVOKE => m.invoke = sequence,
+                        _ => m.uninstall = sequence,
+                    }
+                }
                 key => {
                     let Some(slot) = severable_slot(key) else {
                         return Err(Error::UnknownMember {
@@ -260,24 +266,26 @@ impl<'a> Manifest<'a> {
                         from_envelope,
                         crypto: &mut *crypto,
                     };
+                    // Read and digest-checked once for every member, then decoded by kind.
+                    let member = s.read()?;
                     match key {
-                        COSWID => m.coswid = Some(s.read(|w| Ok(w.content))?),
+                        COSWID => m.coswid = Some(member.map(|w| Ok(w.content))?),
                         #[cfg(feature = "text")]
-                        TEXT => m.text = Some(s.read(|w| Text::decode(w.cursor()))?),
+                        TEXT => m.text = Some(member.map(|w| Text::decode(w.cursor()))?),
                         // Without the feature the text is not decoded: a severed one is
-                        // still checked against its digest, so no envelope member goes unchecked.
+                        // still checked against its digest (above), so no envelope member goes
+                        // unchecked.
                         #[cfg(not(feature = "text"))]
-                        TEXT => {
-                            s.read(|_| Ok(()))?;
+                        TEXT => {}
+                        _ => {
+                            let sequence = Some(member.map(CommandSequence::decode)?);
+                            match key {
+                                DEPENDENCY_RESOLUTION => m.dependency_resolution = sequence,
+                                PAYLOAD_FETCH => m.payload_fetch = sequence,
+                                CANDIDATE_VERIFICATION => m.candidate_verification = sequence,
+                                _ => m.install = sequence,
+                            }
                         }
-                        DEPENDENCY_RESOLUTION => {
-                            m.dependency_resolution = Some(s.read(CommandSequence::decode)?);
-                        }
-                        PAYLOAD_FETCH => m.payload_fetch = Some(s.read(CommandSequence::decode)?),
-                        CANDIDATE_VERIFICATION => {
-                            m.candidate_verification = Some(s.read(CommandSequence::decode)?);
-                        }
-                        _ => m.install = Some(s.read(CommandSequence::decode)?),
                     }
                 }
             }
@@ -429,14 +437,15 @@ struct SeverableInput<'c, 'a, C> {
 
 impl<'a, C: Sha256> SeverableInput<'_, 'a, C> {
     /// `SUIT_Digest / bstr .cbor T` ("Severable Elements"): inline, or severed and restored from the
-    /// envelope after its digest matched (the digest covers the bstr, head included).
-    fn read<T>(&mut self, decode: impl Fn(Wrapped<'a>) -> Result<T>) -> Result<Severable<'a, T>> {
+    /// envelope after its digest matched (the digest covers the bstr, head included). The
+    /// member's bytes, decoded by [`Severable::map`].
+    fn read(&mut self) -> Result<Severable<'a, Wrapped<'a>>> {
         if self.c.datatype()? == Type::Bytes {
             let w = self.c.wrapped()?;
             if self.from_envelope.is_some() {
                 return Err(Error::UnexpectedSeveredMember(self.key));
             }
-            return Ok(Severable::Inline(decode(w)?));
+            return Ok(Severable::Inline(w));
         }
         let digest = SuitDigest::decode(self.c)?;
         match self.from_envelope {
@@ -447,8 +456,19 @@ impl<'a, C: Sha256> SeverableInput<'_, 'a, C> {
                     w.encoded,
                     Error::SeveredMemberDigestMismatch(self.key),
                 )?;
-                Ok(Severable::Restored(decode(w)?))
+                Ok(Severable::Restored(w))
             }
         }
+    }
+}
+
+impl<'a> Severable<'a, Wrapped<'a>> {
+    /// The member decoded by `decode`, kept inline, restored or missing as it was.
+    fn map<T>(self, decode: impl FnOnce(Wrapped<'a>) -> Result<T>) -> Result<Severable<'a, T>> {
+        Ok(match self {
+            Self::Inline(w) => Severable::Inline(decode(w)?),
+            Self::Restored(w) => Severable::Restored(decode(w)?),
+            Self::Missing(digest) => Severable::Missing(digest),
+        })
     }
 }
