@@ -106,6 +106,7 @@ pub struct UnprotectedResponse {
 }
 
 /// Writes two option streams, each in order, as one ordered stream.
+#[cfg(feature = "proxy-uri")]
 fn merge<'v>(
     a: impl Iterator<Item = (OptionNumber, OptionValue<'v>)>,
     b: impl Iterator<Item = (OptionNumber, OptionValue<'v>)>,
@@ -242,7 +243,7 @@ fn seal<K>(
     w.payload_with(|buf| {
         let plain_len = {
             let mut p = OptionsWriter::new(buf);
-            p.raw(&[msg.code().0])?;
+            p.byte(msg.code().0)?;
             let inner = msg.options().filter(|o| inner_on_send(o.number)).map(|o| {
                 // A notification's Inner Observe is empty (RFC 8613 section 4.1.3.5.2).
                 let v = if !is_request && o.number == OptionNumber::OBSERVE {
@@ -261,7 +262,7 @@ fn seal<K>(
             #[cfg(not(feature = "proxy-uri"))]
             inner.into_iter().try_for_each(|(n, v)| p.value(n, v))?;
             if !msg.payload().is_empty() {
-                p.raw(&[PAYLOAD_MARKER])?;
+                p.byte(PAYLOAD_MARKER)?;
                 p.raw(msg.payload())?;
             }
             p.len()
@@ -405,18 +406,27 @@ fn open<K>(
         received.message_id,
         head.get(received.token.clone()).unwrap_or_default(),
     )?;
-    let kept = Options::validated(head.get(received.options.clone()).unwrap_or_default())
-        .filter(|o| kept_on_receive(o.number))
-        .map(|o| (o.number, OptionValue::Bytes(o.value)));
-    let inner = inner.map(|o| match notification_piv {
-        // The Inner Observe of a notification is empty; give the application the three least
-        // significant bytes of the Partial IV as its value (RFC 8613 section 4.1.3.5.2).
-        Some(seq) if o.number == OptionNumber::OBSERVE && o.value.is_empty() => {
-            (o.number, OptionValue::Uint((seq & 0xff_ffff) as u32))
+    // The kept outer options and the inner ones, merged in order (outer first on equal numbers).
+    let mut kept = Options::validated(head.get(received.options.clone()).unwrap_or_default())
+        .filter(|o| kept_on_receive(o.number));
+    let mut next_kept = kept.next();
+    for o in inner {
+        while let Some(k) = next_kept.filter(|k| k.number <= o.number) {
+            w.option(k.number, k.value)?;
+            next_kept = kept.next();
         }
-        _ => (o.number, OptionValue::Bytes(o.value)),
-    });
-    merge(kept, inner, |n, v| w.value(n, v))?;
+        match notification_piv {
+            // The Inner Observe of a notification is empty; give the application the three least
+            // significant bytes of the Partial IV as its value (RFC 8613 section 4.1.3.5.2).
+            Some(seq) if o.number == OptionNumber::OBSERVE && o.value.is_empty() => {
+                w.option_uint(o.number, (seq & 0xff_ffff) as u32)?
+            }
+            _ => w.option(o.number, o.value)?,
+        }
+    }
+    for k in next_kept.into_iter().chain(kept) {
+        w.option(k.number, k.value)?;
+    }
     let len = w.payload(inner_payload.unwrap_or_default())?;
     Ok((len, registration))
 }

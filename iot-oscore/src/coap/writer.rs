@@ -61,6 +61,13 @@ impl<'a> OptionsWriter<'a> {
         Ok(())
     }
 
+    /// Appends one byte.
+    pub(crate) fn byte(&mut self, b: u8) -> Result<()> {
+        *self.buf.get_mut(self.len).ok_or(Error::BufferTooSmall)? = b;
+        self.len += 1;
+        Ok(())
+    }
+
     /// Appends option `number` with `value`; fails with [`Error::OptionOutOfOrder`] when `number`
     /// is smaller than the previous option's.
     pub fn option(&mut self, number: OptionNumber, value: &[u8]) -> Result<()> {
@@ -179,10 +186,6 @@ impl<'a> MessageWriter<'a> {
         self.w.option_uint(number, value)
     }
 
-    pub(crate) fn value(&mut self, number: OptionNumber, value: OptionValue<'_>) -> Result<()> {
-        self.w.value(number, value)
-    }
-
     /// Finishes without a payload and returns the message length.
     pub fn finish(self) -> usize {
         self.w.len()
@@ -191,7 +194,7 @@ impl<'a> MessageWriter<'a> {
     /// Appends the payload (with its marker, unless it is empty) and returns the message length.
     pub fn payload(mut self, payload: &[u8]) -> Result<usize> {
         if !payload.is_empty() {
-            self.w.raw(&[PAYLOAD_MARKER])?;
+            self.w.byte(PAYLOAD_MARKER)?;
             self.w.raw(payload)?;
         }
         Ok(self.w.len())
@@ -200,7 +203,7 @@ impl<'a> MessageWriter<'a> {
     /// Writes the payload marker, lets `fill` write the payload into the rest of the buffer and
     /// return its length, and returns the message length (without the marker if `fill` wrote nothing).
     pub fn payload_with(mut self, fill: impl FnOnce(&mut [u8]) -> Result<usize>) -> Result<usize> {
-        self.w.raw(&[PAYLOAD_MARKER])?;
+        self.w.byte(PAYLOAD_MARKER)?;
         let n = fill(self.w.rest())?;
         if n == 0 {
             return Ok(self.w.len() - 1);
