@@ -6,7 +6,10 @@ use crate::crypto::ct_eq;
 use crate::error::{Error, Result};
 use aes::Aes128Enc;
 use aes::Block;
-use aes::cipher::{BlockCipherEncrypt, KeyInit};
+use aes::cipher::consts::U16;
+use aes::cipher::{
+    BlockCipherEncBackend, BlockCipherEncClosure, BlockCipherEncrypt, BlockSizeUser, KeyInit,
+};
 use zeroize::Zeroize;
 
 /// Key length in bytes.
@@ -76,6 +79,57 @@ fn aad_length_prefix(len: u64) -> ([u8; 10], usize) {
     (out, n)
 }
 
+/// The CCM tag computation of [`AesCcm16_64_128::tag`], run with the AES backend.
+struct CbcMac<'a> {
+    nonce: &'a [u8; NONCE_LEN],
+    aad: &'a [&'a [u8]],
+    aad_len: u64,
+    message: &'a [u8],
+    tag: &'a mut [u8; TAG_LEN],
+}
+
+impl BlockSizeUser for CbcMac<'_> {
+    type BlockSize = U16;
+}
+
+impl BlockCipherEncClosure for CbcMac<'_> {
+    fn call<B: BlockCipherEncBackend<BlockSize = U16>>(self, backend: &B) {
+        let [.., hi, lo] = self.message.len().to_be_bytes();
+        let flags = if self.aad_len > 0 {
+            B0_FLAGS | ADATA
+        } else {
+            B0_FLAGS
+        };
+        let mut x = nonce_block(flags, self.nonce, [hi, lo]);
+        backend.encrypt_block_inplace(&mut x);
+        let mut mac = |blocks: &[Block]| {
+            for b in blocks {
+                for (s, m) in x.iter_mut().zip(b.iter()) {
+                    *s ^= m;
+                }
+                backend.encrypt_block_inplace(&mut x);
+            }
+        };
+        let mut blocks = Blocks::new();
+        let (prefix, prefix_len) = aad_length_prefix(self.aad_len);
+        blocks.update(prefix.get(..prefix_len).unwrap_or_default(), &mut mac);
+        for piece in self.aad {
+            blocks.update(piece, &mut mac);
+        }
+        blocks.finish_padded(&mut mac);
+        blocks.update(self.message, &mut mac);
+        blocks.finish_padded(&mut mac);
+
+        let mut s0 = counter_block(self.nonce, 0);
+        backend.encrypt_block_inplace(&mut s0);
+        for (t, (a, b)) in self.tag.iter_mut().zip(x.iter().zip(s0.iter())) {
+            *t = a ^ b;
+        }
+        x.as_mut_slice().zeroize();
+        s0.as_mut_slice().zeroize();
+    }
+}
+
 impl AesCcm16_64_128 {
     /// The cipher under a 16-byte key.
     pub(crate) fn new(key: &[u8]) -> Result<Self> {
@@ -98,41 +152,15 @@ impl AesCcm16_64_128 {
     /// (RFC 3610 sections 2.2 and 2.3): CBC-MAC over B_0, l(a) || a padded, and the padded message.
     fn tag(&self, nonce: &[u8; NONCE_LEN], aad: &[&[u8]], message: &[u8]) -> Result<[u8; TAG_LEN]> {
         let aad_len = total_len(aad).ok_or(Error::CapacityExceeded)?;
-        let [.., hi, lo] = message.len().to_be_bytes();
-        let flags = if aad_len > 0 {
-            B0_FLAGS | ADATA
-        } else {
-            B0_FLAGS
-        };
-        let mut x = nonce_block(flags, nonce, [hi, lo]);
-        self.cipher.encrypt_block(&mut x);
-        let cipher = &self.cipher;
-        let mut mac = |blocks: &[Block]| {
-            for b in blocks {
-                for (s, m) in x.iter_mut().zip(b.iter()) {
-                    *s ^= m;
-                }
-                cipher.encrypt_block(&mut x);
-            }
-        };
-        let mut blocks = Blocks::new();
-        let (prefix, prefix_len) = aad_length_prefix(aad_len);
-        blocks.update(prefix.get(..prefix_len).unwrap_or_default(), &mut mac);
-        for piece in aad {
-            blocks.update(piece, &mut mac);
-        }
-        blocks.finish_padded(&mut mac);
-        blocks.update(message, &mut mac);
-        blocks.finish_padded(&mut mac);
-
-        let mut s0 = counter_block(nonce, 0);
-        self.cipher.encrypt_block(&mut s0);
         let mut tag = [0u8; TAG_LEN];
-        for (t, (a, b)) in tag.iter_mut().zip(x.iter().zip(s0.iter())) {
-            *t = a ^ b;
-        }
-        x.as_mut_slice().zeroize();
-        s0.as_mut_slice().zeroize();
+        // One dispatch to the AES backend for all the blocks, not one per block.
+        self.cipher.encrypt_with_backend(CbcMac {
+            nonce,
+            aad,
+            aad_len,
+            message,
+            tag: &mut tag,
+        });
         Ok(tag)
     }
 
