@@ -280,18 +280,21 @@ fn seal<K>(
 /// The OSCORE option of a received message: exactly one ([`Error::NotProtected`] without,
 /// [`Error::BadOscoreOption`] when repeated or undecodable), and a payload longer than the tag.
 fn received_option<'m>(msg: &Message<'m>, alg: AeadAlgorithm) -> Result<OscoreOption<'m>> {
-    let mut found = None;
-    // Options come in order: the search ends after the OSCORE option's number.
-    for o in msg
+    // Options come in order: the OSCORE option, if any, is the first from its number on, and a
+    // second one would follow it directly.
+    let mut from_oscore = msg
         .options()
-        .take_while(|o| o.number <= OptionNumber::OSCORE)
-        .filter(|o| o.number == OptionNumber::OSCORE)
+        .skip_while(|o| o.number < OptionNumber::OSCORE);
+    let value = match from_oscore.next() {
+        Some(o) if o.number == OptionNumber::OSCORE => o.value,
+        _ => return Err(Error::NotProtected),
+    };
+    if from_oscore
+        .next()
+        .is_some_and(|o| o.number == OptionNumber::OSCORE)
     {
-        if found.replace(o.value).is_some() {
-            return Err(Error::BadOscoreOption);
-        }
+        return Err(Error::BadOscoreOption);
     }
-    let value = found.ok_or(Error::NotProtected)?;
     let option = OscoreOption::decode(value)?;
     // The ciphertext holds at least the code and the tag (RFC 8613 sections 5.3 and 8.2 step 2).
     if msg.payload().len() <= alg.tag_len() {
