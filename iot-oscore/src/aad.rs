@@ -95,22 +95,19 @@ impl ExternalAad {
             return Err(Error::InvalidContext);
         }
         let mut bytes = [0u8; CAPACITY];
-        let (head, external) = bytes.split_at_mut(EXTERNAL_AT);
-        let mut w = SmallCbor::new(external);
-        w.raw(&[0x85, OSCORE_VERSION, 0x81])?;
+        let mut w = SmallCbor::new(&mut bytes);
+        w.raw(&ENC_STRUCTURE_HEAD)?;
+        // The external_aad's byte string head is set below, once its length (under 24) is known.
+        w.raw(&[0x40, 0x85, OSCORE_VERSION, 0x81])?;
         w.int(alg.algorithm().id())?;
         w.bytes(request_kid)?;
         w.bytes(request_piv)?;
-        w.bytes(&[])?;
-        let external_len = w.len();
-        // The Enc_structure head, then the external_aad's byte string head (below 24 bytes).
-        let mut w = SmallCbor::new(head);
-        w.raw(&ENC_STRUCTURE_HEAD)?;
-        w.head(2, external_len as u64)?;
-        Ok(Self {
-            bytes,
-            len: EXTERNAL_AT + external_len,
-        })
+        w.raw(&[0x40])?; // options: empty
+        let len = w.len();
+        if let Some(h) = bytes.get_mut(EXTERNAL_AT - 1) {
+            *h |= (len - EXTERNAL_AT) as u8;
+        }
+        Ok(Self { bytes, len })
     }
 
     /// The encoded `external_aad` array.

@@ -355,7 +355,9 @@ fn open<K>(
         .checked_sub(s.alg.tag_len())
         .filter(|&n| n > 0)
         .ok_or(Error::BadOscoreOption)?;
-    let (ct, tag) = payload.split_at_mut(ct_len);
+    let (ct, tag) = payload
+        .split_at_mut_checked(ct_len)
+        .ok_or(Error::BadOscoreOption)?;
     crypto
         .aead_open(s.key, s.nonce.as_bytes(), &[s.aad.aad()], ct, tag)
         .map_err(|e| match e {
@@ -427,8 +429,9 @@ fn open<K>(
             _ => w.option(o.number, o.value)?,
         }
     }
-    for k in next_kept.into_iter().chain(kept) {
+    while let Some(k) = next_kept {
         w.option(k.number, k.value)?;
+        next_kept = kept.next();
     }
     let len = w.payload(inner_payload.unwrap_or_default())?;
     Ok((len, registration))

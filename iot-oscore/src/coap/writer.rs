@@ -16,12 +16,32 @@ pub struct OptionsWriter<'a> {
     last: u16,
 }
 
-/// The nibble and extension bytes for an option delta or length.
-fn nibble(v: usize) -> (u8, [u8; 2], usize) {
+/// How many extension bytes an option delta or length takes (RFC 7252 section 3.1).
+fn extension_len(v: usize) -> usize {
     match v {
-        0..=12 => (v as u8, [0; 2], 0),
-        13..=268 => (13, [(v - 13) as u8, 0], 1),
-        _ => (14, ((v - 269) as u16).to_be_bytes(), 2),
+        0..=12 => 0,
+        13..=268 => 1,
+        _ => 2,
+    }
+}
+
+/// Writes the extension bytes of delta or length `v` into `ext` (exactly
+/// [`extension_len`]`(v)` bytes) and returns its nibble.
+fn extension(v: usize, ext: &mut [u8]) -> u8 {
+    match v {
+        0..=12 => v as u8,
+        13..=268 => {
+            if let Some(b) = ext.first_mut() {
+                *b = (v - 13) as u8;
+            }
+            13
+        }
+        _ => {
+            for (d, s) in ext.iter_mut().zip(((v - 269) as u16).to_be_bytes()) {
+                *d = s;
+            }
+            14
+        }
     }
 }
 
@@ -91,28 +111,20 @@ impl<'a> OptionsWriter<'a> {
         if vlen > MAX_OPTION_LEN {
             return Err(Error::ValueTooLong);
         }
-        let (dn, dx, dxl) = nibble(usize::from(number.0 - self.last));
-        let (ln, lx, lxl) = nibble(vlen);
+        let delta = usize::from(number.0 - self.last);
+        let (dxl, lxl) = (extension_len(delta), extension_len(vlen));
         // The head (nibbles, extended delta, extended length) and the value, bounds-checked once.
-        let head_len = 1 + dxl + lxl;
-        let end = self.len + head_len + vlen;
+        let end = self.len + 1 + dxl + lxl + vlen;
         let dst = self
             .buf
             .get_mut(self.len..end)
             .ok_or(Error::BufferTooSmall)?;
-        let (head, dst) = dst.split_at_mut(head_len);
-        let first = (dn << 4) | ln;
-        if let [h] = head {
-            // The common case: delta and length below 13, no extension bytes.
-            *h = first;
-        } else {
-            let head_bytes = core::iter::once(first)
-                .chain(dx.into_iter().take(dxl))
-                .chain(lx.into_iter().take(lxl));
-            for (d, s) in head.iter_mut().zip(head_bytes) {
-                *d = s;
-            }
-        }
+        let Some((first, dst)) = dst.split_first_mut() else {
+            return Err(Error::BufferTooSmall);
+        };
+        let (dx, dst) = dst.split_at_mut(dxl);
+        let (lx, dst) = dst.split_at_mut(lxl);
+        *first = (extension(delta, dx) << 4) | extension(vlen, lx);
         value.write(dst);
         self.len = end;
         self.last = number.0;
