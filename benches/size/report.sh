@@ -54,6 +54,9 @@ for f in src/bin/*.rs; do
 done
 
 cargo build --release --target "$target" --bins >&2
+# An image that needs an optional feature of a crate (Cargo.toml `required-features`) is built
+# on its own: Cargo unifies features within one build, and the other images go without them.
+cargo build --release --target "$target" --features dependencies --bin suit_dependency >&2
 
 out="${CARGO_TARGET_DIR:-$here/target}/$target/release"
 echo "thumbv7em-none-eabihf, opt-level \"s\", LTO, codegen-units 1, panic abort, sha2 compact (.cargo/config.toml); sizes in bytes ($(basename "$size_tool"))"

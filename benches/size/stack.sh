@@ -23,7 +23,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
 target=thumbv7em-none-eabihf
 images=("$@")
-[ ${#images[@]} -gt 0 ] || images=(oscore identity_csr attest_psa suit_example3)
+[ ${#images[@]} -gt 0 ] || images=(oscore identity_csr attest_psa suit_example3 suit_dependency)
 
 if ! rustup run nightly rustc --version >/dev/null 2>&1; then
   rustup toolchain install nightly --profile minimal >&2
@@ -57,14 +57,25 @@ if ! readobj=$(find_tool llvm-readobj) || ! objdump=$(find_tool llvm-objdump); t
 fi
 
 out="${CARGO_TARGET_DIR:-$here/target}/stack-sizes"
+# suit_dependency needs a feature the others go without (Cargo.toml `required-features`): it is
+# built on its own, as report.sh does, since Cargo unifies features within one build.
 bins=()
+dependency=()
 for img in "${images[@]}"; do
-  bins+=(--bin "$img")
+  if [ "$img" = suit_dependency ]; then
+    dependency=(--features dependencies --bin "$img")
+  else
+    bins+=(--bin "$img")
+  fi
 done
 # RUSTFLAGS replaces .cargo/config.toml's target rustflags, so the linker script and the sha2
 # backend choice are named again.
-RUSTFLAGS="-C link-arg=-Tlink.x --cfg sha2_backend_soft=\"compact\" -Z emit-stack-sizes" \
-  cargo +nightly build --release --target "$target" --target-dir "$out" "${bins[@]}" >&2
+build() {
+  RUSTFLAGS="-C link-arg=-Tlink.x --cfg sha2_backend_soft=\"compact\" -Z emit-stack-sizes" \
+    cargo +nightly build --release --target "$target" --target-dir "$out" "$@" >&2
+}
+[ ${#bins[@]} -eq 0 ] || build "${bins[@]}"
+[ ${#dependency[@]} -eq 0 ] || build "${dependency[@]}"
 
 echo "$target, opt-level \"s\", LTO, nightly -Z emit-stack-sizes; bytes ($(basename "$readobj"), $(basename "$objdump"))"
 for img in "${images[@]}"; do
