@@ -176,16 +176,22 @@ impl<const W: usize, K> fmt::Debug for SecurityContext<W, K> {
     }
 }
 
+/// The `type` "Key" of the HKDF `info`, encoded: text(3).
+const KEY: &[u8] = b"\x63Key";
+/// The `type` "IV" of the HKDF `info`, encoded: text(2).
+const IV: &[u8] = b"\x62IV";
+
 /// Capacity of the HKDF `info`: array head, id (1 + 7), id_context (2 + 32), alg (2), type (1 + 3), L (2).
 const INFO_CAPACITY: usize = 1 + (1 + MAX_ID_LEN) + (2 + MAX_ID_CONTEXT_LEN) + 2 + 4 + 2;
 
-/// `info = [id, id_context / nil, alg_aead, type, L]` (RFC 8613 section 3.2.1).
+/// `info = [id, id_context / nil, alg_aead, type, L]` (RFC 8613 section 3.2.1); `kind` is the
+/// encoded `type` ([`KEY`] or [`IV`]).
 fn info<'b>(
     out: &'b mut [u8; INFO_CAPACITY],
     id: &[u8],
     id_context: Option<&[u8]>,
     alg: AeadAlgorithm,
-    kind: &str,
+    kind: &[u8],
     len: usize,
 ) -> Result<&'b [u8]> {
     let mut w = SmallCbor::new(out);
@@ -196,8 +202,7 @@ fn info<'b>(
         None => w.raw(&[0xf6])?, // null
     }
     w.int(alg.algorithm().id())?;
-    w.head(3, kind.len() as u64)?;
-    w.raw(kind.as_bytes())?;
+    w.raw(kind)?;
     w.head(0, len as u64)?;
     let n = w.len();
     Ok(out.get(..n).unwrap_or_default())
@@ -236,13 +241,13 @@ impl DerivedKeys {
         let nonce_len = alg.nonce_len();
         let mut buf = [0u8; INFO_CAPACITY];
         for (id, kind, out) in [
-            (params.sender_id, "Key", keys.sender.get_mut(..key_len)),
+            (params.sender_id, KEY, keys.sender.get_mut(..key_len)),
             (
                 params.recipient_id,
-                "Key",
+                KEY,
                 keys.recipient.get_mut(..key_len),
             ),
-            (&[][..], "IV", keys.common_iv.get_mut(..nonce_len)),
+            (&[][..], IV, keys.common_iv.get_mut(..nonce_len)),
         ] {
             let out = out.ok_or(Error::InvalidContext)?;
             let info = info(&mut buf, id, params.id_context, alg, kind, out.len())?;
