@@ -36,48 +36,59 @@ pub struct ExternalAad {
 
 /// A writer of the small CBOR items of RFC 8613's fixed structures (this AAD, the HKDF `info` of
 /// section 3.2.1): heads with arguments below 256, in preferred (shortest) form (RFC 8949
-/// section 4.2.1). A larger argument or a full buffer fails with [`Error::InvalidContext`].
+/// section 4.2.1). A larger argument or a full buffer is noted and reported once, by
+/// [`SmallCbor::finish`], as [`Error::InvalidContext`].
 pub(crate) struct SmallCbor<'b> {
     buf: &'b mut [u8],
     len: usize,
+    failed: bool,
 }
 
 impl<'b> SmallCbor<'b> {
     pub(crate) fn new(buf: &'b mut [u8]) -> Self {
-        Self { buf, len: 0 }
+        Self {
+            buf,
+            len: 0,
+            failed: false,
+        }
     }
 
-    pub(crate) fn len(&self) -> usize {
-        self.len
+    /// The length written, or [`Error::InvalidContext`] if anything did not fit.
+    pub(crate) fn finish(&self) -> Result<usize> {
+        if self.failed {
+            return Err(Error::InvalidContext);
+        }
+        Ok(self.len)
     }
 
-    pub(crate) fn raw(&mut self, bytes: &[u8]) -> Result<()> {
+    pub(crate) fn raw(&mut self, bytes: &[u8]) {
         let end = self.len + bytes.len();
-        self.buf
-            .get_mut(self.len..end)
-            .ok_or(Error::InvalidContext)?
-            .copy_from_slice(bytes);
-        self.len = end;
-        Ok(())
+        match self.buf.get_mut(self.len..end) {
+            Some(dst) => {
+                dst.copy_from_slice(bytes);
+                self.len = end;
+            }
+            None => self.failed = true,
+        }
     }
 
     /// A head of major type `major` with argument `arg` (below 256).
-    pub(crate) fn head(&mut self, major: u8, arg: u64) -> Result<()> {
+    pub(crate) fn head(&mut self, major: u8, arg: u64) {
         let mt = major << 5;
         match u8::try_from(arg) {
             Ok(a @ 0..=23) => self.raw(&[mt | a]),
             Ok(a) => self.raw(&[mt | 24, a]),
-            Err(_) => Err(Error::InvalidContext),
+            Err(_) => self.failed = true,
         }
     }
 
-    pub(crate) fn bytes(&mut self, bytes: &[u8]) -> Result<()> {
-        self.head(2, bytes.len() as u64)?;
-        self.raw(bytes)
+    pub(crate) fn bytes(&mut self, bytes: &[u8]) {
+        self.head(2, bytes.len() as u64);
+        self.raw(bytes);
     }
 
     /// An integer (a COSE algorithm identifier).
-    pub(crate) fn int(&mut self, v: i64) -> Result<()> {
+    pub(crate) fn int(&mut self, v: i64) {
         match u64::try_from(v) {
             Ok(u) => self.head(0, u),
             Err(_) => self.head(1, (-1 - v) as u64),
@@ -96,14 +107,14 @@ impl ExternalAad {
         }
         let mut bytes = [0u8; CAPACITY];
         let mut w = SmallCbor::new(&mut bytes);
-        w.raw(&ENC_STRUCTURE_HEAD)?;
+        w.raw(&ENC_STRUCTURE_HEAD);
         // The external_aad's byte string head is set below, once its length (under 24) is known.
-        w.raw(&[0x40, 0x85, OSCORE_VERSION, 0x81])?;
-        w.int(alg.algorithm().id())?;
-        w.bytes(request_kid)?;
-        w.bytes(request_piv)?;
-        w.raw(&[0x40])?; // options: empty
-        let len = w.len();
+        w.raw(&[0x40, 0x85, OSCORE_VERSION, 0x81]);
+        w.int(alg.algorithm().id());
+        w.bytes(request_kid);
+        w.bytes(request_piv);
+        w.raw(&[0x40]); // options: empty
+        let len = w.finish()?;
         if let Some(h) = bytes.get_mut(EXTERNAL_AT - 1) {
             *h |= (len - EXTERNAL_AT) as u8;
         }

@@ -195,16 +195,16 @@ fn info<'b>(
     len: usize,
 ) -> Result<&'b [u8]> {
     let mut w = SmallCbor::new(out);
-    w.raw(&[0x85])?;
-    w.bytes(id)?;
+    w.raw(&[0x85]);
+    w.bytes(id);
     match id_context {
-        Some(c) => w.bytes(c)?,
-        None => w.raw(&[0xf6])?, // null
+        Some(c) => w.bytes(c),
+        None => w.raw(&[0xf6]), // null
     }
-    w.int(alg.algorithm().id())?;
-    w.raw(kind)?;
-    w.head(0, len as u64)?;
-    let n = w.len();
+    w.int(alg.algorithm().id());
+    w.raw(kind);
+    w.head(0, len as u64);
+    let n = w.finish()?;
     Ok(out.get(..n).unwrap_or_default())
 }
 
@@ -242,11 +242,7 @@ impl DerivedKeys {
         let mut buf = [0u8; INFO_CAPACITY];
         for (id, kind, out) in [
             (params.sender_id, KEY, keys.sender.get_mut(..key_len)),
-            (
-                params.recipient_id,
-                KEY,
-                keys.recipient.get_mut(..key_len),
-            ),
+            (params.recipient_id, KEY, keys.recipient.get_mut(..key_len)),
             (&[][..], IV, keys.common_iv.get_mut(..nonce_len)),
         ] {
             let out = out.ok_or(Error::InvalidContext)?;
