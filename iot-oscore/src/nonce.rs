@@ -37,9 +37,7 @@ impl PartialIv {
     /// A received Partial IV: 1 to 5 bytes without a leading zero byte (except the value 0 itself).
     pub fn from_bytes(piv: &[u8]) -> Result<Self> {
         match piv {
-            [] => Err(Error::BadOscoreOption),
-            [0, _, ..] => Err(Error::BadOscoreOption),
-            _ if piv.len() > MAX_PARTIAL_IV_LEN => Err(Error::BadOscoreOption),
+            [] | [0, _, ..] => Err(Error::BadOscoreOption),
             _ => {
                 let mut bytes = [0u8; MAX_PARTIAL_IV_LEN];
                 bytes
@@ -84,18 +82,20 @@ impl Nonce {
         id_piv: &[u8],
         piv: &PartialIv,
     ) -> Result<Self> {
+        Self::build(alg, common_iv, id_piv, piv).ok_or(Error::InvalidContext)
+    }
+
+    /// [`Self::new`], `None` for a Common IV of the wrong length or a too long ID.
+    fn build(alg: AeadAlgorithm, common_iv: &[u8], id_piv: &[u8], piv: &PartialIv) -> Option<Self> {
         let len = alg.nonce_len();
         if common_iv.len() != len || id_piv.len() > len - 6 {
-            return Err(Error::InvalidContext);
+            return None;
         }
         // S, then ID_PIV right-aligned before the last 5 bytes, PIV right-aligned in them.
         let mut bytes = [0u8; MAX_NONCE_LEN];
-        let (s, rest) = bytes
-            .get_mut(..len)
-            .and_then(|n| n.split_first_mut())
-            .ok_or(Error::InvalidContext)?;
+        let (s, rest) = bytes.get_mut(..len)?.split_first_mut()?;
         *s = id_piv.len() as u8;
-        let (id_field, piv_field) = rest.split_at_mut(len - 1 - MAX_PARTIAL_IV_LEN);
+        let (id_field, piv_field) = rest.split_at_mut_checked(len - 1 - MAX_PARTIAL_IV_LEN)?;
         // XORed into the zeroed fields rather than copied: as fast for a few bytes, without a
         // call to memcpy.
         for (d, &b) in id_field.iter_mut().rev().zip(id_piv.iter().rev()) {
@@ -107,7 +107,7 @@ impl Nonce {
         for (n, iv) in bytes.iter_mut().zip(common_iv) {
             *n ^= iv;
         }
-        Ok(Self { bytes, len })
+        Some(Self { bytes, len })
     }
 
     /// The nonce bytes.

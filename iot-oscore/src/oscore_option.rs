@@ -28,20 +28,22 @@ impl<'a> OscoreOption<'a> {
     /// Decodes an option value. Reserved flag bits, `n` of 6 or 7, a non-empty value with all flags
     /// zero, truncated fields and bytes after the last field fail with [`Error::BadOscoreOption`].
     pub fn decode(value: &'a [u8]) -> Result<Self> {
+        Self::parse(value).ok_or(Error::BadOscoreOption)
+    }
+
+    /// [`Self::decode`], with `None` for every fault (one error path).
+    fn parse(value: &'a [u8]) -> Option<Self> {
         let Some((&flags, mut rest)) = value.split_first() else {
-            return Ok(Self::default());
+            return Some(Self::default());
         };
-        if flags & RESERVED != 0 || flags == 0 {
-            return Err(Error::BadOscoreOption);
-        }
         let n = usize::from(flags & N_MASK);
-        if n > MAX_PARTIAL_IV_LEN {
-            return Err(Error::BadOscoreOption);
+        if flags & RESERVED != 0 || flags == 0 || n > MAX_PARTIAL_IV_LEN {
+            return None;
         }
-        fn take<'b>(rest: &mut &'b [u8], len: usize) -> Result<&'b [u8]> {
-            let (field, after) = rest.split_at_checked(len).ok_or(Error::BadOscoreOption)?;
+        fn take<'b>(rest: &mut &'b [u8], len: usize) -> Option<&'b [u8]> {
+            let (field, after) = rest.split_at_checked(len)?;
             *rest = after;
-            Ok(field)
+            Some(field)
         }
         let partial_iv = if n > 0 {
             Some(take(&mut rest, n)?)
@@ -49,7 +51,8 @@ impl<'a> OscoreOption<'a> {
             None
         };
         let kid_context = if flags & FLAG_H != 0 {
-            let s = take(&mut rest, 1)?.first().copied().unwrap_or(0);
+            let (&s, after) = rest.split_first()?;
+            rest = after;
             Some(take(&mut rest, usize::from(s))?)
         } else {
             None
@@ -60,9 +63,9 @@ impl<'a> OscoreOption<'a> {
             None
         };
         if !rest.is_empty() {
-            return Err(Error::BadOscoreOption);
+            return None;
         }
-        Ok(Self {
+        Some(Self {
             partial_iv,
             kid_context,
             kid,
