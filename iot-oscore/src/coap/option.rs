@@ -141,7 +141,7 @@ impl<'a> Iterator for Options<'a> {
 
     fn next(&mut self) -> Option<CoapOption<'a>> {
         // The region was validated, so an error here cannot happen; it ends the iteration.
-        match parse_at(self.region, self.pos, self.number, 0) {
+        match parse_at(self.region, self.pos, self.number) {
             Ok((Item::Option { number, value }, next)) => {
                 self.pos = next;
                 self.number = number;
@@ -167,35 +167,37 @@ enum Item {
     End,
 }
 
+/// A fault in an options region: what, and its offset in the bytes parsed.
+type Fault = (FormatError, usize);
+
 /// An extended delta or length (RFC 7252 section 3.1): nibbles 13 and 14 take one or two more bytes.
 fn extended(
     nibble: u8,
     bytes: &[u8],
     pos: &mut usize,
-    base: usize,
     reserved: FormatError,
-) -> Result<u32> {
-    let truncated = || Error::format(FormatError::Truncated, base + *pos);
+) -> core::result::Result<u32, Fault> {
+    let truncated = (FormatError::Truncated, *pos);
     match nibble {
         0..=12 => Ok(u32::from(nibble)),
         13 => {
-            let b = *bytes.get(*pos).ok_or_else(truncated)?;
+            let b = *bytes.get(*pos).ok_or(truncated)?;
             *pos += 1;
             Ok(u32::from(b) + 13)
         }
         14 => {
-            let b = bytes.get(*pos..*pos + 2).ok_or_else(truncated)?;
+            let b = bytes.get(*pos..*pos + 2).ok_or(truncated)?;
             let v = b.iter().fold(0u32, |acc, &x| (acc << 8) | u32::from(x));
             *pos += 2;
             Ok(v + 269)
         }
-        _ => Err(Error::format(reserved, base + *pos - 1)),
+        _ => Err((reserved, *pos - 1)),
     }
 }
 
-/// Parses the option (or payload marker) at `bytes[pos..]` after option number `prev`; `base` is
-/// added to error offsets. Returns the item and the position after it.
-fn parse_at(bytes: &[u8], pos: usize, prev: u16, base: usize) -> Result<(Item, usize)> {
+/// Parses the option (or payload marker) at `bytes[pos..]` after option number `prev`. Returns
+/// the item and the position after it.
+fn parse_at(bytes: &[u8], pos: usize, prev: u16) -> core::result::Result<(Item, usize), Fault> {
     let Some(&head) = bytes.get(pos) else {
         return Ok((Item::End, pos));
     };
@@ -203,20 +205,14 @@ fn parse_at(bytes: &[u8], pos: usize, prev: u16, base: usize) -> Result<(Item, u
         return Ok((Item::PayloadMarker, pos + 1));
     }
     let mut at = pos + 1;
-    let delta = extended(head >> 4, bytes, &mut at, base, FormatError::ReservedDelta)?;
-    let len = extended(
-        head & 0x0f,
-        bytes,
-        &mut at,
-        base,
-        FormatError::ReservedLength,
-    )? as usize;
+    let delta = extended(head >> 4, bytes, &mut at, FormatError::ReservedDelta)?;
+    let len = extended(head & 0x0f, bytes, &mut at, FormatError::ReservedLength)? as usize;
     let number = u16::try_from(u32::from(prev) + delta)
-        .map_err(|_| Error::format(FormatError::OptionNumberOverflow, base + pos))?;
+        .map_err(|_| (FormatError::OptionNumberOverflow, pos))?;
     let end = at
         .checked_add(len)
         .filter(|&e| e <= bytes.len())
-        .ok_or_else(|| Error::format(FormatError::Truncated, base + at))?;
+        .ok_or((FormatError::Truncated, at))?;
     Ok((
         Item::Option {
             number,
@@ -232,7 +228,8 @@ pub(crate) fn split_options(bytes: &[u8], base: usize) -> Result<(&[u8], Option<
     let mut pos = 0;
     let mut number = 0;
     loop {
-        match parse_at(bytes, pos, number, base)? {
+        let item = parse_at(bytes, pos, number);
+        match item.map_err(|(kind, at)| Error::format(kind, base + at))? {
             (Item::Option { number: n, .. }, next) => {
                 number = n;
                 pos = next;
