@@ -14,7 +14,7 @@ use crate::aad::ExternalAad;
 use crate::classes::{inner_on_send, kept_on_receive, outer_on_send};
 use crate::coap::{
     CoapOption, Code, Message, MessageType, MessageWriter, OptionNumber, OptionValue, Options,
-    OptionsWriter, PAYLOAD_MARKER, split_options,
+    OptionsWriter, split_options,
 };
 use crate::context::{Id, MAX_ID_CONTEXT_LEN, MAX_ID_LEN, SecurityContext};
 use crate::error::{Error, Result};
@@ -261,10 +261,7 @@ fn seal<K>(
             )?;
             #[cfg(not(feature = "proxy-uri"))]
             inner.into_iter().try_for_each(|(n, v)| p.value(n, v))?;
-            if !msg.payload().is_empty() {
-                p.byte(PAYLOAD_MARKER)?;
-                p.raw(msg.payload())?;
-            }
+            p.payload(msg.payload())?;
             p.len()
         };
         let tag_len = s.alg.tag_len();

@@ -81,6 +81,23 @@ impl<'a> OptionsWriter<'a> {
         Ok(())
     }
 
+    /// Appends the payload marker and `payload`, unless it is empty (RFC 7252 section 3).
+    pub(crate) fn payload(&mut self, payload: &[u8]) -> Result<()> {
+        if payload.is_empty() {
+            return Ok(());
+        }
+        let end = self.len + 1 + payload.len();
+        let (marker, dst) = self
+            .buf
+            .get_mut(self.len..end)
+            .and_then(|d| d.split_first_mut())
+            .ok_or(Error::BufferTooSmall)?;
+        *marker = PAYLOAD_MARKER;
+        dst.copy_from_slice(payload);
+        self.len = end;
+        Ok(())
+    }
+
     /// Appends one byte.
     pub(crate) fn byte(&mut self, b: u8) -> Result<()> {
         *self.buf.get_mut(self.len).ok_or(Error::BufferTooSmall)? = b;
@@ -205,10 +222,7 @@ impl<'a> MessageWriter<'a> {
 
     /// Appends the payload (with its marker, unless it is empty) and returns the message length.
     pub fn payload(mut self, payload: &[u8]) -> Result<usize> {
-        if !payload.is_empty() {
-            self.w.byte(PAYLOAD_MARKER)?;
-            self.w.raw(payload)?;
-        }
+        self.w.payload(payload)?;
         Ok(self.w.len())
     }
 
