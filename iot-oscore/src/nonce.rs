@@ -18,16 +18,15 @@ pub struct PartialIv {
 impl PartialIv {
     /// The Partial IV of sequence number `seq`; `None` when `seq` needs more than 5 bytes.
     pub fn from_sequence_number(seq: u64) -> Option<Self> {
-        let be = seq.to_be_bytes();
-        let (high, low) = be.split_at(8 - MAX_PARTIAL_IV_LEN);
-        if high.iter().any(|&b| b != 0) {
+        if seq >= 1 << (8 * MAX_PARTIAL_IV_LEN) {
             return None;
         }
-        let zeros = low.iter().take_while(|&&b| b == 0).count();
-        let len = (MAX_PARTIAL_IV_LEN - zeros).max(1);
+        // Bytes without the leading zeros, at least one.
+        let len = (8 - seq.leading_zeros() as usize / 8).max(1);
         let mut bytes = [0u8; MAX_PARTIAL_IV_LEN];
-        let src = low.get(MAX_PARTIAL_IV_LEN - len..)?;
-        bytes.get_mut(..len)?.copy_from_slice(src);
+        bytes
+            .get_mut(..len)?
+            .copy_from_slice(seq.to_be_bytes().get(8 - len..)?);
         Some(Self {
             bytes,
             len: len as u8,
