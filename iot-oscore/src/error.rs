@@ -126,8 +126,6 @@ impl Error {
 }
 
 impl From<iot_core::Error> for Error {
-    // One copy for all the crypto calls (code size).
-    #[inline(never)]
     fn from(e: iot_core::Error) -> Self {
         match e {
             iot_core::Error::BufferTooSmall => Self::BufferTooSmall,
