@@ -61,6 +61,8 @@ impl<'b> SmallCbor<'b> {
         Ok(self.len)
     }
 
+    // Out of line: called for every item (code size).
+    #[inline(never)]
     pub(crate) fn raw(&mut self, bytes: &[u8]) {
         let end = self.len + bytes.len();
         match self.buf.get_mut(self.len..end) {

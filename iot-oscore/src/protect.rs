@@ -619,10 +619,12 @@ impl<const W: usize, K> SecurityContext<W, K> {
             let piv = option.partial_iv.map(PartialIv::from_bytes).transpose()?;
             (Received::of(&msg), piv)
         };
-        let nonce = match &piv {
-            Some(p) => Nonce::new(self.alg, self.common_iv(), self.recipient_id(), p)?,
-            None => Nonce::new(self.alg, self.common_iv(), request.kid(), &request.piv)?,
+        // The response's own Partial IV, else the request's (RFC 8613 section 5.2).
+        let (id_piv, nonce_piv) = match &piv {
+            Some(p) => (self.recipient_id(), p),
+            None => (request.kid(), &request.piv),
         };
+        let nonce = Nonce::new(self.alg, self.common_iv(), id_piv, nonce_piv)?;
         let sealing = Sealing {
             alg: self.alg,
             key: &self.recipient_key,
