@@ -61,8 +61,6 @@ impl<'b> SmallCbor<'b> {
         Ok(self.len)
     }
 
-    // Out of line: called for every item (code size).
-    #[inline(never)]
     pub(crate) fn raw(&mut self, bytes: &[u8]) {
         let end = self.len + bytes.len();
         match self.buf.get_mut(self.len..end) {
@@ -84,6 +82,8 @@ impl<'b> SmallCbor<'b> {
         }
     }
 
+    // Out of line (code size).
+    #[inline(never)]
     pub(crate) fn bytes(&mut self, bytes: &[u8]) {
         self.head(2, bytes.len() as u64);
         self.raw(bytes);
