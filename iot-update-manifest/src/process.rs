@@ -1124,7 +1124,9 @@ where
     }
 
     /// SHA-256 of the first `len` bytes of `comp` (all when `None`); `None` when the component is
-    /// absent or shorter than `len`.
+    /// absent or shorter than `len`. Not inlined with `dependencies`: its chunk buffer would
+    /// otherwise be in [`Processor::image_match`]'s frame, under which a dependency authenticates.
+    #[cfg_attr(feature = "dependencies", inline(never))]
     fn component_digest(
         &mut self,
         comp: &Component<'_>,
@@ -1246,6 +1248,11 @@ where
     /// pulled through [`Platform::fetch_range`] and decrypted as it is written
     /// ([`Processor::fetch_decrypt`]); the image digest then applies to the plaintext
     /// (condition image-match).
+    ///
+    /// Not inlined with `dependencies`, nor is [`Processor::process_dependency`]: the dependency
+    /// manifest each authenticates would otherwise be in [`Processor::on_component`]'s frame, on
+    /// the stack under every authentication of a dependency.
+    #[cfg_attr(feature = "dependencies", inline(never))]
     fn fetch<'m>(
         &mut self,
         f: &Frame<'m, '_>,
@@ -1534,6 +1541,7 @@ where
     /// manifest stored at `comp`, binds it to the image digest when one is set, refuses an older
     /// one than stored, and runs its shared sequence and its sequence of the current kind with
     /// its components under the dependency prefix.
+    #[inline(never)]
     #[cfg(feature = "dependencies")]
     fn process_dependency<'m>(
         &mut self,
