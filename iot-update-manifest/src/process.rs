@@ -273,7 +273,10 @@ struct Frame<'m, 'f> {
 }
 
 impl<'m, 'f> Frame<'m, 'f> {
-    /// A frame whose parameters start unset.
+    /// A frame whose parameters start unset. Not inlined with `dependencies`: the parameters
+    /// are built in a temporary that would otherwise stay in [`Processor::top`]'s frame, under
+    /// every authentication of a dependency.
+    #[cfg_attr(feature = "dependencies", inline(never))]
     fn new(
         auth: &'f AuthenticatedManifest<'m>,
         prefix: &'f [ComponentId<'m>],
@@ -1291,7 +1294,11 @@ where
         }
         #[cfg(feature = "dependencies")]
         if f.is_dependency(index) {
-            let dep = self.authenticate(payload)?;
+            let authenticated = self.authenticate(payload);
+            let dep = match &authenticated {
+                Ok(dep) => dep,
+                Err(e) => return Err(*e),
+            };
             if p.image_digest
                 .is_some_and(|d| !same_digest(dep.digest(), d))
             {
@@ -1533,7 +1540,11 @@ where
         };
         let n = self.load(comp, scratch)?;
         let bytes = scratch.get(..n).unwrap_or_default();
-        let dep = decode_and_authenticate(bytes, self.crypto, self.anchors)?;
+        let authenticated = decode_and_authenticate(bytes, self.crypto, self.anchors);
+        let dep = match &authenticated {
+            Ok(dep) => dep,
+            Err(e) => return Err(*e),
+        };
         Ok(Some(same_digest(dep.digest(), digest)))
     }
 
@@ -1560,7 +1571,13 @@ where
         let n = self.load(comp, scratch)?;
         let (mine, rest) = scratch.split_at_mut(n.min(scratch.len()));
         let mine: &[u8] = mine;
-        let dep = decode_and_authenticate(mine, self.crypto, self.anchors)?;
+        // Borrowed where it lies: moved out of its `Result` (`?`), the dependency's manifest
+        // would have a second place in this frame, which stays under its whole processing.
+        let authenticated = decode_and_authenticate(mine, self.crypto, self.anchors);
+        let dep = match &authenticated {
+            Ok(dep) => dep,
+            Err(e) => return Err(*e),
+        };
         if p.image_digest
             .is_some_and(|d| !same_digest(dep.digest(), d))
         {
@@ -1583,6 +1600,6 @@ where
                 .push(id)
                 .map_err(|_| Error::CapacityExceeded(Capacity::DependencyDepth))?;
         }
-        self.top(&dep, &prefix, id, f.kind, Some(f), rest)
+        self.top(dep, &prefix, id, f.kind, Some(f), rest)
     }
 }

@@ -35,9 +35,12 @@ pub fn update_and_boot<const N: usize>(
     let mut anchors = TrustAnchors::signers(&mut keys);
     let mut crypto = RustCrypto::<()>::default();
     let mut p = Processor::new(device, &mut crypto, &mut anchors).with_scratch(scratch);
-    let manifest = p.authenticate(envelope).ok()?;
-    let updated = p.update(&manifest).is_ok();
-    let booted = p.boot(&manifest).is_ok();
+    // Borrowed where it lies: moved out of its `Result`, the manifest would take its room on
+    // the stack twice.
+    let authenticated = p.authenticate(envelope);
+    let manifest = authenticated.as_ref().ok()?;
+    let updated = p.update(manifest).is_ok();
+    let booted = p.boot(manifest).is_ok();
     Some((updated, booted))
 }
 
