@@ -272,7 +272,8 @@ impl<'a> HeaderMap<'a> {
         let mut seen: u16 = 0;
         for _ in 0..n {
             let key_at = r.position();
-            let label = match r.datatype()? {
+            // `None` for a text label: private-use or application-specific, none is understood here.
+            let (label, duplicate) = match r.datatype()? {
                 Type::U8
                 | Type::U16
                 | Type::U32
@@ -281,28 +282,33 @@ impl<'a> HeaderMap<'a> {
                 | Type::I16
                 | Type::I32
                 | Type::I64
-                | Type::Int => r.int()?,
+                | Type::Int => {
+                    let label = r.int()?;
+                    let b = bit(label);
+                    let duplicate = if b != 0 {
+                        let duplicate = seen & b != 0;
+                        seen |= b;
+                        duplicate
+                    } else {
+                        label_seen(r, start, key_at, Label::Int(label))?
+                    };
+                    (Some(label), duplicate)
+                }
                 Type::String => {
-                    // Text labels are private-use or application-specific: none is understood here.
                     let text = r.str()?;
-                    if label_seen(r, start, key_at, Label::Text(text))? {
-                        return Err(Error::cbor(CborError::DuplicateKey, key_at));
-                    }
-                    r.skip()?;
-                    continue;
+                    (None, label_seen(r, start, key_at, Label::Text(text))?)
                 }
                 _ => return Err(Error::cbor(CborError::UnexpectedType, key_at)),
             };
-            let b = bit(label);
-            if b != 0 {
-                if seen & b != 0 {
-                    return Err(Error::cbor(CborError::DuplicateKey, key_at));
-                }
-                seen |= b;
-            } else if label_seen(r, start, key_at, Label::Int(label))? {
+            if duplicate {
                 return Err(Error::cbor(CborError::DuplicateKey, key_at));
             }
-            h.decode_value(r, label, protected)?;
+            match label {
+                Some(label) => h.decode_value(r, label, protected)?,
+                None => {
+                    r.skip()?;
+                }
+            }
         }
         if h.iv.is_some() && h.partial_iv.is_some() {
             // RFC 9052 section 3.1: IV and Partial IV MUST NOT both be present.
@@ -350,10 +356,15 @@ impl<'a> HeaderMap<'a> {
                     ),
                 });
             }
-            label::KID => self.kid = Some(r.bytes().map_err(bad)?),
-            label::IV => self.iv = Some(r.bytes().map_err(bad)?),
-            label::PARTIAL_IV => self.partial_iv = Some(r.bytes().map_err(bad)?),
-            label::KID_CONTEXT => self.kid_context = Some(r.bytes().map_err(bad)?),
+            label::KID | label::IV | label::PARTIAL_IV | label::KID_CONTEXT => {
+                let value = Some(r.bytes().map_err(bad)?);
+                match label {
+                    label::KID => self.kid = value,
+                    label::IV => self.iv = value,
+                    label::PARTIAL_IV => self.partial_iv = value,
+                    _ => self.kid_context = value,
+                }
+            }
             label::X5CHAIN => {
                 let at = r.position();
                 match r.datatype()? {
