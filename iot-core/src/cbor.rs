@@ -105,20 +105,18 @@ impl<'b> Reader<'b> {
             // Simple values and floats: shortest-float rules are not checked here.
             return Ok(());
         }
-        let value: u64 = match initial & 0x1f {
-            24 => rest
-                .first()
-                .map(|&b| u64::from(b))
-                .ok_or(self.err(CborError::Truncated))?,
-            25 => u64::from(u16::from_be_bytes(
-                head_bytes(rest).ok_or(self.err(CborError::Truncated))?,
-            )),
-            26 => u64::from(u32::from_be_bytes(
-                head_bytes(rest).ok_or(self.err(CborError::Truncated))?,
-            )),
-            27 => u64::from_be_bytes(head_bytes(rest).ok_or(self.err(CborError::Truncated))?),
+        let len = match initial & 0x1f {
+            24 => 1,
+            25 => 2,
+            26 => 4,
+            27 => 8,
             _ => return Ok(()),
         };
+        let value = rest
+            .get(..len)
+            .ok_or_else(|| self.err(CborError::Truncated))?
+            .iter()
+            .fold(0u64, |v, &b| (v << 8) | u64::from(b));
         let shortest = match value {
             0..=23 => 23,
             24..=0xff => 24,
@@ -322,10 +320,6 @@ impl<'b> Reader<'b> {
             Err(self.err(CborError::TrailingBytes))
         }
     }
-}
-
-fn head_bytes<const N: usize>(rest: &[u8]) -> Option<[u8; N]> {
-    rest.get(..N).and_then(|s| s.try_into().ok())
 }
 
 /// A [`minicbor::encode::Write`] sink that only counts bytes: encode once into it to learn the length
