@@ -83,7 +83,7 @@ fn slot<T, S>(p: *mut S) -> *mut T {
 
 impl From<iot_oscore::Error> for IotStatus {
     fn from(e: iot_oscore::Error) -> Self {
-        use iot_oscore::Error as E;
+        use iot_oscore::{CryptoError, Error as E};
         match e {
             E::Format { .. } | E::OptionOutOfOrder { .. } | E::ValueTooLong => Self::CoapFormat,
             E::BufferTooSmall => Self::BufferTooSmall,
@@ -101,7 +101,17 @@ impl From<iot_oscore::Error> for IotStatus {
             E::BindingMismatch => Self::BindingMismatch,
             E::RequestNonceUsed => Self::RequestNonceUsed,
             E::ObserveMismatch => Self::ObserveMismatch,
-            E::Core(e) => e.into(),
+            E::Crypto(e) => match e {
+                CryptoError::UnsupportedAlgorithm => Self::UnsupportedAlgorithm,
+                CryptoError::AlgorithmMismatch => Self::AlgorithmMismatch,
+                CryptoError::InvalidKey => Self::InvalidKey,
+                CryptoError::InvalidNonce => Self::InvalidNonce,
+                CryptoError::BadTag => Self::BadTag,
+                CryptoError::CapacityExceeded => Self::CapacityExceeded,
+                CryptoError::Rng => Self::Rng,
+                CryptoError::Backend => Self::Backend,
+                _ => Self::Internal,
+            },
             _ => Self::Internal,
         }
     }

@@ -308,6 +308,10 @@ fn statuses_and_arguments() {
         IotStatus::from(iot_oscore::Error::DecryptionFailed),
         IotStatus::BadTag
     );
+    assert_eq!(
+        IotStatus::from(iot_oscore::Error::from(iot_core::Error::InvalidKey)),
+        IotStatus::InvalidKey
+    );
 
     let secret = h(SECRET);
     let (st, _) = derive(&secret, &[], &[1], &[1], None);

@@ -101,9 +101,37 @@ pub enum Error {
     ObserveMismatch,
     /// A [`crate::persistence::SequenceNumberStore`] could not read or write its value.
     Storage,
-    /// An error of iot-core (the crypto backend, say).
-    Core(iot_core::Error),
+    /// An error of the crypto backend (iot-core's crypto traits).
+    Crypto(CryptoError),
 }
+
+/// An error of the crypto backend, reported in [`Error::Crypto`]: the kind of the
+/// [`iot_core::Error`] without its payload, so that [`Error`] stays small (two words on a
+/// 32-bit target; the id of an unsupported algorithm is the context's). Any other kind is
+/// reported as [`CryptoError::Backend`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CryptoError {
+    /// [`iot_core::Error::UnsupportedAlgorithm`].
+    UnsupportedAlgorithm,
+    /// [`iot_core::Error::AlgorithmMismatch`].
+    AlgorithmMismatch,
+    /// [`iot_core::Error::InvalidKey`].
+    InvalidKey,
+    /// [`iot_core::Error::InvalidNonce`].
+    InvalidNonce,
+    /// [`iot_core::Error::BadTag`].
+    BadTag,
+    /// [`iot_core::Error::CapacityExceeded`].
+    CapacityExceeded,
+    /// [`iot_core::Error::Rng`].
+    Rng,
+    /// [`iot_core::Error::Backend`], or a kind not listed here.
+    Backend,
+}
+
+// Two words: returned in registers (r0, r1 on a 32-bit Arm target), cheap to pass on with `?`.
+const _: () = assert!(size_of::<Error>() <= 2 * size_of::<usize>());
 
 impl Error {
     pub(crate) const fn format(kind: FormatError, offset: usize) -> Self {
@@ -129,7 +157,16 @@ impl From<iot_core::Error> for Error {
     fn from(e: iot_core::Error) -> Self {
         match e {
             iot_core::Error::BufferTooSmall => Self::BufferTooSmall,
-            e => Self::Core(e),
+            iot_core::Error::UnsupportedAlgorithm(_) => {
+                Self::Crypto(CryptoError::UnsupportedAlgorithm)
+            }
+            iot_core::Error::AlgorithmMismatch => Self::Crypto(CryptoError::AlgorithmMismatch),
+            iot_core::Error::InvalidKey => Self::Crypto(CryptoError::InvalidKey),
+            iot_core::Error::InvalidNonce => Self::Crypto(CryptoError::InvalidNonce),
+            iot_core::Error::BadTag => Self::Crypto(CryptoError::BadTag),
+            iot_core::Error::CapacityExceeded => Self::Crypto(CryptoError::CapacityExceeded),
+            iot_core::Error::Rng => Self::Crypto(CryptoError::Rng),
+            _ => Self::Crypto(CryptoError::Backend),
         }
     }
 }
@@ -164,7 +201,7 @@ impl fmt::Display for Error {
             Self::RequestNonceUsed => f.write_str("the request's nonce was already used"),
             Self::ObserveMismatch => f.write_str("Observe does not match the request"),
             Self::Storage => f.write_str("sequence number storage failed"),
-            Self::Core(e) => write!(f, "{e}"),
+            Self::Crypto(e) => e.fmt(f),
         }
     }
 }
@@ -172,11 +209,52 @@ impl fmt::Display for Error {
 impl core::error::Error for Error {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
-            Self::Core(e) => Some(e),
+            Self::Crypto(e) => Some(e),
             _ => None,
         }
     }
 }
 
+impl fmt::Display for CryptoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::UnsupportedAlgorithm => "unsupported algorithm",
+            Self::AlgorithmMismatch => "algorithm does not match the key or operation",
+            Self::InvalidKey => "invalid key",
+            Self::InvalidNonce => "nonce or IV of the wrong length",
+            Self::BadTag => "authentication tag does not verify",
+            Self::CapacityExceeded => "capacity exceeded",
+            Self::Rng => "random number generator failed",
+            Self::Backend => "crypto backend failed",
+        })
+    }
+}
+
+impl core::error::Error for CryptoError {}
+
 /// The result type of this crate.
 pub type Result<T> = core::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::{CryptoError, Error};
+
+    #[test]
+    fn core_errors_keep_their_kind() {
+        use iot_core::Error as E;
+        let cases = [
+            (E::BufferTooSmall, Error::BufferTooSmall),
+            (
+                E::UnsupportedAlgorithm(24),
+                Error::Crypto(CryptoError::UnsupportedAlgorithm),
+            ),
+            (E::InvalidKey, Error::Crypto(CryptoError::InvalidKey)),
+            (E::BadTag, Error::Crypto(CryptoError::BadTag)),
+            (E::Rng, Error::Crypto(CryptoError::Rng)),
+            (E::WrongTag(16), Error::Crypto(CryptoError::Backend)),
+        ];
+        for (core, ours) in cases {
+            assert_eq!(Error::from(core), ours);
+        }
+    }
+}

@@ -25,7 +25,7 @@ pub mod replay;
 pub mod udp;
 
 pub use context::{ContextParams, DerivedKeys, SecurityContext};
-pub use error::{Error, FormatError, Result};
+pub use error::{CryptoError, Error, FormatError, Result};
 pub use observe::{Notification, Observation};
 pub use persistence::{Incoming, PersistedContext, SequenceNumberStore};
 pub use protect::{ReceivedRequest, ResponseNonce, SentRequest, UnprotectedResponse};
