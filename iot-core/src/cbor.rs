@@ -1,6 +1,8 @@
-//! Bounded CBOR decoding (RFC 8949) on top of minicbor.
+//! Bounded CBOR decoding (RFC 8949).
 //!
-//! [`Reader`] wraps [`minicbor::Decoder`] and adds what a device-side decoder of untrusted input needs:
+//! [`Reader`] reads the heads of data items itself (RFC 8949 section 3), with minicbor's
+//! [`minicbor::Decoder`] keeping its position and naming item [`Type`]s (minicbor's typed reads
+//! are no longer linked into a device image), and adds what a device-side decoder of untrusted input needs:
 //! a nesting-depth limit for the items it skips, a choice to reject indefinite lengths and
 //! non-preferred argument encodings, a check for trailing bytes, and errors that carry the byte offset
 //! of the offending item ([`Error::Cbor`]).
@@ -51,6 +53,18 @@ fn map_err(e: &minicbor::decode::Error, offset: usize) -> Error {
         CborError::Malformed
     };
     Error::cbor(kind, e.position().unwrap_or(offset))
+}
+
+/// The error for the item at `at` when another type was asked for: [`CborError::UnexpectedType`],
+/// or [`CborError::Truncated`] where minicbor's typing of the head needed a byte that is missing
+/// (a negative integer with a one- to eight-byte argument, whose type it reads from the
+/// argument's second byte).
+fn mismatch(input: &[u8], at: usize) -> Error {
+    let kind = match input.get(at) {
+        Some(0x38..=0x3b) if input.get(at + 2).is_none() => CborError::Truncated,
+        _ => CborError::UnexpectedType,
+    };
+    Error::cbor(kind, at)
 }
 
 impl<'b> Reader<'b> {
@@ -138,27 +152,92 @@ impl<'b> Reader<'b> {
             .map_err(|e| map_err(&e, self.position()))
     }
 
+    /// Consumes the head of an item of major type `major` (RFC 8949 section 3.1) and returns its
+    /// argument, `None` for an indefinite length (additional information 31). Errors as minicbor's
+    /// typed reads give them: another major type or a reserved additional information is
+    /// [`CborError::UnexpectedType`], a missing byte [`CborError::Truncated`], at the item.
+    fn head(&mut self, major: u8) -> Result<Option<u64>> {
+        let at = self.position();
+        let input = self.input();
+        let initial = *input.get(at).ok_or(Error::cbor(CborError::Truncated, at))?;
+        if initial >> 5 != major {
+            return Err(mismatch(input, at));
+        }
+        let len = match initial & 0x1f {
+            info @ 0..=23 => {
+                self.dec.set_position(at + 1);
+                return Ok(Some(u64::from(info)));
+            }
+            24 => 1,
+            25 => 2,
+            26 => 4,
+            27 => 8,
+            31 => {
+                self.dec.set_position(at + 1);
+                return Ok(None);
+            }
+            _ => return Err(Error::cbor(CborError::UnexpectedType, at)),
+        };
+        let value = input
+            .get(at + 1..)
+            .and_then(|rest| rest.get(..len))
+            .ok_or(Error::cbor(CborError::Truncated, at))?
+            .iter()
+            .fold(0u64, |v, &b| (v << 8) | u64::from(b));
+        self.dec.set_position(at + 1 + len);
+        Ok(Some(value))
+    }
+
+    /// [`Reader::head`] of a definite length: indefinite is [`CborError::UnexpectedType`].
+    fn definite(&mut self, major: u8) -> Result<u64> {
+        let at = self.position();
+        self.head(major)?
+            .ok_or(Error::cbor(CborError::UnexpectedType, at))
+    }
+
+    /// Consumes a definite-length string of major type `major` (2 or 3) and returns its content.
+    fn string(&mut self, major: u8) -> Result<&'b [u8]> {
+        let at = self.position();
+        let len = usize::try_from(self.definite(major)?)
+            .map_err(|_| Error::cbor(CborError::Malformed, at))?;
+        let start = self.position();
+        let content = self
+            .input()
+            .get(start..)
+            .and_then(|rest| rest.get(..len))
+            .ok_or(Error::cbor(CborError::Truncated, at))?;
+        self.dec.set_position(start + len);
+        Ok(content)
+    }
+
+    /// Consumes the one-byte item `byte` (a simple value).
+    fn simple_byte(&mut self, byte: u8) -> Result<()> {
+        let at = self.position();
+        match self.input().get(at) {
+            Some(&b) if b == byte => {
+                self.dec.set_position(at + 1);
+                Ok(())
+            }
+            Some(_) => Err(mismatch(self.input(), at)),
+            None => Err(Error::cbor(CborError::Truncated, at)),
+        }
+    }
+
     /// If the next item is a tag, consumes it and returns its number.
     pub fn opt_tag(&mut self) -> Result<Option<u64>> {
         if self.is_empty() || self.datatype()? != Type::Tag {
             return Ok(None);
         }
         self.check_head()?;
-        let at = self.position();
-        self.dec
-            .tag()
-            .map(|t| Some(t.as_u64()))
-            .map_err(|e| map_err(&e, at))
+        self.definite(6).map(Some)
     }
 
     /// Consumes a definite-length array head and returns its length.
     pub fn array(&mut self) -> Result<u64> {
         self.check_head()?;
         let at = self.position();
-        match self.dec.array().map_err(|e| map_err(&e, at))? {
-            Some(n) => Ok(n),
-            None => Err(Error::cbor(CborError::IndefiniteLength, at)),
-        }
+        self.head(4)?
+            .ok_or(Error::cbor(CborError::IndefiniteLength, at))
     }
 
     /// Consumes a definite-length array head of exactly `len` items.
@@ -175,56 +254,57 @@ impl<'b> Reader<'b> {
     pub fn map(&mut self) -> Result<u64> {
         self.check_head()?;
         let at = self.position();
-        match self.dec.map().map_err(|e| map_err(&e, at))? {
-            Some(n) => Ok(n),
-            None => Err(Error::cbor(CborError::IndefiniteLength, at)),
-        }
+        self.head(5)?
+            .ok_or(Error::cbor(CborError::IndefiniteLength, at))
     }
 
     /// Consumes a definite-length byte string.
     pub fn bytes(&mut self) -> Result<&'b [u8]> {
         self.check_head()?;
         let at = self.position();
-        if self.datatype()? == Type::BytesIndef {
+        if self.input().get(at) == Some(&0x5f) {
             return Err(Error::cbor(CborError::IndefiniteLength, at));
         }
-        self.dec.bytes().map_err(|e| map_err(&e, at))
+        self.string(2)
     }
 
     /// Consumes a definite-length text string.
     pub fn str(&mut self) -> Result<&'b str> {
         self.check_head()?;
         let at = self.position();
-        if self.datatype()? == Type::StringIndef {
+        if self.input().get(at) == Some(&0x7f) {
             return Err(Error::cbor(CborError::IndefiniteLength, at));
         }
-        self.dec.str().map_err(|e| map_err(&e, at))
+        core::str::from_utf8(self.string(3)?).map_err(|_| Error::cbor(CborError::Malformed, at))
     }
 
     /// Consumes an integer (major type 0 or 1) that fits an `i64`.
     pub fn int(&mut self) -> Result<i64> {
         self.check_head()?;
         let at = self.position();
-        self.dec.i64().map_err(|e| map_err(&e, at))
+        let negative = self.input().get(at).is_some_and(|&b| b >> 5 == 1);
+        let value = i64::try_from(self.definite(u8::from(negative))?)
+            .map_err(|_| Error::cbor(CborError::Malformed, at))?;
+        Ok(if negative { -1 - value } else { value })
     }
 
     /// Consumes an unsigned integer (major type 0).
     pub fn uint(&mut self) -> Result<u64> {
         self.check_head()?;
-        let at = self.position();
-        self.dec.u64().map_err(|e| map_err(&e, at))
+        self.definite(0)
     }
 
     /// Consumes a boolean.
     pub fn bool(&mut self) -> Result<bool> {
         let at = self.position();
-        self.dec.bool().map_err(|e| map_err(&e, at))
+        let value = self.input().get(at) == Some(&0xf5);
+        self.simple_byte(if value { 0xf5 } else { 0xf4 })?;
+        Ok(value)
     }
 
     /// Consumes a `null`.
     pub fn null(&mut self) -> Result<()> {
-        let at = self.position();
-        self.dec.null().map_err(|e| map_err(&e, at))
+        self.simple_byte(0xf6)
     }
 
     /// Consumes a byte string, or `null` (returned as `None`).
@@ -264,15 +344,10 @@ impl<'b> Reader<'b> {
             return Err(Error::cbor(CborError::TooDeep, at));
         }
         self.check_head()?;
-        let me = |e: minicbor::decode::Error| map_err(&e, at);
         match ty {
             Type::Array | Type::ArrayIndef | Type::Map | Type::MapIndef => {
                 let is_map = matches!(ty, Type::Map | Type::MapIndef);
-                let len = if is_map {
-                    self.dec.map().map_err(me)?
-                } else {
-                    self.dec.array().map_err(me)?
-                };
+                let len = self.head(if is_map { 5 } else { 4 })?;
                 let per_entry = if is_map { 2 } else { 1 };
                 match len {
                     Some(n) => {
@@ -295,7 +370,7 @@ impl<'b> Reader<'b> {
                 }
             }
             Type::Tag => {
-                self.dec.tag().map_err(me)?;
+                self.head(6)?;
                 self.skip_at(depth + 1)?;
             }
             Type::Break | Type::Unknown(_) => return Err(Error::cbor(CborError::Malformed, at)),
@@ -306,8 +381,49 @@ impl<'b> Reader<'b> {
             {
                 return Err(Error::cbor(CborError::Malformed, at));
             }
-            // Scalars and strings (definite or, when allowed, indefinite): minicbor skips them whole.
-            _ => self.dec.skip().map_err(me)?,
+            // Scalars and strings (definite or, when allowed, indefinite); a truncated one is
+            // reported at its start.
+            _ => self.skip_scalar().map_err(|e| match e {
+                Error::Cbor {
+                    kind: CborError::Truncated,
+                    ..
+                } => Error::cbor(CborError::Truncated, at),
+                other => other,
+            })?,
+        }
+        Ok(())
+    }
+
+    /// Skips an integer, a simple value or float, or a string (an indefinite one chunk by chunk,
+    /// each a definite string of the same major type); text must be UTF-8.
+    fn skip_scalar(&mut self) -> Result<()> {
+        let at = self.position();
+        let major = self.input().get(at).map_or(0, |b| b >> 5);
+        if !matches!(major, 2 | 3) {
+            return self.head(major).map(|_| ());
+        }
+        if self.input().get(at) != Some(&(major << 5 | 31)) {
+            return self.skip_string(major);
+        }
+        self.dec.set_position(at + 1);
+        loop {
+            match self.input().get(self.position()) {
+                Some(0xff) => {
+                    self.dec.set_position(self.position() + 1);
+                    return Ok(());
+                }
+                Some(_) => self.skip_string(major)?,
+                None => return Err(self.err(CborError::Truncated)),
+            }
+        }
+    }
+
+    /// Skips a definite-length string of major type `major`; text must be UTF-8.
+    fn skip_string(&mut self, major: u8) -> Result<()> {
+        let at = self.position();
+        let content = self.string(major)?;
+        if major == 3 && core::str::from_utf8(content).is_err() {
+            return Err(Error::cbor(CborError::Malformed, at));
         }
         Ok(())
     }
