@@ -20,6 +20,12 @@ pub const MAX_SEQUENCE_NUMBER: u64 = (1 << 40) - 1;
 /// The largest key of [`AeadAlgorithm`].
 const MAX_KEY_LEN: usize = 32;
 
+/// Whether two short byte strings (IDs, ID Contexts) are equal: a loop rather than a call to
+/// `memcmp`, which a device image would otherwise link for these few bytes (code size).
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// A byte string of at most `N` bytes held inline (IDs, ID Contexts).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ShortBytes<const N: usize> {
@@ -224,7 +230,7 @@ impl DerivedKeys {
         let max_id = alg.nonce_len() - 6;
         if params.sender_id.len() > max_id
             || params.recipient_id.len() > max_id
-            || params.sender_id == params.recipient_id
+            || same_bytes(params.sender_id, params.recipient_id)
             || params
                 .id_context
                 .is_some_and(|c| c.len() > MAX_ID_CONTEXT_LEN)

@@ -84,44 +84,43 @@ impl<'a> OscoreOption<'a> {
         }
     }
 
-    /// Encodes into `out` and returns the length written. A Partial IV must be 1 to 5 bytes and a
-    /// kid context at most 255 bytes ([`Error::ValueTooLong`] otherwise).
+    /// Encodes into `out` and returns the length written (0 when nothing is present). A Partial IV
+    /// must be 1 to 5 bytes and a kid context at most 255 bytes ([`Error::ValueTooLong`]
+    /// otherwise); [`Error::BufferTooSmall`] when `out` is too short.
     pub fn encode(&self, out: &mut [u8]) -> Result<usize> {
-        let len = self.encoded_len();
-        if len == 0 {
+        if *self == Self::default() {
             return Ok(0);
         }
-        let out = out.get_mut(..len).ok_or(Error::BufferTooSmall)?;
+        // One pass: the fields after the flags byte, then the flags (one bounds check per field).
+        let (flags_byte, rest) = out.split_first_mut().ok_or(Error::BufferTooSmall)?;
         let mut flags = 0u8;
-        let mut at = 1;
-        let mut put = |bytes: &[u8]| {
+        let mut at = 0;
+        let mut put = |bytes: &[u8]| -> Result<()> {
             let end = at + bytes.len();
-            if let Some(field) = out.get_mut(at..end) {
-                field.copy_from_slice(bytes);
-            }
+            rest.get_mut(at..end)
+                .ok_or(Error::BufferTooSmall)?
+                .copy_from_slice(bytes);
             at = end;
+            Ok(())
         };
         if let Some(piv) = self.partial_iv {
             if piv.is_empty() || piv.len() > MAX_PARTIAL_IV_LEN {
                 return Err(Error::ValueTooLong);
             }
             flags |= piv.len() as u8;
-            put(piv);
+            put(piv)?;
         }
         if let Some(ctx) = self.kid_context {
             let s = u8::try_from(ctx.len()).map_err(|_| Error::ValueTooLong)?;
             flags |= FLAG_H;
-            put(&[s]);
-            put(ctx);
+            put(&[s])?;
+            put(ctx)?;
         }
         if let Some(kid) = self.kid {
             flags |= FLAG_K;
-            put(kid);
+            put(kid)?;
         }
-        // `out` is exactly `encoded_len` long, so every field fitted.
-        if let Some(f) = out.first_mut() {
-            *f = flags;
-        }
-        Ok(len)
+        *flags_byte = flags;
+        Ok(1 + at)
     }
 }

@@ -16,7 +16,7 @@ use crate::coap::{
     CoapOption, Code, Message, MessageType, MessageWriter, OptionNumber, OptionValue, Options,
     OptionsWriter, split_options,
 };
-use crate::context::{Id, MAX_ID_CONTEXT_LEN, MAX_ID_LEN, SecurityContext};
+use crate::context::{Id, MAX_ID_CONTEXT_LEN, MAX_ID_LEN, SecurityContext, same_bytes};
 use crate::error::{Error, Result};
 use crate::nonce::{MAX_PARTIAL_IV_LEN, Nonce, PartialIv};
 use crate::oscore_option::OscoreOption;
@@ -373,32 +373,6 @@ fn open<K>(
     }
     let (inner_region, inner_payload) =
         split_options(body, 0).map_err(|_| Error::MalformedPlaintext)?;
-    let inner = Options::validated(inner_region);
-    // One pass up to the OSCORE option's number (options come in order): no inner OSCORE option,
-    // and the first Inner Observe.
-    let mut observe = None;
-    for o in inner
-        .clone()
-        .take_while(|o| o.number <= OptionNumber::OSCORE)
-    {
-        match o.number {
-            OptionNumber::OSCORE => return Err(Error::MalformedPlaintext),
-            OptionNumber::OBSERVE if observe.is_none() => observe = Some(o),
-            _ => {}
-        }
-    }
-    let mut notification_piv = None;
-    if let (Direction::Response { piv, registration }, Some(_)) = (dir, observe) {
-        // An Inner Observe only answers a registration, and a notification has a Partial IV
-        // (RFC 8613 section 8.4.2, steps B and C), except that the first response may use the
-        // request's nonce (aiocoap's does); `Observation` accepts that once.
-        match piv {
-            Some(seq) if registration => notification_piv = Some(seq),
-            None if registration => {}
-            _ => return Err(Error::ObserveMismatch),
-        }
-    }
-    let registration = observe.is_some_and(|o| o.uint() == Some(0));
     // The outer header, token and options as received (validated before decryption).
     let head: &[u8] = head;
     let mut w = MessageWriter::new(
@@ -408,11 +382,34 @@ fn open<K>(
         received.message_id,
         head.get(received.token.clone()).unwrap_or_default(),
     )?;
-    // The kept outer options and the inner ones, merged in order (outer first on equal numbers).
+    // One pass over the inner options, merged in order with the kept outer ones (outer first on
+    // equal numbers), checking them on the way: no inner OSCORE option; the first Inner Observe
+    // decides whether this is a registration or a notification. What was written before a
+    // failure is left in `out`, which is scratch until this returns.
     let mut kept = Options::validated(head.get(received.options.clone()).unwrap_or_default())
         .filter(|o| kept_on_receive(o.number));
     let mut next_kept = kept.next();
-    for o in inner {
+    let mut observe = None;
+    let mut notification_piv = None;
+    for o in Options::validated(inner_region) {
+        match o.number {
+            OptionNumber::OSCORE => return Err(Error::MalformedPlaintext),
+            OptionNumber::OBSERVE if observe.is_none() => {
+                observe = Some(o);
+                if let Direction::Response { piv, registration } = dir {
+                    // An Inner Observe only answers a registration, and a notification has a
+                    // Partial IV (RFC 8613 section 8.4.2, steps B and C), except that the first
+                    // response may use the request's nonce (aiocoap's does); `Observation`
+                    // accepts that once.
+                    match piv {
+                        Some(seq) if registration => notification_piv = Some(seq),
+                        None if registration => {}
+                        _ => return Err(Error::ObserveMismatch),
+                    }
+                }
+            }
+            _ => {}
+        }
         while let Some(k) = next_kept.filter(|k| k.number <= o.number) {
             w.option(k.number, k.value)?;
             next_kept = kept.next();
@@ -430,6 +427,7 @@ fn open<K>(
         w.option(k.number, k.value)?;
         next_kept = kept.next();
     }
+    let registration = observe.is_some_and(|o| o.uint() == Some(0));
     let len = w.payload(inner_payload.unwrap_or_default())?;
     Ok((len, registration))
 }
@@ -498,10 +496,12 @@ impl<const W: usize, K> SecurityContext<W, K> {
                 return Err(Error::BadOscoreOption);
             };
             let piv = PartialIv::from_bytes(piv)?;
-            if kid != self.recipient_id() {
+            if !same_bytes(kid, self.recipient_id()) {
                 return Err(Error::UnknownContext);
             }
-            if option.kid_context.is_some() && option.kid_context != self.id_context() {
+            if let Some(c) = option.kid_context
+                && !self.id_context().is_some_and(|own| same_bytes(c, own))
+            {
                 return Err(Error::UnknownContext);
             }
             (Received::of(&msg), piv)
@@ -613,7 +613,10 @@ impl<const W: usize, K> SecurityContext<W, K> {
             if option.kid_context.is_some() {
                 return Err(Error::BadOscoreOption);
             }
-            if option.kid.is_some_and(|k| k != self.recipient_id()) {
+            if option
+                .kid
+                .is_some_and(|k| !same_bytes(k, self.recipient_id()))
+            {
                 return Err(Error::UnknownContext);
             }
             let piv = option.partial_iv.map(PartialIv::from_bytes).transpose()?;

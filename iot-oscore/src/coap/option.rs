@@ -247,14 +247,13 @@ pub(crate) fn split_options(bytes: &[u8], base: usize) -> Result<(&[u8], Option<
     }
 }
 
-/// An option value to be written: borrowed bytes, bytes still percent-encoded (a Proxy-Uri
-/// component, RFC 7252 section 6.4), or a `uint`.
+/// An option value to be written: borrowed bytes, or bytes still percent-encoded (a Proxy-Uri
+/// component, RFC 7252 section 6.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum OptionValue<'a> {
     Bytes(&'a [u8]),
     #[cfg(feature = "proxy-uri")]
     PercentEncoded(&'a [u8]),
-    Uint(u32),
 }
 
 impl OptionValue<'_> {
@@ -267,7 +266,6 @@ impl OptionValue<'_> {
                 let escapes = b.iter().filter(|&&c| c == b'%').count();
                 b.len().saturating_sub(2 * escapes)
             }
-            Self::Uint(v) => (4 - v.leading_zeros() as usize / 8).min(4),
         }
     }
 
@@ -292,13 +290,6 @@ impl OptionValue<'_> {
                         Some(&c) => c,
                         None => 0,
                     };
-                }
-            }
-            Self::Uint(v) => {
-                let bytes = v.to_be_bytes();
-                let skip = 4usize.saturating_sub(dst.len());
-                for (d, s) in dst.iter_mut().zip(bytes.iter().skip(skip)) {
-                    *d = *s;
                 }
             }
         }

@@ -113,7 +113,9 @@ impl<'a> OptionsWriter<'a> {
 
     /// Appends a `uint` option in its shortest form (RFC 7252 section 3.2).
     pub fn option_uint(&mut self, number: OptionNumber, value: u32) -> Result<()> {
-        self.value(number, OptionValue::Uint(value))
+        let bytes = value.to_be_bytes();
+        let len = (4 - value.leading_zeros() / 8) as usize;
+        self.option(number, bytes.get(4 - len..).unwrap_or_default())
     }
 
     /// Appends an option whose value is produced by `value`.
