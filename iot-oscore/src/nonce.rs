@@ -21,14 +21,13 @@ impl PartialIv {
         if seq >= 1 << (8 * MAX_PARTIAL_IV_LEN) {
             return None;
         }
-        // Bytes without the leading zeros, at least one.
-        let len = (8 - seq.leading_zeros() as usize / 8).max(1);
-        let mut bytes = [0u8; MAX_PARTIAL_IV_LEN];
-        bytes
-            .get_mut(..len)?
-            .copy_from_slice(seq.to_be_bytes().get(8 - len..)?);
+        // Bytes without the leading zeros, at least one, shifted to the front: fixed-size copies
+        // only (no call to memcpy).
+        let len = (8 - seq.leading_zeros() / 8).max(1);
+        let front = (seq << (64 - 8 * len)).to_be_bytes();
+        let (bytes, _) = front.split_first_chunk::<MAX_PARTIAL_IV_LEN>()?;
         Some(Self {
-            bytes,
+            bytes: *bytes,
             len: len as u8,
         })
     }

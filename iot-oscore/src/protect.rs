@@ -441,6 +441,26 @@ fn pass_through(msg: &[u8], out: &mut [u8]) -> Result<usize> {
 }
 
 impl<const W: usize, K> SecurityContext<W, K> {
+    /// What protects one message under `key`: the nonce of the Partial IV `nonce_piv` generated
+    /// by `id_piv` (RFC 8613 section 5.2) and the AAD of the request with `request_kid` and
+    /// `request_piv` (section 5.4). Out of line: the four protect and verify paths share it.
+    #[inline(never)]
+    fn sealing<'k>(
+        &self,
+        key: &'k K,
+        id_piv: &[u8],
+        nonce_piv: &PartialIv,
+        request_kid: &[u8],
+        request_piv: &PartialIv,
+    ) -> Result<Sealing<'k, K>> {
+        Ok(Sealing {
+            alg: self.alg,
+            key,
+            nonce: Nonce::new(self.alg, self.common_iv(), id_piv, nonce_piv)?,
+            aad: ExternalAad::new(self.alg, request_kid, request_piv.as_bytes())?,
+        })
+    }
+
     /// Protects a request (RFC 8613 section 8.1) into `out` and returns its length and the binding
     /// for the response. Takes the next Sender Sequence Number as Partial IV; includes the kid
     /// and, if the context has one, the kid context.
@@ -455,12 +475,13 @@ impl<const W: usize, K> SecurityContext<W, K> {
         }
         let original = check_original(request)?;
         let piv = self.take_partial_iv()?;
-        let sealing = Sealing {
-            alg: self.alg,
-            key: &self.sender_key,
-            nonce: Nonce::new(self.alg, self.common_iv(), self.sender_id(), &piv)?,
-            aad: ExternalAad::new(self.alg, self.sender_id(), piv.as_bytes())?,
-        };
+        let sealing = self.sealing(
+            &self.sender_key,
+            self.sender_id(),
+            &piv,
+            self.sender_id(),
+            &piv,
+        )?;
         let oscore = OscoreOption {
             partial_iv: Some(piv.as_bytes()),
             kid_context: self.id_context(),
@@ -508,12 +529,13 @@ impl<const W: usize, K> SecurityContext<W, K> {
         };
         let seq = piv.sequence_number();
         self.replay.check(seq)?;
-        let sealing = Sealing {
-            alg: self.alg,
-            key: &self.recipient_key,
-            nonce: Nonce::new(self.alg, self.common_iv(), self.recipient_id(), &piv)?,
-            aad: ExternalAad::new(self.alg, self.recipient_id(), piv.as_bytes())?,
-        };
+        let sealing = self.sealing(
+            &self.recipient_key,
+            self.recipient_id(),
+            &piv,
+            self.recipient_id(),
+            &piv,
+        )?;
         let (len, registration) =
             open(crypto, input, &received, &sealing, Direction::Request, out)?;
         self.replay.accept(seq);
@@ -553,26 +575,26 @@ impl<const W: usize, K> SecurityContext<W, K> {
         }
         let original = check_original(response)?;
         let observe = original.observe.is_some();
-        let (nonce, own_piv) = match nonce {
+        let own_piv = match nonce {
             ResponseNonce::Request if observe => return Err(Error::ObserveMismatch),
             ResponseNonce::Request if request.nonce_used => return Err(Error::RequestNonceUsed),
             ResponseNonce::Request => {
                 request.nonce_used = true;
-                let n = Nonce::new(self.alg, self.common_iv(), request.kid(), &request.piv)?;
-                (n, None)
+                None
             }
-            ResponseNonce::Own => {
-                let piv = self.take_partial_iv()?;
-                let n = Nonce::new(self.alg, self.common_iv(), self.sender_id(), &piv)?;
-                (n, Some(piv))
-            }
+            ResponseNonce::Own => Some(self.take_partial_iv()?),
         };
-        let sealing = Sealing {
-            alg: self.alg,
-            key: &self.sender_key,
-            nonce,
-            aad: ExternalAad::new(self.alg, request.kid(), request.piv.as_bytes())?,
+        let (id_piv, nonce_piv) = match &own_piv {
+            Some(p) => (self.sender_id(), p),
+            None => (request.kid(), &request.piv),
         };
+        let sealing = self.sealing(
+            &self.sender_key,
+            id_piv,
+            nonce_piv,
+            request.kid(),
+            &request.piv,
+        )?;
         let oscore = OscoreOption {
             partial_iv: own_piv.as_ref().map(PartialIv::as_bytes),
             kid_context: None,
@@ -627,13 +649,13 @@ impl<const W: usize, K> SecurityContext<W, K> {
             Some(p) => (self.recipient_id(), p),
             None => (request.kid(), &request.piv),
         };
-        let nonce = Nonce::new(self.alg, self.common_iv(), id_piv, nonce_piv)?;
-        let sealing = Sealing {
-            alg: self.alg,
-            key: &self.recipient_key,
-            nonce,
-            aad: ExternalAad::new(self.alg, request.kid(), request.piv.as_bytes())?,
-        };
+        let sealing = self.sealing(
+            &self.recipient_key,
+            id_piv,
+            nonce_piv,
+            request.kid(),
+            &request.piv,
+        )?;
         let seq = piv.as_ref().map(PartialIv::sequence_number);
         let dir = Direction::Response {
             piv: seq,
