@@ -12,7 +12,7 @@ use iot_oscore::coap::{Code, Message, MessageType, MessageWriter, OptionNumber, 
 use iot_oscore::{Error, FormatError};
 use proptest::prelude::*;
 
-fn fmt_err(bytes: &[u8]) -> (FormatError, usize) {
+fn fmt_err(bytes: &[u8]) -> (FormatError, u16) {
     match Message::decode(bytes) {
         Err(Error::Format { kind, offset }) => (kind, offset),
         other => panic!("{bytes:02x?}: expected a format error, got {other:?}"),
@@ -107,6 +107,17 @@ fn malformed_messages_get_typed_errors() {
 }
 
 #[test]
+fn refuses_messages_longer_than_a_datagram() {
+    // The longest message decodes (a payload of 65,530 bytes); one more byte is refused, as the
+    // offsets of format errors count to 65,535.
+    let mut bytes = vec![0x40, 0x02, 0, 1, 0xff];
+    bytes.resize(iot_oscore::coap::MAX_MESSAGE_LEN, 7);
+    assert_eq!(Message::decode(&bytes).unwrap().payload().len(), 65_530);
+    bytes.push(7);
+    assert_eq!(fmt_err(&bytes), (FormatError::TooLong, 65_535));
+}
+
+#[test]
 fn writer_checks_order_token_and_space() {
     let mut buf = [0u8; 32];
     let mut w =
@@ -115,10 +126,7 @@ fn writer_checks_order_token_and_space() {
     w.option(OptionNumber::URI_PATH, b"b").unwrap();
     assert_eq!(
         w.option(OptionNumber::URI_HOST, b"h"),
-        Err(Error::OptionOutOfOrder {
-            previous: 11,
-            number: 3
-        })
+        Err(Error::OptionOutOfOrder { number: 3 })
     );
     assert_eq!(
         MessageWriter::new(
@@ -162,6 +170,19 @@ fn extended_deltas_and_lengths() {
             MessageWriter::new(&mut buf, MessageType::Confirmable, Code::PUT, 7, b"").unwrap();
         w.option(OptionNumber(number), &value).unwrap();
         let n = w.payload(b"p").unwrap();
+        if n > iot_oscore::coap::MAX_MESSAGE_LEN {
+            // The largest option fits the encoding but no message a datagram carries: its head
+            // is written all the same (delta 65535 - 269, length 65535), the message is refused.
+            assert_eq!(buf[4..9], [0xee, 0xfe, 0xf2, 0xff, 0xff]);
+            assert_eq!(
+                Message::decode(&buf[..n]),
+                Err(Error::Format {
+                    kind: FormatError::TooLong,
+                    offset: 65535
+                })
+            );
+            continue;
+        }
         let m = Message::decode(&buf[..n]).unwrap();
         let o: Vec<_> = m.options().collect();
         assert_eq!(o.len(), 1);

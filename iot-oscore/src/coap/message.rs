@@ -1,7 +1,7 @@
 //! A borrowed view of one CoAP message (RFC 7252 section 3), validated when decoded.
 
 use super::option::{CoapOption, OptionNumber, Options, split_options};
-use super::{Code, MAX_TOKEN_LEN, MessageType, VERSION};
+use super::{Code, MAX_MESSAGE_LEN, MAX_TOKEN_LEN, MessageType, VERSION};
 use crate::error::{Error, FormatError, Result};
 use core::ops::Range;
 
@@ -20,8 +20,12 @@ pub struct Message<'a> {
 const HEADER_LEN: usize = 4;
 
 impl<'a> Message<'a> {
-    /// Decodes and validates `bytes`, which hold exactly one message (a UDP datagram).
+    /// Decodes and validates `bytes`, which hold exactly one message (a UDP datagram, at most
+    /// [`MAX_MESSAGE_LEN`] bytes: [`FormatError::TooLong`] otherwise).
     pub fn decode(bytes: &'a [u8]) -> Result<Self> {
+        if bytes.len() > MAX_MESSAGE_LEN {
+            return Err(Error::format(FormatError::TooLong, MAX_MESSAGE_LEN));
+        }
         let Some((header, rest)) = bytes.split_first_chunk::<HEADER_LEN>() else {
             return Err(Error::format(FormatError::Truncated, bytes.len()));
         };

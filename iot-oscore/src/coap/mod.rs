@@ -19,6 +19,9 @@ use core::fmt;
 pub const VERSION: u8 = 1;
 /// The longest token (RFC 7252 section 3; lengths 9-15 are reserved).
 pub const MAX_TOKEN_LEN: usize = 8;
+/// The longest message [`Message::decode`] accepts: more than a UDP datagram carries (65,507
+/// bytes over IPv4; RFC 7252 section 4.6 advises far less).
+pub const MAX_MESSAGE_LEN: usize = u16::MAX as usize;
 /// The payload marker (RFC 7252 section 3).
 pub const PAYLOAD_MARKER: u8 = 0xff;
 

@@ -121,10 +121,7 @@ impl<'a> OptionsWriter<'a> {
     /// Appends an option whose value is produced by `value`.
     pub(crate) fn value(&mut self, number: OptionNumber, value: OptionValue<'_>) -> Result<()> {
         if number.0 < self.last {
-            return Err(Error::OptionOutOfOrder {
-                previous: self.last,
-                number: number.0,
-            });
+            return Err(Error::OptionOutOfOrder { number: number.0 });
         }
         let vlen = value.len();
         if vlen > MAX_OPTION_LEN {
