@@ -105,46 +105,6 @@ impl<'b> Reader<'b> {
         Error::cbor(kind, self.position())
     }
 
-    /// Checks the head at the current position for preferred serialization when required.
-    fn check_head(&self) -> Result<()> {
-        if !self.limits.require_preferred {
-            return Ok(());
-        }
-        let input = self.input().get(self.position()..).unwrap_or_default();
-        let Some((&initial, rest)) = input.split_first() else {
-            return Err(self.err(CborError::Truncated));
-        };
-        let major = initial >> 5;
-        if major == 7 {
-            // Simple values and floats: shortest-float rules are not checked here.
-            return Ok(());
-        }
-        let len = match initial & 0x1f {
-            24 => 1,
-            25 => 2,
-            26 => 4,
-            27 => 8,
-            _ => return Ok(()),
-        };
-        let value = rest
-            .get(..len)
-            .ok_or_else(|| self.err(CborError::Truncated))?
-            .iter()
-            .fold(0u64, |v, &b| (v << 8) | u64::from(b));
-        let shortest = match value {
-            0..=23 => 23,
-            24..=0xff => 24,
-            0x100..=0xffff => 25,
-            0x1_0000..=0xffff_ffff => 26,
-            _ => 27,
-        };
-        if initial & 0x1f == shortest {
-            Ok(())
-        } else {
-            Err(self.err(CborError::NotPreferred))
-        }
-    }
-
     /// The type of the next item, without consuming it.
     pub fn datatype(&self) -> Result<Type> {
         self.dec
@@ -155,35 +115,53 @@ impl<'b> Reader<'b> {
     /// Consumes the head of an item of major type `major` (RFC 8949 section 3.1) and returns its
     /// argument, `None` for an indefinite length (additional information 31). Errors as minicbor's
     /// typed reads give them: another major type or a reserved additional information is
-    /// [`CborError::UnexpectedType`], a missing byte [`CborError::Truncated`], at the item.
+    /// [`CborError::UnexpectedType`], a missing byte [`CborError::Truncated`], at the item; when
+    /// [`Limits::require_preferred`] holds, an argument longer than it needs to be is first
+    /// [`CborError::NotPreferred`] (simple values and floats are not checked).
     fn head(&mut self, major: u8) -> Result<Option<u64>> {
+        self.head_checked(major, self.limits.require_preferred)
+    }
+
+    /// [`Reader::head`], checking preferred serialization only if `preferred`.
+    fn head_checked(&mut self, major: u8, preferred: bool) -> Result<Option<u64>> {
         let at = self.position();
         let input = self.input();
-        let initial = *input.get(at).ok_or(Error::cbor(CborError::Truncated, at))?;
-        if initial >> 5 != major {
-            return Err(mismatch(input, at));
-        }
-        let len = match initial & 0x1f {
-            info @ 0..=23 => {
-                self.dec.set_position(at + 1);
-                return Ok(Some(u64::from(info)));
-            }
+        let truncated = Error::cbor(CborError::Truncated, at);
+        let initial = *input.get(at).ok_or(truncated)?;
+        let info = initial & 0x1f;
+        let len = match info {
             24 => 1,
             25 => 2,
             26 => 4,
             27 => 8,
+            _ => 0,
+        };
+        let argument = input.get(at + 1..).and_then(|rest| rest.get(..len));
+        let value = argument.map(|a| a.iter().fold(0u64, |v, &b| (v << 8) | u64::from(b)));
+        if preferred && len > 0 && initial >> 5 != 7 {
+            let shortest = match value.ok_or(truncated)? {
+                0..=23 => 23,
+                24..=0xff => 24,
+                0x100..=0xffff => 25,
+                0x1_0000..=0xffff_ffff => 26,
+                _ => 27,
+            };
+            if info != shortest {
+                return Err(Error::cbor(CborError::NotPreferred, at));
+            }
+        }
+        if initial >> 5 != major {
+            return Err(mismatch(input, at));
+        }
+        let value = match info {
+            0..=23 => u64::from(info),
+            24..=27 => value.ok_or(truncated)?,
             31 => {
                 self.dec.set_position(at + 1);
                 return Ok(None);
             }
             _ => return Err(Error::cbor(CborError::UnexpectedType, at)),
         };
-        let value = input
-            .get(at + 1..)
-            .and_then(|rest| rest.get(..len))
-            .ok_or(Error::cbor(CborError::Truncated, at))?
-            .iter()
-            .fold(0u64, |v, &b| (v << 8) | u64::from(b));
         self.dec.set_position(at + 1 + len);
         Ok(Some(value))
     }
@@ -195,11 +173,14 @@ impl<'b> Reader<'b> {
             .ok_or(Error::cbor(CborError::UnexpectedType, at))
     }
 
-    /// Consumes a definite-length string of major type `major` (2 or 3) and returns its content.
-    fn string(&mut self, major: u8) -> Result<&'b [u8]> {
+    /// Consumes a definite-length string of major type `major` (2 or 3) and returns its content;
+    /// its head is held to preferred serialization only if `preferred`.
+    fn string(&mut self, major: u8, preferred: bool) -> Result<&'b [u8]> {
         let at = self.position();
-        let len = usize::try_from(self.definite(major)?)
-            .map_err(|_| Error::cbor(CborError::Malformed, at))?;
+        let len = self
+            .head_checked(major, preferred)?
+            .ok_or(Error::cbor(CborError::UnexpectedType, at))?;
+        let len = usize::try_from(len).map_err(|_| Error::cbor(CborError::Malformed, at))?;
         let start = self.position();
         let content = self
             .input()
@@ -228,13 +209,11 @@ impl<'b> Reader<'b> {
         if self.is_empty() || self.datatype()? != Type::Tag {
             return Ok(None);
         }
-        self.check_head()?;
         self.definite(6).map(Some)
     }
 
     /// Consumes a definite-length array head and returns its length.
     pub fn array(&mut self) -> Result<u64> {
-        self.check_head()?;
         let at = self.position();
         self.head(4)?
             .ok_or(Error::cbor(CborError::IndefiniteLength, at))
@@ -252,7 +231,6 @@ impl<'b> Reader<'b> {
 
     /// Consumes a definite-length map head and returns its number of pairs.
     pub fn map(&mut self) -> Result<u64> {
-        self.check_head()?;
         let at = self.position();
         self.head(5)?
             .ok_or(Error::cbor(CborError::IndefiniteLength, at))
@@ -260,27 +238,25 @@ impl<'b> Reader<'b> {
 
     /// Consumes a definite-length byte string.
     pub fn bytes(&mut self) -> Result<&'b [u8]> {
-        self.check_head()?;
         let at = self.position();
         if self.input().get(at) == Some(&0x5f) {
             return Err(Error::cbor(CborError::IndefiniteLength, at));
         }
-        self.string(2)
+        self.string(2, self.limits.require_preferred)
     }
 
     /// Consumes a definite-length text string.
     pub fn str(&mut self) -> Result<&'b str> {
-        self.check_head()?;
         let at = self.position();
         if self.input().get(at) == Some(&0x7f) {
             return Err(Error::cbor(CborError::IndefiniteLength, at));
         }
-        core::str::from_utf8(self.string(3)?).map_err(|_| Error::cbor(CborError::Malformed, at))
+        core::str::from_utf8(self.string(3, self.limits.require_preferred)?)
+            .map_err(|_| Error::cbor(CborError::Malformed, at))
     }
 
     /// Consumes an integer (major type 0 or 1) that fits an `i64`.
     pub fn int(&mut self) -> Result<i64> {
-        self.check_head()?;
         let at = self.position();
         let negative = self.input().get(at).is_some_and(|&b| b >> 5 == 1);
         let value = i64::try_from(self.definite(u8::from(negative))?)
@@ -290,7 +266,6 @@ impl<'b> Reader<'b> {
 
     /// Consumes an unsigned integer (major type 0).
     pub fn uint(&mut self) -> Result<u64> {
-        self.check_head()?;
         self.definite(0)
     }
 
@@ -343,7 +318,6 @@ impl<'b> Reader<'b> {
         if nested && depth >= self.limits.max_depth {
             return Err(Error::cbor(CborError::TooDeep, at));
         }
-        self.check_head()?;
         match ty {
             Type::Array | Type::ArrayIndef | Type::Map | Type::MapIndef => {
                 let is_map = matches!(ty, Type::Map | Type::MapIndef);
@@ -403,7 +377,7 @@ impl<'b> Reader<'b> {
             return self.head(major).map(|_| ());
         }
         if self.input().get(at) != Some(&(major << 5 | 31)) {
-            return self.skip_string(major);
+            return self.skip_string(major, self.limits.require_preferred);
         }
         self.dec.set_position(at + 1);
         loop {
@@ -412,16 +386,17 @@ impl<'b> Reader<'b> {
                     self.dec.set_position(self.position() + 1);
                     return Ok(());
                 }
-                Some(_) => self.skip_string(major)?,
+                // Chunk heads are not held to preferred serialization.
+                Some(_) => self.skip_string(major, false)?,
                 None => return Err(self.err(CborError::Truncated)),
             }
         }
     }
 
-    /// Skips a definite-length string of major type `major`; text must be UTF-8.
-    fn skip_string(&mut self, major: u8) -> Result<()> {
+    /// Skips a definite-length string of major type `major` ([`Reader::string`]); text must be UTF-8.
+    fn skip_string(&mut self, major: u8, preferred: bool) -> Result<()> {
         let at = self.position();
-        let content = self.string(major)?;
+        let content = self.string(major, preferred)?;
         if major == 3 && core::str::from_utf8(content).is_err() {
             return Err(Error::cbor(CborError::Malformed, at));
         }
