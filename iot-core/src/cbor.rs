@@ -303,27 +303,29 @@ impl<'b> Reader<'b> {
 
     fn skip_at(&mut self, depth: u8) -> Result<()> {
         let at = self.position();
-        let ty = self.datatype()?;
-        let indefinite = matches!(
-            ty,
-            Type::BytesIndef | Type::StringIndef | Type::ArrayIndef | Type::MapIndef
-        );
+        let input = self.input();
+        let truncated = Error::cbor(CborError::Truncated, at);
+        let initial = *input.get(at).ok_or(truncated)?;
+        // As `datatype` types it: a negative integer's head with an argument needs that argument.
+        if matches!(initial, 0x38..=0x3b) && input.get(at + 1).is_none() {
+            return Err(truncated);
+        }
+        let (major, info) = (initial >> 5, initial & 0x1f);
+        // Reserved additional information, and a break or indefinite length where none can be.
+        let indefinite = info == 31 && matches!(major, 2..=5);
+        if info >= 28 && !indefinite {
+            return Err(Error::cbor(CborError::Malformed, at));
+        }
         if indefinite && !self.limits.allow_indefinite {
             return Err(Error::cbor(CborError::IndefiniteLength, at));
         }
-        let nested = matches!(
-            ty,
-            Type::Array | Type::ArrayIndef | Type::Map | Type::MapIndef | Type::Tag
-        );
-        if nested && depth >= self.limits.max_depth {
+        if matches!(major, 4..=6) && depth >= self.limits.max_depth {
             return Err(Error::cbor(CborError::TooDeep, at));
         }
-        match ty {
-            Type::Array | Type::ArrayIndef | Type::Map | Type::MapIndef => {
-                let is_map = matches!(ty, Type::Map | Type::MapIndef);
-                let len = self.head(if is_map { 5 } else { 4 })?;
-                let per_entry = if is_map { 2 } else { 1 };
-                match len {
+        match major {
+            4 | 5 => {
+                let per_entry = if major == 5 { 2 } else { 1 };
+                match self.head(major)? {
                     Some(n) => {
                         for _ in 0..n {
                             for _ in 0..per_entry {
@@ -332,7 +334,7 @@ impl<'b> Reader<'b> {
                         }
                     }
                     None => loop {
-                        if self.datatype()? == Type::Break {
+                        if self.input().get(self.position()) == Some(&0xff) {
                             // Consume the break byte itself.
                             self.dec.set_position(self.position() + 1);
                             break;
@@ -343,16 +345,12 @@ impl<'b> Reader<'b> {
                     },
                 }
             }
-            Type::Tag => {
+            6 => {
                 self.head(6)?;
                 self.skip_at(depth + 1)?;
             }
-            Type::Break | Type::Unknown(_) => return Err(Error::cbor(CborError::Malformed, at)),
             // RFC 8949 section 3.3: 0xf8 followed by a value below 32 is not well-formed.
-            Type::Simple
-                if self.input().get(at) == Some(&0xf8)
-                    && self.input().get(at + 1).is_some_and(|&n| n < 32) =>
-            {
+            7 if initial == 0xf8 && input.get(at + 1).is_some_and(|&n| n < 32) => {
                 return Err(Error::cbor(CborError::Malformed, at));
             }
             // Scalars and strings (definite or, when allowed, indefinite); a truncated one is
@@ -361,7 +359,7 @@ impl<'b> Reader<'b> {
                 Error::Cbor {
                     kind: CborError::Truncated,
                     ..
-                } => Error::cbor(CborError::Truncated, at),
+                } => truncated,
                 other => other,
             })?,
         }
