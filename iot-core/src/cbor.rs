@@ -206,10 +206,16 @@ impl<'b> Reader<'b> {
 
     /// If the next item is a tag, consumes it and returns its number.
     pub fn opt_tag(&mut self) -> Result<Option<u64>> {
-        if self.is_empty() || self.datatype()? != Type::Tag {
-            return Ok(None);
+        let at = self.position();
+        let input = self.input();
+        match input.get(at) {
+            // As `datatype` types it: a negative integer's head with an argument needs that argument.
+            Some(0x38..=0x3b) if input.get(at + 1).is_none() => {
+                Err(Error::cbor(CborError::Truncated, at))
+            }
+            Some(0xc0..=0xdb) => self.definite(6).map(Some),
+            _ => Ok(None),
         }
-        self.definite(6).map(Some)
     }
 
     /// Consumes a definite-length array head and returns its length.
