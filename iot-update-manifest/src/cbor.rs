@@ -82,21 +82,6 @@ impl<'a> Cur<'a> {
         self.r.datatype().map_err(self.rebase())
     }
 
-    pub fn is_int(&self) -> Result<bool> {
-        Ok(matches!(
-            self.datatype()?,
-            Type::U8
-                | Type::U16
-                | Type::U32
-                | Type::U64
-                | Type::I8
-                | Type::I16
-                | Type::I32
-                | Type::I64
-                | Type::Int
-        ))
-    }
-
     pub fn opt_tag(&mut self) -> Result<Option<u64>> {
         self.r.opt_tag().map_err(self.rebase())
     }
@@ -134,6 +119,8 @@ impl<'a> Cur<'a> {
         self.r.str().map_err(self.rebase())
     }
 
+    /// An integer, such as a map key: anything else is `UnexpectedType` at the item (this
+    /// cursor's limits do not require preferred serialization, which would be checked first).
     pub fn int(&mut self) -> Result<i64> {
         self.r.int().map_err(self.rebase())
     }
@@ -184,14 +171,6 @@ pub(crate) fn rebase(e: iot_core::Error, base: usize) -> Error {
         }
         other => Error::Core(other),
     }
-}
-
-/// Reads a map key that must be an integer (`UnexpectedType` otherwise).
-pub(crate) fn int_key(c: &mut Cur<'_>) -> Result<i64> {
-    if !c.is_int()? {
-        return Err(c.err(CborError::UnexpectedType));
-    }
-    c.int()
 }
 
 /// Records integer key `key` (found at byte `at`) in `seen` and fails on a repeat. Only keys

@@ -5,7 +5,7 @@
 //! every argument and parameter of the right shape, nesting and lengths within the crate's
 //! capacities), so that its iterators later yield plain items.
 
-use crate::cbor::{Cur, Items, Wrapped, first_time, int_key};
+use crate::cbor::{Cur, Items, Wrapped, first_time};
 use crate::digest::SuitDigest;
 use crate::error::{Capacity, Error, Result};
 use crate::{MAX_COMMANDS, MAX_COMPONENTS, MAX_NESTING};
@@ -707,7 +707,7 @@ impl Parameter<'_> {
 }
 
 fn read_parameter<'a>(c: &mut Cur<'a>) -> Result<Parameter<'a>> {
-    let key = int_key(c)?;
+    let key = c.int()?;
     let at = c.position();
     let invalid = |e: Error| match e {
         Error::Core(iot_core::Error::Cbor {

@@ -2,9 +2,9 @@
 //! dependencies (draft-ietf-suit-trust-domains "SUIT_Dependencies", feature `dependencies`).
 
 use crate::MAX_COMPONENTS;
-use crate::cbor::{Cur, Items};
 #[cfg(feature = "dependencies")]
-use crate::cbor::{first_time, int_key};
+use crate::cbor::first_time;
+use crate::cbor::{Cur, Items};
 #[cfg(feature = "dependencies")]
 use crate::error::MapKind;
 use crate::error::{Capacity, Error, Result};
@@ -224,7 +224,7 @@ fn decode_dependency<'a>(c: &mut Cur<'a>) -> Result<Dependency<'a>> {
     let mut seen = 0u64;
     for _ in 0..n {
         let at = c.position();
-        let key = int_key(c)?;
+        let key = c.int()?;
         first_time(&mut seen, key, at)?;
         match key {
             DEPENDENCY_PREFIX => prefix = Some(ComponentId::decode(c)?),

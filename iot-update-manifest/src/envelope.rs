@@ -67,7 +67,7 @@ impl<'a> Envelope<'a> {
                     .map_err(|_| Error::CapacityExceeded(Capacity::IntegratedPayloads))?;
                 continue;
             }
-            let key = crate::cbor::int_key(&mut c)?;
+            let key = c.int()?;
             first_time(&mut seen, key, at)?;
             match key {
                 envelope_key::AUTHENTICATION_WRAPPER => wrapper = Some(c.wrapped()?),

@@ -3,7 +3,7 @@
 //! A [`Manifest`] has no public constructor: it is reached only through
 //! [`crate::Envelope::authenticate`], after the authentication wrapper verified.
 
-use crate::cbor::{Cur, Wrapped, first_time, int_key};
+use crate::cbor::{Cur, Wrapped, first_time};
 use crate::command::CommandSequence;
 #[cfg(feature = "dependencies")]
 use crate::component::Dependencies;
@@ -130,7 +130,7 @@ impl<'a> Common<'a> {
         let mut shared_sequence = None;
         for _ in 0..n {
             let at = c.position();
-            let key = int_key(&mut c)?;
+            let key = c.int()?;
             first_time(&mut seen, key, at)?;
             match key {
                 #[cfg(feature = "dependencies")]
@@ -221,7 +221,7 @@ impl<'a> Manifest<'a> {
         let mut m = Partial::default();
         for _ in 0..n {
             let at = c.position();
-            let key = int_key(&mut c)?;
+            let key = c.int()?;
             first_time(&mut seen, key, at)?;
             use manifest_key::*;
             match key {

@@ -1,6 +1,6 @@
 //! Decoding `SUIT_Text_Map` (draft-ietf-suit-manifest "Manifest Text").
 
-use crate::cbor::{Cur, Items, first_time, int_key};
+use crate::cbor::{Cur, Items, first_time};
 use crate::component::ComponentId;
 use crate::error::Result;
 use iot_core::CborError;
@@ -103,7 +103,7 @@ fn read_entry<'a>(c: &mut Cur<'a>) -> Result<TextEntry<'a>> {
         let texts = ComponentTexts::decode(c)?;
         Ok(TextEntry::Component { component, texts })
     } else {
-        let key = int_key(c)?;
+        let key = c.int()?;
         let text = c.str()?;
         Ok(TextEntry::Manifest { key, text })
     }
@@ -123,7 +123,7 @@ impl<'a> ComponentTexts<'a> {
         let mut seen = 0u64;
         for _ in 0..count {
             let at = c.position();
-            let key = int_key(c)?;
+            let key = c.int()?;
             first_time(&mut seen, key, at)?;
             c.str()?;
         }
