@@ -44,17 +44,6 @@ pub struct Reader<'b> {
     limits: Limits,
 }
 
-fn map_err(e: &minicbor::decode::Error, offset: usize) -> Error {
-    let kind = if e.is_end_of_input() {
-        CborError::Truncated
-    } else if e.is_type_mismatch() {
-        CborError::UnexpectedType
-    } else {
-        CborError::Malformed
-    };
-    Error::cbor(kind, e.position().unwrap_or(offset))
-}
-
 /// The error for the item at `at` when another type was asked for: [`CborError::UnexpectedType`],
 /// or [`CborError::Truncated`] where minicbor's typing of the head needed a byte that is missing
 /// (a negative integer with a one- to eight-byte argument, whose type it reads from the
@@ -107,9 +96,45 @@ impl<'b> Reader<'b> {
 
     /// The type of the next item, without consuming it.
     pub fn datatype(&self) -> Result<Type> {
-        self.dec
-            .datatype()
-            .map_err(|e| map_err(&e, self.position()))
+        let at = self.position();
+        let input = self.input();
+        let truncated = Error::cbor(CborError::Truncated, at);
+        let initial = *input.get(at).ok_or(truncated)?;
+        // A negative integer's type depends on its argument's first byte, as minicbor types it.
+        let by_sign = |narrow, wide| match input.get(at + 1) {
+            Some(&b) if b < 0x80 => Ok(narrow),
+            Some(_) => Ok(wide),
+            None => Err(truncated),
+        };
+        Ok(match (initial >> 5, initial & 0x1f) {
+            (0, 0..=24) => Type::U8,
+            (0, 25) => Type::U16,
+            (0, 26) => Type::U32,
+            (0, 27) => Type::U64,
+            (1, 0..=23) => Type::I8,
+            (1, 24) => by_sign(Type::I8, Type::I16)?,
+            (1, 25) => by_sign(Type::I16, Type::I32)?,
+            (1, 26) => by_sign(Type::I32, Type::I64)?,
+            (1, 27) => by_sign(Type::I64, Type::Int)?,
+            (2, 0..=27) => Type::Bytes,
+            (2, 31) => Type::BytesIndef,
+            (3, 0..=27) => Type::String,
+            (3, 31) => Type::StringIndef,
+            (4, 0..=27) => Type::Array,
+            (4, 31) => Type::ArrayIndef,
+            (5, 0..=27) => Type::Map,
+            (5, 31) => Type::MapIndef,
+            (6, 0..=27) => Type::Tag,
+            (7, 0..=19 | 24) => Type::Simple,
+            (7, 20 | 21) => Type::Bool,
+            (7, 22) => Type::Null,
+            (7, 23) => Type::Undefined,
+            (7, 25) => Type::F16,
+            (7, 26) => Type::F32,
+            (7, 27) => Type::F64,
+            (7, 31) => Type::Break,
+            _ => Type::Unknown(initial),
+        })
     }
 
     /// Consumes the head of an item of major type `major` (RFC 8949 section 3.1) and returns its

@@ -285,6 +285,7 @@ fn run_new(input: &[u8], limits: Limits, op: usize) -> (String, usize) {
         7 => format!("{:?}", r.bool()),
         8 => format!("{:?}", r.null()),
         9 => format!("{:?}", r.bytes_or_null()),
+        10 => format!("{:?}", r.datatype()),
         _ => format!("{:?}", r.skip()),
     };
     (out, r.position())
@@ -303,6 +304,7 @@ fn run_old(input: &[u8], limits: Limits, op: usize) -> (String, usize) {
         7 => format!("{:?}", r.bool()),
         8 => format!("{:?}", r.null()),
         9 => format!("{:?}", r.bytes_or_null()),
+        10 => format!("{:?}", r.datatype()),
         _ => format!("{:?}", r.skip()),
     };
     (out, r.position())
@@ -333,7 +335,7 @@ const LIMITS: [Limits; 4] = [
 
 fn check(input: &[u8]) {
     for limits in LIMITS {
-        for op in 0..=10 {
+        for op in 0..=11 {
             let new = run_new(input, limits, op);
             let old = run_old(input, limits, op);
             // The position after a failed read is unspecified; after a success it must agree.
