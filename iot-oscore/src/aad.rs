@@ -14,17 +14,32 @@ use iot_core::cose::AeadAlgorithm;
 /// The OSCORE version of the `external_aad` (RFC 8613 section 5.4).
 pub const OSCORE_VERSION: u8 = 1;
 
-/// `["Encrypt0", h'', ` as CBOR: array(3), text(8) "Encrypt0", bytes(0) (RFC 9052 section 5.3).
-const ENC_STRUCTURE_HEAD: [u8; 11] = [
-    0x83, 0x68, b'E', b'n', b'c', b'r', b'y', b'p', b't', b'0', 0x40,
+/// The AAD's first bytes, the same in every message: `["Encrypt0", h'', ` (array(3), text(8)
+/// "Encrypt0", bytes(0); RFC 9052 section 5.3), the `external_aad`'s byte string head (its length
+/// is added), and of the `external_aad` the array head, the version and the `algorithms` array head.
+const FIXED: [u8; FIXED_LEN] = [
+    0x83,
+    0x68,
+    b'E',
+    b'n',
+    b'c',
+    b'r',
+    b'y',
+    b'p',
+    b't',
+    b'0',
+    0x40,
+    0x40,
+    0x85,
+    OSCORE_VERSION,
+    0x81,
 ];
-/// Capacity of the `external_aad`: array head, version, algorithms array, `alg_aead` (2),
-/// kid (1 + 7), Partial IV (1 + 5), empty options (1).
-const EXTERNAL_CAPACITY: usize = 1 + 1 + 1 + 2 + (1 + MAX_ID_LEN) + (1 + MAX_PARTIAL_IV_LEN) + 1;
-/// Capacity of the AAD: the `Enc_structure` head, the `external_aad` byte string head, its content.
-const CAPACITY: usize = ENC_STRUCTURE_HEAD.len() + 1 + EXTERNAL_CAPACITY;
+const FIXED_LEN: usize = 15;
 /// Where the `external_aad` starts in the AAD.
-const EXTERNAL_AT: usize = ENC_STRUCTURE_HEAD.len() + 1;
+const EXTERNAL_AT: usize = 12;
+/// Capacity of the AAD: the fixed bytes, `alg_aead` (2), kid (1 + 7), Partial IV (1 + 5), empty
+/// options (1).
+const CAPACITY: usize = FIXED_LEN + 2 + (1 + MAX_ID_LEN) + (1 + MAX_PARTIAL_IV_LEN) + 1;
 
 /// `external_aad = [oscore_version, [alg_aead], request_kid, request_piv, options]`, encoded,
 /// inside its `Enc_structure`.
@@ -104,23 +119,39 @@ impl ExternalAad {
     /// [`MAX_ID_LEN`] or a Partial IV longer than [`MAX_PARTIAL_IV_LEN`] fails with
     /// [`Error::InvalidContext`].
     pub fn new(alg: AeadAlgorithm, request_kid: &[u8], request_piv: &[u8]) -> Result<Self> {
+        let alg_id = u8::try_from(alg.algorithm().id()).map_err(|_| Error::InvalidContext)?;
         if request_kid.len() > MAX_ID_LEN || request_piv.len() > MAX_PARTIAL_IV_LEN {
             return Err(Error::InvalidContext);
         }
+        // Byte by byte into an array that holds the longest AAD (the lengths are checked above),
+        // every head one byte but `alg_aead`'s above 23: no encoder, no copies (the hot path).
         let mut bytes = [0u8; CAPACITY];
-        let mut w = SmallCbor::new(&mut bytes);
-        w.raw(&ENC_STRUCTURE_HEAD);
-        // The external_aad's byte string head is set below, once its length (under 24) is known.
-        w.raw(&[0x40, 0x85, OSCORE_VERSION, 0x81]);
-        w.int(alg.algorithm().id());
-        w.bytes(request_kid);
-        w.bytes(request_piv);
-        w.raw(&[0x40]); // options: empty
-        let len = w.finish()?;
-        if let Some(h) = bytes.get_mut(EXTERNAL_AT - 1) {
-            *h |= (len - EXTERNAL_AT) as u8;
+        let (fixed, rest) = bytes
+            .split_first_chunk_mut::<FIXED_LEN>()
+            .ok_or(Error::InvalidContext)?;
+        *fixed = FIXED;
+        let mut len = 0;
+        let mut push = |b: u8| {
+            if let Some(d) = rest.get_mut(len) {
+                *d = b;
+            }
+            len += 1;
+        };
+        if alg_id > 23 {
+            push(24);
         }
-        Ok(Self { bytes, len })
+        push(alg_id);
+        push(0x40 | request_kid.len() as u8);
+        request_kid.iter().for_each(|&b| push(b));
+        push(0x40 | request_piv.len() as u8);
+        request_piv.iter().for_each(|&b| push(b));
+        push(0x40); // options: empty
+        // The external_aad's byte string head (its length is under 24).
+        fixed[EXTERNAL_AT - 1] |= (FIXED_LEN - EXTERNAL_AT + len) as u8;
+        Ok(Self {
+            bytes,
+            len: FIXED_LEN + len,
+        })
     }
 
     /// The encoded `external_aad` array.
