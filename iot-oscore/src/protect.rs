@@ -441,18 +441,19 @@ fn pass_through(msg: &[u8], out: &mut [u8]) -> Result<usize> {
 }
 
 impl<const W: usize, K> SecurityContext<W, K> {
-    /// What protects one message under `key`: the nonce of the Partial IV `nonce_piv` generated
-    /// by `id_piv` (RFC 8613 section 5.2) and the AAD of the request with `request_kid` and
-    /// `request_piv` (section 5.4). Out of line: the four protect and verify paths share it.
+    /// What protects one message under `key`: the AAD of the request with `request_kid` and
+    /// `request_piv` (RFC 8613 section 5.4) and the nonce of the message's own Partial IV with the
+    /// Sender ID of the endpoint that generated it, if it has one, else of the request's (section
+    /// 5.2). Out of line: the four protect and verify paths share it.
     #[inline(never)]
     fn sealing<'k>(
         &self,
         key: &'k K,
-        id_piv: &[u8],
-        nonce_piv: &PartialIv,
         request_kid: &[u8],
         request_piv: &PartialIv,
+        own_piv: Option<(&[u8], &PartialIv)>,
     ) -> Result<Sealing<'k, K>> {
+        let (id_piv, nonce_piv) = own_piv.unwrap_or((request_kid, request_piv));
         Ok(Sealing {
             alg: self.alg,
             key,
@@ -475,13 +476,7 @@ impl<const W: usize, K> SecurityContext<W, K> {
         }
         let original = check_original(request)?;
         let piv = self.take_partial_iv()?;
-        let sealing = self.sealing(
-            &self.sender_key,
-            self.sender_id(),
-            &piv,
-            self.sender_id(),
-            &piv,
-        )?;
+        let sealing = self.sealing(&self.sender_key, self.sender_id(), &piv, None)?;
         let oscore = OscoreOption {
             partial_iv: Some(piv.as_bytes()),
             kid_context: self.id_context(),
@@ -529,13 +524,7 @@ impl<const W: usize, K> SecurityContext<W, K> {
         };
         let seq = piv.sequence_number();
         self.replay.check(seq)?;
-        let sealing = self.sealing(
-            &self.recipient_key,
-            self.recipient_id(),
-            &piv,
-            self.recipient_id(),
-            &piv,
-        )?;
+        let sealing = self.sealing(&self.recipient_key, self.recipient_id(), &piv, None)?;
         let (len, registration) =
             open(crypto, input, &received, &sealing, Direction::Request, out)?;
         self.replay.accept(seq);
@@ -584,17 +573,8 @@ impl<const W: usize, K> SecurityContext<W, K> {
             }
             ResponseNonce::Own => Some(self.take_partial_iv()?),
         };
-        let (id_piv, nonce_piv) = match &own_piv {
-            Some(p) => (self.sender_id(), p),
-            None => (request.kid(), &request.piv),
-        };
-        let sealing = self.sealing(
-            &self.sender_key,
-            id_piv,
-            nonce_piv,
-            request.kid(),
-            &request.piv,
-        )?;
+        let own = own_piv.as_ref().map(|p| (self.sender_id(), p));
+        let sealing = self.sealing(&self.sender_key, request.kid(), &request.piv, own)?;
         let oscore = OscoreOption {
             partial_iv: own_piv.as_ref().map(PartialIv::as_bytes),
             kid_context: None,
@@ -644,18 +624,8 @@ impl<const W: usize, K> SecurityContext<W, K> {
             let piv = option.partial_iv.map(PartialIv::from_bytes).transpose()?;
             (Received::of(&msg), piv)
         };
-        // The response's own Partial IV, else the request's (RFC 8613 section 5.2).
-        let (id_piv, nonce_piv) = match &piv {
-            Some(p) => (self.recipient_id(), p),
-            None => (request.kid(), &request.piv),
-        };
-        let sealing = self.sealing(
-            &self.recipient_key,
-            id_piv,
-            nonce_piv,
-            request.kid(),
-            &request.piv,
-        )?;
+        let own = piv.as_ref().map(|p| (self.recipient_id(), p));
+        let sealing = self.sealing(&self.recipient_key, request.kid(), &request.piv, own)?;
         let seq = piv.as_ref().map(PartialIv::sequence_number);
         let dir = Direction::Response {
             piv: seq,
