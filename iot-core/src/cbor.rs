@@ -335,11 +335,10 @@ impl<'b> Reader<'b> {
     fn skip_at(&mut self, depth: u8) -> Result<()> {
         let at = self.position();
         let input = self.input();
-        let truncated = Error::cbor(CborError::Truncated, at);
-        let initial = *input.get(at).ok_or(truncated)?;
+        let initial = *input.get(at).ok_or(Error::cbor(CborError::Truncated, at))?;
         // As `datatype` types it: a negative integer's head with an argument needs that argument.
         if matches!(initial, 0x38..=0x3b) && input.get(at + 1).is_none() {
-            return Err(truncated);
+            return Err(Error::cbor(CborError::Truncated, at));
         }
         let (major, info) = (initial >> 5, initial & 0x1f);
         // Reserved additional information, and a break or indefinite length where none can be.
@@ -355,13 +354,12 @@ impl<'b> Reader<'b> {
         }
         match major {
             4 | 5 => {
+                // A map's pairs are two items each; counted as such, so that one loop skips them.
                 let per_entry = if major == 5 { 2 } else { 1 };
                 match self.head(major)? {
                     Some(n) => {
-                        for _ in 0..n {
-                            for _ in 0..per_entry {
-                                self.skip_at(depth + 1)?;
-                            }
+                        for _ in 0..n.saturating_mul(per_entry) {
+                            self.skip_at(depth + 1)?;
                         }
                     }
                     None => loop {
@@ -390,7 +388,7 @@ impl<'b> Reader<'b> {
                 Error::Cbor {
                     kind: CborError::Truncated,
                     ..
-                } => truncated,
+                } => Error::cbor(CborError::Truncated, at),
                 other => other,
             })?,
         }
