@@ -271,43 +271,35 @@ impl<'b> Old<'b> {
     }
 }
 
-/// One read, its outcome as text (value or error) and the position after it.
+/// Runs read number `op` on reader `$r` (the new or the old one, which have the same methods):
+/// its outcome as text (value or error) and the position after it.
+macro_rules! run {
+    ($r:expr, $op:expr) => {{
+        let mut r = $r;
+        let out = match $op {
+            0 => format!("{:?}", r.opt_tag()),
+            1 => format!("{:?}", r.array()),
+            2 => format!("{:?}", r.map()),
+            3 => format!("{:?}", r.bytes()),
+            4 => format!("{:?}", r.str()),
+            5 => format!("{:?}", r.int()),
+            6 => format!("{:?}", r.uint()),
+            7 => format!("{:?}", r.bool()),
+            8 => format!("{:?}", r.null()),
+            9 => format!("{:?}", r.bytes_or_null()),
+            10 => format!("{:?}", r.datatype()),
+            _ => format!("{:?}", r.skip()),
+        };
+        (out, r.position())
+    }};
+}
+
 fn run_new(input: &[u8], limits: Limits, op: usize) -> (String, usize) {
-    let mut r = Reader::with_limits(input, limits);
-    let out = match op {
-        0 => format!("{:?}", r.opt_tag()),
-        1 => format!("{:?}", r.array()),
-        2 => format!("{:?}", r.map()),
-        3 => format!("{:?}", r.bytes()),
-        4 => format!("{:?}", r.str()),
-        5 => format!("{:?}", r.int()),
-        6 => format!("{:?}", r.uint()),
-        7 => format!("{:?}", r.bool()),
-        8 => format!("{:?}", r.null()),
-        9 => format!("{:?}", r.bytes_or_null()),
-        10 => format!("{:?}", r.datatype()),
-        _ => format!("{:?}", r.skip()),
-    };
-    (out, r.position())
+    run!(Reader::with_limits(input, limits), op)
 }
 
 fn run_old(input: &[u8], limits: Limits, op: usize) -> (String, usize) {
-    let mut r = Old::with_limits(input, limits);
-    let out = match op {
-        0 => format!("{:?}", r.opt_tag()),
-        1 => format!("{:?}", r.array()),
-        2 => format!("{:?}", r.map()),
-        3 => format!("{:?}", r.bytes()),
-        4 => format!("{:?}", r.str()),
-        5 => format!("{:?}", r.int()),
-        6 => format!("{:?}", r.uint()),
-        7 => format!("{:?}", r.bool()),
-        8 => format!("{:?}", r.null()),
-        9 => format!("{:?}", r.bytes_or_null()),
-        10 => format!("{:?}", r.datatype()),
-        _ => format!("{:?}", r.skip()),
-    };
-    (out, r.position())
+    run!(Old::with_limits(input, limits), op)
 }
 
 const LIMITS: [Limits; 4] = [

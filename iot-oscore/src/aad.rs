@@ -3,7 +3,7 @@
 //!
 //! The `external_aad` is at most 20 bytes (IDs are at most 7 bytes, Partial IVs 5, and no
 //! Class I options are defined), so every CBOR head in the AAD takes one byte, except `alg_aead`
-//! above 23; the whole `Enc_structure` (at most 33 bytes) is written straight into a small array
+//! above 23; the whole `Enc_structure` (at most 32 bytes) is written straight into a small array
 //! and handed to the AEAD as one piece, without an encoder.
 
 use crate::context::MAX_ID_LEN;
@@ -47,70 +47,6 @@ const CAPACITY: usize = FIXED_LEN + 2 + (1 + MAX_ID_LEN) + (1 + MAX_PARTIAL_IV_L
 pub struct ExternalAad {
     bytes: [u8; CAPACITY],
     len: usize,
-}
-
-/// A writer of the small CBOR items of RFC 8613's fixed structures (this AAD, the HKDF `info` of
-/// section 3.2.1): heads with arguments below 256, in preferred (shortest) form (RFC 8949
-/// section 4.2.1). A larger argument or a full buffer is noted and reported once, by
-/// [`SmallCbor::finish`], as [`Error::InvalidContext`].
-pub(crate) struct SmallCbor<'b> {
-    buf: &'b mut [u8],
-    len: usize,
-    failed: bool,
-}
-
-impl<'b> SmallCbor<'b> {
-    pub(crate) fn new(buf: &'b mut [u8]) -> Self {
-        Self {
-            buf,
-            len: 0,
-            failed: false,
-        }
-    }
-
-    /// The length written, or [`Error::InvalidContext`] if anything did not fit.
-    pub(crate) fn finish(&self) -> Result<usize> {
-        if self.failed {
-            return Err(Error::InvalidContext);
-        }
-        Ok(self.len)
-    }
-
-    pub(crate) fn raw(&mut self, bytes: &[u8]) {
-        let end = self.len + bytes.len();
-        match self.buf.get_mut(self.len..end) {
-            Some(dst) => {
-                dst.copy_from_slice(bytes);
-                self.len = end;
-            }
-            None => self.failed = true,
-        }
-    }
-
-    /// A head of major type `major` with argument `arg` (below 256).
-    pub(crate) fn head(&mut self, major: u8, arg: u64) {
-        let mt = major << 5;
-        match u8::try_from(arg) {
-            Ok(a @ 0..=23) => self.raw(&[mt | a]),
-            Ok(a) => self.raw(&[mt | 24, a]),
-            Err(_) => self.failed = true,
-        }
-    }
-
-    // Out of line (code size).
-    #[inline(never)]
-    pub(crate) fn bytes(&mut self, bytes: &[u8]) {
-        self.head(2, bytes.len() as u64);
-        self.raw(bytes);
-    }
-
-    /// An integer (a COSE algorithm identifier).
-    pub(crate) fn int(&mut self, v: i64) {
-        match u64::try_from(v) {
-            Ok(u) => self.head(0, u),
-            Err(_) => self.head(1, (-1 - v) as u64),
-        }
-    }
 }
 
 impl ExternalAad {

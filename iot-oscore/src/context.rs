@@ -1,7 +1,6 @@
 //! The OSCORE security context (RFC 8613 section 3): the Common, Sender and Recipient Contexts,
 //! derived from the pre-established input parameters with HKDF-SHA-256 (section 3.2.1).
 
-use crate::aad::SmallCbor;
 use crate::error::{Error, Result};
 use crate::nonce::PartialIv;
 use crate::replay::{DEFAULT_REPLAY_WINDOW, ReplayWindow};
@@ -179,6 +178,69 @@ impl<const W: usize, K> fmt::Debug for SecurityContext<W, K> {
             .field("sender_sequence_number", &self.sender_sequence_number)
             .field("replay", &self.replay)
             .finish_non_exhaustive()
+    }
+}
+
+/// A writer of the small CBOR items of the HKDF `info` (RFC 8613 section 3.2.1): heads with arguments below 256, in preferred (shortest) form (RFC 8949
+/// section 4.2.1). A larger argument or a full buffer is noted and reported once, by
+/// [`SmallCbor::finish`], as [`Error::InvalidContext`].
+struct SmallCbor<'b> {
+    buf: &'b mut [u8],
+    len: usize,
+    failed: bool,
+}
+
+impl<'b> SmallCbor<'b> {
+    fn new(buf: &'b mut [u8]) -> Self {
+        Self {
+            buf,
+            len: 0,
+            failed: false,
+        }
+    }
+
+    /// The length written, or [`Error::InvalidContext`] if anything did not fit.
+    fn finish(&self) -> Result<usize> {
+        if self.failed {
+            return Err(Error::InvalidContext);
+        }
+        Ok(self.len)
+    }
+
+    fn raw(&mut self, bytes: &[u8]) {
+        let end = self.len + bytes.len();
+        match self.buf.get_mut(self.len..end) {
+            Some(dst) => {
+                dst.copy_from_slice(bytes);
+                self.len = end;
+            }
+            None => self.failed = true,
+        }
+    }
+
+    /// A head of major type `major` with argument `arg` (below 256).
+    fn head(&mut self, major: u8, arg: u64) {
+        let mt = major << 5;
+        match u8::try_from(arg) {
+            Ok(a @ 0..=23) => self.raw(&[mt | a]),
+            Ok(a) => self.raw(&[mt | 24, a]),
+            Err(_) => self.failed = true,
+        }
+    }
+
+    // Out of line (code size).
+    #[inline(never)]
+    fn bytes(&mut self, bytes: &[u8]) {
+        self.head(2, bytes.len() as u64);
+        self.raw(bytes);
+    }
+
+    /// An integer (a COSE algorithm identifier).
+    fn int(&mut self, v: i64) {
+        match u64::try_from(v) {
+            Ok(u) => self.head(0, u),
+            Err(_) => self.head(1, (-1 - v) as u64),
+        }
     }
 }
 
