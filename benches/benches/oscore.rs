@@ -11,11 +11,16 @@
 //! - `backend seal+open`: the same through `iot_core::crypto::Aead` with a key prepared once (the
 //!   streaming modes OSCORE calls), so that the protocol's own share shows apart from the AEAD
 //!   implementation's.
+//!
+//! Before the groups, each case prints the first line's time over the second's, and the third's
+//! over the second's, each pair timed alternately (`cargo bench -p iot-benches --bench oscore --
+//! ratio` prints only these).
 #![allow(missing_docs, clippy::unwrap_used, clippy::indexing_slicing)]
 
 use aead::{AeadInOut, KeyInit};
 use core::hint::black_box;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use iot_benches::interleaved_ratio;
 use iot_core::cose::AeadAlgorithm;
 use iot_core::crypto::{Aead, RustCrypto, RustCryptoAeadKey};
 use iot_oscore::aad::ExternalAad;
@@ -132,6 +137,16 @@ fn round_trip(
     m
 }
 
+/// Whether to print the interleaved ratios: on a run of every bench, or with the filter `ratio`
+/// (not under another filter, which profiles one function alone).
+fn ratios_wanted() -> bool {
+    let mut args = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .peekable();
+    args.peek().is_none() || args.any(|a| a == "ratio")
+}
+
 fn oscore_request(c: &mut Criterion) {
     let mut crypto = RustCrypto::<()>::default();
     for (name, alg) in [
@@ -176,40 +191,57 @@ fn oscore_request(c: &mut Criterion) {
                 .unwrap();
             assert!(sent.ends_with(&[ct, tag].concat()));
             let cipher = RawCipher::new(alg, key_bytes);
-            let key = crypto.aead_key(alg, key_bytes).unwrap();
-            let mut buf = pt.clone();
+            // The backend alone has its own (stateless) instance, so that its closure and the
+            // round trip's can live side by side.
+            let mut alone_crypto = RustCrypto::<()>::default();
+            let key = alone_crypto.aead_key(alg, key_bytes).unwrap();
+            let (mut buf, mut alone_buf) = (pt.clone(), pt.clone());
             raw(&cipher, nonce.as_bytes(), &aad, &mut buf);
-            backend(&mut crypto, alg, &key, nonce.as_bytes(), &aad, &mut buf);
+            backend(
+                &mut alone_crypto,
+                alg,
+                &key,
+                nonce.as_bytes(),
+                &aad,
+                &mut buf,
+            );
             assert_eq!(buf, pt);
 
+            let mut ours = || {
+                black_box(round_trip(
+                    &mut crypto,
+                    &req,
+                    &mut client,
+                    &mut server,
+                    &mut wire,
+                    &mut plain,
+                ));
+            };
+            let mut floor = || raw(&cipher, black_box(nonce.as_bytes()), &aad, &mut buf);
+            let mut alone = || {
+                let nonce = black_box(nonce.as_bytes());
+                backend(&mut alone_crypto, alg, &key, nonce, &aad, &mut alone_buf)
+            };
+            // The ratio, and the AEAD implementations' alone, timed alternately (see
+            // `interleaved_ratio`): criterion's separate runs below drift apart on a shared machine.
+            if ratios_wanted() {
+                let case = format!("{name}/{len}");
+                interleaved_ratio(
+                    &format!("{case}: protect+unprotect / raw seal+open"),
+                    &mut ours,
+                    &mut floor,
+                );
+                interleaved_ratio(
+                    &format!("{case}: backend seal+open / raw seal+open"),
+                    &mut alone,
+                    &mut floor,
+                );
+            }
             g.throughput(Throughput::Bytes(len as u64));
-            g.bench_function(BenchmarkId::new("iot-oscore protect+unprotect", len), |b| {
-                b.iter(|| {
-                    round_trip(
-                        &mut crypto,
-                        &req,
-                        &mut client,
-                        &mut server,
-                        &mut wire,
-                        &mut plain,
-                    )
-                })
-            });
-            g.bench_function(BenchmarkId::new("raw aead seal+open", len), |b| {
-                b.iter(|| raw(&cipher, black_box(nonce.as_bytes()), &aad, &mut buf))
-            });
-            g.bench_function(BenchmarkId::new("backend seal+open", len), |b| {
-                b.iter(|| {
-                    backend(
-                        &mut crypto,
-                        alg,
-                        &key,
-                        black_box(nonce.as_bytes()),
-                        &aad,
-                        &mut buf,
-                    )
-                })
-            });
+            let id = |what| BenchmarkId::new(what, len);
+            g.bench_function(id("iot-oscore protect+unprotect"), |b| b.iter(&mut ours));
+            g.bench_function(id("raw aead seal+open"), |b| b.iter(&mut floor));
+            g.bench_function(id("backend seal+open"), |b| b.iter(&mut alone));
         }
         g.finish();
     }

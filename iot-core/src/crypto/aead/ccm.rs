@@ -1,7 +1,7 @@
 //! AES-CCM-16-64-128 (COSE algorithm 10, RFC 9053 section 4.2): CCM (RFC 3610, NIST SP 800-38C) over
 //! AES-128 with L = 2 (13-byte nonce, messages up to 2^16 - 1 bytes) and M = 8 (8-byte tag).
 
-use super::{Blocks, aes_ctr, total_len};
+use super::{BLOCK_LEN, Blocks, total_len};
 use crate::crypto::ct_eq;
 use crate::error::{Error, Result};
 use aes::Aes128Enc;
@@ -79,21 +79,36 @@ fn aad_length_prefix(len: u64) -> ([u8; 10], usize) {
     (out, n)
 }
 
-/// The CCM tag computation of [`AesCcm16_64_128::tag`], run with the AES backend.
-struct CbcMac<'a> {
+/// Which way [`Ccm`] runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Encrypt,
+    Decrypt,
+}
+
+/// One CCM pass (RFC 3610 sections 2.2 to 2.5), run with the AES backend: the CBC-MAC over B_0,
+/// l(a) || a padded and the padded plaintext, and the counter mode over the message, block by
+/// block in one loop. Each message block's keystream block does not depend on the MAC chain, so
+/// the processor computes the two side by side (with AES instructions, the counter mode then costs
+/// almost no time beside the MAC's serial chain); the same blocks are encrypted as in two passes.
+struct Ccm<'a> {
     nonce: &'a [u8; NONCE_LEN],
     aad: &'a [&'a [u8]],
     aad_len: u64,
-    message: &'a [u8],
+    message: &'a mut [u8],
+    direction: Direction,
     tag: &'a mut [u8; TAG_LEN],
 }
 
-impl BlockSizeUser for CbcMac<'_> {
+impl BlockSizeUser for Ccm<'_> {
     type BlockSize = U16;
 }
 
-impl BlockCipherEncClosure for CbcMac<'_> {
+impl BlockCipherEncClosure for Ccm<'_> {
     fn call<B: BlockCipherEncBackend<BlockSize = U16>>(self, backend: &B) {
+        // S_0, which encrypts the tag, first: it too is independent of the MAC chain.
+        let mut s0 = counter_block(self.nonce, 0);
+        backend.encrypt_block_inplace(&mut s0);
         let [.., hi, lo] = self.message.len().to_be_bytes();
         let flags = if self.aad_len > 0 {
             B0_FLAGS | ADATA
@@ -117,16 +132,42 @@ impl BlockCipherEncClosure for CbcMac<'_> {
             blocks.update(piece, &mut mac);
         }
         blocks.finish_padded(&mut mac);
-        blocks.update(self.message, &mut mac);
-        blocks.finish_padded(&mut mac);
-
-        let mut s0 = counter_block(self.nonce, 0);
-        backend.encrypt_block_inplace(&mut s0);
+        // The message from A_1 on; a last partial block is padded with zeros for the MAC. A_i
+        // counts in its last two bytes, without carry (at most 4,096 blocks for L = 2).
+        let a1 = u128::from_be_bytes(counter_block(self.nonce, 1).into());
+        let mut a = Block::default();
+        for (i, chunk) in (0u128..).zip(self.message.chunks_mut(BLOCK_LEN)) {
+            a = Block::from((a1 + i).to_be_bytes());
+            backend.encrypt_block_inplace(&mut a);
+            if self.direction == Direction::Decrypt {
+                xor_into(chunk, &a);
+            }
+            xor_into(&mut x, chunk);
+            backend.encrypt_block_inplace(&mut x);
+            if self.direction == Direction::Encrypt {
+                xor_into(chunk, &a);
+            }
+        }
         for (t, (a, b)) in self.tag.iter_mut().zip(x.iter().zip(s0.iter())) {
             *t = a ^ b;
         }
         x.as_mut_slice().zeroize();
         s0.as_mut_slice().zeroize();
+        a.as_mut_slice().zeroize();
+    }
+}
+
+/// `data ^= other` over the shorter one's length, a whole block in one operation.
+fn xor_into(data: &mut [u8], other: &[u8]) {
+    if let (Ok(d), Ok(o)) = (
+        <&mut [u8; BLOCK_LEN]>::try_from(&mut *data),
+        <&[u8; BLOCK_LEN]>::try_from(other),
+    ) {
+        *d = (u128::from_ne_bytes(*d) ^ u128::from_ne_bytes(*o)).to_ne_bytes();
+        return;
+    }
+    for (d, o) in data.iter_mut().zip(other) {
+        *d ^= o;
     }
 }
 
@@ -148,17 +189,25 @@ impl AesCcm16_64_128 {
         Ok(nonce)
     }
 
-    /// The authentication tag U = T xor first-M-bytes(S_0) over `aad` (in pieces) and the plaintext `message`
-    /// (RFC 3610 sections 2.2 and 2.3): CBC-MAC over B_0, l(a) || a padded, and the padded message.
-    fn tag(&self, nonce: &[u8; NONCE_LEN], aad: &[&[u8]], message: &[u8]) -> Result<[u8; TAG_LEN]> {
+    /// Runs one CCM pass over `buffer` in place and returns the tag U = T xor first-M-bytes(S_0)
+    /// over `aad` (in pieces) and the plaintext (RFC 3610 sections 2.2 to 2.5).
+    fn run(
+        &self,
+        nonce: &[u8],
+        aad: &[&[u8]],
+        buffer: &mut [u8],
+        direction: Direction,
+    ) -> Result<[u8; TAG_LEN]> {
+        let nonce = Self::check(nonce, buffer)?;
         let aad_len = total_len(aad).ok_or(Error::CapacityExceeded)?;
         let mut tag = [0u8; TAG_LEN];
         // One dispatch to the AES backend for all the blocks, not one per block.
-        self.cipher.encrypt_with_backend(CbcMac {
+        self.cipher.encrypt_with_backend(Ccm {
             nonce,
             aad,
             aad_len,
-            message,
+            message: buffer,
+            direction,
             tag: &mut tag,
         });
         Ok(tag)
@@ -173,12 +222,10 @@ impl AesCcm16_64_128 {
         buffer: &mut [u8],
         tag: &mut [u8],
     ) -> Result<()> {
-        let nonce = Self::check(nonce, buffer)?;
         if tag.len() != TAG_LEN {
             return Err(Error::BufferTooSmall);
         }
-        let t = self.tag(nonce, aad, buffer)?;
-        aes_ctr(&self.cipher, &counter_block(nonce, 1), buffer)?;
+        let t = self.run(nonce, aad, buffer, Direction::Encrypt)?;
         tag.copy_from_slice(&t);
         Ok(())
     }
@@ -192,32 +239,23 @@ impl AesCcm16_64_128 {
         buffer: &mut [u8],
         tag: &[u8],
     ) -> Result<()> {
-        let result = self.decrypt_inner(nonce, aad, buffer, tag);
+        let result = if tag.len() != TAG_LEN {
+            Err(Error::BadTag)
+        } else {
+            // CCM authenticates the plaintext, so the pass decrypts and checks after.
+            self.run(nonce, aad, buffer, Direction::Decrypt)
+                .and_then(|expected| {
+                    if ct_eq(&expected, tag) {
+                        Ok(())
+                    } else {
+                        Err(Error::BadTag)
+                    }
+                })
+        };
         if result.is_err() {
             buffer.fill(0);
         }
         result
-    }
-
-    fn decrypt_inner(
-        &self,
-        nonce: &[u8],
-        aad: &[&[u8]],
-        buffer: &mut [u8],
-        tag: &[u8],
-    ) -> Result<()> {
-        let nonce = Self::check(nonce, buffer)?;
-        if tag.len() != TAG_LEN {
-            return Err(Error::BadTag);
-        }
-        // CCM authenticates the plaintext, so decrypt first and check after.
-        aes_ctr(&self.cipher, &counter_block(nonce, 1), buffer)?;
-        let expected = self.tag(nonce, aad, buffer)?;
-        if ct_eq(&expected, tag) {
-            Ok(())
-        } else {
-            Err(Error::BadTag)
-        }
     }
 }
 
@@ -252,6 +290,6 @@ mod tests {
         assert_eq!(b[0], 1);
         assert_eq!(&b[1..14], &nonce);
         assert_eq!(&b[14..], &[1, 2]);
-        assert_eq!(super::super::BLOCK_LEN, b.len());
+        assert_eq!(BLOCK_LEN, b.len());
     }
 }

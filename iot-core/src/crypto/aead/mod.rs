@@ -97,9 +97,9 @@ impl Drop for Blocks {
 }
 
 /// XORs `data` with the AES-CTR keystream E(J), E(J + 1), ... from the counter block J = `first`,
-/// incremented in its last four bytes, big-endian, modulo 2^32 (GCM's inc32; CCM's 2-byte counter
-/// field starts at 1 and never carries for L = 2 messages). The `ctr` crate runs as many blocks in
-/// parallel as the AES backend offers.
+/// incremented in its last four bytes, big-endian, modulo 2^32 (GCM's inc32). The `ctr` crate runs
+/// as many blocks in parallel as the AES backend offers. (CCM runs its counter mode beside its
+/// CBC-MAC, in `ccm.rs`.)
 fn aes_ctr(cipher: &aes::Aes128Enc, first: &Block, data: &mut [u8]) -> Result<()> {
     ctr::CtrCore::<&aes::Aes128Enc, ctr::flavors::Ctr32BE>::inner_iv_init(cipher, first)
         .try_apply_keystream_partial(data.into())
