@@ -66,7 +66,8 @@ impl PartialIv {
 /// An AEAD nonce; [`Nonce::as_bytes`] is as long as the algorithm's nonce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Nonce {
-    bytes: [u8; MAX_NONCE_LEN],
+    /// The nonce right-aligned: the bytes of a big-endian `u128`.
+    bytes: [u8; 16],
     len: usize,
 }
 
@@ -86,30 +87,26 @@ impl Nonce {
     /// [`Self::new`], `None` for a Common IV of the wrong length or a too long ID.
     fn build(alg: AeadAlgorithm, common_iv: &[u8], id_piv: &[u8], piv: &PartialIv) -> Option<Self> {
         let len = alg.nonce_len();
-        if common_iv.len() != len || id_piv.len() > len - 6 {
+        if common_iv.len() != len || id_piv.len() > len - 6 || len > MAX_NONCE_LEN {
             return None;
         }
-        // S, then ID_PIV right-aligned before the last 5 bytes, PIV right-aligned in them.
-        let mut bytes = [0u8; MAX_NONCE_LEN];
-        let (s, rest) = bytes.get_mut(..len)?.split_first_mut()?;
-        *s = id_piv.len() as u8;
-        let (id_field, piv_field) = rest.split_at_mut_checked(len - 1 - MAX_PARTIAL_IV_LEN)?;
-        // XORed into the zeroed fields rather than copied: as fast for a few bytes, without a
-        // call to memcpy.
-        for (d, &b) in id_field.iter_mut().rev().zip(id_piv.iter().rev()) {
-            *d ^= b;
-        }
-        for (d, &b) in piv_field.iter_mut().rev().zip(piv.as_bytes().iter().rev()) {
-            *d ^= b;
-        }
-        for (n, iv) in bytes.iter_mut().zip(common_iv) {
-            *n ^= iv;
-        }
+        let mut iv = [0u8; 16];
+        let dst = iv.get_mut(16 - len..)?;
+        dst.copy_from_slice(common_iv);
+        // S, the ID's length, in the first byte.
+        *dst.first_mut()? ^= id_piv.len() as u8;
+        // ID_PIV right-aligned before the last 5 bytes and PIV in them, as one number: built byte
+        // by byte, the nonce would stall the AEAD, which reads it back whole.
+        let id = id_piv
+            .iter()
+            .fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+        let fields = u128::from(id) << (8 * MAX_PARTIAL_IV_LEN) | u128::from(piv.sequence_number());
+        let bytes = (u128::from_be_bytes(iv) ^ fields).to_be_bytes();
         Some(Self { bytes, len })
     }
 
     /// The nonce bytes.
     pub fn as_bytes(&self) -> &[u8] {
-        self.bytes.get(..self.len).unwrap_or_default()
+        self.bytes.get(16 - self.len..).unwrap_or_default()
     }
 }

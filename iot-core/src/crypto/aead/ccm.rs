@@ -33,22 +33,23 @@ pub(crate) struct AesCcm16_64_128 {
     cipher: Aes128Enc,
 }
 
-/// `flags || nonce || counter` (the 2-byte big-endian counter or length field).
-fn nonce_block(flags: u8, nonce: &[u8; NONCE_LEN], counter: [u8; 2]) -> Block {
-    let mut b = Block::default();
-    let bytes = core::iter::once(flags)
-        .chain(nonce.iter().copied())
-        .chain(counter);
-    for (dst, src) in b.iter_mut().zip(bytes) {
-        *dst = src;
-    }
-    b
+/// `flags || nonce || field` (B_0 with the message length as field, A_i with the counter;
+/// RFC 3610 sections 2.2 and 2.3) as a big-endian number, from [`nonce_bits`]: the blocks are
+/// built in registers rather than byte by byte, which the block cipher would then read back whole.
+fn nonce_block(nonce: u128, flags: u8, field: u16) -> u128 {
+    nonce | u128::from(flags) << 120 | u128::from(field)
 }
 
-/// The counter block A_i (RFC 3610 section 2.3); `i` never exceeds 2^12 + 1 for L = 2 messages.
-fn counter_block(nonce: &[u8; NONCE_LEN], i: u32) -> Block {
-    let [_, _, hi, lo] = i.to_be_bytes();
-    nonce_block(A_FLAGS, nonce, [hi, lo])
+/// The nonce in bytes 1 to 13 of a block, as a big-endian number.
+fn nonce_bits(nonce: &[u8; NONCE_LEN]) -> u128 {
+    let mut b = [0u8; BLOCK_LEN];
+    if let Some(n) = b
+        .get_mut(1..)
+        .and_then(|r| r.first_chunk_mut::<NONCE_LEN>())
+    {
+        *n = *nonce;
+    }
+    u128::from_be_bytes(b)
 }
 
 /// The encoding of l(a) that precedes the associated data (RFC 3610 section 2.2), and its length.
@@ -106,16 +107,18 @@ impl BlockSizeUser for Ccm<'_> {
 
 impl BlockCipherEncClosure for Ccm<'_> {
     fn call<B: BlockCipherEncBackend<BlockSize = U16>>(self, backend: &B) {
+        let nonce = nonce_bits(self.nonce);
         // S_0, which encrypts the tag, first: it too is independent of the MAC chain.
-        let mut s0 = counter_block(self.nonce, 0);
+        let mut s0 = Block::from(nonce_block(nonce, A_FLAGS, 0).to_be_bytes());
         backend.encrypt_block_inplace(&mut s0);
-        let [.., hi, lo] = self.message.len().to_be_bytes();
         let flags = if self.aad_len > 0 {
             B0_FLAGS | ADATA
         } else {
             B0_FLAGS
         };
-        let mut x = nonce_block(flags, self.nonce, [hi, lo]);
+        // The length fits the field: `check` refused longer messages.
+        let b0 = nonce_block(nonce, flags, self.message.len() as u16);
+        let mut x = Block::from(b0.to_be_bytes());
         backend.encrypt_block_inplace(&mut x);
         let mut mac = |blocks: &[Block]| {
             for b in blocks {
@@ -134,7 +137,7 @@ impl BlockCipherEncClosure for Ccm<'_> {
         blocks.finish_padded(&mut mac);
         // The message from A_1 on; a last partial block is padded with zeros for the MAC. A_i
         // counts in its last two bytes, without carry (at most 4,096 blocks for L = 2).
-        let a1 = u128::from_be_bytes(counter_block(self.nonce, 1).into());
+        let a1 = nonce_block(nonce, A_FLAGS, 1);
         let mut a = Block::default();
         for (i, chunk) in (0u128..).zip(self.message.chunks_mut(BLOCK_LEN)) {
             a = Block::from((a1 + i).to_be_bytes());
@@ -286,10 +289,9 @@ mod tests {
     #[test]
     fn block_layout() {
         let nonce: [u8; 13] = core::array::from_fn(|i| i as u8 + 1);
-        let b = counter_block(&nonce, 0x0102);
+        let b = nonce_block(nonce_bits(&nonce), A_FLAGS, 0x0102).to_be_bytes();
         assert_eq!(b[0], 1);
         assert_eq!(&b[1..14], &nonce);
         assert_eq!(&b[14..], &[1, 2]);
-        assert_eq!(BLOCK_LEN, b.len());
     }
 }
