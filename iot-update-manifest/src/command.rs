@@ -75,12 +75,19 @@ pub enum Command {
     OverrideMultiple,
     /// `suit-directive-copy-params` (35, update management).
     CopyParams,
-    /// A custom command (a negative code, "SUIT_Command_Sequence").
-    Custom(i64),
+    /// A custom command (a negative code, "SUIT_Command_Sequence") down to `i32::MIN`: 32 bits
+    /// keep a `Command` 8 bytes on 32-bit targets (16 with `i64`, which also needs 8-byte
+    /// alignment), and so the [`crate::Error`] that names one and every decoded command.
+    Custom(i32),
 }
 
+// See `Command::Custom`: every decoded command and every `Error` that names one is this size.
+#[cfg(target_pointer_width = "32")]
+const _: () = assert!(size_of::<Command>() == 8);
+
 impl Command {
-    /// The command for `code`; `None` for a non-negative code this implementation does not know.
+    /// The command for `code`; `None` for a non-negative code this implementation does not know
+    /// and for a code below `i32::MIN`.
     pub const fn from_code(code: i64) -> Option<Self> {
         Some(match code {
             1 => Self::VendorIdentifier,
@@ -113,7 +120,7 @@ impl Command {
             33 => Self::Unlink,
             34 => Self::OverrideMultiple,
             35 => Self::CopyParams,
-            c if c < 0 => Self::Custom(c),
+            c if c < 0 && c >= i32::MIN as i64 => Self::Custom(c as i32),
             _ => return None,
         })
     }
@@ -151,7 +158,7 @@ impl Command {
             Self::Unlink => 33,
             Self::OverrideMultiple => 34,
             Self::CopyParams => 35,
-            Self::Custom(c) => c,
+            Self::Custom(c) => c as i64,
         }
     }
 

@@ -1062,7 +1062,7 @@ where
                     Argument::Raw(raw) => raw,
                     _ => &[],
                 };
-                condition(command, self.platform.custom(code, raw, &comp)?)
+                condition(command, self.platform.custom(i64::from(code), raw, &comp)?)
             }
             // fetch-uri-list (update management) and any command reaching here with an argument
             // of another shape.

@@ -379,12 +379,13 @@ impl JCmd {
             Self::DirectiveRunSequence(s) => Ok(Cmd::RunSequence(sequence(s, cx)?)),
             Self::DirectiveOverrideMultiple(h) => Ok(Cmd::Raw(C::OverrideMultiple, unhex(h)?)),
             Self::DirectiveCopyParams(h) => Ok(Cmd::Raw(C::CopyParams, unhex(h)?)),
-            Self::Custom { code, argument } if *code < 0 => {
-                Ok(Cmd::Raw(C::Custom(*code), unhex(argument)?))
-            }
-            Self::Custom { code, .. } => Err(invalid(format!(
-                "custom command {code}: custom codes are negative"
-            ))),
+            Self::Custom { code, argument } => match i32::try_from(*code) {
+                Ok(c) if c < 0 => Ok(Cmd::Raw(C::Custom(c), unhex(argument)?)),
+                _ => Err(invalid(format!(
+                    "custom command {code}: custom codes are negative, down to {}",
+                    i32::MIN
+                ))),
+            },
         }
     }
 }
