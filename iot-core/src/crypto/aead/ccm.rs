@@ -91,9 +91,10 @@ enum Direction {
 
 /// One CCM pass (RFC 3610 sections 2.2 to 2.5), run with the AES backend: the CBC-MAC over B_0,
 /// l(a) || a padded and the padded plaintext, and the counter mode over the message, block by
-/// block in one loop. Each message block's keystream block does not depend on the MAC chain, so
-/// the processor computes the two side by side (with AES instructions, the counter mode then costs
-/// almost no time beside the MAC's serial chain); the same blocks are encrypted as in two passes.
+/// block in one loop. A keystream block does not depend on the MAC chain, so it is computed beside
+/// a MAC block: with AES instructions the processor overlaps the two (the counter mode then costs
+/// almost no time beside the MAC's serial chain); the bitsliced software AES computes them in one
+/// call ([`encrypt_pair`]). The same blocks are encrypted as in two passes.
 struct Ccm<'a> {
     nonce: &'a [u8; NONCE_LEN],
     aad: &'a [&'a [u8]],
