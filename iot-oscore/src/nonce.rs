@@ -63,11 +63,14 @@ impl PartialIv {
     }
 }
 
+/// Bytes of the number a [`Nonce`] is built in.
+const NUMBER_LEN: usize = size_of::<u128>();
+
 /// An AEAD nonce; [`Nonce::as_bytes`] is as long as the algorithm's nonce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Nonce {
     /// The nonce right-aligned: the bytes of a big-endian `u128`.
-    bytes: [u8; 16],
+    bytes: [u8; NUMBER_LEN],
     len: usize,
 }
 
@@ -90,8 +93,8 @@ impl Nonce {
         if common_iv.len() != len || id_piv.len() > len - 6 || len > MAX_NONCE_LEN {
             return None;
         }
-        let mut iv = [0u8; 16];
-        let dst = iv.get_mut(16 - len..)?;
+        let mut iv = [0u8; NUMBER_LEN];
+        let dst = iv.get_mut(NUMBER_LEN - len..)?;
         dst.copy_from_slice(common_iv);
         // S, the ID's length, in the first byte.
         *dst.first_mut()? ^= id_piv.len() as u8;
@@ -107,6 +110,6 @@ impl Nonce {
 
     /// The nonce bytes.
     pub fn as_bytes(&self) -> &[u8] {
-        self.bytes.get(16 - self.len..).unwrap_or_default()
+        self.bytes.get(NUMBER_LEN - self.len..).unwrap_or_default()
     }
 }
