@@ -681,6 +681,12 @@ fn unknown_critical_headers() {
             kind.decode(&m.bytes),
             Err(Error::UnknownCriticalHeader(i64::MIN))
         );
+        // A label beyond 32 bits is named whole: {1: alg, 2: [2^32 + 1]}.
+        let m = crit(1, "02 81 1b0000000100000001");
+        assert_eq!(
+            kind.decode(&m.bytes),
+            Err(Error::UnknownCriticalHeader(0x1_0000_0001))
+        );
         // Understood labels before an unknown one are no excuse: {1: alg, 2: [1, 7]}.
         let m = crit(1, "02 82 01 07");
         assert_eq!(kind.decode(&m.bytes), Err(Error::UnknownCriticalHeader(7)));
@@ -1252,6 +1258,14 @@ fn duplicate_labels() {
         // {1: alg, -100: 0, -100: 0}
         let m = kind.with_protected(&kind.protected_with(2, &h("3863 00 3863 00")));
         dup(&m, m.protected_at + 6);
+        // The same unknown label in a longer encoding: {99: 0, 99: 1}, {"x": 0, "x": 1}.
+        let m = kind.with_unprotected(&h("a2 1863 00 190063 01"));
+        dup(&m, m.unprotected_at + 4);
+        let m = kind.with_unprotected(&h("a2 6178 00 780178 01"));
+        dup(&m, m.unprotected_at + 4);
+        // A label beyond 32 bits is not the modelled label of its low bits: {4: h'01', 2^32 + 4: 0}.
+        let m = kind.with_unprotected(&h("a2 04 4101 1b0000000100000004 00"));
+        kind.decode(&m.bytes).unwrap();
         // Control: distinct unknown labels are skipped. {99: 0, 100: 1, "x": 2}
         let m = kind.with_unprotected(&h("a3 1863 00 1864 01 6178 02"));
         kind.decode(&m.bytes).unwrap();
