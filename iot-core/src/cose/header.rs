@@ -30,17 +30,31 @@ pub mod label {
     pub const X5T: i64 = 34;
 }
 
-/// The labels this implementation understands, and so accepts in `crit`.
-const UNDERSTOOD: [i64; 9] = [
-    label::ALG,
-    label::CRIT,
-    label::CONTENT_TYPE,
-    label::KID,
-    label::IV,
-    label::PARTIAL_IV,
-    label::KID_CONTEXT,
-    label::X5CHAIN,
-    label::X5T,
+/// Where a decoded parameter goes; its discriminant is its bit in a decoder's set of labels seen.
+#[derive(Clone, Copy)]
+enum Slot {
+    Alg,
+    Crit,
+    ContentType,
+    Kid,
+    Iv,
+    PartialIv,
+    KidContext,
+    X5Chain,
+    X5t,
+}
+
+/// The labels this implementation understands, and so accepts in `crit`, with their slots.
+const UNDERSTOOD: [(i64, Slot); 9] = [
+    (label::ALG, Slot::Alg),
+    (label::CRIT, Slot::Crit),
+    (label::CONTENT_TYPE, Slot::ContentType),
+    (label::KID, Slot::Kid),
+    (label::IV, Slot::Iv),
+    (label::PARTIAL_IV, Slot::PartialIv),
+    (label::KID_CONTEXT, Slot::KidContext),
+    (label::X5CHAIN, Slot::X5Chain),
+    (label::X5T, Slot::X5t),
 ];
 
 /// How many labels a `crit` array may list here.
@@ -50,7 +64,7 @@ pub const MAX_CRIT: usize = 4;
 pub const MAX_HEADER_PARAMS: u64 = 64;
 
 /// A map key: an integer or a text label.
-#[derive(PartialEq)]
+#[derive(Clone, Copy, PartialEq)]
 pub(crate) enum Label<'a> {
     Int(i64),
     Text(&'a str),
@@ -234,21 +248,6 @@ pub struct HeaderMap<'a> {
     pub raw: &'a [u8],
 }
 
-fn bit(label: i64) -> u16 {
-    match label {
-        label::ALG => 1,
-        label::CRIT => 1 << 1,
-        label::CONTENT_TYPE => 1 << 2,
-        label::KID => 1 << 3,
-        label::IV => 1 << 4,
-        label::PARTIAL_IV => 1 << 5,
-        label::KID_CONTEXT => 1 << 6,
-        label::X5CHAIN => 1 << 7,
-        label::X5T => 1 << 8,
-        _ => 0,
-    }
-}
-
 impl<'a> HeaderMap<'a> {
     /// A bucket with only `alg` set.
     pub fn with_alg(alg: Algorithm) -> Self {
@@ -272,8 +271,7 @@ impl<'a> HeaderMap<'a> {
         let mut seen: u16 = 0;
         for _ in 0..n {
             let key_at = r.position();
-            // `None` for a text label: private-use or application-specific, none is understood here.
-            let (label, duplicate) = match r.datatype()? {
+            let key = match r.datatype()? {
                 Type::U8
                 | Type::U16
                 | Type::U32
@@ -282,29 +280,29 @@ impl<'a> HeaderMap<'a> {
                 | Type::I16
                 | Type::I32
                 | Type::I64
-                | Type::Int => {
-                    let label = r.int()?;
-                    let b = bit(label);
-                    let duplicate = if b != 0 {
-                        let duplicate = seen & b != 0;
-                        seen |= b;
-                        duplicate
-                    } else {
-                        label_seen(r, start, key_at, Label::Int(label))?
-                    };
-                    (Some(label), duplicate)
-                }
-                Type::String => {
-                    let text = r.str()?;
-                    (None, label_seen(r, start, key_at, Label::Text(text))?)
-                }
+                | Type::Int => Label::Int(r.int()?),
+                // Private-use or application-specific: no text label is understood here.
+                Type::String => Label::Text(r.str()?),
                 _ => return Err(Error::cbor(CborError::UnexpectedType, key_at)),
+            };
+            let known = match key {
+                Label::Int(l) => UNDERSTOOD.iter().find(|&&(u, _)| u == l).copied(),
+                Label::Text(_) => None,
+            };
+            let duplicate = match known {
+                Some((_, slot)) => {
+                    let b = 1 << slot as u16;
+                    let duplicate = seen & b != 0;
+                    seen |= b;
+                    duplicate
+                }
+                None => label_seen(r, start, key_at, key)?,
             };
             if duplicate {
                 return Err(Error::cbor(CborError::DuplicateKey, key_at));
             }
-            match label {
-                Some(label) => h.decode_value(r, label, protected)?,
+            match known {
+                Some((label, slot)) => h.decode_value(r, label, slot, protected)?,
                 None => {
                     r.skip()?;
                 }
@@ -318,17 +316,24 @@ impl<'a> HeaderMap<'a> {
         Ok(h)
     }
 
-    fn decode_value(&mut self, r: &mut Reader<'a>, label: i64, protected: bool) -> Result<()> {
+    /// Reads the value of `label` into `slot`.
+    fn decode_value(
+        &mut self,
+        r: &mut Reader<'a>,
+        label: i64,
+        slot: Slot,
+        protected: bool,
+    ) -> Result<()> {
         // A value of the wrong type is an invalid parameter; truncation and the like stay CBOR errors.
         let bad = |e: Error| type_error_as(e, Error::InvalidHeader(label));
-        match label {
-            label::ALG => {
+        match slot {
+            Slot::Alg => {
                 self.alg = Some(match r.datatype()? {
                     Type::String => AlgId::Text(r.str()?),
                     _ => AlgId::Int(r.int().map_err(bad)?),
                 });
             }
-            label::CRIT => {
+            Slot::Crit => {
                 if !protected {
                     return Err(Error::InvalidHeader(label));
                 }
@@ -341,13 +346,13 @@ impl<'a> HeaderMap<'a> {
                         Type::String => return Err(Error::UnknownCriticalHeader(i64::MIN)),
                         _ => r.int().map_err(bad)?,
                     };
-                    if !UNDERSTOOD.contains(&l) {
+                    if !UNDERSTOOD.iter().any(|&(u, _)| u == l) {
                         return Err(Error::UnknownCriticalHeader(l));
                     }
                     self.crit.push(l).map_err(|_| Error::CapacityExceeded)?;
                 }
             }
-            label::CONTENT_TYPE => {
+            Slot::ContentType => {
                 self.content_type = Some(match r.datatype()? {
                     Type::String => ContentType::Text(r.str()?),
                     _ => ContentType::Format(
@@ -356,16 +361,16 @@ impl<'a> HeaderMap<'a> {
                     ),
                 });
             }
-            label::KID | label::IV | label::PARTIAL_IV | label::KID_CONTEXT => {
+            Slot::Kid | Slot::Iv | Slot::PartialIv | Slot::KidContext => {
                 let value = Some(r.bytes().map_err(bad)?);
-                match label {
-                    label::KID => self.kid = value,
-                    label::IV => self.iv = value,
-                    label::PARTIAL_IV => self.partial_iv = value,
-                    _ => self.kid_context = value,
-                }
+                *match slot {
+                    Slot::Kid => &mut self.kid,
+                    Slot::Iv => &mut self.iv,
+                    Slot::PartialIv => &mut self.partial_iv,
+                    _ => &mut self.kid_context,
+                } = value;
             }
-            label::X5CHAIN => {
+            Slot::X5Chain => {
                 let at = r.position();
                 match r.datatype()? {
                     Type::Bytes => {
@@ -386,14 +391,11 @@ impl<'a> HeaderMap<'a> {
                     r.input().get(at..r.position()).unwrap_or_default(),
                 ));
             }
-            label::X5T => {
+            Slot::X5t => {
                 r.array_of(2).map_err(bad)?;
                 let alg = r.int().map_err(bad)?;
                 let hash = r.bytes().map_err(bad)?;
                 self.x5t = Some(X5t { alg, hash });
-            }
-            _ => {
-                r.skip()?;
             }
         }
         Ok(())
@@ -557,7 +559,7 @@ impl<'a> Headers<'a> {
             }
         };
         let unprotected = HeaderMap::decode(r, false)?;
-        for l in UNDERSTOOD {
+        for (l, _) in UNDERSTOOD {
             if protected.has(l) && unprotected.has(l) {
                 // RFC 9052 section 3: a label MUST NOT occur in both buckets.
                 return Err(Error::InvalidHeader(l));
