@@ -71,6 +71,49 @@ fn key_unwrap_rfc3394() {
     );
 }
 
+/// RFC 3394 sections 4.1 and 4.2: 128 and 192 bits of key data wrapped with a 128-bit KEK
+/// (4.2's KEK is 192 bits: only its 128-bit case applies, so 192 bits of key data under 4.1's KEK
+/// are checked by unwrapping them again).
+#[test]
+fn key_wrap_rfc3394() {
+    let kek = hex::decode("000102030405060708090A0B0C0D0E0F").unwrap();
+    let key = hex::decode("00112233445566778899AABBCCDDEEFF").unwrap();
+    let mut out = [0u8; 24];
+    backend().aes128_kw_wrap(&kek, &key, &mut out).unwrap();
+    assert_eq!(
+        out.to_vec(),
+        hex::decode("1FA68B0A8112B447AEF34BD8FB5A7B829D3E862371D2CFE5").unwrap()
+    );
+    let key24 = hex::decode("00112233445566778899AABBCCDDEEFF0001020304050607").unwrap();
+    let mut wrapped = [0u8; 32];
+    backend()
+        .aes128_kw_wrap(&kek, &key24, &mut wrapped)
+        .unwrap();
+    let mut back = [0u8; 24];
+    backend()
+        .aes128_kw_unwrap(&kek, &wrapped, &mut back)
+        .unwrap();
+    assert_eq!(back.to_vec(), key24);
+    // Lengths: the output 8 bytes longer than the key, the key a multiple of 8 of at least 16
+    // bytes, a 16-byte KEK.
+    assert_eq!(
+        backend().aes128_kw_wrap(&kek, &key, &mut out[..16]),
+        Err(Error::InvalidKey)
+    );
+    assert_eq!(
+        backend().aes128_kw_wrap(&kek, &key[..12], &mut out[..20]),
+        Err(Error::InvalidKey)
+    );
+    assert_eq!(
+        backend().aes128_kw_wrap(&kek, &key[..8], &mut out[..16]),
+        Err(Error::InvalidKey)
+    );
+    assert_eq!(
+        backend().aes128_kw_wrap(&kek[..8], &key, &mut out),
+        Err(Error::InvalidKey)
+    );
+}
+
 /// NIST SP 800-38A F.5.1 (CTR-AES128.Encrypt), in pieces of every size from 1 to 64.
 #[test]
 fn ctr_sp800_38a() {

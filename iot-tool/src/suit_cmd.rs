@@ -279,6 +279,21 @@ fn create(a: &CreateArgs) -> Result<()> {
     let env = Envelope::decode(&envelope).context("the built envelope does not decode")?;
     authenticate(&env, &key, &a.key)?.context("the built envelope is refused")?;
     io::write(&a.out, &envelope)?;
+    // Encrypted payloads that are not integrated go beside the envelope, named by the last
+    // segment of their name (their URI), to be hosted there.
+    for (name, ciphertext) in &parsed.payloads {
+        let file = name
+            .rsplit('/')
+            .next()
+            .filter(|f| !f.is_empty())
+            .unwrap_or(name);
+        let path = match a.out.parent().filter(|_| a.out.as_os_str() != "-") {
+            Some(dir) => dir.join(file),
+            None => std::path::PathBuf::from(file),
+        };
+        io::write(&path, ciphertext)?;
+        crate::say(&format!("{}: encrypted payload {name}", path.display()))?;
+    }
     if a.out.as_os_str() != "-" {
         crate::say(&format!(
             "{}: {} bytes, sequence number {}",

@@ -202,3 +202,67 @@ fn bad_input_fails_with_one_line() {
     assert!(err.contains("not a SUIT envelope"), "{err}");
     assert!(!out.exists());
 }
+
+/// `"encrypt"`: a payload hosted at a URI is written beside the envelope, named by the URI's last
+/// segment; it is the ciphertext (with the GCM tag) that the manifest's encryption info opens with
+/// the KEK, and the envelope carries no plaintext.
+#[test]
+fn encrypted_payloads_are_written_beside_the_envelope() {
+    use iot_core::crypto::RustCrypto;
+    use iot_update_manifest::encryption::{Kek, decrypt_in_place};
+    use p256::pkcs8::DecodePublicKey;
+    use iot_update_manifest::{Argument, Envelope, Parameter, TrustAnchors};
+    let t = Setup::new();
+    let uri = "coaps://example.com/fw/firmware.enc";
+    let json = format!(
+        r#"{{"sequence-number": 2, "components": [["00"]],
+  "install": [
+    {{"directive-override-parameters": {{"uri": "{uri}", "image": {{"file": "firmware.bin"}},
+                                        "encryption-info": {{"encrypted": "{uri}"}}}}}},
+    {{"directive-fetch": 2}}, {{"condition-image-match": 15}}],
+  "encrypt": {{"{uri}": {{"image": {{"file": "firmware.bin"}}, "algorithm": "A128GCM",
+                         "kek": {{"text": "aaaaaaaaaaaaaaaa"}}, "kid": {{"text": "kid-1"}}}}}}}}"#
+    );
+    std::fs::write(t.path("enc.json"), json).unwrap();
+    let env = t.path("enc.suit");
+    let out = ok(&suit_create(&t.key(), &t.path("enc.json"), &env));
+    assert!(out.contains("firmware.enc: encrypted payload"), "{out}");
+    let envelope = std::fs::read(&env).unwrap();
+    let firmware = std::fs::read(t.path("firmware.bin")).unwrap();
+    assert!(!envelope.windows(firmware.len()).any(|w| w == firmware));
+    let mut payload = std::fs::read(t.path("firmware.enc")).unwrap();
+    assert_eq!(payload.len(), firmware.len() + 16);
+
+    // The encryption info, read back from the authenticated manifest, opens the payload.
+    let mut crypto = RustCrypto::from_os();
+    let key = iot_core::crypto::P256VerifyingKey::from_sec1(
+        &p256::PublicKey::from_public_key_pem(&std::fs::read_to_string(t.public()).unwrap())
+            .unwrap()
+            .to_sec1_bytes(),
+    )
+    .unwrap();
+    let mut keys = [key];
+    let decoded = Envelope::decode(&envelope).unwrap();
+    let auth = decoded
+        .authenticate(&mut crypto, &mut TrustAnchors::signers(&mut keys))
+        .unwrap();
+    let install = auth.manifest().install().unwrap().get().unwrap();
+    let info = install
+        .iter()
+        .find_map(|(_, arg)| match arg {
+            Argument::Parameters(p) => p.iter().find_map(|p| match p {
+                Parameter::EncryptionInfo(i) => Some(i),
+                _ => None,
+            }),
+            _ => None,
+        })
+        .unwrap();
+    let n = decrypt_in_place(
+        &mut crypto,
+        info,
+        &Kek::A128Kw(b"aaaaaaaaaaaaaaaa"),
+        &mut payload,
+    )
+    .unwrap();
+    assert_eq!(&payload[..n], firmware);
+}

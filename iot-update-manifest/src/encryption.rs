@@ -158,7 +158,7 @@ fn ecdh_kek<C: HmacSha256 + EcdhP256, U: KeyUnwrap + ?Sized>(
 }
 
 /// KEK = HKDF-SHA-256 of the shared x-coordinate over the COSE_KDF_Context (RFC 9053 section 5.2).
-fn derive_kek<C: HmacSha256>(
+pub(crate) fn derive_kek<C: HmacSha256>(
     crypto: &mut C,
     recipient: &CoseRecipient<'_>,
     shared: &[u8],

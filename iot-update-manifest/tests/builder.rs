@@ -423,3 +423,105 @@ fn invalid_json_is_refused() {
         "null only at the end",
     );
 }
+
+/// `"encrypt"`: an image encrypted by the builder (A128KW + A128GCM, integrated as `#fw`;
+/// ECDH-ES + A128KW + A128CTR, hosted at a URI) installs through the processor with the device's
+/// key, as plaintext whose digest the manifest carries; without the key or with another it is
+/// refused with nothing installed.
+#[test]
+fn built_encrypted_payloads_install_with_the_key() {
+    use iot_update_manifest::encryption::Kek;
+    const FIRMWARE: &[u8] = b"an encrypted firmware image, built from JSON";
+    const KEK: &[u8; 16] = b"0123456789abcdef";
+    let device_key = P256SigningKey::from_bytes(&[9; 32]).unwrap();
+    let device_public = hex::encode(device_key.verifying_key().to_sec1_uncompressed());
+    let dir = folder("encrypt");
+    std::fs::write(dir.join("fw.bin"), FIRMWARE).unwrap();
+    let json = |uri: &str, entry: &str| {
+        format!(
+            r##"{{"sequence-number": 1, "components": [["00"]],
+            "install": [
+              {{"directive-override-parameters": {{"uri": "{uri}", "image": {{"file": "fw.bin"}},
+                "encryption-info": {{"encrypted": "{uri}"}}}}}},
+              {{"directive-fetch": 2}}, {{"condition-image-match": 15}}],
+            "encrypt": {{"{uri}": {entry}}}}}"##
+        )
+    };
+    let kw = format!(
+        r#"{{"image": {{"file": "fw.bin"}}, "algorithm": "A128GCM", "kek": {{"hex": "{}"}},
+            "kid": {{"text": "kid-1"}}}}"#,
+        hex::encode(KEK)
+    );
+    let es = format!(
+        r#"{{"image": {{"file": "fw.bin"}}, "algorithm": "a128ctr",
+            "recipient-key": {{"hex": "{device_public}"}}}}"#
+    );
+    let other_device = [8u8; 32];
+    for (uri, entry, kek, wrong) in [
+        (
+            "#fw",
+            kw,
+            Kek::A128Kw(KEK),
+            Kek::A128Kw(b"0123456789abcdeF"),
+        ),
+        (
+            "coaps://example.com/fw",
+            es,
+            Kek::EcdhEsP256(&[9; 32]),
+            Kek::EcdhEsP256(&other_device),
+        ),
+    ] {
+        let mut crypto = RustCrypto::from_os();
+        let parsed = json::parse(&json(uri, &entry), &dir, &mut crypto).unwrap();
+        let hosted = match uri.starts_with('#') {
+            true => {
+                assert!(parsed.payloads.is_empty());
+                None
+            }
+            false => {
+                assert_eq!(parsed.payloads.len(), 1);
+                assert_eq!(parsed.payloads[0].0, uri);
+                Some(parsed.payloads[0].1.clone())
+            }
+        };
+        let mut unsigned = parsed.description.encode(&mut crypto).unwrap();
+        unsigned
+            .sign(&mut crypto, &mut key(), Algorithm::Es256, None)
+            .unwrap();
+        let envelope = unsigned.to_bytes().unwrap();
+        assert!(
+            !envelope.windows(FIRMWARE.len()).any(|w| w == FIRMWARE),
+            "{uri}: no plaintext in the envelope"
+        );
+        let run = |kek: Option<Kek<'_>>| {
+            let mut sim = Sim::new();
+            if let Some(c) = &hosted {
+                sim.uris.insert(uri.to_string(), c.clone());
+            }
+            let mut crypto = RustCrypto::from_os();
+            let mut keys = [key().verifying_key()];
+            let mut anchors = TrustAnchors::signers(&mut keys);
+            let mut p = Processor::new(&mut sim, &mut crypto, &mut anchors);
+            if let Some(kek) = kek {
+                p = p.with_decryption_key(kek);
+            }
+            let result = p.authenticate(&envelope).and_then(|auth| p.update(&auth));
+            let installed = sim.get(&sim::path(&[&[0]])).cloned();
+            let stored = sim.flash.sequence.get(&None).copied();
+            (result, installed, stored)
+        };
+        let (result, installed, stored) = run(Some(kek));
+        assert_eq!(result, Ok(()), "{uri}");
+        assert_eq!(installed.as_deref(), Some(FIRMWARE), "{uri}");
+        assert_eq!(stored, Some(1));
+        for kek in [None, Some(wrong)] {
+            let (result, installed, stored) = run(kek);
+            assert!(result.is_err(), "{uri}");
+            assert!(
+                installed.is_none_or(|c| c.is_empty()),
+                "{uri}: nothing installed"
+            );
+            assert_eq!(stored, None, "{uri}");
+        }
+    }
+}

@@ -137,7 +137,7 @@ fn cases() -> Option<Vec<Case>> {
     Some(out)
 }
 
-fn build(case: &mut Case, crypto: &mut impl Crypto) -> Vec<u8> {
+fn build(case: &mut Case, crypto: &mut (impl Crypto + json::JsonCrypto)) -> Vec<u8> {
     let text = std::fs::read_to_string(data().join(format!("{}.json", case.name))).unwrap();
     let parsed = json::parse(&text, &case.base, crypto).unwrap();
     let mut unsigned = parsed.description.encode(crypto).unwrap();

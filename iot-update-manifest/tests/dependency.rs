@@ -57,7 +57,7 @@ fn dependency(key: &mut P256SigningKey, edit: impl Fn(String) -> String) -> Vec<
     let text = std::fs::read_to_string(data.join("libcsuit-expU.json")).unwrap();
     let text = edit(text.replace("\"tagged\": false", "\"tagged\": true"));
     let base = iot_test_vectors::path(DIR).unwrap();
-    let mut crypto = RustCrypto::<()>::default();
+    let mut crypto = RustCrypto::from_os();
     let parsed = json::parse(&text, &base, &mut crypto).unwrap();
     let mut unsigned = parsed.description.encode(&mut crypto).unwrap();
     unsigned

@@ -178,6 +178,14 @@ mod backend {
             }
             self.inner.aes128_kw_unwrap(kek, wrapped, out)
         }
+        fn aes128_kw_wrap(
+            &mut self,
+            kek: &[u8],
+            key: &[u8],
+            out: &mut [u8],
+        ) -> iot_core::Result<()> {
+            self.inner.aes128_kw_wrap(kek, key, out)
+        }
     }
 
     impl AesCtr for Backend {
@@ -1195,5 +1203,156 @@ fn fetch_decrypts_while_writing() {
                 "{name}"
             );
         }
+    }
+}
+
+/// The sender's side (`builder::encrypt`): the draft's A128KW examples come out byte for byte from
+/// their content key and IV (AES-KW and both content modes are deterministic); ECDH-ES + A128KW,
+/// whose ephemeral key the draft does not publish, gives the examples' layout and decrypts with
+/// the device's key through the decryptor above; random keys and IVs differ from call to call.
+mod build {
+    use super::*;
+    use iot_core::cose::{Algorithm, CoseEncrypt};
+    use iot_core::crypto::{AesKeyWrap, P256SigningKey};
+    use iot_update_manifest::builder::encrypt::{Encryption, KeyDistribution, encrypt};
+
+    fn content_of(name: &str) -> Algorithm {
+        if name.ends_with("gcm") {
+            Algorithm::A128Gcm
+        } else {
+            Algorithm::A128Ctr
+        }
+    }
+
+    #[test]
+    fn draft_a128kw_examples_byte_for_byte() {
+        let Some(cases) = draft_cases() else { return };
+        let mut checked = 0;
+        for (name, info, payload) in cases.iter().filter(|c| c.0.starts_with("aes-kw")) {
+            let msg = CoseEncrypt::decode(info).unwrap();
+            let iv = msg.headers.iv().unwrap();
+            let wrapped = msg.recipients.iter().next().unwrap().ciphertext.unwrap();
+            let mut cek = [0u8; 16];
+            crypto()
+                .aes128_kw_unwrap(KW_KEY, wrapped, &mut cek)
+                .unwrap();
+            let how = Encryption {
+                content: content_of(name),
+                distribution: KeyDistribution::A128Kw { kek: KW_KEY },
+                kid: Some(b"kid-1"),
+                cek: Some(&cek),
+                iv: Some(iv),
+            };
+            let out = encrypt(&mut RustCrypto::from_os(), IMAGE, &how).unwrap();
+            assert_eq!(hex::encode(&out.info), hex::encode(info), "{name}");
+            assert_eq!(hex::encode(&out.ciphertext), hex::encode(payload), "{name}");
+            checked += 1;
+        }
+        assert_eq!(checked, 2);
+    }
+
+    #[test]
+    fn ecdh_es_payloads_decrypt_with_the_device_key() {
+        let d = esdh();
+        let public = P256SigningKey::from_bytes(&d)
+            .unwrap()
+            .verifying_key()
+            .to_sec1_uncompressed();
+        let cases = draft_cases();
+        for content in [Algorithm::A128Gcm, Algorithm::A128Ctr] {
+            let how = Encryption {
+                content,
+                distribution: KeyDistribution::EcdhEsA128Kw {
+                    recipient: &public,
+                    ephemeral: None,
+                },
+                kid: None,
+                cek: None,
+                iv: None,
+            };
+            let mut rng = RustCrypto::from_os();
+            let out = encrypt(&mut rng, IMAGE, &how).unwrap();
+            let again = encrypt(&mut rng, IMAGE, &how).unwrap();
+            assert_ne!(out, again, "fresh ephemeral key, content key and IV");
+            let mut buf = out.ciphertext.clone();
+            let n =
+                decrypt_in_place(&mut crypto(), &out.info, &Kek::EcdhEsP256(&d), &mut buf).unwrap();
+            assert_eq!(&buf[..n], IMAGE);
+            // Another device key, or the A128KW key, does not open it.
+            let mut other = d.clone();
+            other[31] ^= 1;
+            let mut buf = out.ciphertext.clone();
+            assert!(
+                decrypt_in_place(&mut crypto(), &out.info, &Kek::EcdhEsP256(&other), &mut buf)
+                    .is_err()
+            );
+            let mut buf = out.ciphertext.clone();
+            assert_eq!(
+                decrypt_in_place(&mut crypto(), &out.info, &Kek::A128Kw(KW_KEY), &mut buf),
+                Err(Error::Core(CoreError::AlgorithmMismatch))
+            );
+            // The draft example's layout: same length, headers and algorithms.
+            if let Some(cases) = &cases {
+                let name = match content {
+                    Algorithm::A128Gcm => "es-ecdh-aes-gcm",
+                    _ => "es-ecdh-aes-ctr",
+                };
+                let (_, info, _) = cases.iter().find(|c| c.0 == name).unwrap();
+                let ours = CoseEncrypt::decode(&out.info).unwrap();
+                let theirs = CoseEncrypt::decode(info).unwrap();
+                assert_eq!(out.info.len(), info.len(), "{name}");
+                assert_eq!(
+                    ours.headers.protected_raw, theirs.headers.protected_raw,
+                    "{name}"
+                );
+                assert_eq!(ours.alg().unwrap(), theirs.alg().unwrap(), "{name}");
+                let (r, t) = (
+                    ours.recipients.iter().next().unwrap(),
+                    theirs.recipients.iter().next().unwrap(),
+                );
+                assert_eq!(r.headers.protected_raw, t.headers.protected_raw, "{name}");
+                assert_eq!(r.alg().unwrap(), Algorithm::EcdhEsA128Kw);
+            }
+        }
+    }
+
+    #[test]
+    fn given_values_are_checked() {
+        let mut how = Encryption {
+            content: Algorithm::A128Gcm,
+            distribution: KeyDistribution::A128Kw { kek: KW_KEY },
+            kid: None,
+            cek: Some(&[1; 15]),
+            iv: Some(&[2; 12]),
+        };
+        assert!(
+            encrypt(&mut RustCrypto::from_os(), IMAGE, &how).is_err(),
+            "short content key"
+        );
+        how.cek = Some(&[1; 16]);
+        how.iv = Some(&[2; 16]);
+        assert!(
+            encrypt(&mut RustCrypto::from_os(), IMAGE, &how).is_err(),
+            "GCM takes a 12-byte IV"
+        );
+        how.content = Algorithm::A128Kw;
+        assert!(
+            encrypt(&mut RustCrypto::from_os(), IMAGE, &how).is_err(),
+            "not a content algorithm"
+        );
+        how.content = Algorithm::A128Ctr;
+        how.distribution = KeyDistribution::A128Kw { kek: &[0; 8] };
+        assert!(
+            encrypt(&mut RustCrypto::from_os(), IMAGE, &how).is_err(),
+            "short KEK"
+        );
+        how.distribution = KeyDistribution::EcdhEsA128Kw {
+            recipient: &[4; 65],
+            ephemeral: Some(&[1; 32]),
+        };
+        assert!(
+            encrypt(&mut RustCrypto::from_os(), IMAGE, &how).is_err(),
+            "not a curve point"
+        );
     }
 }

@@ -12,6 +12,10 @@ pub trait AesKeyWrap {
     /// [`crate::Error::BadTag`]; lengths that do not fit are [`crate::Error::InvalidKey`]. On
     /// failure `out` is zeroed.
     fn aes128_kw_unwrap(&mut self, kek: &[u8], wrapped: &[u8], out: &mut [u8]) -> Result<()>;
+    /// Wraps `key` (a multiple of 8 bytes, at least 16, RFC 3394 section 2.2.1) under the 16-byte
+    /// `kek` into `out`, which is 8 bytes longer; other lengths are [`crate::Error::InvalidKey`].
+    /// The sender's side: a server building SUIT envelopes with encrypted payloads.
+    fn aes128_kw_wrap(&mut self, kek: &[u8], key: &[u8], out: &mut [u8]) -> Result<()>;
 }
 
 /// AES-128 in counter mode (NIST SP 800-38A section 6.5) with a 128-bit big-endian counter:
@@ -97,6 +101,21 @@ mod soft {
                 out.fill(0);
             }
             result
+        }
+
+        fn aes128_kw_wrap(&mut self, kek: &[u8], key: &[u8], out: &mut [u8]) -> Result<()> {
+            // RFC 3394 wraps n >= 2 blocks of 64 bits.
+            if key.len() < 16
+                || !key.len().is_multiple_of(8)
+                || out.len() != key.len().saturating_add(8)
+            {
+                return Err(Error::InvalidKey);
+            }
+            aes_kw::KwAes128::new_from_slice(kek)
+                .map_err(|_| Error::InvalidKey)?
+                .wrap_key(key, out)
+                .map(|_| ())
+                .map_err(|_| Error::InvalidKey)
         }
     }
 

@@ -31,19 +31,142 @@ pub struct Parsed {
     pub algorithm: Algorithm,
     /// `"kid"`: a key id for the unprotected header of the authentication block.
     pub kid: Option<Vec<u8>>,
+    /// The encrypted payloads of `"encrypt"` not integrated (named without `#`), to be put where
+    /// their URIs point: name and ciphertext.
+    pub payloads: Vec<(String, Vec<u8>)>,
 }
+
+/// What parsing asks of the crypto backend: SHA-256 for image digests and, with feature
+/// `rustcrypto`, what [`super::encrypt`] needs for `"encrypt"`.
+#[cfg(feature = "rustcrypto")]
+pub trait JsonCrypto: Sha256 + super::encrypt::EncryptCrypto {}
+#[cfg(feature = "rustcrypto")]
+impl<T: Sha256 + super::encrypt::EncryptCrypto> JsonCrypto for T {}
+/// What parsing asks of the crypto backend: SHA-256 for image digests (`"encrypt"` needs feature
+/// `rustcrypto`).
+#[cfg(not(feature = "rustcrypto"))]
+pub trait JsonCrypto: Sha256 {}
+#[cfg(not(feature = "rustcrypto"))]
+impl<T: Sha256> JsonCrypto for T {}
 
 /// Reads a JSON description; files it names are read relative to `base`, image digests computed
 /// with `crypto`.
-pub fn parse<C: Sha256>(json: &str, base: &Path, crypto: &mut C) -> Result<Parsed> {
+pub fn parse<C: JsonCrypto>(json: &str, base: &Path, crypto: &mut C) -> Result<Parsed> {
     let d: Doc = serde_json::from_str(json).map_err(invalid)?;
-    let mut cx = Cx { base, crypto };
-    d.convert(&mut cx)
+    let mut cx = Cx {
+        base,
+        crypto,
+        encryption_infos: BTreeMap::new(),
+    };
+    let payloads = encrypt_all(&d.encrypt, &mut cx)?;
+    d.convert(&mut cx, payloads)
 }
 
 struct Cx<'a, C> {
     base: &'a Path,
     crypto: &'a mut C,
+    /// The SUIT_Encryption_Info of each `"encrypt"` entry, by name.
+    encryption_infos: BTreeMap<String, Vec<u8>>,
+}
+
+/// An `"encrypt"` entry: a payload encrypted here (README "Building envelopes"). Without feature
+/// `rustcrypto` it is still read (the schema does not change), then refused.
+#[cfg_attr(not(feature = "rustcrypto"), allow(dead_code))]
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct JEncrypt {
+    image: Bytes,
+    algorithm: String,
+    kek: Option<Bytes>,
+    recipient_key: Option<Bytes>,
+    kid: Option<Bytes>,
+    cek: Option<String>,
+    iv: Option<String>,
+    ephemeral_key: Option<String>,
+}
+
+/// Encrypts the `"encrypt"` entries: their encryption info goes into `cx` for the parameters that
+/// name them; the ciphertexts come back by name.
+#[cfg(feature = "rustcrypto")]
+fn encrypt_all<C: JsonCrypto>(
+    entries: &BTreeMap<String, JEncrypt>,
+    cx: &mut Cx<'_, C>,
+) -> Result<Vec<(String, Vec<u8>)>> {
+    use super::encrypt::{Encryption, KeyDistribution, encrypt};
+    let mut out = Vec::new();
+    for (name, e) in entries {
+        let content = match e.algorithm.to_ascii_uppercase().as_str() {
+            "A128GCM" => Algorithm::A128Gcm,
+            "A128CTR" => Algorithm::A128Ctr,
+            other => {
+                return Err(invalid(format!(
+                    "{name}: algorithm {other:?}: A128GCM or A128CTR"
+                )));
+            }
+        };
+        let image = e.image.get(cx)?;
+        let kek = e.kek.as_ref().map(|b| b.get(cx)).transpose()?;
+        let recipient = e.recipient_key.as_ref().map(|b| b.get(cx)).transpose()?;
+        let kid = e.kid.as_ref().map(|b| b.get(cx)).transpose()?;
+        let hex_field = |v: &Option<String>| v.as_deref().map(unhex).transpose();
+        let (cek, iv, ephemeral) = (
+            hex_field(&e.cek)?,
+            hex_field(&e.iv)?,
+            hex_field(&e.ephemeral_key)?,
+        );
+        let distribution = match (&kek, &recipient) {
+            (Some(kek), None) if ephemeral.is_none() => KeyDistribution::A128Kw { kek },
+            (None, Some(recipient)) => KeyDistribution::EcdhEsA128Kw {
+                recipient,
+                ephemeral: ephemeral.as_deref(),
+            },
+            _ => {
+                return Err(invalid(format!(
+                    "{name}: \"kek\" (A128KW) or \"recipient-key\" (ECDH-ES + A128KW, with an optional \"ephemeral-key\")"
+                )));
+            }
+        };
+        let how = Encryption {
+            content,
+            distribution,
+            kid: kid.as_deref(),
+            cek: cek.as_deref(),
+            iv: iv.as_deref(),
+        };
+        let encrypted = encrypt(cx.crypto, &image, &how).map_err(|e| match e {
+            super::BuildError::Invalid(what) => invalid(format!("{name}: {what}")),
+            other => other,
+        })?;
+        cx.encryption_infos.insert(name.clone(), encrypted.info);
+        out.push((name.clone(), encrypted.ciphertext));
+    }
+    Ok(out)
+}
+
+#[cfg(not(feature = "rustcrypto"))]
+fn encrypt_all<C: JsonCrypto>(
+    entries: &BTreeMap<String, JEncrypt>,
+    _: &mut Cx<'_, C>,
+) -> Result<Vec<(String, Vec<u8>)>> {
+    match entries.is_empty() {
+        true => Ok(Vec::new()),
+        false => Err(invalid("\"encrypt\" needs the rustcrypto feature")),
+    }
+}
+
+/// `suit-parameter-encryption-info`: the bytes of a SUIT_Encryption_Info made elsewhere, or
+/// `{"encrypted": name}`, the one an `"encrypt"` entry made.
+#[derive(Deserialize, Debug)]
+#[serde(untagged)]
+enum EncryptionInfo {
+    Encrypted(Encrypted),
+    Bytes(Bytes),
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct Encrypted {
+    encrypted: String,
 }
 
 impl<C: Sha256> Cx<'_, C> {
@@ -181,7 +304,7 @@ struct Params {
     strict_order: Option<bool>,
     soft_failure: Option<bool>,
     content: Option<Bytes>,
-    encryption_info: Option<Bytes>,
+    encryption_info: Option<EncryptionInfo>,
     uri: Option<String>,
     source_component: Option<u64>,
     invoke_args: Option<Bytes>,
@@ -243,13 +366,24 @@ impl Params {
         }
         let bytes = [
             (&self.content, Param::Content as fn(Vec<u8>) -> Param),
-            (&self.encryption_info, Param::EncryptionInfo),
             (&self.invoke_args, Param::InvokeArgs),
         ];
         for (value, make) in bytes {
             if let Some(v) = value {
                 p.push(make(v.get(cx)?));
             }
+        }
+        match &self.encryption_info {
+            Some(EncryptionInfo::Bytes(b)) => p.push(Param::EncryptionInfo(b.get(cx)?)),
+            Some(EncryptionInfo::Encrypted(Encrypted { encrypted })) => {
+                let info = cx.encryption_infos.get(encrypted).ok_or_else(|| {
+                    invalid(format!(
+                        "encryption-info: no \"encrypt\" entry {encrypted:?}"
+                    ))
+                })?;
+                p.push(Param::EncryptionInfo(info.clone()));
+            }
+            None => {}
         }
         if let Some(u) = &self.uri {
             p.push(Param::Uri(u.clone()));
@@ -498,6 +632,8 @@ struct Doc {
     sever: Vec<String>,
     #[serde(default)]
     integrated: BTreeMap<String, Bytes>,
+    #[serde(default)]
+    encrypt: BTreeMap<String, JEncrypt>,
 }
 
 fn yes() -> bool {
@@ -518,7 +654,12 @@ fn severable_key(name: &str) -> Result<i64> {
 }
 
 impl Doc {
-    fn convert<C: Sha256>(self, cx: &mut Cx<'_, C>) -> Result<Parsed> {
+    /// `encrypted`: the ciphertexts of the `"encrypt"` entries, by name.
+    fn convert<C: Sha256>(
+        self,
+        cx: &mut Cx<'_, C>,
+        encrypted: Vec<(String, Vec<u8>)>,
+    ) -> Result<Parsed> {
         let algorithm = match self.algorithm.as_deref().map(str::to_ascii_uppercase) {
             None => Algorithm::Es256,
             Some(a) if a == "ES256" => Algorithm::Es256,
@@ -571,10 +712,16 @@ impl Doc {
         for (name, b) in &self.integrated {
             d.integrated.push((name.clone(), b.get(cx)?));
         }
+        // Encrypted payloads named `#...` are integrated; the others are the caller's to host.
+        let (integrated, payloads): (Vec<_>, Vec<_>) = encrypted
+            .into_iter()
+            .partition(|(name, _)| name.starts_with('#'));
+        d.integrated.extend(integrated);
         Ok(Parsed {
             description: d,
             algorithm,
             kid: self.kid.as_deref().map(unhex).transpose()?,
+            payloads,
         })
     }
 }

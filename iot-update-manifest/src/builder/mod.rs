@@ -12,6 +12,8 @@
 //!
 //! With feature `json`, [`json`] reads a description from the JSON schema of the crate README.
 
+#[cfg(feature = "rustcrypto")]
+pub mod encrypt;
 #[cfg(feature = "json")]
 pub mod json;
 
