@@ -210,8 +210,8 @@ fn bad_input_fails_with_one_line() {
 fn encrypted_payloads_are_written_beside_the_envelope() {
     use iot_core::crypto::RustCrypto;
     use iot_update_manifest::encryption::{Kek, decrypt_in_place};
-    use p256::pkcs8::DecodePublicKey;
     use iot_update_manifest::{Argument, Envelope, Parameter, TrustAnchors};
+    use p256::pkcs8::DecodePublicKey;
     let t = Setup::new();
     let uri = "coaps://example.com/fw/firmware.enc";
     let json = format!(
