@@ -8,7 +8,9 @@ use crate::keys::Key;
 use clap::{Args, Subcommand};
 use iot_core::crypto::RustCrypto;
 use iot_update_manifest::builder::{self, json};
-use iot_update_manifest::device_dir::{DirDevice, DirError, Identity, format_uuid, parse_uuid};
+use iot_update_manifest::device_dir::{
+    DecryptionKey, DirDevice, DirError, Identity, format_uuid, parse_uuid,
+};
 use iot_update_manifest::{
     Argument, AuthenticatedManifest, Command, CommandSequence, ComponentId, Envelope, IndexArg,
     Parameter, Severable, SuitDigest, TrustAnchors,
@@ -71,6 +73,10 @@ pub struct DeviceInitArgs {
     /// The device ID, a UUID (optional).
     #[arg(long, value_parser = uuid_arg)]
     device_id: Option<[u8; 16]>,
+    /// The key encrypted payloads are opened with (optional): a 16-byte symmetric key for
+    /// A128KW, or a P-256 private key for ECDH-ES + A128KW (draft-ietf-suit-firmware-encryption).
+    #[arg(long, value_name = "KEY")]
+    decryption_key: Option<PathBuf>,
 }
 
 /// The arguments of `suit install`.
@@ -169,17 +175,56 @@ fn device_init(a: &DeviceInitArgs) -> Result<()> {
         class_id: a.class_id,
         device_id: a.device_id,
     };
-    DirDevice::init(&a.device, &identity).map_err(|e| device_error(&a.device, e))?;
-    let device = a
+    // The key is read first, so that a bad one leaves no device behind.
+    let decryption_key = a
+        .decryption_key
+        .as_deref()
+        .map(decryption_key)
+        .transpose()?;
+    let mut device =
+        DirDevice::init(&a.device, &identity).map_err(|e| device_error(&a.device, e))?;
+    let with_key = match decryption_key {
+        Some(k) => {
+            let kind = match k {
+                DecryptionKey::A128Kw(_) => "A128KW",
+                DecryptionKey::EcdhEsP256(_) => "ECDH-ES + A128KW",
+            };
+            device
+                .set_decryption_key(k)
+                .map_err(|e| device_error(&a.device, e))?;
+            format!(", decryption key ({kind})")
+        }
+        None => String::new(),
+    };
+    let device_id = a
         .device_id
         .map(|d| format!(", device-id {}", format_uuid(&d)))
         .unwrap_or_default();
     crate::say(&format!(
-        "{}: device initialised: vendor-id {}, class-id {}{device}",
+        "{}: device initialised: vendor-id {}, class-id {}{device_id}{with_key}",
         a.device.display(),
         format_uuid(&a.vendor_id),
         format_uuid(&a.class_id)
     ))
+}
+
+/// A device's decryption key from a key file: symmetric (16 bytes) for A128KW, a P-256 private
+/// key for ECDH-ES + A128KW.
+fn decryption_key(path: &std::path::Path) -> Result<DecryptionKey> {
+    let key = Key::load(path)?;
+    if key.is_symmetric() {
+        let k = key.symmetric()?;
+        let bytes: [u8; 16] = k.k.try_into().map_err(|_| {
+            crate::fail::Failure::new(format!(
+                "{}: an A128KW key is 16 bytes, this one {}",
+                path.display(),
+                k.k.len()
+            ))
+        })?;
+        return Ok(DecryptionKey::A128Kw(bytes.into()));
+    }
+    let private = key.signer().context(path.display())?;
+    Ok(DecryptionKey::EcdhEsP256(private.to_bytes()))
 }
 
 /// A device error: what the device refused names the device; file errors name their file.

@@ -417,3 +417,102 @@ fn bad_arguments_and_devices_fail_with_one_line() {
     let e = fails(&["suit", "boot", "--device", s(t.dir.path())]);
     assert!(e.contains("identity"), "{e}");
 }
+
+/// Encrypted updates through the command line: `suit create` encrypts the image (ECDH-ES +
+/// A128KW to the device's P-256 key, A128CTR, hosted at a URI; the ciphertext is written beside
+/// the envelope), `device-init --decryption-key` gives the device its private key, and `suit
+/// install` fetches, decrypts and installs the plaintext on trial. A device initialised without
+/// the key refuses it and its directory stays as it was; a key file of the wrong size is refused
+/// before any device is made.
+#[test]
+fn encrypted_update_installs_on_a_device_with_its_key() {
+    let t = Setup::new();
+    keygen(t.dir.path(), "device");
+    let device_public = {
+        let pem = std::fs::read_to_string(t.path("device.pub.pem")).unwrap();
+        use p256::pkcs8::DecodePublicKey;
+        hex::encode(
+            p256::PublicKey::from_public_key_pem(&pem)
+                .unwrap()
+                .to_sec1_bytes(),
+        )
+    };
+    let uri = "coap://fw.example/fw2.enc";
+    let json = description(2, "fw2.bin", uri, CLASS).replace(
+        r#"{"directive-override-parameters": {"uri": "coap://fw.example/fw2.enc"}}"#,
+        &format!(
+            r#"{{"directive-override-parameters": {{"uri": "{uri}", "encryption-info": {{"encrypted": "{uri}"}}}}}}"#
+        ),
+    );
+    assert!(json.contains("encryption-info"));
+    let json = json.trim_end().trim_end_matches('}').to_string()
+        + &format!(
+            r#", "encrypt": {{"{uri}": {{"image": {{"file": "fw2.bin"}}, "algorithm": "A128CTR",
+                "recipient-key": {{"hex": "{device_public}"}}}}}}}}"#
+        );
+    std::fs::write(t.path("enc.json"), json).unwrap();
+    ok(&suit_create(
+        &t.path("vendor.pem"),
+        &t.path("enc.json"),
+        &t.path("enc.suit"),
+    ));
+    assert_ne!(std::fs::read(t.path("fw2.enc")).unwrap(), FW2);
+    let fetch = [t.fetch(uri, "fw2.enc")];
+
+    // The device of Setup has no decryption key: provisioned with v1, it refuses the update.
+    t.installs("v1", &[]);
+    let before = t.hash();
+    let out = t.install("vendor", "enc", &fetch);
+    assert!(!out.status.success());
+    assert_eq!(t.hash(), before);
+
+    // A device with the key installs it.
+    let keyed = t.path("keyed");
+    let line = one_line(&[
+        "suit",
+        "device-init",
+        "--device",
+        s(&keyed),
+        "--vendor-id",
+        VENDOR,
+        "--class-id",
+        CLASS,
+        "--decryption-key",
+        s(&t.path("device.pem")),
+    ]);
+    assert!(line.contains("decryption key (ECDH-ES + A128KW)"), "{line}");
+    for (name, fetch) in [("v1", vec![]), ("enc", fetch.to_vec())] {
+        let mut args = vec![
+            "suit".to_string(),
+            "install".into(),
+            "--key".into(),
+            s(&t.path("vendor.pub.pem")).into(),
+            s(&t.path(&format!("{name}.suit"))).into(),
+            "--device".into(),
+            s(&keyed).into(),
+        ];
+        for f in &fetch {
+            args.extend(["--fetch".to_string(), f.clone()]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        ok(&args);
+    }
+    assert_eq!(std::fs::read(keyed.join("slot1/00")).unwrap(), FW2);
+
+    // A 15-byte key for A128KW: refused, and no device directory is made.
+    std::fs::write(t.path("short.hex"), hex::encode([7u8; 15])).unwrap();
+    let err = fails(&[
+        "suit",
+        "device-init",
+        "--device",
+        s(&t.path("never")),
+        "--vendor-id",
+        VENDOR,
+        "--class-id",
+        CLASS,
+        "--decryption-key",
+        s(&t.path("short.hex")),
+    ]);
+    assert!(err.contains("16 bytes"), "{err}");
+    assert!(!t.path("never").exists());
+}

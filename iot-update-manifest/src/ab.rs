@@ -287,6 +287,9 @@ pub struct AbDevice<'r, 'k, P, C, V> {
     platform: &'r mut P,
     crypto: &'r mut C,
     anchors: &'r mut TrustAnchors<'k, V>,
+    /// The key encrypted payloads are opened with ([`AbDevice::with_decryption_key`]).
+    #[cfg(feature = "encryption")]
+    kek: Option<crate::encryption::Kek<'r>>,
 }
 
 impl<'r, 'k, P, C, V> AbDevice<'r, 'k, P, C, V>
@@ -305,7 +308,17 @@ where
             platform,
             crypto,
             anchors,
+            #[cfg(feature = "encryption")]
+            kek: None,
         }
+    }
+
+    /// Opens encrypted payloads (firmware encryption, [`crate::encryption`]) with `kek` when
+    /// installing and booting: [`Processor::with_decryption_key`] for every procedure this runs.
+    #[cfg(feature = "encryption")]
+    pub fn with_decryption_key(mut self, kek: crate::encryption::Kek<'r>) -> Self {
+        self.kek = Some(kek);
+        self
     }
 
     /// The platform.
@@ -448,13 +461,28 @@ where
         auth: &AuthenticatedManifest<'_>,
         scratch: &mut [u8],
     ) -> Result<()> {
+        self.in_slot(slot, scratch, |mut p| p.install(auth))
+    }
+
+    /// Runs `procedure` on a processor confined to `slot`, with `scratch` for dependency
+    /// manifests and the decryption key when one was given.
+    fn in_slot<T>(
+        &mut self,
+        slot: u8,
+        scratch: &mut [u8],
+        procedure: impl FnOnce(Processor<'_, 'k, Slotted<'_, P>, C, V>) -> Result<T>,
+    ) -> Result<T> {
         let mut slotted = Slotted {
             inner: &mut *self.platform,
             slot,
         };
-        Processor::new(&mut slotted, self.crypto, self.anchors)
-            .with_scratch(scratch)
-            .install(auth)
+        let p = Processor::new(&mut slotted, self.crypto, self.anchors).with_scratch(scratch);
+        #[cfg(feature = "encryption")]
+        let p = match self.kek {
+            Some(kek) => p.with_decryption_key(kek),
+            None => p,
+        };
+        procedure(p)
     }
 
     /// Raises the stored counter of `auth`'s manifest to `sequence` (never lowers it).
@@ -504,12 +532,6 @@ where
             }
             self.advance_counter(&auth, sequence)?;
         }
-        let mut slotted = Slotted {
-            inner: &mut *self.platform,
-            slot,
-        };
-        Processor::new(&mut slotted, self.crypto, self.anchors)
-            .with_scratch(scratch)
-            .boot(&auth)
+        self.in_slot(slot, scratch, |mut p| p.boot(&auth))
     }
 }

@@ -5,6 +5,9 @@
 //! DIR/identity        vendor-id, class-id and optional device-id (RFC 9562 UUIDs), one per line
 //! DIR/state           the A/B boot state and the stored sequence numbers (text)
 //! DIR/trust-anchor    the P-256 key envelopes must be signed with (SEC1, hex), set by the first install
+//! DIR/decryption-key  the key encrypted payloads are opened with, if the device has one
+//!                     ("A128KW <hex>" or "ECDH-ES+A128KW <hex of the P-256 scalar>"; a simulation:
+//!                     a real device keeps it in a secure element)
 //! DIR/slot0.suit      the envelope that installed slot 0 (slot1.suit: slot 1)
 //! DIR/slot0/<id>      component <id> of slot 0: its segments in hex joined by '.' ('_' for an
 //!                     empty segment); DIR/components/<id> for a component addressed without a slot
@@ -51,7 +54,61 @@ pub const SCRATCH: usize = 64 * 1024;
 const IDENTITY: &str = "identity";
 const STATE: &str = "state";
 const TRUST_ANCHOR: &str = "trust-anchor";
+const DECRYPTION_KEY: &str = "decryption-key";
 const LOCK: &str = "lock";
+
+/// The key a directory device opens encrypted payloads with (draft-ietf-suit-firmware-encryption);
+/// zeroized on drop.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DecryptionKey {
+    /// A128KW: the key-encryption key shared with the sender.
+    A128Kw(zeroize::Zeroizing<[u8; 16]>),
+    /// ECDH-ES + A128KW: the device's P-256 private key (the scalar).
+    EcdhEsP256(zeroize::Zeroizing<[u8; 32]>),
+}
+
+impl fmt::Debug for DecryptionKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::A128Kw(_) => "DecryptionKey::A128Kw(..)",
+            Self::EcdhEsP256(_) => "DecryptionKey::EcdhEsP256(..)",
+        })
+    }
+}
+
+impl DecryptionKey {
+    const A128KW: &str = "A128KW";
+    const ECDH_ES: &str = "ECDH-ES+A128KW";
+
+    /// The key as the processor takes it.
+    pub fn kek(&self) -> crate::encryption::Kek<'_> {
+        match self {
+            Self::A128Kw(k) => crate::encryption::Kek::A128Kw(&k[..]),
+            Self::EcdhEsP256(d) => crate::encryption::Kek::EcdhEsP256(&d[..]),
+        }
+    }
+
+    fn to_text(&self) -> zeroize::Zeroizing<String> {
+        zeroize::Zeroizing::new(match self {
+            Self::A128Kw(k) => format!("{} {}\n", Self::A128KW, hex::encode(&k[..])),
+            Self::EcdhEsP256(d) => format!("{} {}\n", Self::ECDH_ES, hex::encode(&d[..])),
+        })
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        let (kind, key) = text.split_once(' ')?;
+        let bytes = zeroize::Zeroizing::new(hex::decode(key.trim()).ok()?);
+        match kind {
+            Self::A128KW => Some(Self::A128Kw(zeroize::Zeroizing::new(
+                bytes.as_slice().try_into().ok()?,
+            ))),
+            Self::ECDH_ES => Some(Self::EcdhEsP256(zeroize::Zeroizing::new(
+                bytes.as_slice().try_into().ok()?,
+            ))),
+            _ => None,
+        }
+    }
+}
 
 /// Why a device directory could not be used, or what it refused.
 #[derive(Debug)]
@@ -372,6 +429,7 @@ pub struct DirDevice {
     identity: Identity,
     state: State,
     anchor: Option<P256VerifyingKey>,
+    decryption_key: Option<DecryptionKey>,
     /// Files written since the last persistent write, relative to `dir`; `None`: removed.
     pending: BTreeMap<PathBuf, Option<Vec<u8>>>,
     uris: BTreeMap<String, PathBuf>,
@@ -429,17 +487,41 @@ impl DirDevice {
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
             Err(e) => return Err(io_error(&anchor_path, e)),
         };
+        let key_path = dir.join(DECRYPTION_KEY);
+        let decryption_key = match fs::read_to_string(&key_path) {
+            Ok(text) => Some(DecryptionKey::parse(text.trim()).ok_or_else(|| {
+                invalid(
+                    &key_path,
+                    "not \"A128KW <hex>\" or \"ECDH-ES+A128KW <hex>\"",
+                )
+            })?),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(io_error(&key_path, e)),
+        };
         Ok(Self {
             dir: dir.to_path_buf(),
             identity,
             state,
             anchor,
+            decryption_key,
             pending: BTreeMap::new(),
             uris: BTreeMap::new(),
             invoked: Vec::new(),
             last_io: None,
             _lock: lock,
         })
+    }
+
+    /// Gives the device `key` to open encrypted payloads with (stored in `decryption-key`,
+    /// replacing any earlier one).
+    pub fn set_decryption_key(&mut self, key: DecryptionKey) -> Result<(), DirError> {
+        atomic_write(
+            &self.dir,
+            Path::new(DECRYPTION_KEY),
+            key.to_text().as_bytes(),
+        )?;
+        self.decryption_key = Some(key);
+        Ok(())
     }
 
     /// Serves `uri` from `file` to `suit-directive-fetch`.
@@ -523,7 +605,11 @@ impl DirDevice {
         let mut keys = [key];
         let mut anchors = TrustAnchors::signers(&mut keys);
         let mut scratch = vec![0u8; SCRATCH];
+        let decryption_key = self.decryption_key.clone();
         let mut ab = AbDevice::new(self, crypto, &mut anchors);
+        if let Some(k) = &decryption_key {
+            ab = ab.with_decryption_key(k.kek());
+        }
         let slot = if provisioned {
             ab.provision(envelope, &mut scratch)?;
             0
@@ -572,7 +658,11 @@ impl DirDevice {
             .unwrap_or(0);
         let mut buf = vec![0u8; longest.saturating_add(SCRATCH)];
         let mut anchors = TrustAnchors::signers(&mut keys);
+        let decryption_key = self.decryption_key.clone();
         let mut ab = AbDevice::new(self, crypto, &mut anchors);
+        if let Some(k) = &decryption_key {
+            ab = ab.with_decryption_key(k.kek());
+        }
         let booted = ab.boot(&mut buf)?;
         let confirmed = confirm && booted.tentative;
         if confirmed {

@@ -402,3 +402,86 @@ fn ranged_fetch_reads_the_served_file_at_an_offset() {
         Err(PlatformError::Unavailable)
     );
 }
+
+/// An update whose image is encrypted by the builder (A128KW + A128GCM, integrated): installed
+/// and booted on trial with the device's decryption key (kept across reopening), the plaintext
+/// lands in the slot; without a key, or with another, it is refused and the directory is byte
+/// for byte as it was. A malformed key file is refused when the device opens.
+#[test]
+fn encrypted_updates_install_with_the_decryption_key() {
+    use iot_update_manifest::builder::encrypt::{Encryption, KeyDistribution, encrypt};
+    use iot_update_manifest::device_dir::DecryptionKey;
+    const KEK: [u8; 16] = *b"device 7 A128KW.";
+    let encrypted_update = |seq: u64, image: &[u8]| {
+        let mut crypto = RustCrypto::from_os();
+        let how = Encryption {
+            content: Algorithm::A128Gcm,
+            distribution: KeyDistribution::A128Kw { kek: &KEK },
+            kid: None,
+            cek: None,
+            iv: None,
+        };
+        let e = encrypt(&mut crypto, image, &how).unwrap();
+        let mut d = Description::new(seq, vec![vec![vec![0x00]]]);
+        d.install = Some(vec![
+            Cmd::OverrideParameters(vec![
+                Param::Uri("#fw".into()),
+                Param::ImageDigest(Digest::sha256(&mut crypto, image)),
+                Param::ImageSize(image.len() as u64),
+                Param::EncryptionInfo(e.info),
+            ]),
+            Cmd::Policy(Command::Fetch, 2),
+            Cmd::Policy(Command::ImageMatch, 15),
+        ]);
+        d.integrated.push(("#fw".into(), e.ciphertext));
+        let mut unsigned = d.encode(&mut crypto).unwrap();
+        unsigned
+            .sign(&mut crypto, &mut vendor_key(), Algorithm::Es256, None)
+            .unwrap();
+        unsigned.to_bytes().unwrap()
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("dev");
+    let mut crypto = RustCrypto::from_os();
+    {
+        let _ = provisioned(&dir);
+    }
+    let envelope = encrypted_update(2, V2);
+
+    // No key yet: refused, nothing changed.
+    let before = snapshot(&dir);
+    let mut dev = DirDevice::open(&dir).unwrap();
+    let e = dev.install(&mut crypto, public(), &envelope).unwrap_err();
+    assert!(matches!(e, DirError::Suit(_)), "{e:?}");
+    drop(dev);
+    assert_eq!(snapshot(&dir), before);
+
+    // Another key: refused, nothing changed (the key file aside).
+    let mut dev = DirDevice::open(&dir).unwrap();
+    dev.set_decryption_key(DecryptionKey::A128Kw([0x55; 16].into()))
+        .unwrap();
+    let before = snapshot(&dir);
+    assert!(dev.install(&mut crypto, public(), &envelope).is_err());
+    drop(dev);
+    assert_eq!(snapshot(&dir), before);
+
+    // The key: installed on trial, decrypted, and it boots; the key survives reopening.
+    let mut dev = DirDevice::open(&dir).unwrap();
+    dev.set_decryption_key(DecryptionKey::A128Kw(KEK.into()))
+        .unwrap();
+    drop(dev);
+    let mut dev = DirDevice::open(&dir).unwrap();
+    let i = dev.install(&mut crypto, public(), &envelope).unwrap();
+    assert_eq!((i.slot, i.sequence, i.provisioned), (1, 2, false));
+    assert_eq!(installed(&dev, 1).as_deref(), Some(V2));
+    let b = dev.boot(&mut crypto, true).unwrap();
+    assert_eq!((b.booted.slot, b.confirmed), (1, true));
+    drop(dev);
+
+    // A key file that is not one: the device does not open.
+    std::fs::write(dir.join("decryption-key"), "A128KW 0011\n").unwrap();
+    assert!(matches!(
+        DirDevice::open(&dir),
+        Err(DirError::Invalid { .. })
+    ));
+}
