@@ -1189,6 +1189,20 @@ fn label_in_both_buckets() {
     b.protected.iv = Some(&NONCE13);
     let r = b.encrypt(&mut c, &SymmetricKey::new(&CCM_KEY), b"p", b"", &mut out);
     assert_eq!(r, Err(Error::InvalidHeader(label::IV)));
+    // ... and crit in the unprotected bucket (RFC 9052 section 3.1), after a label in both and
+    // before IV with Partial IV.
+    let mut b = Sign1Builder::new(Algorithm::Es256);
+    b.unprotected.crit.push(label::KID).unwrap();
+    let r = b.sign(&mut c, &mut signer(), b"p", b"", &mut out);
+    assert_eq!(r, Err(Error::InvalidHeader(label::CRIT)));
+    b.protected.iv = Some(&NONCE13);
+    b.unprotected.partial_iv = Some(b"\x01");
+    let r = b.sign(&mut c, &mut signer(), b"p", b"", &mut out);
+    assert_eq!(r, Err(Error::InvalidHeader(label::CRIT)));
+    b.unprotected.kid = Some(b"k");
+    b.protected.kid = Some(b"k");
+    let r = b.sign(&mut c, &mut signer(), b"p", b"", &mut out);
+    assert_eq!(r, Err(Error::InvalidHeader(label::KID)));
 }
 
 #[test]
