@@ -426,37 +426,30 @@ impl<'a> HeaderMap<'a> {
         self.count() == 0 && self.raw.len() <= 1
     }
 
+    /// The modelled parameters that are set: bit `Slot as u16` for each.
+    fn present(&self) -> u16 {
+        let bit = |set: bool, slot: Slot| u16::from(set) << slot as u16;
+        bit(self.alg.is_some(), Slot::Alg)
+            | bit(!self.crit.is_empty(), Slot::Crit)
+            | bit(self.content_type.is_some(), Slot::ContentType)
+            | bit(self.kid.is_some(), Slot::Kid)
+            | bit(self.iv.is_some(), Slot::Iv)
+            | bit(self.partial_iv.is_some(), Slot::PartialIv)
+            | bit(self.kid_context.is_some(), Slot::KidContext)
+            | bit(self.x5chain.is_some(), Slot::X5Chain)
+            | bit(self.x5t.is_some(), Slot::X5t)
+    }
+
     fn count(&self) -> u64 {
-        [
-            self.alg.is_some(),
-            !self.crit.is_empty(),
-            self.content_type.is_some(),
-            self.kid.is_some(),
-            self.iv.is_some(),
-            self.partial_iv.is_some(),
-            self.kid_context.is_some(),
-            self.x5chain.is_some(),
-            self.x5t.is_some(),
-        ]
-        .iter()
-        .filter(|&&b| b)
-        .count() as u64
+        u64::from(self.present().count_ones())
     }
 
     /// `true` when `label` is set in this bucket.
     pub fn has(&self, label: i64) -> bool {
-        match label {
-            label::ALG => self.alg.is_some(),
-            label::CRIT => !self.crit.is_empty(),
-            label::CONTENT_TYPE => self.content_type.is_some(),
-            label::KID => self.kid.is_some(),
-            label::IV => self.iv.is_some(),
-            label::PARTIAL_IV => self.partial_iv.is_some(),
-            label::KID_CONTEXT => self.kid_context.is_some(),
-            label::X5CHAIN => self.x5chain.is_some(),
-            label::X5T => self.x5t.is_some(),
-            _ => false,
-        }
+        UNDERSTOOD
+            .iter()
+            .find(|&&(l, _)| l == label)
+            .is_some_and(|&(_, slot)| self.present() & 1 << slot as u16 != 0)
     }
 
     /// Encodes the modelled parameters as a map, labels in ascending order (deterministic encoding,
@@ -522,6 +515,25 @@ impl<'a> HeaderMap<'a> {
     }
 }
 
+/// The rules that span both buckets of a message, for decoders and encoders alike (RFC 9052
+/// section 3): no label in both, `crit` only protected, IV and Partial IV not both (section 3.1,
+/// whichever bucket: they are in the same security layer).
+pub(crate) fn check_buckets(protected: &HeaderMap<'_>, unprotected: &HeaderMap<'_>) -> Result<()> {
+    let (p, u) = (protected.present(), unprotected.present());
+    // The lowest label in both; none when no bit is shared (trailing_zeros is then 16).
+    if let Some(&(l, _)) = UNDERSTOOD.get((p & u).trailing_zeros() as usize) {
+        return Err(Error::InvalidHeader(l));
+    }
+    if !unprotected.crit.is_empty() {
+        return Err(Error::InvalidHeader(label::CRIT));
+    }
+    let layer = p | u;
+    if layer & 1 << Slot::Iv as u16 != 0 && layer & 1 << Slot::PartialIv as u16 != 0 {
+        return Err(Error::InvalidHeader(label::PARTIAL_IV));
+    }
+    Ok(())
+}
+
 /// Both buckets of a message: the protected one with the bytes it was received as.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Headers<'a> {
@@ -559,18 +571,7 @@ impl<'a> Headers<'a> {
             }
         };
         let unprotected = HeaderMap::decode(r, false)?;
-        for (l, _) in UNDERSTOOD {
-            if protected.has(l) && unprotected.has(l) {
-                // RFC 9052 section 3: a label MUST NOT occur in both buckets.
-                return Err(Error::InvalidHeader(l));
-            }
-        }
-        if (protected.iv.is_some() || unprotected.iv.is_some())
-            && (protected.partial_iv.is_some() || unprotected.partial_iv.is_some())
-        {
-            // RFC 9052 section 3.1: not both in the same security layer, whichever bucket.
-            return Err(Error::InvalidHeader(label::PARTIAL_IV));
-        }
+        check_buckets(&protected, &unprotected)?;
         Ok(Self {
             protected_raw,
             protected,

@@ -78,30 +78,7 @@ pub(crate) fn write_prefix(
     protected: &HeaderMap<'_>,
     unprotected: &HeaderMap<'_>,
 ) -> Result<(usize, core::ops::Range<usize>)> {
-    for l in [
-        label::ALG,
-        label::CRIT,
-        label::CONTENT_TYPE,
-        label::KID,
-        label::IV,
-        label::PARTIAL_IV,
-        label::KID_CONTEXT,
-        label::X5CHAIN,
-        label::X5T,
-    ] {
-        if protected.has(l) && unprotected.has(l) {
-            return Err(Error::InvalidHeader(l));
-        }
-    }
-    if !unprotected.crit.is_empty() {
-        return Err(Error::InvalidHeader(label::CRIT));
-    }
-    if (protected.iv.is_some() || unprotected.iv.is_some())
-        && (protected.partial_iv.is_some() || unprotected.partial_iv.is_some())
-    {
-        // RFC 9052 section 3.1: IV and Partial IV never together.
-        return Err(Error::InvalidHeader(label::PARTIAL_IV));
-    }
+    header::check_buckets(protected, unprotected)?;
     let mut w = SliceWriter::new(out);
     {
         let mut e = Encoder::new(&mut w);
