@@ -696,6 +696,12 @@ fn unknown_critical_headers() {
             kind.decode(&m.bytes),
             Err(Error::InvalidHeader(label::CRIT))
         );
+        // ... refused before its value is read: {2: and the input ends.
+        let m = kind.with_unprotected(&h("a1 02"));
+        assert_eq!(
+            kind.decode(&m.bytes[..m.body_at]),
+            Err(Error::InvalidHeader(label::CRIT))
+        );
         // Control: crit listing understood labels is accepted. {1: alg, 2: [1, 4]}
         kind.decode(&crit(1, "02 82 01 04").bytes).unwrap();
     }
