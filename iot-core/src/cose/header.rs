@@ -326,17 +326,19 @@ impl<'a> HeaderMap<'a> {
     ) -> Result<()> {
         // A value of the wrong type is an invalid parameter; truncation and the like stay CBOR errors.
         let bad = |e: Error| type_error_as(e, Error::InvalidHeader(label));
+        if matches!(slot, Slot::Crit) && !protected {
+            return Err(Error::InvalidHeader(label));
+        }
+        // Typing the value first changes no error: a read that fails here fails alike in the arms.
+        let ty = r.datatype()?;
         match slot {
             Slot::Alg => {
-                self.alg = Some(match r.datatype()? {
+                self.alg = Some(match ty {
                     Type::String => AlgId::Text(r.str()?),
                     _ => AlgId::Int(r.int().map_err(bad)?),
                 });
             }
             Slot::Crit => {
-                if !protected {
-                    return Err(Error::InvalidHeader(label));
-                }
                 let n = r.array().map_err(bad)?;
                 if n == 0 {
                     return Err(Error::InvalidHeader(label));
@@ -353,7 +355,7 @@ impl<'a> HeaderMap<'a> {
                 }
             }
             Slot::ContentType => {
-                self.content_type = Some(match r.datatype()? {
+                self.content_type = Some(match ty {
                     Type::String => ContentType::Text(r.str()?),
                     _ => ContentType::Format(
                         u16::try_from(r.uint().map_err(bad)?)
@@ -372,7 +374,7 @@ impl<'a> HeaderMap<'a> {
             }
             Slot::X5Chain => {
                 let at = r.position();
-                match r.datatype()? {
+                match ty {
                     Type::Bytes => {
                         r.bytes()?;
                     }
