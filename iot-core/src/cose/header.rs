@@ -262,12 +262,19 @@ impl<'a> HeaderMap<'a> {
     /// Labels must be unique (RFC 9052 section 3); a map may hold at most [`MAX_HEADER_PARAMS`]
     /// parameters ([`Error::CapacityExceeded`]), which bounds the duplicate check on unknown labels.
     pub fn decode(r: &mut Reader<'a>, protected: bool) -> Result<Self> {
+        let mut h = HeaderMap::default();
+        h.decode_into(r, protected)?;
+        Ok(h)
+    }
+
+    /// [`HeaderMap::decode`] into `self`, which is empty (as [`HeaderMap::default`]), so that
+    /// [`Headers::decode`] fills its buckets where they stay; on an error `self` is to be dropped.
+    fn decode_into(&mut self, r: &mut Reader<'a>, protected: bool) -> Result<()> {
         let start = r.position();
         let n = r.map()?;
         if n > MAX_HEADER_PARAMS {
             return Err(Error::CapacityExceeded);
         }
-        let mut h = HeaderMap::default();
         let mut seen: u16 = 0;
         for _ in 0..n {
             let key_at = r.position();
@@ -302,18 +309,18 @@ impl<'a> HeaderMap<'a> {
                 return Err(Error::cbor(CborError::DuplicateKey, key_at));
             }
             match known {
-                Some((label, slot)) => h.decode_value(r, label, slot, protected)?,
+                Some((label, slot)) => self.decode_value(r, label, slot, protected)?,
                 None => {
                     r.skip()?;
                 }
             }
         }
-        if h.iv.is_some() && h.partial_iv.is_some() {
+        if self.iv.is_some() && self.partial_iv.is_some() {
             // RFC 9052 section 3.1: IV and Partial IV MUST NOT both be present.
             return Err(Error::InvalidHeader(label::PARTIAL_IV));
         }
-        h.raw = r.input().get(start..r.position()).unwrap_or_default();
-        Ok(h)
+        self.raw = r.input().get(start..r.position()).unwrap_or_default();
+        Ok(())
     }
 
     /// Reads the value of `label` into `slot`.
@@ -551,34 +558,30 @@ pub struct Headers<'a> {
 impl<'a> Headers<'a> {
     /// Decodes `protected (bstr .cbor header_map / bstr .size 0), unprotected header_map` from `r`.
     pub fn decode(r: &mut Reader<'a>) -> Result<Self> {
-        let protected_raw = r.bytes()?;
-        let (protected_raw, protected) = if protected_raw.is_empty() {
-            (protected_raw, HeaderMap::default())
-        } else {
+        let mut h = Self {
+            protected_raw: r.bytes()?,
+            ..Self::default()
+        };
+        if !h.protected_raw.is_empty() {
             // Errors inside the bstr report offsets in the whole input, not in the bstr.
-            let base = r.position().saturating_sub(protected_raw.len());
-            let rebase = |e: Error| match e {
-                Error::Cbor { kind, offset } => Error::cbor(kind, offset.saturating_add(base)),
-                other => other,
-            };
-            let mut pr = Reader::with_limits(protected_raw, r.limits());
-            let map = HeaderMap::decode(&mut pr, true).map_err(rebase)?;
-            pr.finish().map_err(rebase)?;
-            if map.is_empty() {
+            let base = r.position().saturating_sub(h.protected_raw.len());
+            let mut pr = Reader::with_limits(h.protected_raw, r.limits());
+            h.protected
+                .decode_into(&mut pr, true)
+                .and_then(|()| pr.finish())
+                .map_err(|e| match e {
+                    Error::Cbor { kind, offset } => Error::cbor(kind, offset.saturating_add(base)),
+                    other => other,
+                })?;
+            if h.protected.is_empty() {
                 // An empty map sent as h'A0' enters the structures as the zero-length string
                 // (RFC 9052 section 3: recipients accept both forms).
-                (protected_raw.get(..0).unwrap_or_default(), map)
-            } else {
-                (protected_raw, map)
+                h.protected_raw = h.protected_raw.get(..0).unwrap_or_default();
             }
-        };
-        let unprotected = HeaderMap::decode(r, false)?;
-        check_buckets(&protected, &unprotected)?;
-        Ok(Self {
-            protected_raw,
-            protected,
-            unprotected,
-        })
+        }
+        h.unprotected.decode_into(r, false)?;
+        check_buckets(&h.protected, &h.unprotected)?;
+        Ok(h)
     }
 
     /// The algorithm, protected bucket first.
