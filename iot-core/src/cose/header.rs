@@ -557,6 +557,9 @@ pub struct Headers<'a> {
 
 impl<'a> Headers<'a> {
     /// Decodes `protected (bstr .cbor header_map / bstr .size 0), unprotected header_map` from `r`.
+    // Out of line: every message decoder calls it, and an image that links two of them (SUIT's
+    // Sign1 and Mac0 authentication blocks) would otherwise hold two copies.
+    #[inline(never)]
     pub fn decode(r: &mut Reader<'a>) -> Result<Self> {
         let mut h = Self {
             protected_raw: r.bytes()?,
