@@ -1,15 +1,18 @@
 //! Chapter: a firmware update (draft-ietf-suit-manifest). The vendor builds an update with the
 //! envelope builder, signs it, and the device, an A/B device kept in a temporary directory,
 //! installs it on trial and confirms it. A downgrade and a corrupted image are refused with the
-//! device unchanged; an update that never confirms is rolled back at the next boot.
+//! device unchanged; an update that never confirms is rolled back at the next boot. Last, an
+//! update encrypted to the device's own key (draft-ietf-suit-firmware-encryption) installs, and
+//! the same update encrypted to another device is refused.
 
 use super::{Chapter, Ctx};
 use crate::fail::{Failure, Result};
 use iot_core::cose::Algorithm;
 use iot_core::crypto::{P256SigningKey, P256VerifyingKey, Rng, Sha256};
 use iot_update_manifest::Command;
+use iot_update_manifest::builder::encrypt::{Encryption, KeyDistribution, encrypt};
 use iot_update_manifest::builder::{Cmd, Description, Digest, Param};
-use iot_update_manifest::device_dir::{DirDevice, Identity, format_uuid};
+use iot_update_manifest::device_dir::{DecryptionKey, DirDevice, Identity, format_uuid};
 use std::path::{Path, PathBuf};
 
 /// The chapter entry.
@@ -29,7 +32,9 @@ const FW1: &[u8] = b"sensor application 2.3.0, the factory image";
 const FW2: &[u8] = b"sensor application 2.4.0, installed by the SUIT update";
 const FW3: &[u8] = b"sensor application 2.5.0-rc1, which crashes before it confirms";
 const URI2: &str = "coaps://fw.example/sensor/2.4.0.bin";
+const FW4: &[u8] = b"sensor application 2.6.0, delivered encrypted to this device";
 const URI3: &str = "coaps://fw.example/sensor/2.5.0.bin";
+const URI4: &str = "coaps://fw.example/sensor/2.6.0.enc";
 
 /// A temporary folder, removed when dropped.
 struct Scratch(PathBuf);
@@ -54,6 +59,19 @@ fn build(
     image: &[u8],
     uri: &str,
 ) -> Result<Vec<u8>> {
+    build_with(ctx, vendor, seq, image, uri, None)
+}
+
+/// [`build`], the fetched payload encrypted as `encryption_info` says (its digest and size stay
+/// the plaintext's).
+fn build_with(
+    ctx: &mut Ctx<'_>,
+    vendor: &P256SigningKey,
+    seq: u64,
+    image: &[u8],
+    uri: &str,
+    encryption_info: Option<Vec<u8>>,
+) -> Result<Vec<u8>> {
     let mut d = Description::new(seq, vec![vec![vec![0x00]]]);
     d.shared_sequence = Some(vec![
         Cmd::OverrideParameters(vec![
@@ -65,8 +83,10 @@ fn build(
         Cmd::Policy(Command::VendorIdentifier, 15),
         Cmd::Policy(Command::ClassIdentifier, 15),
     ]);
+    let mut fetch = vec![Param::Uri(uri.to_owned())];
+    fetch.extend(encryption_info.map(Param::EncryptionInfo));
     d.install = Some(vec![
-        Cmd::OverrideParameters(vec![Param::Uri(uri.to_owned())]),
+        Cmd::OverrideParameters(fetch),
         Cmd::Policy(Command::Fetch, 2),
         Cmd::Policy(Command::ImageMatch, 15),
     ]);
@@ -142,6 +162,11 @@ fn run(ctx: &mut Ctx<'_>) -> Result<()> {
         device_id: None,
     };
     let mut dev = DirDevice::init(&dir, &identity).map_err(|e| fail("device", e))?;
+    // The device's own P-256 key pair for payloads encrypted to it (a secure element's, on a
+    // real device).
+    let device_key = P256SigningKey::generate(&mut ctx.crypto)?;
+    dev.set_decryption_key(DecryptionKey::EcdhEsP256(device_key.to_bytes()))
+        .map_err(|e| fail("device key", e))?;
     let name = ctx.device.name;
     ctx.say(&format!(
         "Device {name} is an A/B device kept in a folder: two slots of components, a state file\n\
@@ -245,6 +270,58 @@ fn run(ctx: &mut Ctx<'_>) -> Result<()> {
     ctx.ok(&format!(
         "next boot: the unconfirmed trial is abandoned; slot {} runs \"{}\"",
         b.booted.slot,
+        String::from_utf8_lossy(&running)
+    ))?;
+
+    // An update encrypted to this device: the server holds only ciphertext.
+    let encrypted_to = |ctx: &mut Ctx<'_>, public: &[u8]| {
+        let how = Encryption {
+            content: Algorithm::A128Gcm,
+            distribution: KeyDistribution::EcdhEsA128Kw {
+                recipient: public,
+                ephemeral: None,
+            },
+            kid: None,
+            cek: None,
+            iv: None,
+        };
+        encrypt(&mut ctx.crypto, FW4, &how).map_err(|e| fail("encrypting", e))
+    };
+    let other = P256SigningKey::generate(&mut ctx.crypto)?;
+    let fw4 = server.join("2.6.0.enc");
+    dev.serve(URI4, &fw4);
+    let e = encrypted_to(ctx, &other.verifying_key().to_sec1_uncompressed())?;
+    std::fs::write(&fw4, &e.ciphertext).map_err(|e| fail("payload", e))?;
+    let v4 = build_with(ctx, &vendor, 4, FW4, URI4, Some(e.info))?;
+    refused(
+        ctx,
+        &mut dev,
+        "update 2.6.0 encrypted to another device's key",
+        trusted,
+        &v4,
+    )?;
+    let e = encrypted_to(ctx, &device_key.verifying_key().to_sec1_uncompressed())?;
+    std::fs::write(&fw4, &e.ciphertext).map_err(|e| fail("payload", e))?;
+    let v4 = build_with(ctx, &vendor, 4, FW4, URI4, Some(e.info))?;
+    ctx.say(
+        "The vendor encrypts update 2.6.0 to the device's public key (ECDH-ES + A128KW, A128GCM):\n\
+         the manifest carries the wrapped content key, the server only ciphertext.",
+    )?;
+    let i = dev
+        .install(&mut ctx.crypto, trusted, &v4)
+        .map_err(|e| fail("encrypted update", e))?;
+    let b = dev
+        .boot(&mut ctx.crypto, true)
+        .map_err(|e| fail("boot", e))?;
+    let running = dev
+        .component(Some(b.booted.slot), &[&[0x00]])
+        .unwrap_or_default();
+    if !(b.confirmed && b.booted.slot == i.slot && running == FW4) {
+        return Err(Failure::new("demo: the encrypted update did not install"));
+    }
+    ctx.ok(&format!(
+        "decrypted with the device's key into slot {}, digest matched, booted and confirmed:\n    \"{}\"",
+        i.slot,
         String::from_utf8_lossy(&running)
     ))
 }
