@@ -12,7 +12,9 @@ use iot_core::crypto::{P256SigningKey, P256VerifyingKey, Rng, Sha256};
 use iot_update_manifest::Command;
 use iot_update_manifest::builder::encrypt::{Encryption, KeyDistribution, encrypt};
 use iot_update_manifest::builder::{Cmd, Description, Digest, Param};
-use iot_update_manifest::device_dir::{DecryptionKey, DirDevice, Identity, format_uuid};
+use iot_update_manifest::device_dir::{
+    BootReport, DecryptionKey, DirDevice, Identity, Installed, format_uuid,
+};
 use std::path::{Path, PathBuf};
 
 /// The chapter entry.
@@ -126,6 +128,24 @@ fn fingerprint(ctx: &mut Ctx<'_>, dir: &Path) -> Result<[u8; 32]> {
         all.extend_from_slice(&data);
     }
     Ok(ctx.crypto.sha256(&all))
+}
+
+/// Installs `envelope` (`what` names it in a failure) and boots, confirming when asked.
+fn install_and_boot(
+    ctx: &mut Ctx<'_>,
+    dev: &mut DirDevice,
+    what: &str,
+    key: P256VerifyingKey,
+    envelope: &[u8],
+    confirm: bool,
+) -> Result<(Installed, BootReport)> {
+    let i = dev
+        .install(&mut ctx.crypto, key, envelope)
+        .map_err(|e| fail(what, e))?;
+    let b = dev
+        .boot(&mut ctx.crypto, confirm)
+        .map_err(|e| fail("boot", e))?;
+    Ok((i, b))
 }
 
 /// An install that must be refused, with the device byte for byte as before.
@@ -243,12 +263,7 @@ fn run(ctx: &mut Ctx<'_>) -> Result<()> {
 
     // An update that never confirms.
     std::fs::write(&fw3, FW3).map_err(|e| fail("payload", e))?;
-    let i = dev
-        .install(&mut ctx.crypto, trusted, &v3)
-        .map_err(|e| fail("update", e))?;
-    let b = dev
-        .boot(&mut ctx.crypto, false)
-        .map_err(|e| fail("boot", e))?;
+    let (i, b) = install_and_boot(ctx, &mut dev, "update", trusted, &v3, false)?;
     ctx.ok(&format!(
         "update 2.5.0 installed into slot {} and booted on trial; it crashes before confirming",
         i.slot
@@ -307,12 +322,7 @@ fn run(ctx: &mut Ctx<'_>) -> Result<()> {
         "The vendor encrypts update 2.6.0 to the device's public key (ECDH-ES + A128KW, A128GCM):\n\
          the manifest carries the wrapped content key, the server only ciphertext.",
     )?;
-    let i = dev
-        .install(&mut ctx.crypto, trusted, &v4)
-        .map_err(|e| fail("encrypted update", e))?;
-    let b = dev
-        .boot(&mut ctx.crypto, true)
-        .map_err(|e| fail("boot", e))?;
+    let (i, b) = install_and_boot(ctx, &mut dev, "encrypted update", trusted, &v4, true)?;
     let running = dev
         .component(Some(b.booted.slot), &[&[0x00]])
         .unwrap_or_default();
