@@ -315,7 +315,8 @@ impl<'a> HeaderMap<'a> {
                 }
             }
         }
-        if self.iv.is_some() && self.partial_iv.is_some() {
+        let iv_and_partial_iv = 1 << Slot::Iv as u16 | 1 << Slot::PartialIv as u16;
+        if seen & iv_and_partial_iv == iv_and_partial_iv {
             // RFC 9052 section 3.1: IV and Partial IV MUST NOT both be present.
             return Err(Error::InvalidHeader(label::PARTIAL_IV));
         }
