@@ -339,11 +339,16 @@ impl<'a> HeaderMap<'a> {
         }
         // Typing the value first changes no error: a read that fails here fails alike in the arms.
         let ty = r.datatype()?;
+        // alg and content type may be given as text.
+        let text = match (slot, ty) {
+            (Slot::Alg | Slot::ContentType, Type::String) => Some(r.str()?),
+            _ => None,
+        };
         match slot {
             Slot::Alg => {
-                self.alg = Some(match ty {
-                    Type::String => AlgId::Text(r.str()?),
-                    _ => AlgId::Int(r.int().map_err(bad)?),
+                self.alg = Some(match text {
+                    Some(t) => AlgId::Text(t),
+                    None => AlgId::Int(r.int().map_err(bad)?),
                 });
             }
             Slot::Crit => {
@@ -363,9 +368,9 @@ impl<'a> HeaderMap<'a> {
                 }
             }
             Slot::ContentType => {
-                self.content_type = Some(match ty {
-                    Type::String => ContentType::Text(r.str()?),
-                    _ => ContentType::Format(
+                self.content_type = Some(match text {
+                    Some(t) => ContentType::Text(t),
+                    None => ContentType::Format(
                         u16::try_from(r.uint().map_err(bad)?)
                             .map_err(|_| Error::InvalidHeader(label))?,
                     ),
