@@ -44,7 +44,8 @@ enum Slot {
     X5t,
 }
 
-/// The labels this implementation understands, and so accepts in `crit`, with their slots.
+/// The labels this implementation understands, and so accepts in `crit`, with their slots, in the
+/// order of [`Slot`]: a slot's bit is its index here.
 const UNDERSTOOD: [(i64, Slot); 9] = [
     (label::ALG, Slot::Alg),
     (label::CRIT, Slot::Crit),
