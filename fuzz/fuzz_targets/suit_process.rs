@@ -249,7 +249,7 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(stored, Some(m.sequence_number()));
             let replay = Processor::new(&mut device, &mut crypto, &mut anchors).update(&auth);
             assert!(
-                matches!(replay, Err(Error::Rollback { .. })),
+                matches!(replay, Err(Error::Rollback)),
                 "a replayed update was not refused: {replay:?}"
             );
             if mode & 8 != 0 {

@@ -61,7 +61,7 @@ impl<'a> Token<'a> {
                 r = before;
                 Envelope::Mac0(CoseMac0::decode_from(&mut r)?)
             }
-            Some(t) => return Err(iot_core::Error::WrongTag(t).into()),
+            Some(t) => return Err(iot_core::Error::wrong_tag(t).into()),
             None => {
                 // Untagged: COSE_Sign1 and COSE_Mac0 have the same shape.
                 let m = CoseSign1::decode_from(&mut r)?;

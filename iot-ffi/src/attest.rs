@@ -387,8 +387,7 @@ fn sign_with<S: Signer>(
     flags: u32,
     out: &mut [u8],
 ) -> Result<usize, IotStatus> {
-    let alg =
-        Algorithm::from_id(i64::from(alg)).ok_or(Error::UnsupportedAlgorithm(i64::from(alg)))?;
+    let alg = Algorithm::from_id(i64::from(alg)).ok_or(Error::UnsupportedAlgorithm(alg))?;
     let n = claims.encode_to(out)?;
     let start = out.len().checked_sub(n).ok_or(IotStatus::BufferTooSmall)?;
     out.copy_within(..n, start);

@@ -507,8 +507,7 @@ pub unsafe extern "C" fn iot_sign1_sign(
         if key.len() != IOT_P256_PRIVATE_KEY_LEN {
             return Err(IotStatus::InvalidKey);
         }
-        let alg = Algorithm::from_id(i64::from(alg))
-            .ok_or(Error::UnsupportedAlgorithm(i64::from(alg)))?;
+        let alg = Algorithm::from_id(i64::from(alg)).ok_or(Error::UnsupportedAlgorithm(alg))?;
         let mut signer = P256SigningKey::from_bytes(key)?;
         // SAFETY: out is non-NULL, capacity is within isize::MAX and does not wrap (check_range);
         // the caller guarantees the bytes are writable, and no input overlaps them (checked above)

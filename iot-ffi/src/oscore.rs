@@ -101,12 +101,21 @@ impl From<iot_oscore::Error> for IotStatus {
             E::BindingMismatch => Self::BindingMismatch,
             E::RequestNonceUsed => Self::RequestNonceUsed,
             E::ObserveMismatch => Self::ObserveMismatch,
+            // The status of the iot_core::Error kind (as `From<iot_core::Error>` gives it).
             E::Crypto(e) => match e {
+                CryptoError::Cbor => Self::Cbor,
+                CryptoError::WrongTag => Self::WrongTag,
+                CryptoError::UnknownCriticalHeader => Self::UnknownCriticalHeader,
+                CryptoError::InvalidHeader => Self::InvalidHeader,
+                CryptoError::MissingAlgorithm => Self::MissingAlgorithm,
                 CryptoError::UnsupportedAlgorithm => Self::UnsupportedAlgorithm,
                 CryptoError::AlgorithmMismatch => Self::AlgorithmMismatch,
                 CryptoError::InvalidKey => Self::InvalidKey,
-                CryptoError::InvalidNonce => Self::InvalidNonce,
+                CryptoError::BadSignature => Self::BadSignature,
                 CryptoError::BadTag => Self::BadTag,
+                CryptoError::PayloadMismatch => Self::PayloadMismatch,
+                CryptoError::InvalidNonce => Self::InvalidNonce,
+                CryptoError::BufferTooSmall => Self::BufferTooSmall,
                 CryptoError::CapacityExceeded => Self::CapacityExceeded,
                 CryptoError::Rng => Self::Rng,
                 CryptoError::Backend => Self::Backend,
@@ -288,7 +297,7 @@ pub unsafe extern "C" fn iot_oscore_context_derive(
         let id_context = unsafe { opt_bytes(id_context, id_context_len) }?;
         let aead = Algorithm::from_id(i64::from(alg))
             .and_then(Algorithm::aead)
-            .ok_or(iot_core::Error::UnsupportedAlgorithm(i64::from(alg)))?;
+            .ok_or(iot_core::Error::UnsupportedAlgorithm(alg))?;
         let mut params = ContextParams::new(secret, sender, recipient)
             .master_salt(salt)
             .alg(aead);

@@ -221,7 +221,7 @@ impl From<Error> for IotStatus {
             | Error::DigestMismatch
             | Error::SeveredMemberDigestMismatch(_) => Self::SuitNotAuthenticated,
             Error::ConditionFailed(_) => Self::SuitConditionFailed,
-            Error::Rollback { .. } => Self::SuitRollback,
+            Error::Rollback => Self::SuitRollback,
             Error::Platform(_) => Self::SuitPlatform,
             Error::ImageMismatch => Self::SuitImageMismatch,
             Error::SeveredMemberMissing(_) => Self::SuitSeveredMemberMissing,

@@ -348,13 +348,15 @@ impl<const W: usize, K> SecurityContext<W, K> {
         crypto: &mut (impl HkdfSha256 + Aead<AeadKey = K> + ?Sized),
         params: &ContextParams<'_>,
     ) -> Result<Self> {
-        let keys = DerivedKeys::derive(crypto, params)?;
+        // Before the derivation, so that no failure after it has derived keys to erase: these
+        // fail only where `DerivedKeys::derive` fails as well, with the same error.
         let sender_id = Id::from_slice(params.sender_id).ok_or(Error::InvalidContext)?;
         let recipient_id = Id::from_slice(params.recipient_id).ok_or(Error::InvalidContext)?;
         let id_context = match params.id_context {
             Some(c) => Some(IdContext::from_slice(c).ok_or(Error::InvalidContext)?),
             None => None,
         };
+        let keys = DerivedKeys::derive(crypto, params)?;
         Ok(Self {
             alg: keys.alg,
             sender_id,

@@ -110,27 +110,47 @@ pub enum Error {
 
 /// An error of the crypto backend, reported in [`Error::Crypto`]: the kind of the
 /// [`iot_core::Error`] without its payload, so that [`Error`] stays small (two words on a
-/// 32-bit target; the id of an unsupported algorithm is the context's). Any other kind is
-/// reported as [`CryptoError::Backend`].
+/// 32-bit target; the id of an unsupported algorithm is the context's). One kind per kind of
+/// [`iot_core::Error`], in its order, so that the conversion copies the discriminant; a kind
+/// added there later is reported as [`CryptoError::Backend`] until it is mirrored here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CryptoError {
+    /// [`iot_core::Error::Cbor`].
+    Cbor,
+    /// [`iot_core::Error::WrongTag`].
+    WrongTag,
+    /// [`iot_core::Error::UnknownCriticalHeader`].
+    UnknownCriticalHeader,
+    /// [`iot_core::Error::InvalidHeader`].
+    InvalidHeader,
+    /// [`iot_core::Error::MissingAlgorithm`].
+    MissingAlgorithm,
     /// [`iot_core::Error::UnsupportedAlgorithm`].
     UnsupportedAlgorithm,
     /// [`iot_core::Error::AlgorithmMismatch`].
     AlgorithmMismatch,
     /// [`iot_core::Error::InvalidKey`].
     InvalidKey,
-    /// [`iot_core::Error::InvalidNonce`].
-    InvalidNonce,
+    /// [`iot_core::Error::BadSignature`].
+    BadSignature,
     /// [`iot_core::Error::BadTag`].
     BadTag,
+    /// [`iot_core::Error::PayloadMismatch`].
+    PayloadMismatch,
+    /// [`iot_core::Error::InvalidNonce`].
+    InvalidNonce,
+    /// [`iot_core::Error::BufferTooSmall`]: an output of the backend (not the caller's buffer,
+    /// which is [`Error::BufferTooSmall`]).
+    BufferTooSmall,
     /// [`iot_core::Error::CapacityExceeded`].
     CapacityExceeded,
     /// [`iot_core::Error::Rng`].
     Rng,
-    /// [`iot_core::Error::Backend`], or a kind not listed here.
+    /// [`iot_core::Error::Backend`], or a kind not mirrored here.
     Backend,
+    /// [`iot_core::Error::NotFound`].
+    NotFound,
 }
 
 // Four bytes, so that a `Result<(), Error>` comes back in a register (r0 on a 32-bit Arm target)
@@ -165,19 +185,27 @@ impl Error {
 
 impl From<iot_core::Error> for Error {
     fn from(e: iot_core::Error) -> Self {
-        match e {
-            iot_core::Error::BufferTooSmall => Self::BufferTooSmall,
-            iot_core::Error::UnsupportedAlgorithm(_) => {
-                Self::Crypto(CryptoError::UnsupportedAlgorithm)
-            }
-            iot_core::Error::AlgorithmMismatch => Self::Crypto(CryptoError::AlgorithmMismatch),
-            iot_core::Error::InvalidKey => Self::Crypto(CryptoError::InvalidKey),
-            iot_core::Error::InvalidNonce => Self::Crypto(CryptoError::InvalidNonce),
-            iot_core::Error::BadTag => Self::Crypto(CryptoError::BadTag),
-            iot_core::Error::CapacityExceeded => Self::Crypto(CryptoError::CapacityExceeded),
-            iot_core::Error::Rng => Self::Crypto(CryptoError::Rng),
-            _ => Self::Crypto(CryptoError::Backend),
-        }
+        use iot_core::Error as E;
+        Self::Crypto(match e {
+            E::Cbor { .. } => CryptoError::Cbor,
+            E::WrongTag(_) => CryptoError::WrongTag,
+            E::UnknownCriticalHeader(_) => CryptoError::UnknownCriticalHeader,
+            E::InvalidHeader(_) => CryptoError::InvalidHeader,
+            E::MissingAlgorithm => CryptoError::MissingAlgorithm,
+            E::UnsupportedAlgorithm(_) => CryptoError::UnsupportedAlgorithm,
+            E::AlgorithmMismatch => CryptoError::AlgorithmMismatch,
+            E::InvalidKey => CryptoError::InvalidKey,
+            E::BadSignature => CryptoError::BadSignature,
+            E::BadTag => CryptoError::BadTag,
+            E::PayloadMismatch => CryptoError::PayloadMismatch,
+            E::InvalidNonce => CryptoError::InvalidNonce,
+            E::BufferTooSmall => CryptoError::BufferTooSmall,
+            E::CapacityExceeded => CryptoError::CapacityExceeded,
+            E::Rng => CryptoError::Rng,
+            E::Backend => CryptoError::Backend,
+            E::NotFound => CryptoError::NotFound,
+            _ => CryptoError::Backend,
+        })
     }
 }
 
@@ -228,14 +256,23 @@ impl core::error::Error for Error {
 impl fmt::Display for CryptoError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
+            Self::Cbor => "malformed CBOR",
+            Self::WrongTag => "unexpected CBOR tag",
+            Self::UnknownCriticalHeader => "unknown critical header",
+            Self::InvalidHeader => "invalid header parameter",
+            Self::MissingAlgorithm => "no algorithm header",
             Self::UnsupportedAlgorithm => "unsupported algorithm",
             Self::AlgorithmMismatch => "algorithm does not match the key or operation",
             Self::InvalidKey => "invalid key",
-            Self::InvalidNonce => "nonce or IV of the wrong length",
+            Self::BadSignature => "signature does not verify",
             Self::BadTag => "authentication tag does not verify",
+            Self::PayloadMismatch => "payload attached/detached mismatch",
+            Self::InvalidNonce => "nonce or IV of the wrong length",
+            Self::BufferTooSmall => "crypto output buffer too small",
             Self::CapacityExceeded => "capacity exceeded",
             Self::Rng => "random number generator failed",
             Self::Backend => "crypto backend failed",
+            Self::NotFound => "no signature or recipient with that index or key id",
         })
     }
 }
@@ -253,7 +290,11 @@ mod tests {
     fn core_errors_keep_their_kind() {
         use iot_core::Error as E;
         let cases = [
-            (E::BufferTooSmall, Error::BufferTooSmall),
+            // The backend's output, not the caller's buffer (Error::BufferTooSmall).
+            (
+                E::BufferTooSmall,
+                Error::Crypto(CryptoError::BufferTooSmall),
+            ),
             (
                 E::UnsupportedAlgorithm(24),
                 Error::Crypto(CryptoError::UnsupportedAlgorithm),
@@ -261,7 +302,9 @@ mod tests {
             (E::InvalidKey, Error::Crypto(CryptoError::InvalidKey)),
             (E::BadTag, Error::Crypto(CryptoError::BadTag)),
             (E::Rng, Error::Crypto(CryptoError::Rng)),
-            (E::WrongTag(16), Error::Crypto(CryptoError::Backend)),
+            (E::WrongTag(16), Error::Crypto(CryptoError::WrongTag)),
+            (E::NotFound, Error::Crypto(CryptoError::NotFound)),
+            (E::Backend, Error::Crypto(CryptoError::Backend)),
         ];
         for (core, ours) in cases {
             assert_eq!(Error::from(core), ours);

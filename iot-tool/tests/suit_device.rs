@@ -296,14 +296,14 @@ fn refused_installs_leave_the_directory_byte_for_byte_unchanged() {
             "vendor",
             "v1",
             vec![],
-            "is not newer than the stored 2",
+            "is not newer than the stored one",
         ),
         (
             "replay",
             "vendor",
             "v2",
             vec![t.fetch(URI2, "fw2.bin")],
-            "is not newer than the stored 2",
+            "is not newer than the stored one",
         ),
         (
             "corrupted image",

@@ -365,10 +365,7 @@ where
         let auth = self.authenticate(envelope)?;
         let sequence = auth.manifest().sequence_number();
         if sequence <= state.active_sequence {
-            return Err(Error::Rollback {
-                stored: state.active_sequence,
-                manifest: sequence,
-            });
+            return Err(Error::Rollback);
         }
         let target = state.inactive();
         self.install_into(target, &auth, scratch)?;

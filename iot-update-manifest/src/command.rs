@@ -389,14 +389,15 @@ impl<'a> Iterator for Commands<'a> {
 /// Reads one `(command, argument)` pair.
 fn read_command<'a>(c: &mut Cur<'a>, mode: Mode) -> Result<(Command, Argument<'a>)> {
     let code = c.int()?;
-    let command = Command::from_code(code).ok_or(Error::UnknownCommand(code))?;
+    let command =
+        Command::from_code(code).ok_or(Error::UnknownCommand(iot_core::Error::label(code)))?;
     let at = c.position();
     let invalid = |e: Error| match e {
         Error::Core(iot_core::Error::Cbor {
             kind: CborError::UnexpectedType,
             ..
         }) => Error::InvalidArgument {
-            command: code,
+            command: iot_core::Error::label(code),
             offset: at,
         },
         other => other,
@@ -720,7 +721,10 @@ fn read_parameter<'a>(c: &mut Cur<'a>) -> Result<Parameter<'a>> {
         Error::Core(iot_core::Error::Cbor {
             kind: CborError::UnexpectedType | CborError::TrailingBytes,
             ..
-        }) => Error::InvalidParameter { key, offset: at },
+        }) => Error::InvalidParameter {
+            key: iot_core::Error::label(key),
+            offset: at,
+        },
         other => other,
     };
     read_value(c, key).map_err(invalid)

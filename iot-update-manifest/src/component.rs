@@ -235,7 +235,7 @@ fn decode_dependency<'a>(c: &mut Cur<'a>) -> Result<Dependency<'a>> {
             key => {
                 return Err(Error::UnknownMember {
                     map: MapKind::Dependency,
-                    key,
+                    key: iot_core::Error::label(key),
                 });
             }
         }

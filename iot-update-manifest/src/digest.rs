@@ -64,7 +64,9 @@ impl<'a> SuitDigest<'a> {
         mismatch: Error,
     ) -> Result<()> {
         if self.algorithm != alg::SHA256 {
-            return Err(Error::UnsupportedDigestAlgorithm(self.algorithm));
+            return Err(Error::UnsupportedDigestAlgorithm(iot_core::Error::label(
+                self.algorithm,
+            )));
         }
         let computed = crypto.sha256(data);
         if ct_eq(&computed, self.bytes) {

@@ -148,11 +148,13 @@ fn ecdh_kek<C: HmacSha256 + EcdhP256, U: KeyUnwrap + ?Sized>(
         .protected
         .get_raw(EPHEMERAL_KEY)
         .or_else(|| recipient.headers.unprotected.get_raw(EPHEMERAL_KEY))
-        .ok_or(core(CoreError::InvalidHeader(EPHEMERAL_KEY)))?;
+        .ok_or(core(CoreError::InvalidHeader(CoreError::label(
+            EPHEMERAL_KEY,
+        ))))?;
     let mut sec1 = [0u8; 65];
     let ephemeral = CoseKey::decode(raw)
         .and_then(|k| k.sec1_point(&mut sec1))
-        .map_err(|_| core(CoreError::InvalidHeader(EPHEMERAL_KEY)))?;
+        .map_err(|_| core(CoreError::InvalidHeader(CoreError::label(EPHEMERAL_KEY))))?;
     let shared = key.ecdh_p256(crypto, ephemeral)?;
     derive_kek(crypto, recipient, shared.as_bytes(), kek)
 }
@@ -317,7 +319,11 @@ impl<C: PayloadCrypto> Decryptor<C> {
         let iv_len = match alg {
             Algorithm::A128Gcm => 12,
             Algorithm::A128Ctr => 16,
-            a => return Err(core(CoreError::UnsupportedAlgorithm(a.id()))),
+            a => {
+                return Err(core(CoreError::UnsupportedAlgorithm(CoreError::label(
+                    a.id(),
+                ))));
+            }
         };
         if iv.len() != iv_len {
             return Err(core(CoreError::InvalidNonce));

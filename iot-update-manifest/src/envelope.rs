@@ -41,7 +41,7 @@ impl<'a> Envelope<'a> {
         let tagged = match c.opt_tag()? {
             None => false,
             Some(ENVELOPE_TAG) => true,
-            Some(t) => return Err(Error::Core(iot_core::Error::WrongTag(t))),
+            Some(t) => return Err(Error::Core(iot_core::Error::wrong_tag(t))),
         };
         let n = c.map()?;
         let start = c.position();
@@ -76,7 +76,7 @@ impl<'a> Envelope<'a> {
                 key => {
                     let slot = severable_slot(key).ok_or(Error::UnknownMember {
                         map: MapKind::Envelope,
-                        key,
+                        key: iot_core::Error::label(key),
                     })?;
                     if let Some(s) = severed.get_mut(slot) {
                         *s = Some(c.wrapped()?);
@@ -89,7 +89,7 @@ impl<'a> Envelope<'a> {
         c.finish()?;
         let missing = |key| Error::MissingMember {
             map: MapKind::Envelope,
-            key,
+            key: iot_core::Error::label(key),
         };
         let wrapper = wrapper.ok_or(missing(envelope_key::AUTHENTICATION_WRAPPER))?;
         let manifest = manifest.ok_or(missing(envelope_key::MANIFEST))?;
@@ -222,7 +222,9 @@ impl<'a> Envelope<'a> {
                 }
                 Err(Error::NotAuthenticated(last))
             }
-            other => Err(Error::UnsupportedAuthenticationBlock(other)),
+            other => Err(Error::UnsupportedAuthenticationBlock(
+                other.map(iot_core::Error::uint),
+            )),
         }
     }
 }

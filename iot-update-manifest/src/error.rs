@@ -42,7 +42,7 @@ pub enum Capacity {
 #[non_exhaustive]
 pub enum Unsupported {
     /// A command this processor does not execute (its code).
-    Command(i64),
+    Command(i32),
     /// A payload with `suit-parameter-encryption-info` (draft-ietf-suit-firmware-encryption)
     /// that this processor cannot decrypt: no key given
     /// ([`crate::process::Processor::with_decryption_key`]), the `encryption` feature off, or a fetch.
@@ -53,6 +53,12 @@ pub enum Unsupported {
 ///
 /// Byte offsets (in [`Error::Core`]'s CBOR errors and in the variants that carry one) count from
 /// the start of the envelope, also inside bstr-wrapped members.
+///
+/// Integer payloads (map and parameter keys, command codes, algorithm ids, tags, versions,
+/// indices) are 32-bit, as in [`iot_core::Error`]: [`iot_core::Error::label`] narrows a CBOR `int`
+/// and [`iot_core::Error::uint`] a `uint`, saturating; every registered key and code is held as
+/// is. So an `Error` is 12 bytes on 32-bit targets (24 with 64-bit payloads), the size every `?`
+/// copies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
@@ -63,24 +69,24 @@ pub enum Error {
         /// The map it is missing from.
         map: MapKind,
         /// Its integer key.
-        key: i64,
+        key: i32,
     },
     /// A member this implementation does not know (unknown members are rejected, not skipped).
     UnknownMember {
         /// The map it was found in.
         map: MapKind,
         /// Its integer key.
-        key: i64,
+        key: i32,
     },
     /// `suit-manifest-version` other than 1 ("suit-manifest-version").
-    UnsupportedVersion(u64),
+    UnsupportedVersion(u32),
     /// A SUIT_Digest algorithm this build does not compute (only SHA-256, -16, is computed).
-    UnsupportedDigestAlgorithm(i64),
+    UnsupportedDigestAlgorithm(i32),
     /// The authentication wrapper holds a digest but no authentication block ("Authenticated Manifests").
     NoAuthenticationBlock,
     /// No authentication block is a COSE_Sign1 (tag 18) or COSE_Mac0 (tag 17); the tag of the
     /// last one, `None` when untagged.
-    UnsupportedAuthenticationBlock(Option<u64>),
+    UnsupportedAuthenticationBlock(Option<u32>),
     /// No trusted key of the kind an authentication block needs (a COSE_Mac0 but no MAC key, say).
     NoTrustedKey,
     /// No authentication block verified under any trusted key; the last failure (a bad signature
@@ -89,23 +95,23 @@ pub enum Error {
     /// The manifest's SHA-256 is not the authenticated SUIT_Digest ("Authenticated Manifests").
     DigestMismatch,
     /// A severed member's digest does not match the member in the envelope ("Severable Elements"); its key.
-    SeveredMemberDigestMismatch(i64),
+    SeveredMemberDigestMismatch(i32),
     /// The envelope carries a severable member that the manifest holds inline or does not name
     /// ("Severable Elements"); its key.
-    UnexpectedSeveredMember(i64),
+    UnexpectedSeveredMember(i32),
     /// A command code this implementation does not know ("SUIT_Command_Sequence").
-    UnknownCommand(i64),
+    UnknownCommand(i32),
     /// A command's argument has the wrong shape ("SUIT_Condition", "SUIT_Directive").
     InvalidArgument {
         /// The command code.
-        command: i64,
+        command: i32,
         /// Byte offset of the argument.
         offset: usize,
     },
     /// A parameter's value has the wrong shape ("SUIT_Parameters").
     InvalidParameter {
         /// The parameter key.
-        key: i64,
+        key: i32,
         /// Byte offset of the value.
         offset: usize,
     },
@@ -119,23 +125,21 @@ pub enum Error {
     /// A directive lacks a parameter it consumes ("SUIT_Directive").
     MissingParameter {
         /// The command code.
-        command: i64,
+        command: i32,
         /// The parameter key.
-        parameter: i64,
+        parameter: i32,
     },
     /// A component index that names neither a component nor a dependency of the manifest, or
     /// that is beyond [`crate::MAX_COMPONENTS`] ("suit-directive-set-component-index").
-    ComponentIndex(u64),
+    ComponentIndex(u32),
     /// The manifest's sequence number is not newer than the stored one (not at least as new,
-    /// for an invocation) ("suit-manifest-sequence-number").
-    Rollback {
-        /// The stored sequence number.
-        stored: u64,
-        /// The manifest's.
-        manifest: u64,
-    },
+    /// for an invocation) ("suit-manifest-sequence-number"). The two numbers are
+    /// [`crate::Manifest::sequence_number`] and what [`crate::Platform::stored_sequence_number`]
+    /// (or the A/B state, [`crate::ab`]) holds: carried here, their 64 bits would double the size
+    /// of every `Error`.
+    Rollback,
     /// A command sequence the procedure needs was severed and not supplied ("Severable Elements"); its key.
-    SeveredMemberMissing(i64),
+    SeveredMemberMissing(i32),
     /// A feature this build does not process.
     Unsupported(Unsupported),
     /// A payload does not match its `suit-parameter-image-digest` / `suit-parameter-image-size`
@@ -147,7 +151,7 @@ pub enum Error {
     SourceIsDestination,
     /// A command with side effects in the shared sequence, which may only set parameters and
     /// test conditions ("suit-common"); its code.
-    NotAllowedInSharedSequence(i64),
+    NotAllowedInSharedSequence(i32),
     /// An update while a tentative A/B image awaits confirmation ([`crate::ab`]).
     TrialPending,
     /// No A/B slot holds a bootable image.
@@ -209,10 +213,7 @@ impl fmt::Display for Error {
                 write!(f, "command {command} lacks parameter {parameter}")
             }
             Self::ComponentIndex(i) => write!(f, "no component or dependency at index {i}"),
-            Self::Rollback { stored, manifest } => write!(
-                f,
-                "sequence number {manifest} is not newer than the stored {stored}"
-            ),
+            Self::Rollback => f.write_str("sequence number is not newer than the stored one"),
             Self::SeveredMemberMissing(k) => write!(f, "severed member {k} is not supplied"),
             Self::Unsupported(Unsupported::Command(c)) => write!(f, "unsupported command {c}"),
             Self::Unsupported(Unsupported::Encryption) => {
@@ -244,3 +245,7 @@ impl core::error::Error for Error {
 
 /// The result type of this crate.
 pub type Result<T> = core::result::Result<T, Error>;
+// The size every `?` copies on 32-bit targets: an iot-core error and a tag (see
+// `iot_core::Error::label`).
+#[cfg(target_pointer_width = "32")]
+const _: () = assert!(core::mem::size_of::<Error>() == 12);

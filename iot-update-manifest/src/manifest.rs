@@ -142,7 +142,7 @@ impl<'a> Common<'a> {
                 key => {
                     return Err(Error::UnknownMember {
                         map: MapKind::Common,
-                        key,
+                        key: iot_core::Error::label(key),
                     });
                 }
             }
@@ -153,7 +153,7 @@ impl<'a> Common<'a> {
             dependencies,
             components: components.ok_or(Error::MissingMember {
                 map: MapKind::Common,
-                key: common_key::COMPONENTS,
+                key: iot_core::Error::label(common_key::COMPONENTS),
             })?,
             shared_sequence,
         })
@@ -228,7 +228,7 @@ impl<'a> Manifest<'a> {
                 VERSION => {
                     let v = c.uint()?;
                     if v != MANIFEST_VERSION {
-                        return Err(Error::UnsupportedVersion(v));
+                        return Err(Error::UnsupportedVersion(iot_core::Error::uint(v)));
                     }
                     version = Some(v);
                 }
@@ -251,7 +251,7 @@ impl<'a> Manifest<'a> {
                     let Some(slot) = severable_slot(key) else {
                         return Err(Error::UnknownMember {
                             map: MapKind::Manifest,
-                            key,
+                            key: iot_core::Error::label(key),
                         });
                     };
                     let from_envelope = severed.get(slot).copied().flatten();
@@ -298,12 +298,12 @@ impl<'a> Manifest<'a> {
                     .get(slot)
                     .copied()
                     .unwrap_or_default();
-                return Err(Error::UnexpectedSeveredMember(key));
+                return Err(Error::UnexpectedSeveredMember(iot_core::Error::label(key)));
             }
         }
         let missing = |key| Error::MissingMember {
             map: MapKind::Manifest,
-            key,
+            key: iot_core::Error::label(key),
         };
         version.ok_or(missing(manifest_key::VERSION))?;
         Ok(Self {
@@ -443,7 +443,9 @@ impl<'a, C: Sha256> SeverableInput<'_, 'a, C> {
         if self.c.datatype()? == Type::Bytes {
             let w = self.c.wrapped()?;
             if self.from_envelope.is_some() {
-                return Err(Error::UnexpectedSeveredMember(self.key));
+                return Err(Error::UnexpectedSeveredMember(iot_core::Error::label(
+                    self.key,
+                )));
             }
             return Ok(Severable::Inline(w));
         }
@@ -454,7 +456,7 @@ impl<'a, C: Sha256> SeverableInput<'_, 'a, C> {
                 digest.check(
                     self.crypto,
                     w.encoded,
-                    Error::SeveredMemberDigestMismatch(self.key),
+                    Error::SeveredMemberDigestMismatch(iot_core::Error::label(self.key)),
                 )?;
                 Ok(Severable::Restored(w))
             }

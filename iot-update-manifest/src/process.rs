@@ -349,13 +349,14 @@ impl<'m, 'f> Frame<'m, 'f> {
 
     /// `index` as a valid component or dependency index.
     fn check_index(&self, index: u64) -> Result<usize> {
-        let i = usize::try_from(index).map_err(|_| Error::ComponentIndex(index))?;
+        let i = usize::try_from(index)
+            .map_err(|_| Error::ComponentIndex(iot_core::Error::uint(index)))?;
         if i < MAX_COMPONENTS
             && (i < self.manifest().common().components().len() || self.is_dependency(i))
         {
             Ok(i)
         } else {
-            Err(Error::ComponentIndex(index))
+            Err(Error::ComponentIndex(iot_core::Error::uint(index)))
         }
     }
 
@@ -401,13 +402,13 @@ impl<'m, 'f> Frame<'m, 'f> {
         self.params
             .get(index)
             .copied()
-            .ok_or(Error::ComponentIndex(index as u64))
+            .ok_or(Error::ComponentIndex(iot_core::Error::uint(index as u64)))
     }
 
     fn params_mut(&mut self, index: usize) -> Result<&mut Params<'m>> {
         self.params
             .get_mut(index)
-            .ok_or(Error::ComponentIndex(index as u64))
+            .ok_or(Error::ComponentIndex(iot_core::Error::uint(index as u64)))
     }
 
     /// The platform's view of component `index` (a dependency not listed in `suit-components`
@@ -419,7 +420,7 @@ impl<'m, 'f> Frame<'m, 'f> {
             .components()
             .get(index)
             .or_else(|| self.dependency_prefix(index))
-            .ok_or(Error::ComponentIndex(index as u64))?;
+            .ok_or(Error::ComponentIndex(iot_core::Error::uint(index as u64)))?;
         Ok(Component {
             prefix: self.prefix,
             id,
@@ -437,7 +438,9 @@ fn sequence_of<'m>(m: &Manifest<'m>, kind: SequenceKind) -> Result<Option<Comman
     ) -> Result<Option<CommandSequence<'m>>> {
         match s {
             None => Ok(None),
-            Some(Severable::Missing(_)) => Err(Error::SeveredMemberMissing(key)),
+            Some(Severable::Missing(_)) => {
+                Err(Error::SeveredMemberMissing(iot_core::Error::label(key)))
+            }
             Some(s) => Ok(s.get()),
         }
     }
@@ -491,8 +494,8 @@ fn condition(command: Command, holds: bool) -> Result<()> {
 
 fn missing(command: Command, parameter: i64) -> Error {
     Error::MissingParameter {
-        command: command.code(),
-        parameter,
+        command: iot_core::Error::label(command.code()),
+        parameter: iot_core::Error::label(parameter),
     }
 }
 
@@ -672,10 +675,7 @@ where
             .stored_sequence_number(m.component_id().as_ref())?
             && (seq < stored || (strict && seq == stored))
         {
-            return Err(Error::Rollback {
-                stored,
-                manifest: seq,
-            });
+            return Err(Error::Rollback);
         }
         Ok(())
     }
@@ -800,7 +800,9 @@ where
         scratch: &mut [u8],
     ) -> Result<()> {
         if f.shared && !allowed_in_shared(command) {
-            return Err(Error::NotAllowedInSharedSequence(command.code()));
+            return Err(Error::NotAllowedInSharedSequence(iot_core::Error::label(
+                command.code(),
+            )));
         }
         match (command, argument) {
             (Command::SetComponentIndex, Argument::Index(arg)) => {
@@ -899,7 +901,7 @@ where
     #[cfg(feature = "update-management")]
     fn override_multiple<'m>(&mut self, f: &mut Frame<'m, '_>, raw: &'m [u8]) -> Result<()> {
         let invalid = |_| Error::InvalidArgument {
-            command: Command::OverrideMultiple.code(),
+            command: iot_core::Error::label(Command::OverrideMultiple.code()),
             offset: 0,
         };
         let mut c = Cur::new(raw, 0);
@@ -917,7 +919,7 @@ where
     #[cfg(feature = "update-management")]
     fn copy_params<'m>(&mut self, f: &mut Frame<'m, '_>, raw: &'m [u8]) -> Result<()> {
         let invalid = |_| Error::InvalidArgument {
-            command: Command::CopyParams.code(),
+            command: iot_core::Error::label(Command::CopyParams.code()),
             offset: 0,
         };
         let mut c = Cur::new(raw, 0);
@@ -1066,7 +1068,9 @@ where
             }
             // fetch-uri-list (update management) and any command reaching here with an argument
             // of another shape.
-            other => Err(Error::Unsupported(Unsupported::Command(other.code()))),
+            other => Err(Error::Unsupported(Unsupported::Command(
+                iot_core::Error::label(other.code()),
+            ))),
         }
     }
 
@@ -1118,7 +1122,9 @@ where
             return Ok(None);
         };
         if digest.algorithm != alg::SHA256 {
-            return Err(Error::UnsupportedDigestAlgorithm(digest.algorithm));
+            return Err(Error::UnsupportedDigestAlgorithm(iot_core::Error::label(
+                digest.algorithm,
+            )));
         }
         Ok(Some(match self.component_digest(comp, p.image_size)? {
             Some(computed) => ct_eq(&computed, digest.bytes),
@@ -1202,7 +1208,7 @@ where
     #[cfg(feature = "update-management")]
     fn version_matches(&mut self, comp: &Component<'_>, encoded: &[u8]) -> Result<bool> {
         let bad = Error::InvalidParameter {
-            key: param::VERSION,
+            key: iot_core::Error::label(param::VERSION),
             offset: 0,
         };
         let invalid = |_: Error| bad;
@@ -1563,7 +1569,7 @@ where
         scratch: &mut [u8],
     ) -> Result<()> {
         let Some(dependency) = f.dependency(index) else {
-            return Err(Error::ComponentIndex(index as u64));
+            return Err(Error::ComponentIndex(iot_core::Error::uint(index as u64)));
         };
         let id =
             f.id.dependency(index)
@@ -1589,10 +1595,7 @@ where
             .stored_sequence_number(m.component_id().as_ref())?
             && m.sequence_number() < stored
         {
-            return Err(Error::Rollback {
-                stored,
-                manifest: m.sequence_number(),
-            });
+            return Err(Error::Rollback);
         }
         let mut prefix = heapless::Vec::<ComponentId<'_>, MAX_DEPENDENCY_DEPTH>::new();
         for id in f.prefix.iter().copied().chain(dependency.prefix) {

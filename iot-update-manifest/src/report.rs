@@ -105,7 +105,7 @@ impl Reason {
             | Error::NotAuthenticated(_)
             | Error::DigestMismatch
             | Error::SeveredMemberDigestMismatch(_)
-            | Error::Rollback { .. } => Self::Unauthorised,
+            | Error::Rollback => Self::Unauthorised,
             Error::UnsupportedVersion(_)
             | Error::UnknownCommand(_)
             | Error::Unsupported(_)
@@ -154,7 +154,7 @@ pub fn result_code(e: &Error) -> i64 {
         Error::ConditionFailed(c) => c.code(),
         Error::MissingParameter { command, .. }
         | Error::UnknownCommand(command)
-        | Error::NotAllowedInSharedSequence(command) => *command,
+        | Error::NotAllowedInSharedSequence(command) => i64::from(*command),
         Error::Platform(p) => match p {
             PlatformError::NotFound => 1,
             PlatformError::Unavailable => 2,
@@ -370,7 +370,7 @@ fn write_report(
                 Some(r) => write_record(e, r)?,
                 None => {
                     let section = match err {
-                        Error::Rollback { .. } => manifest_key::SEQUENCE_NUMBER,
+                        Error::Rollback => manifest_key::SEQUENCE_NUMBER,
                         _ => 0,
                     };
                     e.array(5)?.array(0)?.i64(section)?.u64(0)?.u64(0)?.map(0)?;

@@ -90,7 +90,7 @@ impl DeviceReport {
         r.finish()?;
         let missing = |key| crate::Error::MissingMember {
             map: crate::MapKind::Manifest,
-            key,
+            key: iot_core::Error::label(key),
         };
         Ok(Self {
             device: device.into(),
@@ -106,7 +106,7 @@ fn read_result(r: &mut Reader<'_>) -> crate::Result<Outcome> {
             Ok(Outcome::Success)
         } else {
             Err(crate::Error::InvalidParameter {
-                key: report_key::RESULT,
+                key: iot_core::Error::label(report_key::RESULT),
                 offset: r.position(),
             })
         };

@@ -237,20 +237,8 @@ fn update_trial_confirm() {
 
     // Downgrades and replays are refused with nothing changed.
     let before = sim.flash.clone();
-    assert_eq!(
-        update(&mut sim, &v1_envelope()),
-        Err(Error::Rollback {
-            stored: 2,
-            manifest: 1
-        })
-    );
-    assert_eq!(
-        update(&mut sim, &v2_envelope()),
-        Err(Error::Rollback {
-            stored: 2,
-            manifest: 2
-        })
-    );
+    assert_eq!(update(&mut sim, &v1_envelope()), Err(Error::Rollback));
+    assert_eq!(update(&mut sim, &v2_envelope()), Err(Error::Rollback));
     assert_eq!(sim.flash, before);
 }
 

@@ -138,13 +138,7 @@ fn built_ab_update_installs_into_the_device_slot() {
         assert_eq!(sim.invoked.len(), 1, "booted");
         // The same envelope again is a replay: refused, nothing changes.
         let before = sim.flash.clone();
-        assert_eq!(
-            update(&mut sim, &envelope),
-            Err(Error::Rollback {
-                stored: 2,
-                manifest: 2
-            })
-        );
+        assert_eq!(update(&mut sim, &envelope), Err(Error::Rollback));
         assert_eq!(sim.flash, before);
     }
     // A device of another class refuses it before anything is written.
@@ -204,7 +198,9 @@ fn severing_keeps_the_envelope_valid() {
     let mut sim = device(0);
     assert_eq!(
         update(&mut sim, &severed),
-        Err(Error::SeveredMemberMissing(manifest_key::INSTALL))
+        Err(Error::SeveredMemberMissing(
+            i32::try_from(manifest_key::INSTALL).unwrap()
+        ))
     );
     assert!(sim.flash.storage.is_empty());
     assert!(sim.flash.sequence.is_empty());

@@ -317,10 +317,9 @@ fn refused_installs_and_boots_leave_the_directory_as_it_was() {
         let r = dev.install(&mut crypto, key, &envelope);
         let e = r.err().unwrap_or_else(|| panic!("{what} accepted"));
         match what {
-            "rollback" | "replay" => assert!(
-                matches!(e, DirError::Suit(Error::Rollback { stored: 2, .. })),
-                "{what}: {e}"
-            ),
+            "rollback" | "replay" => {
+                assert!(matches!(e, DirError::Suit(Error::Rollback)), "{what}: {e}")
+            }
             "corrupted image" => assert!(
                 matches!(
                     e,

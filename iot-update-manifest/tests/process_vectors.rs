@@ -161,10 +161,7 @@ fn exp0() {
     sim.flash.sequence.insert(None, 1);
     assert_eq!(
         process("exp0", &mut sim, Procedure::Boot),
-        Err(Error::Rollback {
-            stored: 1,
-            manifest: 0
-        })
+        Err(Error::Rollback)
     );
 }
 
@@ -190,10 +187,7 @@ fn exp_download(name: &str, uri: &str, seq: u64) {
     // The same manifest again is a replay: refused.
     assert_eq!(
         process(name, &mut sim, Procedure::Update),
-        Err(Error::Rollback {
-            stored: seq,
-            manifest: seq
-        })
+        Err(Error::Rollback)
     );
     // Booting it (equal sequence number) is allowed.
     process(name, &mut sim, Procedure::Boot).unwrap();

@@ -348,13 +348,7 @@ fn rollback_is_reported_against_the_sequence_number() {
     let mut sim = device();
     sim.flash.sequence.insert(None, 5);
     let (outcome, bytes, _) = run::<16>(&update(5, CLASS, None), &mut sim, true);
-    assert!(matches!(
-        outcome,
-        Err(Error::Rollback {
-            stored: 5,
-            manifest: 5
-        })
-    ));
+    assert!(matches!(outcome, Err(Error::Rollback)));
     let r = parse(&bytes);
     assert_eq!(r.get(3).arr().len(), 0);
     let result = r.get(4);

@@ -45,17 +45,18 @@ enum Slot {
 }
 
 /// The labels this implementation understands, and so accepts in `crit`, with their slots, in the
-/// order of [`Slot`]: a slot's bit is its index here.
-const UNDERSTOOD: [(i64, Slot); 9] = [
-    (label::ALG, Slot::Alg),
-    (label::CRIT, Slot::Crit),
-    (label::CONTENT_TYPE, Slot::ContentType),
-    (label::KID, Slot::Kid),
-    (label::IV, Slot::Iv),
-    (label::PARTIAL_IV, Slot::PartialIv),
-    (label::KID_CONTEXT, Slot::KidContext),
-    (label::X5CHAIN, Slot::X5Chain),
-    (label::X5T, Slot::X5t),
+/// order of [`Slot`]: a slot's bit is its index here. Each label as error payloads hold it
+/// ([`Error::label`], which leaves these small labels as they are).
+const UNDERSTOOD: [(i32, Slot); 9] = [
+    (Error::label(label::ALG), Slot::Alg),
+    (Error::label(label::CRIT), Slot::Crit),
+    (Error::label(label::CONTENT_TYPE), Slot::ContentType),
+    (Error::label(label::KID), Slot::Kid),
+    (Error::label(label::IV), Slot::Iv),
+    (Error::label(label::PARTIAL_IV), Slot::PartialIv),
+    (Error::label(label::KID_CONTEXT), Slot::KidContext),
+    (Error::label(label::X5CHAIN), Slot::X5Chain),
+    (Error::label(label::X5T), Slot::X5t),
 ];
 
 /// How many labels a `crit` array may list here.
@@ -121,8 +122,10 @@ impl AlgId<'_> {
     /// The algorithm, if this family implements it.
     pub fn algorithm(self) -> Result<Algorithm> {
         match self {
-            Self::Int(id) => Algorithm::from_id(id).ok_or(Error::UnsupportedAlgorithm(id)),
-            Self::Text(_) => Err(Error::UnsupportedAlgorithm(i64::MIN)),
+            Self::Int(id) => {
+                Algorithm::from_id(id).ok_or(Error::UnsupportedAlgorithm(Error::label(id)))
+            }
+            Self::Text(_) => Err(Error::UnsupportedAlgorithm(i32::MIN)),
         }
     }
 }
@@ -294,7 +297,10 @@ impl<'a> HeaderMap<'a> {
                 _ => return Err(Error::cbor(CborError::UnexpectedType, key_at)),
             };
             let known = match key {
-                Label::Int(l) => UNDERSTOOD.iter().find(|&&(u, _)| u == l).copied(),
+                Label::Int(l) => UNDERSTOOD
+                    .iter()
+                    .find(|&&(u, _)| i64::from(u) == l)
+                    .copied(),
                 Label::Text(_) => None,
             };
             let duplicate = match known {
@@ -319,7 +325,7 @@ impl<'a> HeaderMap<'a> {
         let iv_and_partial_iv = 1 << Slot::Iv as u16 | 1 << Slot::PartialIv as u16;
         if seen & iv_and_partial_iv == iv_and_partial_iv {
             // RFC 9052 section 3.1: IV and Partial IV MUST NOT both be present.
-            return Err(Error::InvalidHeader(label::PARTIAL_IV));
+            return Err(Error::InvalidHeader(Error::label(label::PARTIAL_IV)));
         }
         self.raw = r.input().get(start..r.position()).unwrap_or_default();
         Ok(())
@@ -329,7 +335,7 @@ impl<'a> HeaderMap<'a> {
     fn decode_value(
         &mut self,
         r: &mut Reader<'a>,
-        label: i64,
+        label: i32,
         slot: Slot,
         protected: bool,
     ) -> Result<()> {
@@ -359,11 +365,11 @@ impl<'a> HeaderMap<'a> {
                 }
                 for _ in 0..n {
                     let l = match r.datatype()? {
-                        Type::String => return Err(Error::UnknownCriticalHeader(i64::MIN)),
+                        Type::String => return Err(Error::UnknownCriticalHeader(i32::MIN)),
                         _ => r.int().map_err(bad)?,
                     };
-                    if !UNDERSTOOD.iter().any(|&(u, _)| u == l) {
-                        return Err(Error::UnknownCriticalHeader(l));
+                    if !UNDERSTOOD.iter().any(|&(u, _)| i64::from(u) == l) {
+                        return Err(Error::UnknownCriticalHeader(Error::label(l)));
                     }
                     self.crit.push(l).map_err(|_| Error::CapacityExceeded)?;
                 }
@@ -464,7 +470,7 @@ impl<'a> HeaderMap<'a> {
     pub fn has(&self, label: i64) -> bool {
         UNDERSTOOD
             .iter()
-            .find(|&&(l, _)| l == label)
+            .find(|&&(l, _)| i64::from(l) == label)
             .is_some_and(|&(_, slot)| self.present() & 1 << slot as u16 != 0)
     }
 
@@ -541,11 +547,11 @@ pub(crate) fn check_buckets(protected: &HeaderMap<'_>, unprotected: &HeaderMap<'
         return Err(Error::InvalidHeader(l));
     }
     if !unprotected.crit.is_empty() {
-        return Err(Error::InvalidHeader(label::CRIT));
+        return Err(Error::InvalidHeader(Error::label(label::CRIT)));
     }
     let layer = p | u;
     if layer & 1 << Slot::Iv as u16 != 0 && layer & 1 << Slot::PartialIv as u16 != 0 {
-        return Err(Error::InvalidHeader(label::PARTIAL_IV));
+        return Err(Error::InvalidHeader(Error::label(label::PARTIAL_IV)));
     }
     Ok(())
 }

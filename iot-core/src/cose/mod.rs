@@ -58,7 +58,7 @@ pub(crate) fn open_message(r: &mut Reader<'_>, expected: u64, len: u64) -> Resul
     let tagged = match r.opt_tag()? {
         None => false,
         Some(t) if t == expected => true,
-        Some(t) => return Err(Error::WrongTag(t)),
+        Some(t) => return Err(Error::wrong_tag(t)),
     };
     r.array_of(len)?;
     Ok(tagged)

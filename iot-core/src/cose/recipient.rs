@@ -191,7 +191,7 @@ impl<'a> CoseRecipient<'a> {
             .map(|raw| {
                 Reader::new(raw)
                     .bytes()
-                    .map_err(|_| Error::InvalidHeader(kdf_label::SALT))
+                    .map_err(|_| Error::InvalidHeader(Error::label(kdf_label::SALT)))
             })
             .transpose()
     }
@@ -331,7 +331,7 @@ impl<'a> CoseRecipient<'a> {
             match self.header(label) {
                 Some(raw) => {
                     let mut r = Reader::new(raw);
-                    let bad = Error::InvalidHeader(label);
+                    let bad = Error::InvalidHeader(Error::label(label));
                     match r.datatype()? {
                         Type::Bytes => e.bytes(r.bytes().map_err(|_| bad)?),
                         // Only the nonce may be an integer.
@@ -723,7 +723,10 @@ mod tests {
         msg.splice(at..at + 18, [0x33, 0x01]);
         let m = CoseEncrypt::decode(&msg).unwrap();
         let r = m.recipients.get(0).unwrap();
-        assert_eq!(r.salt(), Err(Error::InvalidHeader(kdf_label::SALT)));
+        assert_eq!(
+            r.salt(),
+            Err(Error::InvalidHeader(Error::label(kdf_label::SALT)))
+        );
         // An integer PartyU nonce is allowed, an integer identity is not.
         let mut msg = h(HKDF_01);
         msg.splice(at..at + 18, [0x35, 0x07]);
@@ -740,7 +743,9 @@ mod tests {
         let r = m.recipients.get(0).unwrap();
         assert_eq!(
             r.write_kdf_context(Algorithm::AesCcm16_64_128, &KdfInfo::default(), &mut buf),
-            Err(Error::InvalidHeader(kdf_label::PARTY_U_IDENTITY))
+            Err(Error::InvalidHeader(Error::label(
+                kdf_label::PARTY_U_IDENTITY
+            )))
         );
     }
 }

@@ -402,7 +402,7 @@ impl<'a> DiceCertificate<'a> {
     pub fn decode(input: &'a [u8]) -> Result<Self> {
         let sign1 = CoseSign1::decode(input)?;
         if sign1.tagged {
-            return Err(iot_core::Error::WrongTag(iot_core::cose::tag::SIGN1).into());
+            return Err(iot_core::Error::wrong_tag(iot_core::cose::tag::SIGN1).into());
         }
         let payload = sign1.payload.ok_or(iot_core::Error::PayloadMismatch)?;
         let claims = DiceClaims::decode(payload)?;
