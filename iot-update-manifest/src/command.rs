@@ -732,30 +732,48 @@ fn read_parameter<'a>(c: &mut Cur<'a>) -> Result<Parameter<'a>> {
 
 fn read_value<'a>(c: &mut Cur<'a>, key: i64) -> Result<Parameter<'a>> {
     use param::*;
+    // One read per shape, then the variant by key: each read's error path is linked once.
     Ok(match key {
-        VENDOR_IDENTIFIER => Parameter::VendorId(c.bytes()?),
-        CLASS_IDENTIFIER => Parameter::ClassId(c.bytes()?),
+        VENDOR_IDENTIFIER | CLASS_IDENTIFIER | CONTENT | ENCRYPTION_INFO | INVOKE_ARGS
+        | DEVICE_IDENTIFIER => {
+            let b = c.bytes()?;
+            match key {
+                VENDOR_IDENTIFIER => Parameter::VendorId(b),
+                CLASS_IDENTIFIER => Parameter::ClassId(b),
+                CONTENT => Parameter::Content(b),
+                ENCRYPTION_INFO => Parameter::EncryptionInfo(b),
+                INVOKE_ARGS => Parameter::InvokeArgs(b),
+                _ => Parameter::DeviceId(b),
+            }
+        }
+        #[cfg(feature = "update-management")]
+        WAIT_INFO => Parameter::WaitInfo(c.bytes()?),
         IMAGE_DIGEST => Parameter::ImageDigest(SuitDigest::decode_all(c.wrapped()?.cursor())?),
+        COMPONENT_SLOT | IMAGE_SIZE | SOURCE_COMPONENT => {
+            let v = c.uint()?;
+            match key {
+                COMPONENT_SLOT => Parameter::ComponentSlot(v),
+                IMAGE_SIZE => Parameter::ImageSize(v),
+                _ => Parameter::SourceComponent(v),
+            }
+        }
         #[cfg(feature = "update-management")]
         USE_BEFORE => Parameter::UseBefore(c.uint()?),
-        COMPONENT_SLOT => Parameter::ComponentSlot(c.uint()?),
-        STRICT_ORDER => Parameter::StrictOrder(c.bool()?),
-        SOFT_FAILURE => Parameter::SoftFailure(c.bool()?),
-        IMAGE_SIZE => Parameter::ImageSize(c.uint()?),
-        CONTENT => Parameter::Content(c.bytes()?),
-        ENCRYPTION_INFO => Parameter::EncryptionInfo(c.bytes()?),
-        URI => Parameter::Uri(c.str()?),
-        SOURCE_COMPONENT => Parameter::SourceComponent(c.uint()?),
-        INVOKE_ARGS => Parameter::InvokeArgs(c.bytes()?),
-        DEVICE_IDENTIFIER => Parameter::DeviceId(c.bytes()?),
         #[cfg(feature = "update-management")]
         MINIMUM_BATTERY => Parameter::MinimumBattery(c.uint()?),
+        STRICT_ORDER | SOFT_FAILURE => {
+            let b = c.bool()?;
+            if key == STRICT_ORDER {
+                Parameter::StrictOrder(b)
+            } else {
+                Parameter::SoftFailure(b)
+            }
+        }
+        URI => Parameter::Uri(c.str()?),
         #[cfg(feature = "update-management")]
         UPDATE_PRIORITY => Parameter::UpdatePriority(c.int()?),
         #[cfg(feature = "update-management")]
         VERSION => Parameter::Version(c.skip()?),
-        #[cfg(feature = "update-management")]
-        WAIT_INFO => Parameter::WaitInfo(c.bytes()?),
         key => Parameter::Other {
             key,
             value: c.skip()?,
