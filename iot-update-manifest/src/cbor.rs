@@ -175,6 +175,7 @@ pub(crate) fn rebase(e: iot_core::Error, base: usize) -> Error {
 
 /// Records integer key `key` (found at byte `at`) in `seen` and fails on a repeat. Only keys
 /// 0..=63 are tracked (every standard key of the maps this crate reads); custom negative keys are not.
+#[inline(never)]
 pub(crate) fn first_time(seen: &mut u64, key: i64, at: usize) -> Result<()> {
     if let Ok(bit) = u32::try_from(key)
         && bit < 64
