@@ -952,126 +952,102 @@ where
     ) -> Result<()> {
         let comp = f.component(index)?;
         let p = f.params(index)?;
-        match command {
-            Command::VendorIdentifier => condition(
-                command,
-                self.identifier(Identifier::Vendor, &comp, p.vendor_id)?,
-            ),
-            Command::ClassIdentifier => condition(
-                command,
-                self.identifier(Identifier::Class, &comp, p.class_id)?,
-            ),
-            Command::DeviceIdentifier => condition(
-                command,
-                self.identifier(Identifier::Device, &comp, p.device_id)?,
-            ),
-            Command::ImageMatch => {
-                let holds = self.image_match(f, index, &comp, &p, scratch)?;
-                condition(command, holds == Some(true))
-            }
+        // Conditions give whether they hold, checked by one `condition` call below; directives
+        // return.
+        let holds = match command {
+            Command::VendorIdentifier => self.identifier(Identifier::Vendor, &comp, p.vendor_id)?,
+            Command::ClassIdentifier => self.identifier(Identifier::Class, &comp, p.class_id)?,
+            Command::DeviceIdentifier => self.identifier(Identifier::Device, &comp, p.device_id)?,
+            Command::ImageMatch => self.image_match(f, index, &comp, &p, scratch)? == Some(true),
             Command::ImageNotMatch => {
-                let holds = self.image_match(f, index, &comp, &p, scratch)?;
-                condition(command, holds == Some(false))
+                self.image_match(f, index, &comp, &p, scratch)? == Some(false)
             }
-            Command::ComponentSlot => {
-                let holds = match p.slot {
-                    Some(slot) => self.platform.check_slot(&comp, slot)?,
-                    None => false,
-                };
-                condition(command, holds)
-            }
-            Command::CheckContent => {
-                let holds = match p.content {
-                    Some(content) => self.check_content(&comp, content)?,
-                    None => false,
-                };
-                condition(command, holds)
-            }
-            Command::Abort => condition(command, false),
+            Command::ComponentSlot => match p.slot {
+                Some(slot) => self.platform.check_slot(&comp, slot)?,
+                None => false,
+            },
+            Command::CheckContent => match p.content {
+                Some(content) => self.check_content(&comp, content)?,
+                None => false,
+            },
+            Command::Abort => false,
             #[cfg(feature = "dependencies")]
             Command::DependencyIntegrity => {
-                let holds = f.is_dependency(index)
-                    && self.dependency_integrity(&comp, &p, scratch)? == Some(true);
-                condition(command, holds)
+                f.is_dependency(index)
+                    && self.dependency_integrity(&comp, &p, scratch)? == Some(true)
             }
-            Command::IsDependency => condition(command, f.is_dependency(index)),
+            Command::IsDependency => f.is_dependency(index),
             #[cfg(feature = "update-management")]
-            Command::UseBefore => {
-                let holds = match (p.use_before, self.platform.now()?) {
-                    (Some(limit), Some(now)) => now < limit,
-                    _ => false,
-                };
-                condition(command, holds)
-            }
+            Command::UseBefore => match (p.use_before, self.platform.now()?) {
+                (Some(limit), Some(now)) => now < limit,
+                _ => false,
+            },
             #[cfg(feature = "update-management")]
-            Command::MinimumBattery => {
-                let holds = match (p.minimum_battery, self.platform.battery_level()?) {
-                    (Some(minimum), Some(level)) => level >= minimum,
-                    _ => false,
-                };
-                condition(command, holds)
-            }
+            Command::MinimumBattery => match (p.minimum_battery, self.platform.battery_level()?) {
+                (Some(minimum), Some(level)) => level >= minimum,
+                _ => false,
+            },
             #[cfg(feature = "update-management")]
-            Command::UpdateAuthorized => {
-                condition(command, self.platform.update_authorized(p.update_priority)?)
-            }
+            Command::UpdateAuthorized => self.platform.update_authorized(p.update_priority)?,
             #[cfg(feature = "update-management")]
-            Command::Version => {
-                let holds = match p.version {
-                    Some(v) => self.version_matches(&comp, v)?,
-                    None => false,
-                };
-                condition(command, holds)
-            }
-            Command::Fetch => self.fetch(f, index, &comp, &p, scratch),
+            Command::Version => match p.version {
+                Some(v) => self.version_matches(&comp, v)?,
+                None => false,
+            },
+            Command::Fetch => return self.fetch(f, index, &comp, &p, scratch),
             Command::Write => {
                 let content = p.content.ok_or(missing(command, param::CONTENT))?;
                 if let Some(info) = p.encryption_info {
                     return self.decrypt_to(&comp, info, Source::Bytes(content));
                 }
                 self.platform.write(&comp, 0, content)?;
-                Ok(())
+                return Ok(());
             }
             Command::Copy => {
                 let src = self.source(f, index, &p, command)?;
                 if let Some(info) = p.encryption_info {
                     return self.decrypt_to(&comp, info, Source::Component(&src));
                 }
-                self.copy(&comp, &src)
+                return self.copy(&comp, &src);
             }
             Command::Swap => {
                 let src = self.source(f, index, &p, command)?;
                 self.platform.swap(&comp, &src)?;
-                Ok(())
+                return Ok(());
             }
             Command::Invoke => {
                 self.platform.invoke(&comp, p.invoke_args)?;
-                Ok(())
+                return Ok(());
             }
             #[cfg(feature = "dependencies")]
-            Command::ProcessDependency => self.process_dependency(f, index, &comp, &p, scratch),
+            Command::ProcessDependency => {
+                return self.process_dependency(f, index, &comp, &p, scratch);
+            }
             Command::Unlink => {
                 self.platform.unlink(&comp)?;
-                Ok(())
+                return Ok(());
             }
             #[cfg(feature = "update-management")]
             Command::Wait => {
                 self.platform.wait(&comp, p.wait_info)?;
-                Ok(())
+                return Ok(());
             }
             Command::Custom(code) => {
                 let raw = match argument {
                     Argument::Raw(raw) => raw,
                     _ => &[],
                 };
-                condition(command, self.platform.custom(i64::from(code), raw, &comp)?)
+                self.platform.custom(i64::from(code), raw, &comp)?
             }
             // fetch-uri-list (update management) and any command reaching here with an argument
             // of another shape.
-            other => Err(Error::Unsupported(Unsupported::Command(
-                iot_core::Error::label(other.code()),
-            ))),
-        }
+            other => {
+                return Err(Error::Unsupported(Unsupported::Command(
+                    iot_core::Error::label(other.code()),
+                )));
+            }
+        };
+        condition(command, holds)
     }
 
     fn identifier(
