@@ -188,18 +188,36 @@ impl<'a> Params<'a> {
     /// Sets `p` ("suit-directive-override-parameters"); with `keep`, only when unset
     /// ("suit-directive-set-parameters"). Soft failure and strict order are not per component.
     fn set(&mut self, p: Parameter<'a>, keep: bool) {
+        // One `put` per value type, into the slot the variant picks.
         match p {
-            Parameter::VendorId(v) => put(&mut self.vendor_id, v, keep),
-            Parameter::ClassId(v) => put(&mut self.class_id, v, keep),
-            Parameter::DeviceId(v) => put(&mut self.device_id, v, keep),
+            Parameter::VendorId(v)
+            | Parameter::ClassId(v)
+            | Parameter::DeviceId(v)
+            | Parameter::Content(v)
+            | Parameter::EncryptionInfo(v)
+            | Parameter::InvokeArgs(v) => {
+                let slot = match p {
+                    Parameter::VendorId(_) => &mut self.vendor_id,
+                    Parameter::ClassId(_) => &mut self.class_id,
+                    Parameter::DeviceId(_) => &mut self.device_id,
+                    Parameter::Content(_) => &mut self.content,
+                    Parameter::EncryptionInfo(_) => &mut self.encryption_info,
+                    _ => &mut self.invoke_args,
+                };
+                put(slot, v, keep)
+            }
+            Parameter::ImageSize(v)
+            | Parameter::ComponentSlot(v)
+            | Parameter::SourceComponent(v) => {
+                let slot = match p {
+                    Parameter::ImageSize(_) => &mut self.image_size,
+                    Parameter::ComponentSlot(_) => &mut self.slot,
+                    _ => &mut self.source,
+                };
+                put(slot, v, keep)
+            }
             Parameter::ImageDigest(v) => put(&mut self.image_digest, v, keep),
-            Parameter::ImageSize(v) => put(&mut self.image_size, v, keep),
-            Parameter::ComponentSlot(v) => put(&mut self.slot, v, keep),
-            Parameter::Content(v) => put(&mut self.content, v, keep),
-            Parameter::EncryptionInfo(v) => put(&mut self.encryption_info, v, keep),
             Parameter::Uri(v) => put(&mut self.uri, v, keep),
-            Parameter::SourceComponent(v) => put(&mut self.source, v, keep),
-            Parameter::InvokeArgs(v) => put(&mut self.invoke_args, v, keep),
             #[cfg(feature = "update-management")]
             Parameter::UseBefore(v) => put(&mut self.use_before, v, keep),
             #[cfg(feature = "update-management")]
