@@ -69,7 +69,9 @@ impl<'a> Cur<'a> {
         move |e| shifted(e, base)
     }
 
-    /// Absolute offset of the next item.
+    /// Absolute offset of the next item. Not inlined: it is read before almost every item
+    /// (for the errors that name it), and each inlined copy cost more than the call.
+    #[inline(never)]
     pub fn position(&self) -> usize {
         self.base.saturating_add(self.r.position())
     }
