@@ -53,6 +53,8 @@ fn limits() -> Limits {
 }
 
 impl<'a> Cur<'a> {
+    /// Not inlined: the reader's construction was copied into every cursor's creation.
+    #[inline(never)]
     pub fn new(input: &'a [u8], base: usize) -> Self {
         Self {
             r: Reader::with_limits(input, limits()),
