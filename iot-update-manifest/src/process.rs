@@ -416,10 +416,9 @@ impl<'m, 'f> Frame<'m, 'f> {
         out
     }
 
-    fn params(&self, index: usize) -> Result<Params<'m>> {
+    fn params(&self, index: usize) -> Result<&Params<'m>> {
         self.params
             .get(index)
-            .copied()
             .ok_or(Error::ComponentIndex(iot_core::Error::uint(index as u64)))
     }
 
@@ -943,7 +942,7 @@ where
         let mut c = Cur::new(raw, 0);
         let n = c.map().map_err(invalid)?;
         for _ in 0..n {
-            let source = f.params(f.check_index(c.uint().map_err(invalid)?)?)?;
+            let source = *f.params(f.check_index(c.uint().map_err(invalid)?)?)?;
             let keys = c.array().map_err(invalid)?;
             for _ in 0..keys {
                 let key = c.int().map_err(invalid)?;
@@ -976,10 +975,8 @@ where
             Command::VendorIdentifier => self.identifier(Identifier::Vendor, &comp, p.vendor_id)?,
             Command::ClassIdentifier => self.identifier(Identifier::Class, &comp, p.class_id)?,
             Command::DeviceIdentifier => self.identifier(Identifier::Device, &comp, p.device_id)?,
-            Command::ImageMatch => self.image_match(f, index, &comp, &p, scratch)? == Some(true),
-            Command::ImageNotMatch => {
-                self.image_match(f, index, &comp, &p, scratch)? == Some(false)
-            }
+            Command::ImageMatch => self.image_match(f, index, &comp, p, scratch)? == Some(true),
+            Command::ImageNotMatch => self.image_match(f, index, &comp, p, scratch)? == Some(false),
             Command::ComponentSlot => match p.slot {
                 Some(slot) => self.platform.check_slot(&comp, slot)?,
                 None => false,
@@ -992,7 +989,7 @@ where
             #[cfg(feature = "dependencies")]
             Command::DependencyIntegrity => {
                 f.is_dependency(index)
-                    && self.dependency_integrity(&comp, &p, scratch)? == Some(true)
+                    && self.dependency_integrity(&comp, p, scratch)? == Some(true)
             }
             Command::IsDependency => f.is_dependency(index),
             #[cfg(feature = "update-management")]
@@ -1012,7 +1009,7 @@ where
                 Some(v) => self.version_matches(&comp, v)?,
                 None => false,
             },
-            Command::Fetch => return self.fetch(f, index, &comp, &p, scratch),
+            Command::Fetch => return self.fetch(f, index, &comp, p, scratch),
             Command::Write => {
                 let content = p.content.ok_or(missing(command, param::CONTENT))?;
                 if let Some(info) = p.encryption_info {
@@ -1022,14 +1019,14 @@ where
                 return Ok(());
             }
             Command::Copy => {
-                let src = self.source(f, index, &p, command)?;
+                let src = self.source(f, index, p, command)?;
                 if let Some(info) = p.encryption_info {
                     return self.decrypt_to(&comp, info, Source::Component(&src));
                 }
                 return self.copy(&comp, &src);
             }
             Command::Swap => {
-                let src = self.source(f, index, &p, command)?;
+                let src = self.source(f, index, p, command)?;
                 self.platform.swap(&comp, &src)?;
                 return Ok(());
             }
@@ -1039,7 +1036,7 @@ where
             }
             #[cfg(feature = "dependencies")]
             Command::ProcessDependency => {
-                return self.process_dependency(f, index, &comp, &p, scratch);
+                return self.process_dependency(f, index, &comp, p, scratch);
             }
             Command::Unlink => {
                 self.platform.unlink(&comp)?;
