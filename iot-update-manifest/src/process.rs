@@ -367,14 +367,15 @@ impl<'m, 'f> Frame<'m, 'f> {
 
     /// `index` as a valid component or dependency index.
     fn check_index(&self, index: u64) -> Result<usize> {
-        let i = usize::try_from(index)
-            .map_err(|_| Error::ComponentIndex(iot_core::Error::uint(index)))?;
-        if i < MAX_COMPONENTS
-            && (i < self.manifest().common().components().len() || self.is_dependency(i))
-        {
+        match usize::try_from(index) {
             Ok(i)
-        } else {
-            Err(Error::ComponentIndex(iot_core::Error::uint(index)))
+                if i < MAX_COMPONENTS
+                    && (i < self.manifest().common().components().len()
+                        || self.is_dependency(i)) =>
+            {
+                Ok(i)
+            }
+            _ => Err(Error::ComponentIndex(iot_core::Error::uint(index))),
         }
     }
 
