@@ -448,7 +448,9 @@ impl<'m, 'f> Frame<'m, 'f> {
 }
 
 /// The sequence of `kind` in `m`, `None` when the manifest has none; an error when the procedure
-/// needs a severed sequence the envelope did not carry.
+/// needs a severed sequence the envelope did not carry. Not inlined: inlined, it was copied
+/// into `Processor::procedure` once per kind of sequence (376 B more on thumbv7em).
+#[inline(never)]
 fn sequence_of<'m>(m: &Manifest<'m>, kind: SequenceKind) -> Result<Option<CommandSequence<'m>>> {
     fn severable<'m>(
         s: Option<Severable<'m, CommandSequence<'m>>>,
