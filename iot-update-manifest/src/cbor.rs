@@ -31,9 +31,7 @@ pub(crate) struct Items<'a> {
 }
 
 impl<'a> Items<'a> {
-    /// A cursor at the first item. Not inlined: every iterator over validated items starts
-    /// with one, and the call is smaller than the copies.
-    #[inline(never)]
+    /// A cursor at the first item.
     pub fn cursor(&self) -> Cur<'a> {
         Cur::new(self.bytes, self.base)
     }
@@ -53,8 +51,6 @@ fn limits() -> Limits {
 }
 
 impl<'a> Cur<'a> {
-    /// Not inlined: the reader's construction was copied into every cursor's creation.
-    #[inline(never)]
     pub fn new(input: &'a [u8], base: usize) -> Self {
         Self {
             r: Reader::with_limits(input, limits()),
