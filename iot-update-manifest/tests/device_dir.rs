@@ -484,3 +484,56 @@ fn encrypted_updates_install_with_the_decryption_key() {
         Err(DirError::Invalid { .. })
     ));
 }
+
+/// The device's own text files (identity, state, decryption key), replaced by arbitrary bytes or
+/// by a valid file with one byte changed: opening the device never panics; it opens, or it is
+/// refused naming the file (`Invalid`, or `Io` for bytes that are not UTF-8).
+#[test]
+fn damaged_device_files_are_refused_not_panicked_on() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("dev");
+    {
+        let mut dev = provisioned(&dir);
+        dev.set_decryption_key(iot_update_manifest::device_dir::DecryptionKey::A128Kw(
+            [7; 16].into(),
+        ))
+        .unwrap();
+    }
+    let originals: Vec<(&str, Vec<u8>)> = ["identity", "state", "decryption-key"]
+        .into_iter()
+        .map(|f| (f, std::fs::read(dir.join(f)).unwrap()))
+        .collect();
+    let mut runner = TestRunner::new(Config {
+        cases: 300,
+        ..Config::default()
+    });
+    let strategy = (
+        0..originals.len(),
+        prop::collection::vec(any::<u8>(), 0..80),
+        any::<bool>(),
+        any::<usize>(),
+        any::<u8>(),
+    );
+    runner
+        .run(&strategy, |(file, random, edit, at, byte)| {
+            let (name, original) = &originals[file];
+            let content = if edit && !original.is_empty() {
+                let mut c = original.clone();
+                c[at % original.len()] = byte;
+                c
+            } else {
+                random
+            };
+            std::fs::write(dir.join(name), &content).unwrap();
+            let opened = DirDevice::open(&dir);
+            std::fs::write(dir.join(name), original).unwrap();
+            match opened {
+                Ok(_) | Err(DirError::Invalid { .. }) | Err(DirError::Io { .. }) => Ok(()),
+                Err(e) => Err(TestCaseError::fail(format!("{name}: {e:?}"))),
+            }
+        })
+        .unwrap();
+    DirDevice::open(&dir).unwrap();
+}
