@@ -109,8 +109,8 @@ pub enum Error {
 }
 
 /// An error of the crypto backend, reported in [`Error::Crypto`]: the kind of the
-/// [`iot_core::Error`] without its payload, so that [`Error`] stays small (two words on a
-/// 32-bit target; the id of an unsupported algorithm is the context's). One kind per kind of
+/// [`iot_core::Error`] without its payload, so that [`Error`] stays small (four bytes, one
+/// register on a 32-bit target; the id of an unsupported algorithm is the context's). One kind per kind of
 /// [`iot_core::Error`], in its order, so that the conversion copies the discriminant; a kind
 /// added there later is reported as [`CryptoError::Backend`] until it is mirrored here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -59,6 +59,17 @@ const UNDERSTOOD: [(i32, Slot); 9] = [
     (Error::label(label::X5T), Slot::X5t),
 ];
 
+// `check_buckets` finds a label by its slot's bit, so row `i` must hold slot `i`. Evaluated at
+// compile time: indexing cannot fail at run time here.
+#[allow(clippy::indexing_slicing)]
+const _: () = {
+    let mut i = 0;
+    while i < UNDERSTOOD.len() {
+        assert!(UNDERSTOOD[i].1 as usize == i);
+        i += 1;
+    }
+};
+
 /// How many labels a `crit` array may list here.
 pub const MAX_CRIT: usize = 4;
 
