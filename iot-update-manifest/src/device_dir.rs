@@ -170,6 +170,26 @@ impl From<Error> for DirError {
     }
 }
 
+/// The file `name` of the device in `dir`, trimmed and read by `parse`; `None` when it does not
+/// exist. Its text is zeroized after reading (the decryption key is one such file).
+fn optional_file<T>(
+    dir: &Path,
+    name: &str,
+    parse: impl FnOnce(&str) -> Result<T, &'static str>,
+) -> Result<Option<T>, DirError> {
+    let path = dir.join(name);
+    match fs::read_to_string(&path) {
+        Ok(text) => {
+            let text = zeroize::Zeroizing::new(text);
+            parse(text.trim())
+                .map(Some)
+                .map_err(|why| invalid(&path, why))
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_error(&path, e)),
+    }
+}
+
 fn io_error(path: &Path, source: io::Error) -> DirError {
     DirError::Io {
         path: path.to_path_buf(),
@@ -476,28 +496,15 @@ impl DirDevice {
             Err(fs::TryLockError::Error(e)) => return Err(io_error(&lock_path, e)),
         }
         let state = State::parse(&read(STATE)?, &dir.join(STATE))?;
-        let anchor_path = dir.join(TRUST_ANCHOR);
-        let anchor = match fs::read_to_string(&anchor_path) {
-            Ok(text) => Some(
-                hex::decode(text.trim())
-                    .ok()
-                    .and_then(|b| P256VerifyingKey::from_sec1(&b).ok())
-                    .ok_or_else(|| invalid(&anchor_path, "not a SEC1 P-256 key in hex"))?,
-            ),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) => return Err(io_error(&anchor_path, e)),
-        };
-        let key_path = dir.join(DECRYPTION_KEY);
-        let decryption_key = match fs::read_to_string(&key_path) {
-            Ok(text) => Some(DecryptionKey::parse(text.trim()).ok_or_else(|| {
-                invalid(
-                    &key_path,
-                    "not \"A128KW <hex>\" or \"ECDH-ES+A128KW <hex>\"",
-                )
-            })?),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) => return Err(io_error(&key_path, e)),
-        };
+        let anchor = optional_file(dir, TRUST_ANCHOR, |text| {
+            hex::decode(text)
+                .ok()
+                .and_then(|b| P256VerifyingKey::from_sec1(&b).ok())
+                .ok_or("not a SEC1 P-256 key in hex")
+        })?;
+        let decryption_key = optional_file(dir, DECRYPTION_KEY, |text| {
+            DecryptionKey::parse(text).ok_or("not \"A128KW <hex>\" or \"ECDH-ES+A128KW <hex>\"")
+        })?;
         Ok(Self {
             dir: dir.to_path_buf(),
             identity,
