@@ -2,7 +2,7 @@
 //! (draft-ietf-suit-manifest) with iot-update-manifest, and install them on a simulated A/B
 //! device kept in a directory (iot-update-manifest's `device_dir`).
 
-use crate::fail::{Context, Result};
+use crate::fail::{Context, Result, bail};
 use crate::io;
 use crate::keys::Key;
 use clap::{Args, Subcommand};
@@ -323,20 +323,10 @@ fn create(a: &CreateArgs) -> Result<()> {
     let envelope = unsigned.to_bytes().context(&shown)?;
     let env = Envelope::decode(&envelope).context("the built envelope does not decode")?;
     authenticate(&env, &key, &a.key)?.context("the built envelope is refused")?;
+    let hosted = hosted_files(&a.out, &parsed.payloads)?;
     io::write(&a.out, &envelope)?;
-    // Encrypted payloads that are not integrated go beside the envelope, named by the last
-    // segment of their name (their URI), to be hosted there.
-    for (name, ciphertext) in &parsed.payloads {
-        let file = name
-            .rsplit('/')
-            .next()
-            .filter(|f| !f.is_empty())
-            .unwrap_or(name);
-        let path = match a.out.parent().filter(|_| a.out.as_os_str() != "-") {
-            Some(dir) => dir.join(file),
-            None => std::path::PathBuf::from(file),
-        };
-        io::write(&path, ciphertext)?;
+    for (path, (name, ciphertext)) in hosted.iter().zip(&parsed.payloads) {
+        io::write(path, ciphertext)?;
         crate::say(&format!("{}: encrypted payload {name}", path.display()))?;
     }
     if a.out.as_os_str() != "-" {
@@ -348,6 +338,29 @@ fn create(a: &CreateArgs) -> Result<()> {
         ))?;
     }
     Ok(())
+}
+
+/// Where `suit create` puts the encrypted payloads that are not integrated: beside the
+/// envelope, named by the last segment of their name (their URI), to be hosted there. Two
+/// payloads landing on one file, or on the envelope's, are refused before anything is written.
+fn hosted_files(out: &std::path::Path, payloads: &[(String, Vec<u8>)]) -> Result<Vec<PathBuf>> {
+    let dir = out.parent().filter(|_| out.as_os_str() != "-");
+    let mut paths: Vec<PathBuf> = Vec::with_capacity(payloads.len());
+    for (name, _) in payloads {
+        let file = name.rsplit('/').next().unwrap_or(name);
+        if matches!(file, "" | "." | "..") {
+            bail!("encrypted payload {name}: its name ends in no file name to host it under");
+        }
+        let path = dir.map_or_else(|| PathBuf::from(file), |d| d.join(file));
+        if path == out || paths.contains(&path) {
+            bail!(
+                "encrypted payload {name}: {} is already written by this envelope",
+                path.display()
+            );
+        }
+        paths.push(path);
+    }
+    Ok(paths)
 }
 
 /// `suit sever`.

@@ -266,3 +266,59 @@ fn encrypted_payloads_are_written_beside_the_envelope() {
     .unwrap();
     assert_eq!(&payload[..n], firmware);
 }
+
+/// Two hosted payloads whose URIs end in the same segment, or one ending in the envelope's own
+/// file name, would overwrite each other: `suit create` refuses them and writes nothing.
+#[test]
+fn hosted_payloads_never_overwrite_each_other_or_the_envelope() {
+    let t = Setup::new();
+    let encrypted = |uris: &[&str]| {
+        let params: Vec<String> = uris
+            .iter()
+            .map(|u| {
+                format!(
+                    r#"{{"directive-override-parameters": {{"uri": "{u}",
+                        "encryption-info": {{"encrypted": "{u}"}}}}}}, {{"directive-fetch": 2}}"#
+                )
+            })
+            .collect();
+        let encrypt: Vec<String> = uris
+            .iter()
+            .map(|u| {
+                format!(
+                    r#""{u}": {{"image": {{"file": "firmware.bin"}}, "algorithm": "A128GCM",
+                        "kek": {{"text": "aaaaaaaaaaaaaaaa"}}}}"#
+                )
+            })
+            .collect();
+        format!(
+            r#"{{"sequence-number": 2, "components": [["00"]], "install": [{}],
+                "encrypt": {{{}}}}}"#,
+            params.join(", "),
+            encrypt.join(", ")
+        )
+    };
+    let env = t.path("enc.suit");
+    for (uris, why) in [
+        (
+            &["coap://a.example/fw.enc", "coap://b.example/fw.enc"][..],
+            "fw.enc",
+        ),
+        (&["coap://a.example/enc.suit"][..], "enc.suit"),
+        (&["coap://a.example/fw/"][..], "no file name"),
+        (&["coap://a.example/.."][..], "no file name"),
+    ] {
+        std::fs::write(t.path("enc.json"), encrypted(uris)).unwrap();
+        let err = fails(&suit_create(&t.key(), &t.path("enc.json"), &env));
+        assert!(err.contains(why), "{uris:?}: {err}");
+        assert!(!env.exists(), "{uris:?}: the envelope is not written");
+        assert!(!t.path("fw.enc").exists(), "{uris:?}: no payload written");
+    }
+    // Distinct last segments are written, each beside the envelope.
+    let uris = ["coap://a.example/fw.enc", "coap://b.example/fw2.enc"];
+    std::fs::write(t.path("enc.json"), encrypted(&uris)).unwrap();
+    let out = ok(&suit_create(&t.key(), &t.path("enc.json"), &env));
+    assert!(out.contains("fw.enc: encrypted payload"), "{out}");
+    assert!(out.contains("fw2.enc: encrypted payload"), "{out}");
+    assert!(t.path("fw.enc").exists() && t.path("fw2.enc").exists());
+}
