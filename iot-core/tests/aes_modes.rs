@@ -254,3 +254,26 @@ fn gcm_open_refuses_bad_lengths() {
         Err(Error::BadTag)
     );
 }
+
+/// A backend that only unwraps (a device's secure element) need not wrap: the trait's default
+/// `aes128_kw_wrap` refuses, naming A128KW, and leaves `out` as it was.
+#[test]
+fn a_backend_that_only_unwraps_refuses_to_wrap() {
+    struct UnwrapOnly;
+    impl AesKeyWrap for UnwrapOnly {
+        fn aes128_kw_unwrap(
+            &mut self,
+            kek: &[u8],
+            wrapped: &[u8],
+            out: &mut [u8],
+        ) -> iot_core::Result<()> {
+            backend().aes128_kw_unwrap(kek, wrapped, out)
+        }
+    }
+    let mut out = [7u8; 24];
+    assert_eq!(
+        UnwrapOnly.aes128_kw_wrap(&[0; 16], &[1; 16], &mut out),
+        Err(Error::UnsupportedAlgorithm(-3))
+    );
+    assert_eq!(out, [7; 24]);
+}

@@ -14,8 +14,15 @@ pub trait AesKeyWrap {
     fn aes128_kw_unwrap(&mut self, kek: &[u8], wrapped: &[u8], out: &mut [u8]) -> Result<()>;
     /// Wraps `key` (a multiple of 8 bytes, at least 16, RFC 3394 section 2.2.1) under the 16-byte
     /// `kek` into `out`, which is 8 bytes longer; other lengths are [`crate::Error::InvalidKey`].
-    /// The sender's side: a server building SUIT envelopes with encrypted payloads.
-    fn aes128_kw_wrap(&mut self, kek: &[u8], key: &[u8], out: &mut [u8]) -> Result<()>;
+    /// The sender's side: a server building SUIT envelopes with encrypted payloads. A device's
+    /// backend (a secure element that only unwraps) may leave it out: by default it is
+    /// [`crate::Error::UnsupportedAlgorithm`] naming A128KW.
+    fn aes128_kw_wrap(&mut self, kek: &[u8], key: &[u8], out: &mut [u8]) -> Result<()> {
+        let _ = (kek, key, out);
+        Err(crate::Error::UnsupportedAlgorithm(crate::Error::label(
+            crate::cose::Algorithm::A128Kw.id(),
+        )))
+    }
 }
 
 /// AES-128 in counter mode (NIST SP 800-38A section 6.5) with a 128-bit big-endian counter:
