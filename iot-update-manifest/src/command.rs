@@ -75,7 +75,8 @@ pub enum Command {
     OverrideMultiple,
     /// `suit-directive-copy-params` (35, update management).
     CopyParams,
-    /// A custom command (a negative code, "SUIT_Command_Sequence") down to `i32::MIN`: 32 bits
+    /// A custom command (a negative code, "SUIT_Command_Sequence") down to `i32::MIN + 1`
+    /// (error payloads reserve `i32::MIN` for text labels, [`iot_core::Error::label`]): 32 bits
     /// keep a `Command` 8 bytes on 32-bit targets (16 with `i64`, which also needs 8-byte
     /// alignment), and so the [`crate::Error`] that names one and every decoded command.
     Custom(i32),
@@ -87,7 +88,7 @@ const _: () = assert!(size_of::<Command>() == 8);
 
 impl Command {
     /// The command for `code`; `None` for a non-negative code this implementation does not know
-    /// and for a code below `i32::MIN`. Not inlined: in the command decoder its match was
+    /// and for a code at or below `i32::MIN`. Not inlined: in the command decoder its match was
     /// merged with the argument's into a larger one (out of line: 140 B less in all on thumbv7em).
     #[inline(never)]
     pub const fn from_code(code: i64) -> Option<Self> {
@@ -122,7 +123,7 @@ impl Command {
             33 => Self::Unlink,
             34 => Self::OverrideMultiple,
             35 => Self::CopyParams,
-            c if c < 0 && c >= i32::MIN as i64 => Self::Custom(c as i32),
+            c if c < 0 && c > i32::MIN as i64 => Self::Custom(c as i32),
             _ => return None,
         })
     }

@@ -418,6 +418,19 @@ fn invalid_json_is_refused() {
             "install": [{"directive-try-each": [null, [{"directive-fetch": 2}]]}]}"#,
         "null only at the end",
     );
+    // Custom codes are negative and above i32::MIN, which error payloads reserve for text labels.
+    for code in ["1", "-2147483648", "-2147483649"] {
+        json_refused(
+            &format!(
+                r#"{{"sequence-number": 1, "components": [["00"]],
+                    "install": [{{"custom": {{"code": {code}, "argument": "00"}}}}]}}"#
+            ),
+            "custom codes are negative, down to -2147483647",
+        );
+    }
+    let lowest = r#"{"sequence-number": 1, "components": [["00"]],
+        "install": [{"custom": {"code": -2147483647, "argument": "00"}}]}"#;
+    assert!(json::parse(lowest, &folder("json-ok"), &mut crypto).is_ok());
 }
 
 /// `"encrypt"`: an image encrypted by the builder (A128KW + A128GCM, integrated as `#fw`;

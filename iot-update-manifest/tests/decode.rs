@@ -402,14 +402,16 @@ fn commands_and_arguments_are_checked() {
     );
     // A custom (negative) command keeps its argument raw.
     assert!(open_manifest(&with_validate(sequence(&[(-3, bstr(b"x"))]))).is_ok());
-    // Custom codes go down to i32::MIN (`Command::Custom(i32)`); one below is unknown, its code
-    // reported saturated.
-    let lowest = i64::from(i32::MIN);
+    // Custom codes go down to i32::MIN + 1 (`Command::Custom(i32)`; error payloads reserve
+    // i32::MIN for text labels); i32::MIN and below are unknown, their code reported saturated.
+    let lowest = i64::from(i32::MIN) + 1;
     assert!(open_manifest(&with_validate(sequence(&[(lowest, bstr(b"x"))]))).is_ok());
-    assert_eq!(
-        open_manifest(&with_validate(sequence(&[(lowest - 1, bstr(b"x"))]))).unwrap_err(),
-        Error::UnknownCommand(i32::MIN + 1)
-    );
+    for below in [lowest - 1, lowest - 2, i64::MIN] {
+        assert_eq!(
+            open_manifest(&with_validate(sequence(&[(below, bstr(b"x"))]))).unwrap_err(),
+            Error::UnknownCommand(i32::MIN + 1)
+        );
+    }
     let text = cbor(|e| {
         e.str("x").unwrap();
     });

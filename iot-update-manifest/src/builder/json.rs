@@ -514,10 +514,10 @@ impl JCmd {
             Self::DirectiveOverrideMultiple(h) => Ok(Cmd::Raw(C::OverrideMultiple, unhex(h)?)),
             Self::DirectiveCopyParams(h) => Ok(Cmd::Raw(C::CopyParams, unhex(h)?)),
             Self::Custom { code, argument } => match i32::try_from(*code) {
-                Ok(c) if c < 0 => Ok(Cmd::Raw(C::Custom(c), unhex(argument)?)),
+                Ok(c) if c < 0 && c != i32::MIN => Ok(Cmd::Raw(C::Custom(c), unhex(argument)?)),
                 _ => Err(invalid(format!(
                     "custom command {code}: custom codes are negative, down to {}",
-                    i32::MIN
+                    i32::MIN + 1
                 ))),
             },
         }
