@@ -395,7 +395,9 @@ impl<'m, 'f> Frame<'m, 'f> {
         })
     }
 
-    /// The selected indices, in order.
+    /// The selected indices, in order. Iterated by reference: `heapless::Vec`'s by-value
+    /// iterator keeps a slice bound check in its drop (with one loop per kind of command, 240 B
+    /// more on thumbv7em).
     fn indices(&self, selection: Selection) -> heapless::Vec<usize, MAX_COMPONENTS> {
         let mut out = heapless::Vec::new();
         match selection {
@@ -827,48 +829,39 @@ where
         match (command, argument) {
             (Command::SetComponentIndex, Argument::Index(arg)) => {
                 f.selection = f.select(arg)?;
-                Ok(())
-            }
-            (Command::OverrideParameters | Command::SetParameters, Argument::Parameters(ps)) => {
-                let keep = command == Command::SetParameters;
-                for i in f.indices(f.selection) {
-                    self.set_parameters(f, i, ps, keep)?;
-                }
-                Ok(())
-            }
-            (Command::TryEach, Argument::TryEach(t)) => {
-                self.per_component(f, scratch, |p, f, s| p.try_each(f, &t, s))
-            }
-            (Command::RunSequence, Argument::Sequence(seq)) => {
-                self.per_component(f, scratch, |p, f, s| p.exec(f, &seq, false, s).map(|_| ()))
+                return Ok(());
             }
             #[cfg(feature = "update-management")]
-            (Command::OverrideMultiple, Argument::Raw(raw)) => self.override_multiple(f, raw),
-            #[cfg(feature = "update-management")]
-            (Command::CopyParams, Argument::Raw(raw)) => self.copy_params(f, raw),
-            _ => {
-                for i in f.indices(f.selection) {
-                    self.on_component(f, command, argument, i, scratch)?;
-                }
-                Ok(())
+            (Command::OverrideMultiple, Argument::Raw(raw)) => {
+                return self.override_multiple(f, raw);
             }
+            #[cfg(feature = "update-management")]
+            (Command::CopyParams, Argument::Raw(raw)) => return self.copy_params(f, raw),
+            _ => {}
         }
-    }
-
-    /// Runs `run` once per selected component with the index set to it
-    /// ("Special Cases of Component Index": try-each and run-sequence see integer indices).
-    fn per_component<'m, 'f>(
-        &mut self,
-        f: &mut Frame<'m, 'f>,
-        scratch: &mut [u8],
-        mut run: impl FnMut(&mut Self, &mut Frame<'m, 'f>, &mut [u8]) -> Result<()>,
-    ) -> Result<()> {
+        // Once per selected component; try-each and run-sequence run theirs with the index set
+        // to it ("Special Cases of Component Index": they see integer indices).
         let selection = f.selection;
-        for i in f.indices(selection) {
-            f.selection = Selection::One(i);
-            let result = run(self, f, &mut *scratch);
-            f.selection = selection;
-            result?;
+        for &i in f.indices(selection).iter() {
+            match (command, argument) {
+                (
+                    Command::OverrideParameters | Command::SetParameters,
+                    Argument::Parameters(ps),
+                ) => self.set_parameters(f, i, ps, command == Command::SetParameters)?,
+                (Command::TryEach, Argument::TryEach(t)) => {
+                    f.selection = Selection::One(i);
+                    let result = self.try_each(f, &t, scratch);
+                    f.selection = selection;
+                    result?;
+                }
+                (Command::RunSequence, Argument::Sequence(seq)) => {
+                    f.selection = Selection::One(i);
+                    let result = self.exec(f, &seq, false, scratch);
+                    f.selection = selection;
+                    result?;
+                }
+                _ => self.on_component(f, command, argument, i, scratch)?,
+            }
         }
         Ok(())
     }
@@ -950,7 +943,7 @@ where
             for _ in 0..keys {
                 let key = c.int().map_err(invalid)?;
                 if let Some(p) = source.get(key) {
-                    for i in f.indices(f.selection) {
+                    for &i in f.indices(f.selection).iter() {
                         f.params_mut(i)?.set(p, false);
                     }
                 }
