@@ -10,6 +10,7 @@ use crate::component::Dependencies;
 use crate::component::{ComponentId, Components};
 use crate::digest::SuitDigest;
 use crate::error::{Error, MapKind, Result};
+use crate::platform::SequenceKind;
 #[cfg(feature = "text")]
 use crate::text::Text;
 use iot_core::crypto::Sha256;
@@ -185,18 +186,27 @@ pub struct Manifest<'a> {
     reference_uri: Option<&'a str>,
     component_id: Option<ComponentId<'a>>,
     set_version: Option<&'a [u8]>,
-    validate: Option<CommandSequence<'a>>,
-    load: Option<CommandSequence<'a>>,
-    invoke: Option<CommandSequence<'a>>,
-    uninstall: Option<CommandSequence<'a>>,
-    dependency_resolution: Option<Severable<'a, CommandSequence<'a>>>,
-    payload_fetch: Option<Severable<'a, CommandSequence<'a>>>,
-    candidate_verification: Option<Severable<'a, CommandSequence<'a>>>,
-    install: Option<Severable<'a, CommandSequence<'a>>>,
+    /// The command sequences by [`SEQUENCES`] slot; those never severed are always
+    /// [`Severable::Inline`].
+    sequences: [Option<Severable<'a, CommandSequence<'a>>>; SEQUENCES.len()],
     #[cfg(feature = "text")]
     text: Option<Severable<'a, Text<'a>>>,
     coswid: Option<Severable<'a, &'a [u8]>>,
 }
+
+/// The keys of the command sequences, in the order of [`Manifest`]'s slots, which is
+/// [`SequenceKind`]'s after `Shared` (see [`Manifest::sequence`]): the severable ones, then the
+/// four that are never severed.
+const SEQUENCES: [i64; 8] = [
+    manifest_key::DEPENDENCY_RESOLUTION,
+    manifest_key::PAYLOAD_FETCH,
+    manifest_key::CANDIDATE_VERIFICATION,
+    manifest_key::INSTALL,
+    manifest_key::VALIDATE,
+    manifest_key::LOAD,
+    manifest_key::INVOKE,
+    manifest_key::UNINSTALL,
+];
 
 /// The one manifest version this implementation reads ("suit-manifest-version").
 pub const MANIFEST_VERSION: u64 = 1;
@@ -218,7 +228,13 @@ impl<'a> Manifest<'a> {
         let mut version = None;
         let mut sequence_number = None;
         let mut common = None;
-        let mut m = Partial::default();
+        let mut reference_uri = None;
+        let mut component_id = None;
+        let mut set_version = None;
+        let mut sequences = [None; SEQUENCES.len()];
+        #[cfg(feature = "text")]
+        let mut text = None;
+        let mut coswid = None;
         for _ in 0..n {
             let at = c.position();
             let key = c.int()?;
@@ -234,56 +250,51 @@ impl<'a> Manifest<'a> {
                 }
                 SEQUENCE_NUMBER => sequence_number = Some(c.uint()?),
                 COMMON => common = Some(Common::decode(c.wrapped()?)?),
-                REFERENCE_URI => m.reference_uri = Some(c.str()?),
-                COMPONENT_ID => m.component_id = Some(ComponentId::decode(&mut c)?),
-                SET_VERSION => m.set_version = Some(c.skip()?),
-                VALIDATE | LOAD | INVOKE | UNINSTALL => {
-                    // One decoding for the four sequences, then the member it goes to.
-                    let sequence = Some(CommandSequence::decode(c.wrapped()?)?);
-                    match key {
-                        VALIDATE => m.validate = sequence,
-                        LOAD => m.load = sequence,
-                        INVOKE => m.invoke = sequence,
-                        _ => m.uninstall = sequence,
-                    }
-                }
+                REFERENCE_URI => reference_uri = Some(c.str()?),
+                COMPONENT_ID => component_id = Some(ComponentId::decode(&mut c)?),
+                SET_VERSION => set_version = Some(c.skip()?),
                 key => {
-                    let Some(slot) = severable_slot(key) else {
-                        return Err(Error::UnknownMember {
-                            map: MapKind::Manifest,
-                            key: iot_core::Error::label(key),
-                        });
+                    let sequence = SEQUENCES.iter().position(|&k| k == key);
+                    let member = match severable_slot(key) {
+                        Some(slot) => {
+                            let from_envelope = severed.get(slot).copied().flatten();
+                            if from_envelope.is_some()
+                                && let Some(u) = used.get_mut(slot)
+                            {
+                                *u = true;
+                            }
+                            // Read and digest-checked once for every member, then decoded by
+                            // kind.
+                            SeverableInput {
+                                c: &mut c,
+                                key,
+                                from_envelope,
+                                crypto: &mut *crypto,
+                            }
+                            .read()?
+                        }
+                        // A sequence that is never severed: always the bstr itself.
+                        None if sequence.is_some() => Severable::Inline(c.wrapped()?),
+                        None => {
+                            return Err(Error::UnknownMember {
+                                map: MapKind::Manifest,
+                                key: iot_core::Error::label(key),
+                            });
+                        }
                     };
-                    let from_envelope = severed.get(slot).copied().flatten();
-                    if from_envelope.is_some()
-                        && let Some(u) = used.get_mut(slot)
-                    {
-                        *u = true;
-                    }
-                    let mut s = SeverableInput {
-                        c: &mut c,
-                        key,
-                        from_envelope,
-                        crypto: &mut *crypto,
-                    };
-                    // Read and digest-checked once for every member, then decoded by kind.
-                    let member = s.read()?;
                     match key {
-                        COSWID => m.coswid = Some(member.map(|w| Ok(w.content))?),
+                        COSWID => coswid = Some(member.map(|w| Ok(w.content))?),
                         #[cfg(feature = "text")]
-                        TEXT => m.text = Some(member.map(|w| Text::decode(w.cursor()))?),
+                        TEXT => text = Some(member.map(|w| Text::decode(w.cursor()))?),
                         // Without the feature the text is not decoded: a severed one is
                         // still checked against its digest (above), so no envelope member goes
                         // unchecked.
                         #[cfg(not(feature = "text"))]
                         TEXT => {}
                         _ => {
-                            let sequence = Some(member.map(CommandSequence::decode)?);
-                            match key {
-                                DEPENDENCY_RESOLUTION => m.dependency_resolution = sequence,
-                                PAYLOAD_FETCH => m.payload_fetch = sequence,
-                                CANDIDATE_VERIFICATION => m.candidate_verification = sequence,
-                                _ => m.install = sequence,
+                            let decoded = member.map(CommandSequence::decode)?;
+                            if let Some(s) = sequence.and_then(|i| sequences.get_mut(i)) {
+                                *s = Some(decoded);
                             }
                         }
                     }
@@ -309,21 +320,32 @@ impl<'a> Manifest<'a> {
         Ok(Self {
             sequence_number: sequence_number.ok_or(missing(manifest_key::SEQUENCE_NUMBER))?,
             common: common.ok_or(missing(manifest_key::COMMON))?,
-            reference_uri: m.reference_uri,
-            component_id: m.component_id,
-            set_version: m.set_version,
-            validate: m.validate,
-            load: m.load,
-            invoke: m.invoke,
-            uninstall: m.uninstall,
-            dependency_resolution: m.dependency_resolution,
-            payload_fetch: m.payload_fetch,
-            candidate_verification: m.candidate_verification,
-            install: m.install,
+            reference_uri,
+            component_id,
+            set_version,
+            sequences,
             #[cfg(feature = "text")]
-            text: m.text,
-            coswid: m.coswid,
+            text,
+            coswid,
         })
+    }
+
+    /// The sequence of `kind`, `None` when the manifest has none; an error when it was severed
+    /// and the envelope did not carry it. Not inlined: inlined, it was copied into
+    /// `Processor::procedure` once per kind of sequence.
+    #[inline(never)]
+    pub(crate) fn sequence(&self, kind: SequenceKind) -> Result<Option<CommandSequence<'a>>> {
+        if kind == SequenceKind::Shared {
+            return Ok(self.common.shared_sequence);
+        }
+        let slot = (kind as usize).wrapping_sub(1);
+        match self.sequences.get(slot).copied().flatten() {
+            // The keys are small constants: `as` is exact.
+            Some(Severable::Missing(_)) => Err(Error::SeveredMemberMissing(
+                SEQUENCES.get(slot).map_or(0, |&k| k as i32),
+            )),
+            s => Ok(s.and_then(|s| s.get())),
+        }
     }
 
     /// `suit-manifest-version`: always [`MANIFEST_VERSION`] (others are rejected).
@@ -358,42 +380,42 @@ impl<'a> Manifest<'a> {
 
     /// `suit-validate` ("SUIT_Command_Sequence").
     pub fn validate(&self) -> Option<CommandSequence<'a>> {
-        self.validate
+        self.sequences[4].and_then(|s| s.get())
     }
 
     /// `suit-load`.
     pub fn load(&self) -> Option<CommandSequence<'a>> {
-        self.load
+        self.sequences[5].and_then(|s| s.get())
     }
 
     /// `suit-invoke`.
     pub fn invoke(&self) -> Option<CommandSequence<'a>> {
-        self.invoke
+        self.sequences[6].and_then(|s| s.get())
     }
 
     /// `suit-uninstall` (trust domains).
     pub fn uninstall(&self) -> Option<CommandSequence<'a>> {
-        self.uninstall
+        self.sequences[7].and_then(|s| s.get())
     }
 
     /// `suit-dependency-resolution` (trust domains), severable.
     pub fn dependency_resolution(&self) -> Option<Severable<'a, CommandSequence<'a>>> {
-        self.dependency_resolution
+        self.sequences[0]
     }
 
     /// `suit-payload-fetch`, severable.
     pub fn payload_fetch(&self) -> Option<Severable<'a, CommandSequence<'a>>> {
-        self.payload_fetch
+        self.sequences[1]
     }
 
     /// `suit-candidate-verification` (trust domains), severable.
     pub fn candidate_verification(&self) -> Option<Severable<'a, CommandSequence<'a>>> {
-        self.candidate_verification
+        self.sequences[2]
     }
 
     /// `suit-install`, severable.
     pub fn install(&self) -> Option<Severable<'a, CommandSequence<'a>>> {
-        self.install
+        self.sequences[3]
     }
 
     /// `suit-text` ("Manifest Text"), severable (feature `text`).
@@ -408,24 +430,18 @@ impl<'a> Manifest<'a> {
     }
 }
 
-/// The optional members while decoding.
-#[derive(Default)]
-struct Partial<'a> {
-    reference_uri: Option<&'a str>,
-    component_id: Option<ComponentId<'a>>,
-    set_version: Option<&'a [u8]>,
-    validate: Option<CommandSequence<'a>>,
-    load: Option<CommandSequence<'a>>,
-    invoke: Option<CommandSequence<'a>>,
-    uninstall: Option<CommandSequence<'a>>,
-    dependency_resolution: Option<Severable<'a, CommandSequence<'a>>>,
-    payload_fetch: Option<Severable<'a, CommandSequence<'a>>>,
-    candidate_verification: Option<Severable<'a, CommandSequence<'a>>>,
-    install: Option<Severable<'a, CommandSequence<'a>>>,
-    #[cfg(feature = "text")]
-    text: Option<Severable<'a, Text<'a>>>,
-    coswid: Option<Severable<'a, &'a [u8]>>,
-}
+// [`Manifest::sequence`] finds a kind's slot in [`SEQUENCES`] as its discriminant minus one.
+const _: () = assert!(
+    SequenceKind::Shared as usize == 0
+        && SequenceKind::DependencyResolution as usize == 1
+        && SequenceKind::PayloadFetch as usize == 2
+        && SequenceKind::CandidateVerification as usize == 3
+        && SequenceKind::Install as usize == 4
+        && SequenceKind::Validate as usize == 5
+        && SequenceKind::Load as usize == 6
+        && SequenceKind::Invoke as usize == 7
+        && SequenceKind::Uninstall as usize == 8
+);
 
 /// One severable member's value in the manifest and its counterpart in the envelope.
 struct SeverableInput<'c, 'a, C> {

@@ -114,7 +114,7 @@ use crate::component::Dependency;
 use crate::digest::{SuitDigest, alg};
 use crate::envelope::{AuthenticatedManifest, TrustAnchors, decode_and_authenticate};
 use crate::error::{Capacity, Error, Result, Unsupported};
-use crate::manifest::{Manifest, Severable, manifest_key};
+use crate::manifest::Manifest;
 use crate::platform::{
     Component, Identifier, ManifestId, Platform, PlatformError, Record, SequenceKind,
 };
@@ -449,42 +449,6 @@ impl<'m, 'f> Frame<'m, 'f> {
     }
 }
 
-/// The sequence of `kind` in `m`, `None` when the manifest has none; an error when the procedure
-/// needs a severed sequence the envelope did not carry. Not inlined: inlined, it was copied
-/// into `Processor::procedure` once per kind of sequence (376 B more on thumbv7em).
-#[inline(never)]
-fn sequence_of<'m>(m: &Manifest<'m>, kind: SequenceKind) -> Result<Option<CommandSequence<'m>>> {
-    fn severable<'m>(
-        s: Option<Severable<'m, CommandSequence<'m>>>,
-        key: i64,
-    ) -> Result<Option<CommandSequence<'m>>> {
-        match s {
-            None => Ok(None),
-            Some(Severable::Missing(_)) => {
-                Err(Error::SeveredMemberMissing(iot_core::Error::label(key)))
-            }
-            Some(s) => Ok(s.get()),
-        }
-    }
-    match kind {
-        SequenceKind::Shared => Ok(m.common().shared_sequence()),
-        SequenceKind::DependencyResolution => severable(
-            m.dependency_resolution(),
-            manifest_key::DEPENDENCY_RESOLUTION,
-        ),
-        SequenceKind::PayloadFetch => severable(m.payload_fetch(), manifest_key::PAYLOAD_FETCH),
-        SequenceKind::CandidateVerification => severable(
-            m.candidate_verification(),
-            manifest_key::CANDIDATE_VERIFICATION,
-        ),
-        SequenceKind::Install => severable(m.install(), manifest_key::INSTALL),
-        SequenceKind::Validate => Ok(m.validate()),
-        SequenceKind::Load => Ok(m.load()),
-        SequenceKind::Invoke => Ok(m.invoke()),
-        SequenceKind::Uninstall => Ok(m.uninstall()),
-    }
-}
-
 #[cfg(feature = "dependencies")]
 fn same_digest(a: SuitDigest<'_>, b: SuitDigest<'_>) -> bool {
     a.algorithm == b.algorithm && ct_eq(a.bytes, b.bytes)
@@ -729,7 +693,7 @@ where
         dependent: Option<&Frame<'m, '_>>,
         scratch: &mut [u8],
     ) -> Result<()> {
-        let Some(seq) = sequence_of(auth.manifest(), kind)? else {
+        let Some(seq) = auth.manifest().sequence(kind)? else {
             return Ok(());
         };
         let mut f = Frame::new(auth, prefix, id, kind);
