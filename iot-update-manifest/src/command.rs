@@ -643,16 +643,14 @@ impl<'a> Parameters<'a> {
         let n = c.map()?;
         let start = c.position();
         let count = usize::try_from(n).map_err(|_| c.err(CborError::TooMany))?;
-        if let Mode::Validate(_) = mode {
-            let mut seen = 0u64;
-            for _ in 0..count {
-                let at = c.position();
-                let key = read_parameter(c)?.key();
+        // One loop for both modes: a second copy of the read cost more than the trusted mode's
+        // unused duplicate check.
+        let mut seen = 0u64;
+        for _ in 0..count {
+            let at = c.position();
+            let key = read_parameter(c)?.key();
+            if let Mode::Validate(_) = mode {
                 first_time(&mut seen, key, at)?;
-            }
-        } else {
-            for _ in 0..count {
-                read_parameter(c)?;
             }
         }
         Ok(Self {
