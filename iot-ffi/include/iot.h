@@ -159,6 +159,17 @@
 #define IOT_SUIT_BOOT 2
 
 /**
+ * `IotSuitKeys::decryption_kind`: an A128KW key shared with the sender (16 bytes).
+ */
+#define IOT_SUIT_KEY_A128KW 1
+
+/**
+ * `IotSuitKeys::decryption_kind`: the device's static P-256 private key, the 32-byte scalar,
+ * for ECDH-ES + A128KW (draft-ietf-suit-firmware-encryption).
+ */
+#define IOT_SUIT_KEY_ECDH_ES_P256 2
+
+/**
  * A platform callback's result: success.
  */
 #define IOT_SUIT_PLATFORM_OK 0
@@ -903,6 +914,43 @@ typedef struct IotSuitPlatform {
                    enum IotStatus status);
 } IotSuitPlatform;
 
+/**
+ * The keys of `iot_suit_process_with_keys`: the trust anchors an authentication block must
+ * verify under (a P-256 key for COSE_Sign1, an HMAC 256/256 key for COSE_Mac0; either may be
+ * NULL, not both), and the device's key for encrypted payloads (optional).
+ */
+typedef struct IotSuitKeys {
+    /**
+     * The trusted P-256 public key, 65 bytes `04 || x || y` or a COSE_Key; NULL for none.
+     */
+    const uint8_t *public_key;
+    /**
+     * Its length.
+     */
+    size_t public_key_len;
+    /**
+     * The trusted HMAC 256/256 key (COSE_Mac0 authentication blocks); NULL for none.
+     */
+    const uint8_t *mac_key;
+    /**
+     * Its length.
+     */
+    size_t mac_key_len;
+    /**
+     * `IOT_SUIT_KEY_A128KW`, `IOT_SUIT_KEY_ECDH_ES_P256`, or 0 with `decryption_key` NULL.
+     */
+    uint32_t decryption_kind;
+    /**
+     * The key that opens the payloads' SUIT_Encryption_Info (16 bytes for A128KW, the 32-byte
+     * scalar for ECDH-ES); NULL for none.
+     */
+    const uint8_t *decryption_key;
+    /**
+     * Its length.
+     */
+    size_t decryption_key_len;
+} IotSuitKeys;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -1403,7 +1451,7 @@ enum IotStatus iot_suit_verify(const uint8_t *envelope,
  * `IOT_SUIT_UPDATE` (the sequence number must exceed the stored one, and is stored after
  * install and validate succeeded) or `IOT_SUIT_BOOT` (at least the stored one). Integrated
  * payloads are served from the envelope; nothing of the manifest is acted on before it
- * authenticated.
+ * authenticated. `iot_suit_process_with_keys` also takes a MAC key and a decryption key.
  *
  * - `result`: NULL, or receives the sequence number and component count (once authenticated),
  *   the failing command's code for `IOT_STATUS_SUIT_CONDITION_FAILED`, and the callback's error
@@ -1411,8 +1459,9 @@ enum IotStatus iot_suit_verify(const uint8_t *envelope,
  *
  * Statuses: `IOT_STATUS_SUIT_CONDITION_FAILED` (a condition failed: wrong vendor, class, image
  * digest, slot ...), `IOT_STATUS_SUIT_ROLLBACK`, `IOT_STATUS_SUIT_PLATFORM`,
- * `IOT_STATUS_SUIT_IMAGE_MISMATCH`, `IOT_STATUS_SUIT_UNSUPPORTED` (encrypted payloads,
- * dependencies: not available through C), those of `iot_suit_verify`, ...
+ * `IOT_STATUS_SUIT_IMAGE_MISMATCH`, `IOT_STATUS_SUIT_UNSUPPORTED` (an encrypted payload without
+ * a decryption key; dependency manifests, not available through C), those of
+ * `iot_suit_verify`, ...
  *
  * # Safety
  * As for `iot_suit_verify`; `platform` must point to an `IotSuitPlatform` whose non-NULL
@@ -1425,6 +1474,32 @@ enum IotStatus iot_suit_process(const uint8_t *envelope,
                                 uint32_t procedure,
                                 const struct IotSuitPlatform *platform,
                                 struct IotSuitResult *result);
+
+/**
+ * `iot_suit_process` with the keys in `keys`: a COSE_Sign1 (ES256 / ESP256) block under
+ * `keys->public_key` or a COSE_Mac0 (HMAC 256/256) block under `keys->mac_key` authenticates
+ * the envelope, and `keys->decryption_key` opens encrypted payloads
+ * (draft-ietf-suit-firmware-encryption), decrypted in chunks as they are written or copied;
+ * A128GCM payloads are authenticated in a first pass, so a wrong key or a tampered payload
+ * writes nothing.
+ *
+ * Statuses: those of `iot_suit_process`; `IOT_STATUS_NULL_ARGUMENT` when `keys` names neither
+ * trust anchor, or a decryption kind without its key; `IOT_STATUS_INVALID_KEY` for a
+ * decryption key of the wrong length; `IOT_STATUS_INVALID_ARGUMENT` for an unknown kind or a
+ * key without a kind; `IOT_STATUS_BAD_TAG` when the key does not open the content key or the
+ * payload does not authenticate; `IOT_STATUS_UNSUPPORTED_ALGORITHM` when the payload's
+ * recipient is for the other kind of key.
+ *
+ * # Safety
+ * As for `iot_suit_process`; `keys` must point to an `IotSuitKeys` whose non-NULL pointers
+ * each point to their lengths of readable bytes no one writes during the call.
+ */
+enum IotStatus iot_suit_process_with_keys(const uint8_t *envelope,
+                                          size_t envelope_len,
+                                          const struct IotSuitKeys *keys,
+                                          uint32_t procedure,
+                                          const struct IotSuitPlatform *platform,
+                                          struct IotSuitResult *result);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -2,8 +2,11 @@
 //! envelope authenticated under a trusted P-256 key, then its update or boot procedure run
 //! against a device whose `Platform` is a table of C callbacks.
 
-use crate::{IotStatus, backend, bytes, guard, verifying_key};
+use crate::{IotStatus, backend, bytes, guard, opt_bytes, verifying_key};
 use core::ffi::{c_char, c_void};
+use iot_core::cose::SymmetricKey;
+use iot_core::crypto::P256VerifyingKey;
+use iot_update_manifest::encryption::Kek;
 use iot_update_manifest::platform::{
     Component, Identifier, PlatformError, PlatformResult, Record, SequenceKind,
 };
@@ -16,6 +19,12 @@ use iot_update_manifest::{
 pub const IOT_SUIT_UPDATE: u32 = 1;
 /// `iot_suit_process` procedure: boot (validate, load, invoke).
 pub const IOT_SUIT_BOOT: u32 = 2;
+
+/// `IotSuitKeys::decryption_kind`: an A128KW key shared with the sender (16 bytes).
+pub const IOT_SUIT_KEY_A128KW: u32 = 1;
+/// `IotSuitKeys::decryption_kind`: the device's static P-256 private key, the 32-byte scalar,
+/// for ECDH-ES + A128KW (draft-ietf-suit-firmware-encryption).
+pub const IOT_SUIT_KEY_ECDH_ES_P256: u32 = 2;
 
 /// A platform callback's result: success.
 pub const IOT_SUIT_PLATFORM_OK: i32 = 0;
@@ -186,6 +195,29 @@ pub struct IotSuitPlatform {
             status: IotStatus,
         ),
     >,
+}
+
+/// The keys of `iot_suit_process_with_keys`: the trust anchors an authentication block must
+/// verify under (a P-256 key for COSE_Sign1, an HMAC 256/256 key for COSE_Mac0; either may be
+/// NULL, not both), and the device's key for encrypted payloads (optional).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct IotSuitKeys {
+    /// The trusted P-256 public key, 65 bytes `04 || x || y` or a COSE_Key; NULL for none.
+    pub public_key: *const u8,
+    /// Its length.
+    pub public_key_len: usize,
+    /// The trusted HMAC 256/256 key (COSE_Mac0 authentication blocks); NULL for none.
+    pub mac_key: *const u8,
+    /// Its length.
+    pub mac_key_len: usize,
+    /// `IOT_SUIT_KEY_A128KW`, `IOT_SUIT_KEY_ECDH_ES_P256`, or 0 with `decryption_key` NULL.
+    pub decryption_kind: u32,
+    /// The key that opens the payloads' SUIT_Encryption_Info (16 bytes for A128KW, the 32-byte
+    /// scalar for ECDH-ES); NULL for none.
+    pub decryption_key: *const u8,
+    /// Its length.
+    pub decryption_key_len: usize,
 }
 
 /// What `iot_suit_verify` and `iot_suit_process` tell besides the status.
@@ -532,15 +564,13 @@ impl Platform for CPlatform<'_> {
     }
 }
 
-/// Authenticates `envelope` under `key` and fills `result` from its manifest.
+/// Authenticates `envelope` under `anchors` and fills `result` from its manifest.
 fn authenticate<'e>(
     envelope: &'e [u8],
-    key: &[u8],
+    anchors: &mut TrustAnchors<'_, P256VerifyingKey>,
     result: &mut IotSuitResult,
 ) -> Result<AuthenticatedManifest<'e>, IotStatus> {
-    let mut keys = [verifying_key(key)?];
-    let auth = Envelope::decode(envelope)?
-        .authenticate(&mut backend(), &mut TrustAnchors::signers(&mut keys))?;
+    let auth = Envelope::decode(envelope)?.authenticate(&mut backend(), anchors)?;
     let m = auth.manifest();
     result.sequence_number = m.sequence_number();
     result.component_count = m.common().components().len();
@@ -593,7 +623,8 @@ pub unsafe extern "C" fn iot_suit_verify(
             let envelope = unsafe { bytes(envelope, envelope_len) }?;
             // SAFETY: as above.
             let key = unsafe { bytes(public_key, public_key_len) }?;
-            authenticate(envelope, key, &mut r).map(drop)
+            let mut keys = [verifying_key(key)?];
+            authenticate(envelope, &mut TrustAnchors::signers(&mut keys), &mut r).map(drop)
         })
     };
     if status != IotStatus::Ok {
@@ -609,7 +640,7 @@ pub unsafe extern "C" fn iot_suit_verify(
 /// `IOT_SUIT_UPDATE` (the sequence number must exceed the stored one, and is stored after
 /// install and validate succeeded) or `IOT_SUIT_BOOT` (at least the stored one). Integrated
 /// payloads are served from the envelope; nothing of the manifest is acted on before it
-/// authenticated.
+/// authenticated. `iot_suit_process_with_keys` also takes a MAC key and a decryption key.
 ///
 /// - `result`: NULL, or receives the sequence number and component count (once authenticated),
 ///   the failing command's code for `IOT_STATUS_SUIT_CONDITION_FAILED`, and the callback's error
@@ -617,8 +648,9 @@ pub unsafe extern "C" fn iot_suit_verify(
 ///
 /// Statuses: `IOT_STATUS_SUIT_CONDITION_FAILED` (a condition failed: wrong vendor, class, image
 /// digest, slot ...), `IOT_STATUS_SUIT_ROLLBACK`, `IOT_STATUS_SUIT_PLATFORM`,
-/// `IOT_STATUS_SUIT_IMAGE_MISMATCH`, `IOT_STATUS_SUIT_UNSUPPORTED` (encrypted payloads,
-/// dependencies: not available through C), those of `iot_suit_verify`, ...
+/// `IOT_STATUS_SUIT_IMAGE_MISMATCH`, `IOT_STATUS_SUIT_UNSUPPORTED` (an encrypted payload without
+/// a decryption key; dependency manifests, not available through C), those of
+/// `iot_suit_verify`, ...
 ///
 /// # Safety
 /// As for `iot_suit_verify`; `platform` must point to an `IotSuitPlatform` whose non-NULL
@@ -633,32 +665,89 @@ pub unsafe extern "C" fn iot_suit_process(
     platform: *const IotSuitPlatform,
     result: *mut IotSuitResult,
 ) -> IotStatus {
-    if !result.is_aligned() || !platform.is_aligned() {
+    // A NULL `public_key` names no trust anchor: IOT_STATUS_NULL_ARGUMENT.
+    let keys = IotSuitKeys {
+        public_key,
+        public_key_len,
+        mac_key: core::ptr::null(),
+        mac_key_len: 0,
+        decryption_kind: 0,
+        decryption_key: core::ptr::null(),
+        decryption_key_len: 0,
+    };
+    // SAFETY: forwarded from the caller; `keys` is a valid, aligned IotSuitKeys.
+    unsafe {
+        iot_suit_process_with_keys(envelope, envelope_len, &keys, procedure, platform, result)
+    }
+}
+
+/// `iot_suit_process` with the keys in `keys`: a COSE_Sign1 (ES256 / ESP256) block under
+/// `keys->public_key` or a COSE_Mac0 (HMAC 256/256) block under `keys->mac_key` authenticates
+/// the envelope, and `keys->decryption_key` opens encrypted payloads
+/// (draft-ietf-suit-firmware-encryption), decrypted in chunks as they are written or copied;
+/// A128GCM payloads are authenticated in a first pass, so a wrong key or a tampered payload
+/// writes nothing.
+///
+/// Statuses: those of `iot_suit_process`; `IOT_STATUS_NULL_ARGUMENT` when `keys` names neither
+/// trust anchor, or a decryption kind without its key; `IOT_STATUS_INVALID_KEY` for a
+/// decryption key of the wrong length; `IOT_STATUS_INVALID_ARGUMENT` for an unknown kind or a
+/// key without a kind; `IOT_STATUS_BAD_TAG` when the key does not open the content key or the
+/// payload does not authenticate; `IOT_STATUS_UNSUPPORTED_ALGORITHM` when the payload's
+/// recipient is for the other kind of key.
+///
+/// # Safety
+/// As for `iot_suit_process`; `keys` must point to an `IotSuitKeys` whose non-NULL pointers
+/// each point to their lengths of readable bytes no one writes during the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn iot_suit_process_with_keys(
+    envelope: *const u8,
+    envelope_len: usize,
+    keys: *const IotSuitKeys,
+    procedure: u32,
+    platform: *const IotSuitPlatform,
+    result: *mut IotSuitResult,
+) -> IotStatus {
+    if !result.is_aligned() || !platform.is_aligned() || !keys.is_aligned() {
         return IotStatus::InvalidArgument;
     }
     let mut r = IotSuitResult::default();
-    let status = if envelope.is_null() || public_key.is_null() || platform.is_null() {
+    let status = if envelope.is_null() || keys.is_null() || platform.is_null() {
         IotStatus::NullArgument
     } else {
         guard(|| {
-            // SAFETY: the caller guarantees the inputs are readable for their lengths.
+            // SAFETY: the caller guarantees the input is readable for its length.
             let envelope = unsafe { bytes(envelope, envelope_len) }?;
+            // SAFETY: non-NULL and aligned; the caller guarantees a readable IotSuitKeys.
+            let keys = unsafe { &*keys };
+            // SAFETY: the caller guarantees each non-NULL key is readable for its length.
+            let public_key = unsafe { opt_bytes(keys.public_key, keys.public_key_len) }?;
             // SAFETY: as above.
-            let key = unsafe { bytes(public_key, public_key_len) }?;
+            let mac_key = unsafe { opt_bytes(keys.mac_key, keys.mac_key_len) }?;
+            // SAFETY: as above.
+            let decryption_key =
+                unsafe { opt_bytes(keys.decryption_key, keys.decryption_key_len) }?;
             // SAFETY: non-NULL and aligned; the caller guarantees a readable IotSuitPlatform.
             let platform = unsafe { &*platform };
             if procedure != IOT_SUIT_UPDATE && procedure != IOT_SUIT_BOOT {
                 return Err(IotStatus::InvalidArgument);
             }
-            let auth = authenticate(envelope, key, &mut r)?;
+            if public_key.is_none() && mac_key.is_none() {
+                return Err(IotStatus::NullArgument);
+            }
+            let kek = kek(keys.decryption_kind, decryption_key)?;
+            let mut verifier = public_key.map(verifying_key).transpose()?;
+            let macs = mac_key.map(SymmetricKey::new);
+            let mut anchors = TrustAnchors::new(verifier.as_mut_slice(), macs.as_slice());
+            let auth = authenticate(envelope, &mut anchors, &mut r)?;
             let mut device = CPlatform {
                 p: platform,
                 last_error: 0,
             };
-            let mut keys = [verifying_key(key)?];
-            let mut anchors = TrustAnchors::signers(&mut keys);
             let mut crypto = backend();
             let mut processor = Processor::new(&mut device, &mut crypto, &mut anchors);
+            if let Some(kek) = kek {
+                processor = processor.with_decryption_key(kek);
+            }
             let outcome = if procedure == IOT_SUIT_UPDATE {
                 processor.update(&auth)
             } else {
@@ -685,4 +774,21 @@ pub unsafe extern "C" fn iot_suit_process(
     // SAFETY: aligned (checked); writable (caller).
     unsafe { put(result, r) };
     status
+}
+
+/// The decryption key of an `IotSuitKeys`: its kind and length checked.
+fn kek(kind: u32, key: Option<&[u8]>) -> Result<Option<Kek<'_>>, IotStatus> {
+    let (kek, len) = match (kind, key) {
+        (0, None) => return Ok(None),
+        (IOT_SUIT_KEY_A128KW, Some(k)) => (Kek::A128Kw(k), 16),
+        (IOT_SUIT_KEY_ECDH_ES_P256, Some(k)) => (Kek::EcdhEsP256(k), 32),
+        (IOT_SUIT_KEY_A128KW | IOT_SUIT_KEY_ECDH_ES_P256, None) => {
+            return Err(IotStatus::NullArgument);
+        }
+        _ => return Err(IotStatus::InvalidArgument),
+    };
+    if key.map(<[u8]>::len) != Some(len) {
+        return Err(IotStatus::InvalidKey);
+    }
+    Ok(Some(kek))
 }

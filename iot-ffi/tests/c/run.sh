@@ -48,15 +48,16 @@ for t in test_sign1 test_oscore test_identity test_attest; do
   # test_identity reads the checked-in certificates and writes its CSR into $out.
   "$out/$t" "$ffi/../iot-identity/tests/data" "$out" || status=1
 done
-# test_suit reads the manifest-spec examples from the shared vectors: with IOT_VECTORS set they
+# test_suit reads the manifest-spec examples and libcsuit's encrypted envelopes from the shared vectors: with IOT_VECTORS set they
 # must be there; without it they are looked for beside the checkout, and skipped when absent.
 spec=${IOT_VECTORS:-$ffi/../../shared/vectors}/suit/manifest-spec
+libcsuit=$spec/../libcsuit
 # shellcheck disable=SC2086 # $native is a list of flags
 "${CC:-cc}" -std=c11 -Wall -Wextra -Werror -I "$ffi/include" \
   "$here/test_suit.c" "$lib" $native -o "$out/test_suit"
 if [ -d "$spec" ]; then
   echo "test_suit:"
-  "$out/test_suit" "$spec" || status=1
+  "$out/test_suit" "$spec" "$libcsuit" || status=1
 elif [ -n "${IOT_VECTORS:-}" ]; then
   echo "test_suit: $spec is missing (IOT_VECTORS is set)" >&2
   status=1

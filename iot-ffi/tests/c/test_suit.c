@@ -2,8 +2,10 @@
  * component slot) of draft-ietf-suit-manifest, read from the hex blocks of
  * suit/manifest-spec/exampleN.txt, authenticated under the draft's key and processed against a
  * device in RAM whose platform is a table of C callbacks: identity, slot and image conditions,
- * fetch, invoke, anti-rollback, a failing callback, tampered envelopes and arguments.
- * Usage: test_suit MANIFEST_SPEC_DIR. Built and run by run.sh.
+ * fetch, invoke, anti-rollback, a failing callback, tampered envelopes and arguments; and
+ * libcsuit's encrypted expAW (COSE_Mac0, A128KW) and expEW (ECDH-ES + A128KW) installed with
+ * their keys through iot_suit_process_with_keys.
+ * Usage: test_suit MANIFEST_SPEC_DIR LIBCSUIT_DIR. Built and run by run.sh.
  * Prints "N passed, M failed" last and exits non-zero when anything failed. */
 #include "iot.h"
 
@@ -266,19 +268,27 @@ static int hexval(char c) {
     return -1;
 }
 
-/* The hex blocks of exampleN.txt (fenced by ~~~, cbor-diag blocks skipped), decoded, in order;
- * returns how many. */
-static int load_envelopes(const char *dir, int n, Envelope *out, int max) {
+/* The whole file at dir/name into buf (at most cap bytes); its length, or 0 when unreadable. */
+static size_t read_file(const char *dir, const char *name, uint8_t *buf, size_t cap) {
     char path[1024];
-    snprintf(path, sizeof path, "%s/example%d.txt", dir, n);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
         fprintf(stderr, "cannot open %s\n", path);
         return 0;
     }
-    static char text[65536];
-    size_t len = fread(text, 1, sizeof text - 1, f);
+    size_t n = fread(buf, 1, cap, f);
     fclose(f);
+    return n;
+}
+
+/* The hex blocks of exampleN.txt (fenced by ~~~, cbor-diag blocks skipped), decoded, in order;
+ * returns how many. */
+static int load_envelopes(const char *dir, int n, Envelope *out, int max) {
+    char name[32];
+    snprintf(name, sizeof name, "example%d.txt", n);
+    static char text[65536];
+    size_t len = read_file(dir, name, (uint8_t *)text, sizeof text - 1);
     text[len] = '\0';
     int count = 0;
     char *p = strstr(text, "~~~");
@@ -443,15 +453,124 @@ static void test_example3(const char *dir) {
     CHECK(r.platform_error == IOT_SUIT_PLATFORM_UNAVAILABLE && !d->has_seq);
 }
 
+/* ---- encrypted payloads: libcsuit expAW (A128KW) and expEW (ECDH-ES + A128KW) ---- */
+
+/* The content of the store at the one-segment path `name`, NULL when there is none. */
+static const Store *stored(Device *d, const char *name) {
+    IotBytes seg = {(const uint8_t *)name, strlen(name)};
+    IotSuitComponent c = {&seg, 1, 0, 0};
+    return find(d, &c, 0);
+}
+
+/* The receiver key of libcsuit's ECDH-ES examples (the P-256 scalar). */
+static const uint8_t ESDH_D[32] = {
+    0x60, 0xFE, 0x6D, 0xD6, 0xD8, 0x5D, 0x57, 0x40, 0xA5, 0x34, 0x9B, 0x6F, 0x91, 0x26, 0x7E, 0xEA,
+    0xC5, 0xBA, 0x81, 0xB8, 0xCB, 0x53, 0xEE, 0x24, 0x9E, 0x4B, 0x4E, 0xB1, 0x02, 0xC4, 0x76, 0xB3};
+
+/* The keys of a call: the trust anchor (libcsuit's P-256 key or its HMAC key) and a
+ * decryption key of `kind` (NULL: none). */
+static IotSuitKeys keys_of(const uint8_t *anchor, const uint8_t *mac, uint32_t kind,
+                           const uint8_t *key, size_t key_len) {
+    IotSuitKeys k;
+    memset(&k, 0, sizeof k);
+    k.public_key = anchor;
+    k.public_key_len = anchor ? 65 : 0;
+    k.mac_key = mac;
+    k.mac_key_len = mac ? 32 : 0;
+    k.decryption_kind = kind;
+    k.decryption_key = key;
+    k.decryption_key_len = key_len;
+    return k;
+}
+
+static IotStatus update_with(const Envelope *e, Device *d, IotSuitKeys k, IotSuitResult *r) {
+    IotSuitPlatform p = platform_of(d);
+    return iot_suit_process_with_keys(e->bytes, e->len, &k, IOT_SUIT_UPDATE, &p, r);
+}
+
+static void test_encrypted(const char *libcsuit) {
+    static uint8_t spki[128], image[256];
+    static Envelope aw, ew;
+    size_t spki_len = read_file(libcsuit, "key/trust_anchor_secp256r1_pub.der", spki, sizeof spki);
+    size_t image_len = read_file(libcsuit, "raw_image.bin", image, sizeof image);
+    aw.len = read_file(libcsuit, "suit_manifest_expAW.suit", aw.bytes, sizeof aw.bytes);
+    ew.len = read_file(libcsuit, "suit_manifest_expEW.suit", ew.bytes, sizeof ew.bytes);
+    CHECK(spki_len == 91 && image_len > 0 && aw.len > 0 && ew.len > 0);
+    if (spki_len != 91 || image_len == 0 || aw.len == 0 || ew.len == 0) return;
+    /* The SubjectPublicKeyInfo ends with the 65-byte uncompressed point. */
+    const uint8_t *anchor = spki + spki_len - 65;
+    /* expAW is MACed with HMAC 256/256 under 32 bytes of 'a'; its content key is wrapped with
+     * A128KW under 16 bytes of 'a'. expEW is signed by the P-256 anchor and encrypted to
+     * ESDH_D with ECDH-ES + A128KW. */
+    uint8_t MAC[32], KEK[16], WRONG[16];
+    memset(MAC, 'a', sizeof MAC);
+    memset(KEK, 'a', sizeof KEK);
+    memset(WRONG, 'b', sizeof WRONG);
+    IotSuitResult r;
+    Device *d = new_device(0);
+
+    /* A MACed envelope is not authenticated by the P-256 key alone, nor by another MAC key. */
+    CHECK_STATUS(update_with(&aw, d, keys_of(anchor, NULL, IOT_SUIT_KEY_A128KW, KEK, 16), &r),
+                 IOT_STATUS_SUIT_NOT_AUTHENTICATED);
+    uint8_t other_mac[32];
+    memset(other_mac, 'b', sizeof other_mac);
+    CHECK_STATUS(update_with(&aw, d, keys_of(NULL, other_mac, IOT_SUIT_KEY_A128KW, KEK, 16), &r),
+                 IOT_STATUS_SUIT_NOT_AUTHENTICATED);
+    CHECK(r.sequence_number == 0);
+    /* Without a decryption key, with another key or with a key of the other kind the payload
+     * is refused, with nothing written and no sequence number stored. */
+    CHECK_STATUS(update_with(&aw, d, keys_of(anchor, MAC, 0, NULL, 0), &r),
+                 IOT_STATUS_SUIT_UNSUPPORTED);
+    CHECK_STATUS(update_with(&aw, d, keys_of(NULL, MAC, IOT_SUIT_KEY_A128KW, WRONG, 16), &r),
+                 IOT_STATUS_BAD_TAG);
+    CHECK(r.sequence_number == 1); /* authenticated: the key unwrap failed */
+    CHECK_STATUS(update_with(&aw, d, keys_of(NULL, MAC, IOT_SUIT_KEY_ECDH_ES_P256, ESDH_D, 32), &r),
+                 IOT_STATUS_ALGORITHM_MISMATCH);
+    /* Keys of the wrong length or kind, or no trust anchor, are refused before anything runs. */
+    CHECK_STATUS(update_with(&aw, d, keys_of(NULL, MAC, IOT_SUIT_KEY_A128KW, KEK, 15), &r),
+                 IOT_STATUS_INVALID_KEY);
+    CHECK_STATUS(update_with(&aw, d, keys_of(NULL, MAC, 7, KEK, 16), &r),
+                 IOT_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(update_with(&aw, d, keys_of(NULL, MAC, IOT_SUIT_KEY_A128KW, NULL, 0), &r),
+                 IOT_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(update_with(&aw, d, keys_of(NULL, NULL, IOT_SUIT_KEY_A128KW, KEK, 16), &r),
+                 IOT_STATUS_NULL_ARGUMENT);
+    IotSuitPlatform p = platform_of(d);
+    CHECK_STATUS(iot_suit_process(ew.bytes, ew.len, NULL, 0, IOT_SUIT_UPDATE, &p, &r),
+                 IOT_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(iot_suit_process_with_keys(ew.bytes, ew.len, NULL, IOT_SUIT_UPDATE, &p, &r),
+                 IOT_STATUS_NULL_ARGUMENT);
+    CHECK(stored(d, "plaintext-firmware") == NULL && !d->has_seq && d->stores_of_seq == 0);
+
+    /* With the key, the payload is decrypted into the component. */
+    CHECK_STATUS(update_with(&aw, d, keys_of(anchor, MAC, IOT_SUIT_KEY_A128KW, KEK, 16), &r),
+                 IOT_STATUS_OK);
+    const Store *s = stored(d, "plaintext-firmware");
+    CHECK(s != NULL && s->len == image_len && memcmp(s->data, image, image_len) == 0);
+    CHECK(d->has_seq && d->seq == 1 && r.sequence_number == 1);
+
+    d = new_device(0);
+    CHECK_STATUS(update_with(&ew, d, keys_of(anchor, NULL, IOT_SUIT_KEY_A128KW, KEK, 16), &r),
+                 IOT_STATUS_ALGORITHM_MISMATCH);
+    CHECK(stored(d, "decrypted-firmware") == NULL && !d->has_seq);
+    CHECK_STATUS(update_with(&ew, d, keys_of(anchor, NULL, IOT_SUIT_KEY_ECDH_ES_P256, ESDH_D, 32),
+                             &r),
+                 IOT_STATUS_OK);
+    s = stored(d, "decrypted-firmware");
+    CHECK(s != NULL && s->len == image_len && memcmp(s->data, image, image_len) == 0);
+    CHECK(d->has_seq && d->seq == 1);
+}
+
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s MANIFEST_SPEC_DIR\n", argv[0]);
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s MANIFEST_SPEC_DIR LIBCSUIT_DIR\n", argv[0]);
         return 2;
     }
     memset(image_a, 0xa5, sizeof image_a);
     memset(image_b, 0xb6, sizeof image_b);
     test_example0(argv[1]);
     test_example3(argv[1]);
+    test_encrypted(argv[2]);
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }
