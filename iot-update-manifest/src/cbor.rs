@@ -7,7 +7,7 @@ use minicbor::data::Type;
 
 /// A byte string as it sits in its parent: the encoded item (head included, the input of
 /// SUIT's digests), its content, and the absolute offset of the content.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct Wrapped<'a> {
     pub encoded: &'a [u8],
     pub content: &'a [u8],

@@ -3,7 +3,7 @@
 use crate::cbor::{Cur, Items, Wrapped, first_time};
 use crate::digest::SuitDigest;
 use crate::error::{Capacity, Error, MapKind, Result};
-use crate::manifest::{Manifest, Severed, envelope_key, severable_slot};
+use crate::manifest::{Manifest, envelope_key, manifest_key};
 use crate::{MAX_AUTHENTICATION_BLOCKS, MAX_INTEGRATED_PAYLOADS};
 use iot_core::cbor::Reader;
 use iot_core::cose::{Algorithm, CoseSign1, tag};
@@ -24,9 +24,8 @@ pub struct Envelope<'a> {
     digest_encoded: &'a [u8],
     digest: SuitDigest<'a>,
     blocks: heapless::Vec<Wrapped<'a>, MAX_AUTHENTICATION_BLOCKS>,
-    manifest: Wrapped<'a>,
-    delegation: Option<&'a [u8]>,
-    severed: Severed<'a>,
+    /// The members read as byte strings, by [`BSTR_MEMBERS`] slot.
+    bstrs: [Option<Wrapped<'a>>; BSTR_MEMBERS.len()],
     /// The envelope map's members, where the integrated payloads are looked up.
     members: Items<'a>,
 }
@@ -46,10 +45,7 @@ impl<'a> Envelope<'a> {
         let n = c.map()?;
         let start = c.position();
         let mut seen = 0u64;
-        let mut wrapper = None;
-        let mut manifest = None;
-        let mut delegation = None;
-        let mut severed: Severed<'a> = Default::default();
+        let mut bstrs = [None; BSTR_MEMBERS.len()];
         // Only the names are kept, for the duplicate check; the payloads are found again
         // through `members` when asked for.
         let mut integrated = heapless::Vec::<&str, MAX_INTEGRATED_PAYLOADS>::new();
@@ -69,20 +65,16 @@ impl<'a> Envelope<'a> {
             }
             let key = c.int()?;
             first_time(&mut seen, key, at)?;
-            match key {
-                envelope_key::AUTHENTICATION_WRAPPER => wrapper = Some(c.wrapped()?),
-                envelope_key::MANIFEST => manifest = Some(c.wrapped()?),
-                envelope_key::DELEGATION => delegation = Some(c.bytes()?),
-                key => {
-                    let slot = severable_slot(key).ok_or(Error::UnknownMember {
-                        map: MapKind::Envelope,
-                        key: iot_core::Error::label(key),
-                    })?;
-                    if let Some(s) = severed.get_mut(slot) {
-                        *s = Some(c.wrapped()?);
-                    }
-                }
-            }
+            // Every other member is a byte string: one read, stored by slot.
+            let slot = bstrs
+                .iter_mut()
+                .zip(BSTR_MEMBERS)
+                .find_map(|(s, k)| (i64::from(k) == key).then_some(s))
+                .ok_or(Error::UnknownMember {
+                    map: MapKind::Envelope,
+                    key: iot_core::Error::label(key),
+                })?;
+            *slot = Some(c.wrapped()?);
         }
         let count = usize::try_from(n).map_err(|_| c.err(iot_core::CborError::TooMany))?;
         let members = c.items_since(start, count)?;
@@ -91,17 +83,16 @@ impl<'a> Envelope<'a> {
             map: MapKind::Envelope,
             key: iot_core::Error::label(key),
         };
+        let [wrapper, manifest, ..] = bstrs;
         let wrapper = wrapper.ok_or(missing(envelope_key::AUTHENTICATION_WRAPPER))?;
-        let manifest = manifest.ok_or(missing(envelope_key::MANIFEST))?;
+        manifest.ok_or(missing(envelope_key::MANIFEST))?;
         let (digest_encoded, digest, blocks) = decode_wrapper(wrapper)?;
         Ok(Self {
             tagged,
             digest_encoded,
             digest,
             blocks,
-            manifest,
-            delegation,
-            severed,
+            bstrs,
             members,
         })
     }
@@ -123,7 +114,12 @@ impl<'a> Envelope<'a> {
 
     /// The content of `suit-delegation` (trust domains), not processed by this crate.
     pub fn delegation(&self) -> Option<&'a [u8]> {
-        self.delegation
+        self.bstrs[2].map(|w| w.content)
+    }
+
+    /// The manifest bstr (present: [`Envelope::decode`] checked it).
+    fn manifest(&self) -> Wrapped<'a> {
+        self.bstrs[1].unwrap_or_default()
     }
 
     /// Authenticates the manifest ("Authenticated Manifests") and then decodes it.
@@ -163,9 +159,10 @@ impl<'a> Envelope<'a> {
         let Some(block) = block else {
             return Err(failure.unwrap_or(Error::NoAuthenticationBlock));
         };
+        let m = self.manifest();
         self.digest
-            .check(crypto, self.manifest.encoded, Error::DigestMismatch)?;
-        let manifest = Manifest::decode(self.manifest, &self.severed, crypto)?;
+            .check(crypto, m.encoded, Error::DigestMismatch)?;
+        let manifest = Manifest::decode(m, self.bstrs.get(3..).unwrap_or_default(), crypto)?;
         Ok(AuthenticatedManifest {
             manifest,
             digest: self.digest,
@@ -261,6 +258,22 @@ fn rank(e: Error) -> u8 {
 fn c_dup(at: usize) -> Error {
     Error::Core(iot_core::Error::cbor(iot_core::CborError::DuplicateKey, at))
 }
+
+/// The envelope members that are byte strings, in the order of [`Envelope`]'s slots: the
+/// authentication wrapper, the manifest, `suit-delegation`, then the severable members in
+/// [`manifest_key::SEVERABLE`]'s order (which [`Manifest::decode`] takes as its slots). The
+/// keys are small: `as` is exact, and a table of `i8` is an eighth of one of `i64`.
+const BSTR_MEMBERS: [i8; 9] = [
+    envelope_key::AUTHENTICATION_WRAPPER as i8,
+    envelope_key::MANIFEST as i8,
+    envelope_key::DELEGATION as i8,
+    manifest_key::COSWID as i8,
+    manifest_key::DEPENDENCY_RESOLUTION as i8,
+    manifest_key::PAYLOAD_FETCH as i8,
+    manifest_key::CANDIDATE_VERIFICATION as i8,
+    manifest_key::INSTALL as i8,
+    manifest_key::TEXT as i8,
+];
 
 type Blocks<'a> = heapless::Vec<Wrapped<'a>, MAX_AUTHENTICATION_BLOCKS>;
 

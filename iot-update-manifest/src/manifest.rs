@@ -87,9 +87,6 @@ pub(crate) fn severable_slot(key: i64) -> Option<usize> {
     manifest_key::SEVERABLE.iter().position(|&k| k == key)
 }
 
-/// The severable members an envelope carries, by [`manifest_key::SEVERABLE`] slot.
-pub(crate) type Severed<'a> = [Option<Wrapped<'a>>; manifest_key::SEVERABLE.len()];
-
 /// A severable member ("Severable Elements") as the manifest gives it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Severable<'a, T> {
@@ -212,13 +209,14 @@ const SEQUENCES: [i64; 8] = [
 pub const MANIFEST_VERSION: u64 = 1;
 
 impl<'a> Manifest<'a> {
-    /// Decodes the manifest in `w`; severed members come from `severed` and are checked
+    /// Decodes the manifest in `w`; severed members come from `severed` (by
+    /// [`manifest_key::SEVERABLE`] slot) and are checked
     /// against their digests with `crypto`. Not inlined into the authentication, so that its
     /// locals are not on the stack during the signature check.
     #[inline(never)]
     pub(crate) fn decode<C: Sha256>(
         w: Wrapped<'a>,
-        severed: &Severed<'a>,
+        severed: &[Option<Wrapped<'a>>],
         crypto: &mut C,
     ) -> Result<Self> {
         let mut c = w.cursor();
