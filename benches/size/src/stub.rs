@@ -7,20 +7,14 @@
 //! is all these images' sequences need.
 
 use core::hint::black_box;
-use iot_core::crypto::{P256VerifyingKey, RustCrypto};
+use iot_core::crypto::RustCrypto;
 use iot_update_manifest::{
     Component, ComponentId, Identifier, Platform, PlatformError, PlatformResult, Processor,
     TrustAnchors,
 };
 
+use super::anchor::trust_anchor;
 use super::example3::{CLASS_ID, VENDOR_ID};
-
-/// The trust anchor, decoded once at start-up. Not inlined, so that the decoding's locals are
-/// not part of the frame that stays on the stack during the update.
-#[inline(never)]
-fn trust_anchor(sec1: &[u8; 65]) -> Option<P256VerifyingKey> {
-    P256VerifyingKey::from_sec1(black_box(sec1)).ok()
-}
 
 /// Authenticates `envelope` under the SEC1 key `anchor`, runs the update and then the boot
 /// procedure against `device`, with `scratch` for dependency manifests; `None` when the

@@ -217,6 +217,19 @@ impl Signer for P256SigningKey {
     }
 }
 
+/// The affine point `(x, y)`, which must be on the curve with both coordinates below the field
+/// prime (SEC 1 section 2.3.4's checks for an uncompressed point), read without SEC1 parsing.
+fn affine_point<P>(x: &[u8], y: &[u8]) -> Result<P>
+where
+    P: p256::elliptic_curve::point::AffineCoordinates,
+    P::FieldRepr: for<'a> TryFrom<&'a [u8]>,
+{
+    let (Ok(x), Ok(y)) = (P::FieldRepr::try_from(x), P::FieldRepr::try_from(y)) else {
+        return Err(Error::InvalidKey);
+    };
+    Option::from(P::from_coordinates(&x, &y)).ok_or(Error::InvalidKey)
+}
+
 /// A P-256 public key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct P256VerifyingKey {
@@ -232,18 +245,14 @@ impl P256VerifyingKey {
         Ok(Self { key, alg: None })
     }
 
-    /// The key from its affine coordinates, 32 bytes each (a COSE_Key's `x` and `y`).
+    /// The key from its affine coordinates, 32 bytes each (a COSE_Key's `x` and `y`): the
+    /// point must be on the curve. It takes the same keys as [`P256VerifyingKey::from_sec1`]
+    /// with `04 || x || y`, without SEC1 parsing: a firmware that keeps its trust anchor as
+    /// coordinates links no point decompression.
     pub fn from_coordinates(x: &[u8], y: &[u8]) -> Result<Self> {
-        if x.len() != 32 || y.len() != 32 {
-            return Err(Error::InvalidKey);
-        }
-        let mut sec1 = [0u8; 65];
-        let (tag, rest) = sec1.split_at_mut(1);
-        let (xs, ys) = rest.split_at_mut(32);
-        tag.fill(0x04);
-        xs.copy_from_slice(x);
-        ys.copy_from_slice(y);
-        Self::from_sec1(&sec1)
+        let key = p256::ecdsa::VerifyingKey::from_affine(affine_point::<p256::AffinePoint>(x, y)?)
+            .map_err(|_| Error::InvalidKey)?;
+        Ok(Self { key, alg: None })
     }
 
     /// Restricts the key to one algorithm (a COSE_Key's `alg`), or lifts the restriction.
@@ -350,18 +359,12 @@ macro_rules! wide_ecdsa {
                 Ok(Self { key })
             }
 
-            #[doc = concat!("The key from its affine coordinates, ", stringify!($field), " bytes each (a COSE_Key's `x` and `y`).")]
+            #[doc = concat!("The key from its affine coordinates, ", stringify!($field), " bytes each (a COSE_Key's `x` and `y`): the point must be on the curve.")]
             pub fn from_coordinates(x: &[u8], y: &[u8]) -> Result<Self> {
-                if x.len() != $field || y.len() != $field {
-                    return Err(Error::InvalidKey);
-                }
-                let mut sec1 = [0u8; 1 + 2 * $field];
-                let (tag, rest) = sec1.split_at_mut(1);
-                let (xs, ys) = rest.split_at_mut($field);
-                tag.fill(0x04);
-                xs.copy_from_slice(x);
-                ys.copy_from_slice(y);
-                Self::from_sec1(&sec1)
+                let point = affine_point::<$curve::AffinePoint>(x, y)?;
+                let key = $curve::ecdsa::VerifyingKey::from_affine(point)
+                    .map_err(|_| Error::InvalidKey)?;
+                Ok(Self { key })
             }
 
             /// The uncompressed SEC1 encoding, `04 || x || y`.

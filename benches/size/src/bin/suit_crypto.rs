@@ -1,6 +1,6 @@
 //! The crypto of `suit_example3` alone, so that the difference of the two images is the SUIT
 //! code (envelope and manifest decoding, authentication logic, the command interpreter):
-//! the same envelope and trust anchor in flash, the key decoded from SEC1, SHA-256 streamed
+//! the same envelope and trust anchor in flash, the key decoded by the same `anchor::trust_anchor`, SHA-256 streamed
 //! over the Sig_structure and over the manifest bstr, an ECDSA P-256 verification of the
 //! digest, and SHA-256 over a 34,768-byte stand-in image in 256-byte chunks, each digest
 //! compared in constant time, all through iot-core's RustCrypto backend as the processor calls
@@ -10,8 +10,12 @@
 
 use core::hint::black_box;
 use cortex_m_rt::entry;
-use iot_core::crypto::{P256VerifyingKey, RustCrypto, Sha256, Verifier, ct_eq};
+use iot_core::crypto::{RustCrypto, Sha256, Verifier, ct_eq};
 use panic_halt as _;
+
+#[path = "../anchor.rs"]
+mod anchor;
+use anchor::trust_anchor;
 
 #[path = "../example3.rs"]
 #[allow(dead_code)] // its vendor and class IDs are the platform's business, not crypto
@@ -32,7 +36,7 @@ fn range(r: (usize, usize)) -> &'static [u8] {
 
 fn crypto_only() -> Option<bool> {
     let mut crypto = RustCrypto::<()>::default();
-    let mut key = P256VerifyingKey::from_sec1(black_box(&TRUST_ANCHOR)).ok()?;
+    let mut key = trust_anchor(&TRUST_ANCHOR)?;
     // The Sig_structure: ["Signature1", protected, external_aad, payload], streamed.
     let mut h = crypto.sha256_start();
     for piece in [

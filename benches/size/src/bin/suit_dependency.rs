@@ -28,6 +28,9 @@ use dependency::ENVELOPE;
 mod example3;
 use example3::TRUST_ANCHOR;
 
+#[path = "../anchor.rs"]
+mod anchor;
+
 #[path = "../stub.rs"]
 mod stub;
 use stub::{Stub, update_and_boot};

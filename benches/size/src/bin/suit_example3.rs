@@ -23,6 +23,9 @@ use panic_halt as _;
 mod example3;
 use example3::{ENVELOPE, TRUST_ANCHOR};
 
+#[path = "../anchor.rs"]
+mod anchor;
+
 #[path = "../stub.rs"]
 mod stub;
 use stub::{Stub, update_and_boot};
