@@ -193,16 +193,17 @@ pub struct Manifest<'a> {
 
 /// The keys of the command sequences, in the order of [`Manifest`]'s slots, which is
 /// [`SequenceKind`]'s after `Shared` (see [`Manifest::sequence`]): the severable ones, then the
-/// four that are never severed.
-const SEQUENCES: [i64; 8] = [
-    manifest_key::DEPENDENCY_RESOLUTION,
-    manifest_key::PAYLOAD_FETCH,
-    manifest_key::CANDIDATE_VERIFICATION,
-    manifest_key::INSTALL,
-    manifest_key::VALIDATE,
-    manifest_key::LOAD,
-    manifest_key::INVOKE,
-    manifest_key::UNINSTALL,
+/// four that are never severed. The keys are small: `as` is exact, and a table of `i8` is an
+/// eighth of one of `i64`.
+const SEQUENCES: [i8; 8] = [
+    manifest_key::DEPENDENCY_RESOLUTION as i8,
+    manifest_key::PAYLOAD_FETCH as i8,
+    manifest_key::CANDIDATE_VERIFICATION as i8,
+    manifest_key::INSTALL as i8,
+    manifest_key::VALIDATE as i8,
+    manifest_key::LOAD as i8,
+    manifest_key::INVOKE as i8,
+    manifest_key::UNINSTALL as i8,
 ];
 
 /// The one manifest version this implementation reads ("suit-manifest-version").
@@ -252,7 +253,7 @@ impl<'a> Manifest<'a> {
                 COMPONENT_ID => component_id = Some(ComponentId::decode(&mut c)?),
                 SET_VERSION => set_version = Some(c.skip()?),
                 key => {
-                    let sequence = SEQUENCES.iter().position(|&k| k == key);
+                    let sequence = SEQUENCES.iter().position(|&k| i64::from(k) == key);
                     let member = match severable_slot(key) {
                         Some(slot) => {
                             let from_envelope = severed.get(slot).copied().flatten();
@@ -338,9 +339,8 @@ impl<'a> Manifest<'a> {
         }
         let slot = (kind as usize).wrapping_sub(1);
         match self.sequences.get(slot).copied().flatten() {
-            // The keys are small constants: `as` is exact.
             Some(Severable::Missing(_)) => Err(Error::SeveredMemberMissing(
-                SEQUENCES.get(slot).map_or(0, |&k| k as i32),
+                SEQUENCES.get(slot).map_or(0, |&k| k.into()),
             )),
             s => Ok(s.and_then(|s| s.get())),
         }
