@@ -935,8 +935,12 @@ where
             Command::VendorIdentifier => self.identifier(Identifier::Vendor, &comp, p.vendor_id)?,
             Command::ClassIdentifier => self.identifier(Identifier::Class, &comp, p.class_id)?,
             Command::DeviceIdentifier => self.identifier(Identifier::Device, &comp, p.device_id)?,
-            Command::ImageMatch => self.image_match(f, index, &comp, p, scratch)? == Some(true),
-            Command::ImageNotMatch => self.image_match(f, index, &comp, p, scratch)? == Some(false),
+            // One call for both: `Some(true)` holds for image-match, `Some(false)` for
+            // image-not-match.
+            Command::ImageMatch | Command::ImageNotMatch => {
+                self.image_match(f, index, &comp, p, scratch)?
+                    == Some(command == Command::ImageMatch)
+            }
             Command::ComponentSlot => match p.slot {
                 Some(slot) => self.platform.check_slot(&comp, slot)?,
                 None => false,
@@ -1055,6 +1059,9 @@ where
 
     /// "suit-condition-image-match": `Some(matches)`, `None` when no digest is set. On a
     /// dependency, the dependency manifest's digest is compared (after it authenticated).
+    /// Not inlined with `dependencies`: [`Processor::on_component`]'s frame, under which a
+    /// dependency authenticates, would grow by 32 B.
+    #[cfg_attr(feature = "dependencies", inline(never))]
     fn image_match(
         &mut self,
         f: &Frame<'_, '_>,
