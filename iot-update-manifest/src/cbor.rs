@@ -127,6 +127,16 @@ impl<'a> Cur<'a> {
         self.r.int().map_err(self.rebase())
     }
 
+    /// An integer map key, recorded in `seen` by [`first_time`]: a repeat is `DuplicateKey` at
+    /// the key. Not inlined: every map decoder reads its keys through it.
+    #[inline(never)]
+    pub fn key(&mut self, seen: &mut u64) -> Result<i64> {
+        let at = self.position();
+        let key = self.int()?;
+        first_time(seen, key, at)?;
+        Ok(key)
+    }
+
     pub fn uint(&mut self) -> Result<u64> {
         self.r.uint().map_err(self.rebase())
     }

@@ -2,8 +2,6 @@
 //! dependencies (draft-ietf-suit-trust-domains "SUIT_Dependencies", feature `dependencies`).
 
 use crate::MAX_COMPONENTS;
-#[cfg(feature = "dependencies")]
-use crate::cbor::first_time;
 use crate::cbor::{Cur, Items};
 #[cfg(feature = "dependencies")]
 use crate::error::MapKind;
@@ -223,9 +221,7 @@ fn decode_dependency<'a>(c: &mut Cur<'a>) -> Result<Dependency<'a>> {
     let mut prefix = None;
     let mut seen = 0u64;
     for _ in 0..n {
-        let at = c.position();
-        let key = c.int()?;
-        first_time(&mut seen, key, at)?;
+        let key = c.key(&mut seen)?;
         match key {
             DEPENDENCY_PREFIX => prefix = Some(ComponentId::decode(c)?),
             k if k < 0 => {

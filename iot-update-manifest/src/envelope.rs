@@ -1,6 +1,6 @@
 //! SUIT_Envelope decoding and authentication (draft-ietf-suit-manifest "Envelope" and "Authenticated Manifests").
 
-use crate::cbor::{Cur, Items, Wrapped, first_time};
+use crate::cbor::{Cur, Items, Wrapped};
 use crate::digest::SuitDigest;
 use crate::error::{Capacity, Error, MapKind, Result};
 use crate::manifest::{Manifest, envelope_key, manifest_key};
@@ -50,9 +50,9 @@ impl<'a> Envelope<'a> {
         // through `members` when asked for.
         let mut integrated = heapless::Vec::<&str, MAX_INTEGRATED_PAYLOADS>::new();
         for _ in 0..n {
-            let at = c.position();
             if c.datatype()? == Type::String {
                 // SUIT_Integrated_Payload / SUIT_Integrated_Dependency: tstr => bstr.
+                let at = c.position();
                 let name = c.str()?;
                 c.bytes()?;
                 if integrated.contains(&name) {
@@ -63,8 +63,7 @@ impl<'a> Envelope<'a> {
                     .map_err(|_| Error::CapacityExceeded(Capacity::IntegratedPayloads))?;
                 continue;
             }
-            let key = c.int()?;
-            first_time(&mut seen, key, at)?;
+            let key = c.key(&mut seen)?;
             // Every other member is a byte string: one read, stored by slot.
             let slot = bstrs
                 .iter_mut()

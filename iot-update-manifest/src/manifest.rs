@@ -3,7 +3,7 @@
 //! A [`Manifest`] has no public constructor: it is reached only through
 //! [`crate::Envelope::authenticate`], after the authentication wrapper verified.
 
-use crate::cbor::{Cur, Wrapped, first_time};
+use crate::cbor::{Cur, Wrapped};
 use crate::command::CommandSequence;
 #[cfg(feature = "dependencies")]
 use crate::component::Dependencies;
@@ -127,9 +127,7 @@ impl<'a> Common<'a> {
         let mut components = None;
         let mut shared_sequence = None;
         for _ in 0..n {
-            let at = c.position();
-            let key = c.int()?;
-            first_time(&mut seen, key, at)?;
+            let key = c.key(&mut seen)?;
             match key {
                 #[cfg(feature = "dependencies")]
                 common_key::DEPENDENCIES => dependencies = Some(Dependencies::decode(&mut c)?),
@@ -235,9 +233,7 @@ impl<'a> Manifest<'a> {
         let mut text = None;
         let mut coswid = None;
         for _ in 0..n {
-            let at = c.position();
-            let key = c.int()?;
-            first_time(&mut seen, key, at)?;
+            let key = c.key(&mut seen)?;
             use manifest_key::*;
             match key {
                 VERSION => {

@@ -122,9 +122,7 @@ impl<'a> ComponentTexts<'a> {
         let count = usize::try_from(n).map_err(|_| c.err(CborError::TooMany))?;
         let mut seen = 0u64;
         for _ in 0..count {
-            let at = c.position();
-            let key = c.int()?;
-            first_time(&mut seen, key, at)?;
+            c.key(&mut seen)?;
             c.str()?;
         }
         Ok(Self {
