@@ -932,9 +932,15 @@ where
         // Conditions give whether they hold, checked by one `condition` call below; directives
         // return.
         let holds = match command {
-            Command::VendorIdentifier => self.identifier(Identifier::Vendor, &comp, p.vendor_id)?,
-            Command::ClassIdentifier => self.identifier(Identifier::Class, &comp, p.class_id)?,
-            Command::DeviceIdentifier => self.identifier(Identifier::Device, &comp, p.device_id)?,
+            // One call for the three identifiers.
+            Command::VendorIdentifier | Command::ClassIdentifier | Command::DeviceIdentifier => {
+                let (kind, expected) = match command {
+                    Command::VendorIdentifier => (Identifier::Vendor, p.vendor_id),
+                    Command::ClassIdentifier => (Identifier::Class, p.class_id),
+                    _ => (Identifier::Device, p.device_id),
+                };
+                self.identifier(kind, &comp, expected)?
+            }
             // One call for both: `Some(true)` holds for image-match, `Some(false)` for
             // image-not-match.
             Command::ImageMatch | Command::ImageNotMatch => {
