@@ -3,7 +3,7 @@
 use crate::cbor::{Cur, Items, Wrapped};
 use crate::digest::SuitDigest;
 use crate::error::{Capacity, Error, MapKind, Result};
-use crate::manifest::{Manifest, envelope_key, manifest_key};
+use crate::manifest::{BSTR_MEMBERS, Manifest, SEVERED, envelope_key};
 use crate::{MAX_AUTHENTICATION_BLOCKS, MAX_INTEGRATED_PAYLOADS};
 use iot_core::cbor::Reader;
 use iot_core::cose::{Algorithm, CoseSign1, tag};
@@ -161,7 +161,7 @@ impl<'a> Envelope<'a> {
         let m = self.manifest();
         self.digest
             .check(crypto, m.encoded, Error::DigestMismatch)?;
-        let manifest = Manifest::decode(m, self.bstrs.get(3..).unwrap_or_default(), crypto)?;
+        let manifest = Manifest::decode(m, self.bstrs.get(SEVERED..).unwrap_or_default(), crypto)?;
         Ok(AuthenticatedManifest {
             manifest,
             digest: self.digest,
@@ -257,22 +257,6 @@ fn rank(e: Error) -> u8 {
 fn c_dup(at: usize) -> Error {
     Error::Core(iot_core::Error::cbor(iot_core::CborError::DuplicateKey, at))
 }
-
-/// The envelope members that are byte strings, in the order of [`Envelope`]'s slots: the
-/// authentication wrapper, the manifest, `suit-delegation`, then the severable members in
-/// [`manifest_key::SEVERABLE`]'s order (which [`Manifest::decode`] takes as its slots). The
-/// keys are small: `as` is exact, and a table of `i8` is an eighth of one of `i64`.
-const BSTR_MEMBERS: [i8; 9] = [
-    envelope_key::AUTHENTICATION_WRAPPER as i8,
-    envelope_key::MANIFEST as i8,
-    envelope_key::DELEGATION as i8,
-    manifest_key::COSWID as i8,
-    manifest_key::DEPENDENCY_RESOLUTION as i8,
-    manifest_key::PAYLOAD_FETCH as i8,
-    manifest_key::CANDIDATE_VERIFICATION as i8,
-    manifest_key::INSTALL as i8,
-    manifest_key::TEXT as i8,
-];
 
 type Blocks<'a> = heapless::Vec<Wrapped<'a>, MAX_AUTHENTICATION_BLOCKS>;
 

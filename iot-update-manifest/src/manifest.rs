@@ -82,9 +82,47 @@ pub mod common_key {
     pub const SHARED_SEQUENCE: i64 = 4;
 }
 
+/// The envelope members that are byte strings, in the order of [`crate::Envelope`]'s slots:
+/// the authentication wrapper, the manifest, `suit-delegation`, then from slot [`SEVERED`] the
+/// severable members in [`manifest_key::SEVERABLE`]'s order (checked below), the slots of
+/// [`Manifest::decode`]'s `severed`. The keys are small: `as` is exact, and a table of `i8` is an
+/// eighth of one of `i64`.
+pub(crate) const BSTR_MEMBERS: [i8; 9] = [
+    envelope_key::AUTHENTICATION_WRAPPER as i8,
+    envelope_key::MANIFEST as i8,
+    envelope_key::DELEGATION as i8,
+    manifest_key::COSWID as i8,
+    manifest_key::DEPENDENCY_RESOLUTION as i8,
+    manifest_key::PAYLOAD_FETCH as i8,
+    manifest_key::CANDIDATE_VERIFICATION as i8,
+    manifest_key::INSTALL as i8,
+    manifest_key::TEXT as i8,
+];
+
+/// The slot of the first severable member in [`BSTR_MEMBERS`].
+pub(crate) const SEVERED: usize = 3;
+
+const _: () = {
+    /// Whether `a` holds the keys of `b`, in order.
+    const fn same(a: &[i8], b: &[i64]) -> bool {
+        match (a, b) {
+            ([], []) => true,
+            ([x, a @ ..], [y, b @ ..]) => *x as i64 == *y && same(a, b),
+            _ => false,
+        }
+    }
+    assert!(
+        BSTR_MEMBERS.len() == SEVERED + manifest_key::SEVERABLE.len()
+            && same(BSTR_MEMBERS.split_at(SEVERED).1, &manifest_key::SEVERABLE)
+    );
+};
+
 /// The slot of severable member `key` in [`manifest_key::SEVERABLE`].
-pub(crate) fn severable_slot(key: i64) -> Option<usize> {
-    manifest_key::SEVERABLE.iter().position(|&k| k == key)
+fn severable_slot(key: i64) -> Option<usize> {
+    BSTR_MEMBERS
+        .iter()
+        .skip(SEVERED)
+        .position(|&k| i64::from(k) == key)
 }
 
 /// A severable member ("Severable Elements") as the manifest gives it.
@@ -300,11 +338,8 @@ impl<'a> Manifest<'a> {
         // An envelope member the manifest does not sever is not covered by any digest.
         for (slot, member) in severed.iter().enumerate() {
             if member.is_some() && !used.get(slot).copied().unwrap_or(false) {
-                let key = manifest_key::SEVERABLE
-                    .get(slot)
-                    .copied()
-                    .unwrap_or_default();
-                return Err(Error::UnexpectedSeveredMember(iot_core::Error::label(key)));
+                let key = BSTR_MEMBERS.get(SEVERED + slot).map_or(0, |&k| k.into());
+                return Err(Error::UnexpectedSeveredMember(key));
             }
         }
         let missing = |key| Error::MissingMember {
