@@ -17,8 +17,10 @@ impl<'a> ComponentId<'a> {
     pub(crate) fn decode(c: &mut Cur<'a>) -> Result<Self> {
         let n = c.array()?;
         let start = c.position();
+        // One counter for the loop and the count: each segment takes at least a byte of the
+        // input, so it stays far below `usize::MAX`.
         let mut count = 0usize;
-        for _ in 0..n {
+        while (count as u64) < n {
             c.bytes()?;
             count += 1;
         }
@@ -92,10 +94,10 @@ impl<'a> Components<'a> {
             return Err(Error::CapacityExceeded(Capacity::Components));
         }
         let start = c.position();
-        let mut count = 0usize;
-        for _ in 0..n {
+        // At most `MAX_COMPONENTS`: `as` is exact.
+        let count = n as usize;
+        for _ in 0..count {
             ComponentId::decode(c)?;
-            count += 1;
         }
         Ok(Self {
             items: c.items_since(start, count)?,
@@ -175,8 +177,9 @@ impl<'a> Dependencies<'a> {
         }
         let start = c.position();
         let mut indices = [u64::MAX; MAX_COMPONENTS];
-        let mut count = 0usize;
-        for _ in 0..n {
+        // At most `MAX_COMPONENTS`: `as` is exact.
+        let count = n as usize;
+        for i in 0..count {
             let at = c.position();
             let d = decode_dependency(c)?;
             if indices.contains(&d.index) {
@@ -185,10 +188,9 @@ impl<'a> Dependencies<'a> {
                     at,
                 )));
             }
-            if let Some(slot) = indices.get_mut(count) {
+            if let Some(slot) = indices.get_mut(i) {
                 *slot = d.index;
             }
-            count += 1;
         }
         Ok(Self {
             items: c.items_since(start, count)?,
