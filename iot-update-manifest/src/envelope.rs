@@ -49,7 +49,11 @@ impl<'a> Envelope<'a> {
         // Only the names are kept, for the duplicate check; the payloads are found again
         // through `members` when asked for.
         let mut integrated = heapless::Vec::<&str, MAX_INTEGRATED_PAYLOADS>::new();
-        for _ in 0..n {
+        // One counter for the loop and the members' count: each member takes bytes of the
+        // input, so it stays far below `usize::MAX`.
+        let mut count = 0usize;
+        while (count as u64) < n {
+            count += 1;
             if c.datatype()? == Type::String {
                 // SUIT_Integrated_Payload / SUIT_Integrated_Dependency: tstr => bstr.
                 let at = c.position();
@@ -75,7 +79,6 @@ impl<'a> Envelope<'a> {
                 })?;
             *slot = Some(c.wrapped()?);
         }
-        let count = usize::try_from(n).map_err(|_| c.err(iot_core::CborError::TooMany))?;
         let members = c.items_since(start, count)?;
         c.finish()?;
         let missing = |key| Error::MissingMember {
