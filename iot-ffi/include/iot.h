@@ -1487,8 +1487,8 @@ enum IotStatus iot_suit_process(const uint8_t *envelope,
  * trust anchor, or a decryption kind without its key; `IOT_STATUS_INVALID_KEY` for a
  * decryption key of the wrong length; `IOT_STATUS_INVALID_ARGUMENT` for an unknown kind or a
  * key without a kind; `IOT_STATUS_BAD_TAG` when the key does not open the content key or the
- * payload does not authenticate; `IOT_STATUS_UNSUPPORTED_ALGORITHM` when the payload's
- * recipient is for the other kind of key.
+ * payload does not authenticate; `IOT_STATUS_ALGORITHM_MISMATCH` when the payload's recipient
+ * is for the other kind of key.
  *
  * # Safety
  * As for `iot_suit_process`; `keys` must point to an `IotSuitKeys` whose non-NULL pointers
