@@ -1,10 +1,11 @@
 //! The crypto of `suit_example3` alone, so that the difference of the two images is the SUIT
 //! code (envelope and manifest decoding, authentication logic, the command interpreter):
-//! the same envelope and trust anchor in flash, the key decoded by the same `anchor::trust_anchor`, SHA-256 streamed
-//! over the Sig_structure and over the manifest bstr, an ECDSA P-256 verification of the
-//! digest, and SHA-256 over a 34,768-byte stand-in image in 256-byte chunks, each digest
-//! compared in constant time, all through iot-core's RustCrypto backend as the processor calls
-//! it. The ranges are the envelope's, taken as opaque offsets: nothing is decoded.
+//! the same envelope and trust anchor in flash, the key decoded by the same
+//! `anchor::trust_anchor`, SHA-256 streamed over the Sig_structure and over the manifest bstr,
+//! an ECDSA P-256 verification of the digest, and SHA-256 over a 34,768-byte stand-in image in
+//! 256-byte chunks, each digest compared in constant time, all through iot-core's RustCrypto
+//! backend as the processor calls it. The ranges are the envelope's, taken as opaque offsets:
+//! nothing is decoded.
 #![no_std]
 #![no_main]
 
