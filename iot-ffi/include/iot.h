@@ -159,12 +159,12 @@
 #define IOT_SUIT_BOOT 2
 
 /**
- * `IotSuitKeys::decryption_kind`: an A128KW key shared with the sender (16 bytes).
+ * `IotSuitOptions::decryption_kind`: an A128KW key shared with the sender (16 bytes).
  */
 #define IOT_SUIT_KEY_A128KW 1
 
 /**
- * `IotSuitKeys::decryption_kind`: the device's static P-256 private key, the 32-byte scalar,
+ * `IotSuitOptions::decryption_kind`: the device's static P-256 private key, the 32-byte scalar,
  * for ECDH-ES + A128KW (draft-ietf-suit-firmware-encryption).
  */
 #define IOT_SUIT_KEY_ECDH_ES_P256 2
@@ -817,7 +817,8 @@ typedef struct IotSuitComponent {
  * `IOT_SUIT_PLATFORM_OK` or an `IOT_SUIT_PLATFORM_*` error, which stops processing with
  * `IOT_STATUS_SUIT_PLATFORM`. A NULL callback is `IOT_SUIT_PLATFORM_UNSUPPORTED`, except
  * `digest` (NULL: the library reads the component and hashes it) and `report` (NULL: no
- * reports). Pointers passed to a callback are valid only during it.
+ * reports). Pointers passed to a callback are valid only during it. `fetch_range` is the last
+ * member: a table that zeroes the struct before setting its callbacks leaves it NULL.
  */
 typedef struct IotSuitPlatform {
     /**
@@ -912,14 +913,30 @@ typedef struct IotSuitPlatform {
                    int64_t command,
                    int64_t component,
                    enum IotStatus status);
+    /**
+     * Optional: reads the resource at the URI (as for `fetch`) from `offset` into `buf`
+     * (`buf_len` bytes); `*read` receives how many bytes were read, 0 at the end. The library
+     * pulls a dependency manifest fetched by URI this way into the scratch buffer (and checks
+     * it before writing it to its component), and an encrypted payload fetched by URI (only
+     * its decrypted pieces are written). NULL: such fetches fail with
+     * `IOT_SUIT_PLATFORM_UNSUPPORTED`.
+     */
+    int32_t (*fetch_range)(void *ctx,
+                           const char *uri,
+                           size_t uri_len,
+                           uint64_t offset,
+                           uint8_t *buf,
+                           size_t buf_len,
+                           size_t *read);
 } IotSuitPlatform;
 
 /**
- * The keys of `iot_suit_process_with_keys`: the trust anchors an authentication block must
- * verify under (a P-256 key for COSE_Sign1, an HMAC 256/256 key for COSE_Mac0; either may be
- * NULL, not both), and the device's key for encrypted payloads (optional).
+ * The options of `iot_suit_process_with_options`: the trust anchors an authentication block
+ * must verify under (a P-256 key for COSE_Sign1, an HMAC 256/256 key for COSE_Mac0; either may
+ * be NULL, not both), the device's key for encrypted payloads (optional), and a scratch buffer
+ * for dependency manifests (optional).
  */
-typedef struct IotSuitKeys {
+typedef struct IotSuitOptions {
     /**
      * The trusted P-256 public key, 65 bytes `04 || x || y` or a COSE_Key; NULL for none.
      */
@@ -949,7 +966,20 @@ typedef struct IotSuitKeys {
      * Its length.
      */
     size_t decryption_key_len;
-} IotSuitKeys;
+    /**
+     * Writable memory the dependency manifests (draft-ietf-suit-trust-domains) are read into
+     * while they are processed: each level of dependency takes its envelope's size from it.
+     * NULL (with `scratch_len` 0) for none: fetching a dependency by URI or processing one is
+     * then refused with `IOT_STATUS_CAPACITY_EXCEEDED` (an integrated dependency's fetch has
+     * written it to its component by then). It must not overlap the envelope or the keys; its
+     * contents after the call are unspecified.
+     */
+    uint8_t *scratch;
+    /**
+     * Its length.
+     */
+    size_t scratch_len;
+} IotSuitOptions;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1451,7 +1481,8 @@ enum IotStatus iot_suit_verify(const uint8_t *envelope,
  * `IOT_SUIT_UPDATE` (the sequence number must exceed the stored one, and is stored after
  * install and validate succeeded) or `IOT_SUIT_BOOT` (at least the stored one). Integrated
  * payloads are served from the envelope; nothing of the manifest is acted on before it
- * authenticated. `iot_suit_process_with_keys` also takes a MAC key and a decryption key.
+ * authenticated. `iot_suit_process_with_options` also takes a MAC key, a decryption key and a
+ * scratch buffer for dependency manifests.
  *
  * - `result`: NULL, or receives the sequence number and component count (once authenticated),
  *   the failing command's code for `IOT_STATUS_SUIT_CONDITION_FAILED`, and the callback's error
@@ -1460,8 +1491,8 @@ enum IotStatus iot_suit_verify(const uint8_t *envelope,
  * Statuses: `IOT_STATUS_SUIT_CONDITION_FAILED` (a condition failed: wrong vendor, class, image
  * digest, slot ...), `IOT_STATUS_SUIT_ROLLBACK`, `IOT_STATUS_SUIT_PLATFORM`,
  * `IOT_STATUS_SUIT_IMAGE_MISMATCH`, `IOT_STATUS_SUIT_UNSUPPORTED` (an encrypted payload without
- * a decryption key; dependency manifests, not available through C), those of
- * `iot_suit_verify`, ...
+ * a decryption key), `IOT_STATUS_CAPACITY_EXCEEDED` (a dependency manifest: it needs the
+ * scratch buffer of `iot_suit_process_with_options`), those of `iot_suit_verify`, ...
  *
  * # Safety
  * As for `iot_suit_verify`; `platform` must point to an `IotSuitPlatform` whose non-NULL
@@ -1476,30 +1507,38 @@ enum IotStatus iot_suit_process(const uint8_t *envelope,
                                 struct IotSuitResult *result);
 
 /**
- * `iot_suit_process` with the keys in `keys`: a COSE_Sign1 (ES256 / ESP256) block under
- * `keys->public_key` or a COSE_Mac0 (HMAC 256/256) block under `keys->mac_key` authenticates
- * the envelope, and `keys->decryption_key` opens encrypted payloads
- * (draft-ietf-suit-firmware-encryption), decrypted in chunks as they are written or copied;
- * A128GCM payloads are authenticated in a first pass, so a wrong key or a tampered payload
- * writes nothing.
+ * `iot_suit_process` with the keys and buffers in `options`: a COSE_Sign1 (ES256 / ESP256)
+ * block under `options->public_key` or a COSE_Mac0 (HMAC 256/256) block under
+ * `options->mac_key` authenticates the envelope, and `options->decryption_key` opens encrypted
+ * payloads (draft-ietf-suit-firmware-encryption), decrypted in chunks as they are written or
+ * copied; A128GCM payloads are authenticated in a first pass, so a wrong key or a tampered
+ * payload writes nothing. With `options->scratch`, dependency manifests
+ * (draft-ietf-suit-trust-domains), integrated or fetched by URI through the platform's
+ * `fetch_range`, are read into it, authenticated under the same trust anchors, bound to their
+ * digest before they are written, and processed with their components under the dependency
+ * prefix.
  *
- * Statuses: those of `iot_suit_process`; `IOT_STATUS_NULL_ARGUMENT` when `keys` names neither
- * trust anchor, or a decryption kind without its key; `IOT_STATUS_INVALID_KEY` for a
- * decryption key of the wrong length; `IOT_STATUS_INVALID_ARGUMENT` for an unknown kind or a
- * key without a kind; `IOT_STATUS_BAD_TAG` when the key does not open the content key or the
- * payload does not authenticate; `IOT_STATUS_ALGORITHM_MISMATCH` when the payload's recipient
- * is for the other kind of key.
+ * Statuses: those of `iot_suit_process`; `IOT_STATUS_NULL_ARGUMENT` when `options` names
+ * neither trust anchor, or a decryption kind without its key; `IOT_STATUS_INVALID_KEY` for a
+ * decryption key of the wrong length; `IOT_STATUS_INVALID_ARGUMENT` for an unknown kind, a key
+ * without a kind, or a scratch buffer that overlaps the envelope or a key;
+ * `IOT_STATUS_BAD_TAG` when the key does not open the content key or the payload does not
+ * authenticate; `IOT_STATUS_ALGORITHM_MISMATCH` when the payload's recipient is for the other
+ * kind of key; `IOT_STATUS_CAPACITY_EXCEEDED` when a dependency manifest does not fit in what
+ * is left of the scratch buffer (or there is none).
  *
  * # Safety
- * As for `iot_suit_process`; `keys` must point to an `IotSuitKeys` whose non-NULL pointers
- * each point to their lengths of readable bytes no one writes during the call.
+ * As for `iot_suit_process`; `options` must point to an `IotSuitOptions` whose non-NULL key
+ * pointers each point to their lengths of readable bytes no one writes during the call, and
+ * whose `scratch`, unless NULL, points to `scratch_len` writable bytes nothing else accesses
+ * during the call.
  */
-enum IotStatus iot_suit_process_with_keys(const uint8_t *envelope,
-                                          size_t envelope_len,
-                                          const struct IotSuitKeys *keys,
-                                          uint32_t procedure,
-                                          const struct IotSuitPlatform *platform,
-                                          struct IotSuitResult *result);
+enum IotStatus iot_suit_process_with_options(const uint8_t *envelope,
+                                             size_t envelope_len,
+                                             const struct IotSuitOptions *options,
+                                             uint32_t procedure,
+                                             const struct IotSuitPlatform *platform,
+                                             struct IotSuitResult *result);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -188,7 +188,7 @@ unsafe fn store_request(req: *mut IotOscoreRequest, binding: Binding) {
 ///
 /// # Safety
 /// `ptr..ptr + len` must be writable memory that nothing else accesses for `'a`.
-unsafe fn bytes_mut<'a>(ptr: *mut u8, len: usize) -> Result<&'a mut [u8], IotStatus> {
+pub(crate) unsafe fn bytes_mut<'a>(ptr: *mut u8, len: usize) -> Result<&'a mut [u8], IotStatus> {
     if ptr.is_null() {
         return Err(IotStatus::NullArgument);
     }

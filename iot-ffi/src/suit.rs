@@ -2,7 +2,8 @@
 //! envelope authenticated under a trusted P-256 key, then its update or boot procedure run
 //! against a device whose `Platform` is a table of C callbacks.
 
-use crate::{IotStatus, backend, bytes, guard, opt_bytes, verifying_key};
+use crate::oscore::bytes_mut;
+use crate::{IotStatus, backend, bytes, check_range, guard, opt_bytes, overlaps, verifying_key};
 use core::ffi::{c_char, c_void};
 use iot_core::cose::SymmetricKey;
 use iot_core::crypto::P256VerifyingKey;
@@ -20,9 +21,9 @@ pub const IOT_SUIT_UPDATE: u32 = 1;
 /// `iot_suit_process` procedure: boot (validate, load, invoke).
 pub const IOT_SUIT_BOOT: u32 = 2;
 
-/// `IotSuitKeys::decryption_kind`: an A128KW key shared with the sender (16 bytes).
+/// `IotSuitOptions::decryption_kind`: an A128KW key shared with the sender (16 bytes).
 pub const IOT_SUIT_KEY_A128KW: u32 = 1;
-/// `IotSuitKeys::decryption_kind`: the device's static P-256 private key, the 32-byte scalar,
+/// `IotSuitOptions::decryption_kind`: the device's static P-256 private key, the 32-byte scalar,
 /// for ECDH-ES + A128KW (draft-ietf-suit-firmware-encryption).
 pub const IOT_SUIT_KEY_ECDH_ES_P256: u32 = 2;
 
@@ -77,7 +78,8 @@ pub struct IotSuitComponent {
 /// `IOT_SUIT_PLATFORM_OK` or an `IOT_SUIT_PLATFORM_*` error, which stops processing with
 /// `IOT_STATUS_SUIT_PLATFORM`. A NULL callback is `IOT_SUIT_PLATFORM_UNSUPPORTED`, except
 /// `digest` (NULL: the library reads the component and hashes it) and `report` (NULL: no
-/// reports). Pointers passed to a callback are valid only during it.
+/// reports). Pointers passed to a callback are valid only during it. `fetch_range` is the last
+/// member: a table that zeroes the struct before setting its callbacks leaves it NULL.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct IotSuitPlatform {
@@ -195,14 +197,32 @@ pub struct IotSuitPlatform {
             status: IotStatus,
         ),
     >,
+    /// Optional: reads the resource at the URI (as for `fetch`) from `offset` into `buf`
+    /// (`buf_len` bytes); `*read` receives how many bytes were read, 0 at the end. The library
+    /// pulls a dependency manifest fetched by URI this way into the scratch buffer (and checks
+    /// it before writing it to its component), and an encrypted payload fetched by URI (only
+    /// its decrypted pieces are written). NULL: such fetches fail with
+    /// `IOT_SUIT_PLATFORM_UNSUPPORTED`.
+    pub fetch_range: Option<
+        unsafe extern "C" fn(
+            ctx: *mut c_void,
+            uri: *const c_char,
+            uri_len: usize,
+            offset: u64,
+            buf: *mut u8,
+            buf_len: usize,
+            read: *mut usize,
+        ) -> i32,
+    >,
 }
 
-/// The keys of `iot_suit_process_with_keys`: the trust anchors an authentication block must
-/// verify under (a P-256 key for COSE_Sign1, an HMAC 256/256 key for COSE_Mac0; either may be
-/// NULL, not both), and the device's key for encrypted payloads (optional).
+/// The options of `iot_suit_process_with_options`: the trust anchors an authentication block
+/// must verify under (a P-256 key for COSE_Sign1, an HMAC 256/256 key for COSE_Mac0; either may
+/// be NULL, not both), the device's key for encrypted payloads (optional), and a scratch buffer
+/// for dependency manifests (optional).
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
-pub struct IotSuitKeys {
+pub struct IotSuitOptions {
     /// The trusted P-256 public key, 65 bytes `04 || x || y` or a COSE_Key; NULL for none.
     pub public_key: *const u8,
     /// Its length.
@@ -218,6 +238,15 @@ pub struct IotSuitKeys {
     pub decryption_key: *const u8,
     /// Its length.
     pub decryption_key_len: usize,
+    /// Writable memory the dependency manifests (draft-ietf-suit-trust-domains) are read into
+    /// while they are processed: each level of dependency takes its envelope's size from it.
+    /// NULL (with `scratch_len` 0) for none: fetching a dependency by URI or processing one is
+    /// then refused with `IOT_STATUS_CAPACITY_EXCEEDED` (an integrated dependency's fetch has
+    /// written it to its component by then). It must not overlap the envelope or the keys; its
+    /// contents after the call are unspecified.
+    pub scratch: *mut u8,
+    /// Its length.
+    pub scratch_len: usize,
 }
 
 /// What `iot_suit_verify` and `iot_suit_process` tell besides the status.
@@ -449,10 +478,27 @@ impl Platform for CPlatform<'_> {
         self.done(code)
     }
 
-    /// Only encrypted payloads are fetched by range, and the C API gives the processor no
-    /// decryption key, so it never asks: no callback for it.
-    fn fetch_range(&mut self, _: &str, _: u64, _: &mut [u8]) -> PlatformResult<usize> {
-        Err(PlatformError::Unsupported)
+    fn fetch_range(&mut self, uri: &str, offset: u64, buf: &mut [u8]) -> PlatformResult<usize> {
+        let f = self.p.fetch_range.ok_or(PlatformError::Unsupported)?;
+        let mut n = 0usize;
+        // SAFETY: see above.
+        let code = unsafe {
+            f(
+                self.p.ctx,
+                uri.as_ptr().cast(),
+                uri.len(),
+                offset,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut n,
+            )
+        };
+        self.done(code)?;
+        if n > buf.len() {
+            self.last_error = IOT_SUIT_PLATFORM_IO;
+            return Err(PlatformError::Io);
+        }
+        Ok(n)
     }
 
     fn swap(&mut self, a: &Component<'_>, b: &Component<'_>) -> PlatformResult<()> {
@@ -640,7 +686,8 @@ pub unsafe extern "C" fn iot_suit_verify(
 /// `IOT_SUIT_UPDATE` (the sequence number must exceed the stored one, and is stored after
 /// install and validate succeeded) or `IOT_SUIT_BOOT` (at least the stored one). Integrated
 /// payloads are served from the envelope; nothing of the manifest is acted on before it
-/// authenticated. `iot_suit_process_with_keys` also takes a MAC key and a decryption key.
+/// authenticated. `iot_suit_process_with_options` also takes a MAC key, a decryption key and a
+/// scratch buffer for dependency manifests.
 ///
 /// - `result`: NULL, or receives the sequence number and component count (once authenticated),
 ///   the failing command's code for `IOT_STATUS_SUIT_CONDITION_FAILED`, and the callback's error
@@ -649,8 +696,8 @@ pub unsafe extern "C" fn iot_suit_verify(
 /// Statuses: `IOT_STATUS_SUIT_CONDITION_FAILED` (a condition failed: wrong vendor, class, image
 /// digest, slot ...), `IOT_STATUS_SUIT_ROLLBACK`, `IOT_STATUS_SUIT_PLATFORM`,
 /// `IOT_STATUS_SUIT_IMAGE_MISMATCH`, `IOT_STATUS_SUIT_UNSUPPORTED` (an encrypted payload without
-/// a decryption key; dependency manifests, not available through C), those of
-/// `iot_suit_verify`, ...
+/// a decryption key), `IOT_STATUS_CAPACITY_EXCEEDED` (a dependency manifest: it needs the
+/// scratch buffer of `iot_suit_process_with_options`), those of `iot_suit_verify`, ...
 ///
 /// # Safety
 /// As for `iot_suit_verify`; `platform` must point to an `IotSuitPlatform` whose non-NULL
@@ -666,7 +713,7 @@ pub unsafe extern "C" fn iot_suit_process(
     result: *mut IotSuitResult,
 ) -> IotStatus {
     // A NULL `public_key` names no trust anchor: IOT_STATUS_NULL_ARGUMENT.
-    let keys = IotSuitKeys {
+    let options = IotSuitOptions {
         public_key,
         public_key_len,
         mac_key: core::ptr::null(),
@@ -674,58 +721,90 @@ pub unsafe extern "C" fn iot_suit_process(
         decryption_kind: 0,
         decryption_key: core::ptr::null(),
         decryption_key_len: 0,
+        scratch: core::ptr::null_mut(),
+        scratch_len: 0,
     };
-    // SAFETY: forwarded from the caller; `keys` is a valid, aligned IotSuitKeys.
+    // SAFETY: forwarded from the caller; `options` is a valid, aligned IotSuitOptions.
     unsafe {
-        iot_suit_process_with_keys(envelope, envelope_len, &keys, procedure, platform, result)
+        iot_suit_process_with_options(
+            envelope,
+            envelope_len,
+            &options,
+            procedure,
+            platform,
+            result,
+        )
     }
 }
 
-/// `iot_suit_process` with the keys in `keys`: a COSE_Sign1 (ES256 / ESP256) block under
-/// `keys->public_key` or a COSE_Mac0 (HMAC 256/256) block under `keys->mac_key` authenticates
-/// the envelope, and `keys->decryption_key` opens encrypted payloads
-/// (draft-ietf-suit-firmware-encryption), decrypted in chunks as they are written or copied;
-/// A128GCM payloads are authenticated in a first pass, so a wrong key or a tampered payload
-/// writes nothing.
+/// `iot_suit_process` with the keys and buffers in `options`: a COSE_Sign1 (ES256 / ESP256)
+/// block under `options->public_key` or a COSE_Mac0 (HMAC 256/256) block under
+/// `options->mac_key` authenticates the envelope, and `options->decryption_key` opens encrypted
+/// payloads (draft-ietf-suit-firmware-encryption), decrypted in chunks as they are written or
+/// copied; A128GCM payloads are authenticated in a first pass, so a wrong key or a tampered
+/// payload writes nothing. With `options->scratch`, dependency manifests
+/// (draft-ietf-suit-trust-domains), integrated or fetched by URI through the platform's
+/// `fetch_range`, are read into it, authenticated under the same trust anchors, bound to their
+/// digest before they are written, and processed with their components under the dependency
+/// prefix.
 ///
-/// Statuses: those of `iot_suit_process`; `IOT_STATUS_NULL_ARGUMENT` when `keys` names neither
-/// trust anchor, or a decryption kind without its key; `IOT_STATUS_INVALID_KEY` for a
-/// decryption key of the wrong length; `IOT_STATUS_INVALID_ARGUMENT` for an unknown kind or a
-/// key without a kind; `IOT_STATUS_BAD_TAG` when the key does not open the content key or the
-/// payload does not authenticate; `IOT_STATUS_ALGORITHM_MISMATCH` when the payload's recipient
-/// is for the other kind of key.
+/// Statuses: those of `iot_suit_process`; `IOT_STATUS_NULL_ARGUMENT` when `options` names
+/// neither trust anchor, or a decryption kind without its key; `IOT_STATUS_INVALID_KEY` for a
+/// decryption key of the wrong length; `IOT_STATUS_INVALID_ARGUMENT` for an unknown kind, a key
+/// without a kind, or a scratch buffer that overlaps the envelope or a key;
+/// `IOT_STATUS_BAD_TAG` when the key does not open the content key or the payload does not
+/// authenticate; `IOT_STATUS_ALGORITHM_MISMATCH` when the payload's recipient is for the other
+/// kind of key; `IOT_STATUS_CAPACITY_EXCEEDED` when a dependency manifest does not fit in what
+/// is left of the scratch buffer (or there is none).
 ///
 /// # Safety
-/// As for `iot_suit_process`; `keys` must point to an `IotSuitKeys` whose non-NULL pointers
-/// each point to their lengths of readable bytes no one writes during the call.
+/// As for `iot_suit_process`; `options` must point to an `IotSuitOptions` whose non-NULL key
+/// pointers each point to their lengths of readable bytes no one writes during the call, and
+/// whose `scratch`, unless NULL, points to `scratch_len` writable bytes nothing else accesses
+/// during the call.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn iot_suit_process_with_keys(
+pub unsafe extern "C" fn iot_suit_process_with_options(
     envelope: *const u8,
     envelope_len: usize,
-    keys: *const IotSuitKeys,
+    options: *const IotSuitOptions,
     procedure: u32,
     platform: *const IotSuitPlatform,
     result: *mut IotSuitResult,
 ) -> IotStatus {
-    if !result.is_aligned() || !platform.is_aligned() || !keys.is_aligned() {
+    if !result.is_aligned() || !platform.is_aligned() || !options.is_aligned() {
         return IotStatus::InvalidArgument;
     }
     let mut r = IotSuitResult::default();
-    let status = if envelope.is_null() || keys.is_null() || platform.is_null() {
+    let status = if envelope.is_null() || options.is_null() || platform.is_null() {
         IotStatus::NullArgument
     } else {
         guard(|| {
             // SAFETY: the caller guarantees the input is readable for its length.
             let envelope = unsafe { bytes(envelope, envelope_len) }?;
-            // SAFETY: non-NULL and aligned; the caller guarantees a readable IotSuitKeys.
-            let keys = unsafe { &*keys };
+            // SAFETY: non-NULL and aligned; the caller guarantees a readable IotSuitOptions.
+            let o = unsafe { &*options };
             // SAFETY: the caller guarantees each non-NULL key is readable for its length.
-            let public_key = unsafe { opt_bytes(keys.public_key, keys.public_key_len) }?;
+            let public_key = unsafe { opt_bytes(o.public_key, o.public_key_len) }?;
             // SAFETY: as above.
-            let mac_key = unsafe { opt_bytes(keys.mac_key, keys.mac_key_len) }?;
+            let mac_key = unsafe { opt_bytes(o.mac_key, o.mac_key_len) }?;
             // SAFETY: as above.
-            let decryption_key =
-                unsafe { opt_bytes(keys.decryption_key, keys.decryption_key_len) }?;
+            let decryption_key = unsafe { opt_bytes(o.decryption_key, o.decryption_key_len) }?;
+            let inputs = [Some(envelope), public_key, mac_key, decryption_key];
+            if inputs
+                .iter()
+                .flatten()
+                .any(|i| overlaps(i, o.scratch.cast_const(), o.scratch_len))
+            {
+                return Err(IotStatus::InvalidArgument);
+            }
+            let scratch: &mut [u8] = if o.scratch.is_null() {
+                check_range(o.scratch.cast_const(), o.scratch_len)?;
+                &mut []
+            } else {
+                // SAFETY: the caller guarantees `scratch_len` writable bytes nothing else
+                // accesses during the call; no input overlaps them (checked above).
+                unsafe { bytes_mut(o.scratch, o.scratch_len) }?
+            };
             // SAFETY: non-NULL and aligned; the caller guarantees a readable IotSuitPlatform.
             let platform = unsafe { &*platform };
             if procedure != IOT_SUIT_UPDATE && procedure != IOT_SUIT_BOOT {
@@ -734,7 +813,7 @@ pub unsafe extern "C" fn iot_suit_process_with_keys(
             if public_key.is_none() && mac_key.is_none() {
                 return Err(IotStatus::NullArgument);
             }
-            let kek = kek(keys.decryption_kind, decryption_key)?;
+            let kek = kek(o.decryption_kind, decryption_key)?;
             let mut verifier = public_key.map(verifying_key).transpose()?;
             let macs = mac_key.map(SymmetricKey::new);
             let mut anchors = TrustAnchors::new(verifier.as_mut_slice(), macs.as_slice());
@@ -744,7 +823,8 @@ pub unsafe extern "C" fn iot_suit_process_with_keys(
                 last_error: 0,
             };
             let mut crypto = backend();
-            let mut processor = Processor::new(&mut device, &mut crypto, &mut anchors);
+            let mut processor =
+                Processor::new(&mut device, &mut crypto, &mut anchors).with_scratch(scratch);
             if let Some(kek) = kek {
                 processor = processor.with_decryption_key(kek);
             }
@@ -776,7 +856,7 @@ pub unsafe extern "C" fn iot_suit_process_with_keys(
     status
 }
 
-/// The decryption key of an `IotSuitKeys`: its kind and length checked.
+/// The decryption key of an `IotSuitOptions`: its kind and length checked.
 fn kek(kind: u32, key: Option<&[u8]>) -> Result<Option<Kek<'_>>, IotStatus> {
     let (kek, len) = match (kind, key) {
         (0, None) => return Ok(None),

@@ -48,7 +48,7 @@ for t in test_sign1 test_oscore test_identity test_attest; do
   # test_identity reads the checked-in certificates and writes its CSR into $out.
   "$out/$t" "$ffi/../iot-identity/tests/data" "$out" || status=1
 done
-# test_suit reads the manifest-spec examples and libcsuit's encrypted envelopes from the shared vectors: with IOT_VECTORS set they
+# test_suit reads the manifest-spec examples and libcsuit's encrypted and dependency envelopes from the shared vectors: with IOT_VECTORS set they
 # must be there; without it they are looked for beside the checkout, and skipped when absent.
 spec=${IOT_VECTORS:-$ffi/../../shared/vectors}/suit/manifest-spec
 libcsuit=$spec/../libcsuit

@@ -4,7 +4,9 @@
  * device in RAM whose platform is a table of C callbacks: identity, slot and image conditions,
  * fetch, invoke, anti-rollback, a failing callback, tampered envelopes and arguments; and
  * libcsuit's encrypted expAW (COSE_Mac0, A128KW) and expEW (ECDH-ES + A128KW) installed with
- * their keys through iot_suit_process_with_keys.
+ * their keys through iot_suit_process_with_options; libcsuit's dependency manifests, expS3
+ * (integrated) and expS2 and expD (fetched by URI through fetch_range), processed with a
+ * scratch buffer.
  * Usage: test_suit MANIFEST_SPEC_DIR LIBCSUIT_DIR. Built and run by run.sh.
  * Prints "N passed, M failed" last and exits non-zero when anything failed. */
 #include "iot.h"
@@ -50,12 +52,13 @@ static uint8_t image_b[SIZE_B];
 
 /* ---- the device: components in RAM ---- */
 
-#define MAX_STORES 4
+#define MAX_STORES 6
 #define STORE_CAP 80000
+#define PATH_CAP 128
 
 typedef struct {
     int used;
-    uint8_t path[64]; /* segments, each as a length byte and its bytes */
+    uint8_t path[PATH_CAP]; /* segments, each as a length byte and its bytes */
     size_t path_len;
     int has_slot;
     uint64_t slot;
@@ -63,8 +66,16 @@ typedef struct {
     size_t len;
 } Store;
 
+/* A resource the device can fetch (whole, or by range). */
+typedef struct {
+    const char *uri;
+    const uint8_t *data;
+    size_t len;
+} Served;
+
 typedef struct {
     Store stores[MAX_STORES];
+    const uint8_t *vendor, *class_id; /* the device's 16-byte vendor and class IDs */
     int class_ok;      /* the device's class is the examples' */
     int slot;          /* the slot check_slot accepts, -1 for none */
     int declare;       /* digest() declares the sample digests of images A and B */
@@ -73,12 +84,19 @@ typedef struct {
     int fetches, invokes, reports, stores_of_seq;
     char last_uri[128];
     int fetch_fails;   /* fetch() returns IOT_SUIT_PLATFORM_UNAVAILABLE */
+    Served served[2];  /* beside the examples' images */
+    int range_fetches; /* fetch_range() calls at offset 0 */
+    uint8_t seq_key[PATH_CAP]; /* the manifest whose sequence number was stored last */
+    size_t seq_key_len;
+    uint8_t invoked_key[PATH_CAP]; /* the component invoked last, and its arguments */
+    size_t invoked_key_len;
+    char invoked_args[32];
 } Device;
 
 static int key_of(const IotSuitComponent *c, uint8_t *out, size_t *out_len) {
     size_t n = 0;
     for (size_t i = 0; i < c->segment_count; i++) {
-        if (c->segments[i].len > 255 || n + 1 + c->segments[i].len > 64) return -1;
+        if (c->segments[i].len > 255 || n + 1 + c->segments[i].len > PATH_CAP) return -1;
         out[n++] = (uint8_t)c->segments[i].len;
         memcpy(out + n, c->segments[i].ptr, c->segments[i].len);
         n += c->segments[i].len;
@@ -88,7 +106,7 @@ static int key_of(const IotSuitComponent *c, uint8_t *out, size_t *out_len) {
 }
 
 static Store *find(Device *d, const IotSuitComponent *c, int create) {
-    uint8_t k[64];
+    uint8_t k[PATH_CAP];
     size_t k_len;
     if (key_of(c, k, &k_len) != 0) return NULL;
     for (int i = 0; i < MAX_STORES; i++) {
@@ -119,9 +137,9 @@ static int32_t cb_check_identifier(void *ctx, uint32_t kind, const IotSuitCompon
     Device *d = ctx;
     (void)c;
     if (kind == 0)
-        *matches = expected_len == 16 && memcmp(expected, VENDOR, 16) == 0;
+        *matches = expected_len == 16 && memcmp(expected, d->vendor, 16) == 0;
     else if (kind == 1)
-        *matches = d->class_ok && expected_len == 16 && memcmp(expected, CLASS, 16) == 0;
+        *matches = d->class_ok && expected_len == 16 && memcmp(expected, d->class_id, 16) == 0;
     else
         *matches = 0;
     return IOT_SUIT_PLATFORM_OK;
@@ -157,7 +175,29 @@ static int32_t cb_fetch(void *ctx, const char *uri, size_t uri_len, const IotSui
         return cb_write(ctx, c, 0, image_a, SIZE_A);
     if (strcmp(d->last_uri, "http://example.com/file2.bin") == 0)
         return cb_write(ctx, c, 0, image_b, SIZE_B);
+    for (size_t i = 0; i < sizeof d->served / sizeof d->served[0]; i++)
+        if (d->served[i].uri != NULL && strcmp(d->last_uri, d->served[i].uri) == 0)
+            return cb_write(ctx, c, 0, d->served[i].data, d->served[i].len);
     return IOT_SUIT_PLATFORM_NOT_FOUND;
+}
+
+/* Serves a resource at most 100 bytes a call, so the library has to ask again. */
+static int32_t cb_fetch_range(void *ctx, const char *uri, size_t uri_len, uint64_t offset,
+                              uint8_t *buf, size_t buf_len, size_t *read) {
+    Device *d = ctx;
+    for (size_t i = 0; i < sizeof d->served / sizeof d->served[0]; i++) {
+        const Served *r = &d->served[i];
+        if (r->uri == NULL || strlen(r->uri) != uri_len || memcmp(r->uri, uri, uri_len) != 0)
+            continue;
+        if (offset == 0) d->range_fetches++;
+        size_t n = offset >= r->len ? 0 : r->len - (size_t)offset;
+        if (n > buf_len) n = buf_len;
+        if (n > 100) n = 100;
+        if (n) memcpy(buf, r->data + offset, n);
+        *read = n;
+        return IOT_SUIT_PLATFORM_OK;
+    }
+    return IOT_SUIT_PLATFORM_UNAVAILABLE;
 }
 
 static int32_t cb_read(void *ctx, const IotSuitComponent *c, uint64_t offset, uint8_t *buf,
@@ -190,9 +230,12 @@ static int32_t cb_digest(void *ctx, const IotSuitComponent *c, const uint64_t *l
 static int32_t cb_invoke(void *ctx, const IotSuitComponent *c, const uint8_t *args,
                          size_t args_len) {
     Device *d = ctx;
-    (void)args;
-    (void)args_len;
     if (find(ctx, c, 0) == NULL) return IOT_SUIT_PLATFORM_NOT_FOUND;
+    if (key_of(c, d->invoked_key, &d->invoked_key_len) != 0 ||
+        args_len >= sizeof d->invoked_args)
+        return IOT_SUIT_PLATFORM_IO;
+    if (args_len) memcpy(d->invoked_args, args, args_len);
+    d->invoked_args[args_len] = '\0';
     d->invokes++;
     return IOT_SUIT_PLATFORM_OK;
 }
@@ -208,7 +251,9 @@ static int32_t cb_stored_seq(void *ctx, const IotSuitComponent *manifest, uint8_
 
 static int32_t cb_store_seq(void *ctx, const IotSuitComponent *manifest, uint64_t value) {
     Device *d = ctx;
-    (void)manifest;
+    d->seq_key_len = 0;
+    if (manifest != NULL && key_of(manifest, d->seq_key, &d->seq_key_len) != 0)
+        return IOT_SUIT_PLATFORM_IO;
     d->has_seq = 1;
     d->seq = value;
     d->stores_of_seq++;
@@ -228,6 +273,8 @@ static void cb_report(void *ctx, uint32_t sequence, int64_t command, int64_t com
 static Device *new_device(int declare) {
     static Device dev;
     memset(&dev, 0, sizeof dev);
+    dev.vendor = VENDOR;
+    dev.class_id = CLASS;
     dev.class_ok = 1;
     dev.slot = -1;
     dev.declare = declare;
@@ -248,6 +295,7 @@ static IotSuitPlatform platform_of(Device *d) {
     p.stored_sequence_number = cb_stored_seq;
     p.store_sequence_number = cb_store_seq;
     p.report = cb_report;
+    p.fetch_range = cb_fetch_range;
     return p;
 }
 
@@ -467,11 +515,11 @@ static const uint8_t ESDH_D[32] = {
     0x60, 0xFE, 0x6D, 0xD6, 0xD8, 0x5D, 0x57, 0x40, 0xA5, 0x34, 0x9B, 0x6F, 0x91, 0x26, 0x7E, 0xEA,
     0xC5, 0xBA, 0x81, 0xB8, 0xCB, 0x53, 0xEE, 0x24, 0x9E, 0x4B, 0x4E, 0xB1, 0x02, 0xC4, 0x76, 0xB3};
 
-/* The keys of a call: the trust anchor (libcsuit's P-256 key or its HMAC key) and a
- * decryption key of `kind` (NULL: none). */
-static IotSuitKeys keys_of(const uint8_t *anchor, const uint8_t *mac, uint32_t kind,
-                           const uint8_t *key, size_t key_len) {
-    IotSuitKeys k;
+/* The options of a call: the trust anchor (libcsuit's P-256 key or its HMAC key) and a
+ * decryption key of `kind` (NULL: none); no scratch buffer. */
+static IotSuitOptions keys_of(const uint8_t *anchor, const uint8_t *mac, uint32_t kind,
+                              const uint8_t *key, size_t key_len) {
+    IotSuitOptions k;
     memset(&k, 0, sizeof k);
     k.public_key = anchor;
     k.public_key_len = anchor ? 65 : 0;
@@ -483,9 +531,14 @@ static IotSuitKeys keys_of(const uint8_t *anchor, const uint8_t *mac, uint32_t k
     return k;
 }
 
-static IotStatus update_with(const Envelope *e, Device *d, IotSuitKeys k, IotSuitResult *r) {
+static IotStatus process_with(const Envelope *e, Device *d, IotSuitOptions k, uint32_t procedure,
+                              IotSuitResult *r) {
     IotSuitPlatform p = platform_of(d);
-    return iot_suit_process_with_keys(e->bytes, e->len, &k, IOT_SUIT_UPDATE, &p, r);
+    return iot_suit_process_with_options(e->bytes, e->len, &k, procedure, &p, r);
+}
+
+static IotStatus update_with(const Envelope *e, Device *d, IotSuitOptions k, IotSuitResult *r) {
+    return process_with(e, d, k, IOT_SUIT_UPDATE, r);
 }
 
 static void test_encrypted(const char *libcsuit) {
@@ -538,7 +591,7 @@ static void test_encrypted(const char *libcsuit) {
     IotSuitPlatform p = platform_of(d);
     CHECK_STATUS(iot_suit_process(ew.bytes, ew.len, NULL, 0, IOT_SUIT_UPDATE, &p, &r),
                  IOT_STATUS_NULL_ARGUMENT);
-    CHECK_STATUS(iot_suit_process_with_keys(ew.bytes, ew.len, NULL, IOT_SUIT_UPDATE, &p, &r),
+    CHECK_STATUS(iot_suit_process_with_options(ew.bytes, ew.len, NULL, IOT_SUIT_UPDATE, &p, &r),
                  IOT_STATUS_NULL_ARGUMENT);
     CHECK(stored(d, "plaintext-firmware") == NULL && !d->has_seq && d->stores_of_seq == 0);
 
@@ -561,6 +614,179 @@ static void test_encrypted(const char *libcsuit) {
     CHECK(d->has_seq && d->seq == 1);
 }
 
+/* ---- dependency manifests: libcsuit expS3, expS2 and expD ---- */
+
+/* The store at the path of `n` segments, NULL when there is none. */
+static const Store *stored_at(Device *d, const IotBytes *segs, size_t n) {
+    IotSuitComponent c = {segs, n, 0, 0};
+    return find(d, &c, 0);
+}
+
+#define SEG(s) {(const uint8_t *)(s), sizeof(s) - 1}
+
+static int holds(const Store *s, const uint8_t *data, size_t len) {
+    return s != NULL && s->len == len && memcmp(s->data, data, len) == 0;
+}
+
+static int untouched(const Device *d) {
+    for (int i = 0; i < MAX_STORES; i++)
+        if (d->stores[i].used) return 0;
+    return !d->has_seq && d->stores_of_seq == 0;
+}
+
+static IotSuitOptions with_scratch(IotSuitOptions o, uint8_t *scratch, size_t len) {
+    o.scratch = scratch;
+    o.scratch_len = len;
+    return o;
+}
+
+/* expS3 carries expS0 integrated, expS2 fetches it from http://example.com/dependent.suit
+ * (served through fetch_range); both process it under the prefix ['dependent.suit'] and then
+ * write and invoke their own component ['10']. */
+static void check_exp_s23(const Envelope *e, int integrated, const Envelope *s0,
+                          const uint8_t *anchor) {
+    static uint8_t scratch[1024];
+    static const IotBytes DEP[] = {SEG("dependent.suit")};
+    static const IotBytes DEP_00[] = {SEG("dependent.suit"), SEG("00")};
+    static const IotBytes TEN[] = {SEG("10")};
+    static const uint8_t DEPENDING[] = "\x0e" "depending.suit";
+    const char *hello = "hello world", *more = " in multiple trust domains";
+    IotSuitOptions o = keys_of(anchor, NULL, 0, NULL, 0);
+    IotSuitResult r;
+
+    /* Without a scratch buffer the dependency cannot be processed: refused, with nothing of
+     * the dependency's or the dependent's components written and no sequence number stored.
+     * The dependency manifest itself is: expS3's integrated one is authenticated, bound to its
+     * digest and written to ['dependent.suit'] by the fetch before process-dependency reads it
+     * back into the scratch buffer; expS2's, fetched by URI, needs the scratch buffer already
+     * for the fetch, so nothing at all is written. */
+    Device *d = new_device(0);
+    d->served[0] = (Served){"http://example.com/dependent.suit", s0->bytes, s0->len};
+    CHECK_STATUS(update_with(e, d, o, &r), IOT_STATUS_CAPACITY_EXCEEDED);
+    if (integrated)
+        CHECK(holds(stored_at(d, DEP, 1), s0->bytes, s0->len));
+    else
+        CHECK(untouched(d));
+    CHECK(stored_at(d, DEP_00, 2) == NULL && stored_at(d, TEN, 1) == NULL);
+    CHECK(!d->has_seq && d->stores_of_seq == 0);
+    /* Nor with one too small for it. */
+    CHECK_STATUS(update_with(e, d, with_scratch(o, scratch, 100), &r),
+                 IOT_STATUS_CAPACITY_EXCEEDED);
+    CHECK(stored_at(d, DEP_00, 2) == NULL && !d->has_seq);
+
+    d = new_device(0);
+    d->served[0] = (Served){"http://example.com/dependent.suit", s0->bytes, s0->len};
+    CHECK_STATUS(update_with(e, d, with_scratch(o, scratch, sizeof scratch), &r), IOT_STATUS_OK);
+    CHECK(holds(stored_at(d, DEP, 1), s0->bytes, s0->len));
+    CHECK(holds(stored_at(d, DEP_00, 2), (const uint8_t *)hello, strlen(hello)));
+    CHECK(holds(stored_at(d, TEN, 1), (const uint8_t *)more, strlen(more)));
+    CHECK(d->has_seq && d->seq == 0 && d->stores_of_seq == 1);
+    CHECK(d->seq_key_len == sizeof DEPENDING - 1 &&
+          memcmp(d->seq_key, DEPENDING, sizeof DEPENDING - 1) == 0);
+    CHECK_STATUS(process_with(e, d, with_scratch(o, scratch, sizeof scratch), IOT_SUIT_BOOT, &r),
+                 IOT_STATUS_OK);
+    CHECK(d->invokes == 1 && d->invoked_key_len == 3 && memcmp(d->invoked_key, "\x02" "10", 3) == 0);
+    CHECK(strcmp(d->invoked_args, "cat 00 10") == 0);
+}
+
+static void test_dependencies(const char *libcsuit) {
+    static uint8_t spki[128], scratch[2048], ta[64], config[128];
+    static Envelope s0, s2, s3, exp_d, exp_u;
+    size_t spki_len = read_file(libcsuit, "key/trust_anchor_secp256r1_pub.der", spki, sizeof spki);
+    s0.len = read_file(libcsuit, "suit_manifest_expS0.suit", s0.bytes, sizeof s0.bytes);
+    s2.len = read_file(libcsuit, "suit_manifest_expS2.suit", s2.bytes, sizeof s2.bytes);
+    s3.len = read_file(libcsuit, "suit_manifest_expS3.suit", s3.bytes, sizeof s3.bytes);
+    exp_d.len = read_file(libcsuit, "suit_manifest_expD.suit", exp_d.bytes, sizeof exp_d.bytes);
+    /* expD's dependency, 8d82573a-926d-4754-9353-32dc29997f74.suit, is not among libcsuit's
+     * files: it is expU as a tagged envelope (tests/dependency.rs of iot-update-manifest builds
+     * it and checks it is these bytes), whose digest and size (389) expD names. */
+    exp_u.bytes[0] = 0xd8;
+    exp_u.bytes[1] = 0x6b;
+    exp_u.len = 2 + read_file(libcsuit, "suit_manifest_expU.suit", exp_u.bytes + 2,
+                              sizeof exp_u.bytes - 2);
+    size_t ta_len = read_file(libcsuit, "8d82573a-926d-4754-9353-32dc29997f74.ta", ta, sizeof ta);
+    size_t config_len = read_file(libcsuit, "config.json", config, sizeof config);
+    int ok = spki_len == 91 && s0.len > 0 && s2.len > 0 && s3.len > 0 && exp_d.len > 0 &&
+             exp_u.len == 389 && ta_len > 0 && config_len > 0;
+    CHECK(ok);
+    if (!ok) return;
+    const uint8_t *anchor = spki + spki_len - 65;
+    IotSuitOptions o = keys_of(anchor, NULL, 0, NULL, 0);
+    IotSuitResult r;
+
+    check_exp_s23(&s3, 1, &s0, anchor);
+    check_exp_s23(&s2, 0, &s0, anchor);
+
+    /* expS2: a dependency that does not authenticate is refused before anything of it runs;
+     * without a fetch_range callback it cannot be fetched. */
+    static Envelope forged;
+    forged = s0;
+    forged.bytes[forged.len - 1] ^= 0x01;
+    Device *d = new_device(0);
+    d->served[0] = (Served){"http://example.com/dependent.suit", forged.bytes, forged.len};
+    CHECK_STATUS(update_with(&s2, d, with_scratch(o, scratch, sizeof scratch), &r),
+                 IOT_STATUS_SUIT_NOT_AUTHENTICATED);
+    CHECK(untouched(d) && d->range_fetches == 1);
+    d = new_device(0);
+    d->served[0] = (Served){"http://example.com/dependent.suit", s0.bytes, s0.len};
+    IotSuitPlatform p = platform_of(d);
+    p.fetch_range = NULL;
+    IotSuitOptions os = with_scratch(o, scratch, sizeof scratch);
+    CHECK_STATUS(iot_suit_process_with_options(s2.bytes, s2.len, &os, IOT_SUIT_UPDATE, &p, &r),
+                 IOT_STATUS_SUIT_PLATFORM);
+    CHECK(r.platform_error == IOT_SUIT_PLATFORM_UNSUPPORTED && untouched(d));
+
+    /* A scratch buffer that overlaps the envelope or a key, or NULL with a length, is refused
+     * before anything runs. */
+    d = new_device(0);
+    CHECK_STATUS(update_with(&s3, d, with_scratch(o, s3.bytes + 10, 100), &r),
+                 IOT_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(update_with(&s3, d, with_scratch(o, spki + 60, 100), &r),
+                 IOT_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(update_with(&s3, d, with_scratch(o, NULL, 100), &r), IOT_STATUS_NULL_ARGUMENT);
+    CHECK(untouched(d));
+
+    /* expD: the TEEP device fetches its dependency (expU, tagged) by URI, processes its
+     * install (which fetches the TA) under the prefix, then decrypts config.json (ECDH-ES +
+     * A128KW, A128CTR) and validates it. */
+    static const uint8_t TEEP_VENDOR[16] = {0xc0, 0xdd, 0xd5, 0xf1, 0x52, 0x43, 0x56, 0x60,
+                                            0x87, 0xdb, 0x4f, 0x5b, 0x0a, 0xa2, 0x6c, 0x2f};
+    static const uint8_t TEEP_CLASS[16] = {0xdb, 0x42, 0xf7, 0x09, 0x3d, 0x8c, 0x55, 0xba,
+                                           0xa8, 0xc5, 0x26, 0x5f, 0xc5, 0x82, 0x0f, 0x4e};
+    static const uint8_t TC[16] = {0x8d, 0x82, 0x57, 0x3a, 0x92, 0x6d, 0x47, 0x54,
+                                   0x93, 0x53, 0x32, 0xdc, 0x29, 0x99, 0x7f, 0x74};
+    const IotBytes manifest_at[] = {SEG("TEEP-Device"), SEG("SecureFS"), {TC, 16}, SEG("suit")};
+    const IotBytes ta_at[] = {SEG("TEEP-Device"), SEG("SecureFS"), {TC, 16}, SEG("suit"),
+                              SEG("TEEP-Device"), SEG("SecureFS"), {TC, 16}, SEG("ta")};
+    const IotBytes config_at[] = {SEG("TEEP-Device"), SEG("SecureFS"), SEG("config.json")};
+    IotSuitOptions od = with_scratch(keys_of(anchor, NULL, IOT_SUIT_KEY_ECDH_ES_P256, ESDH_D, 32),
+                                     scratch, sizeof scratch);
+    d = new_device(0);
+    d->vendor = TEEP_VENDOR;
+    d->class_id = TEEP_CLASS;
+    d->served[0] = (Served){"https://example.org/8d82573a-926d-4754-9353-32dc29997f74.suit",
+                            exp_u.bytes, exp_u.len};
+    d->served[1] = (Served){"https://example.org/8d82573a-926d-4754-9353-32dc29997f74.ta", ta,
+                            ta_len};
+    CHECK_STATUS(update_with(&exp_d, d, od, &r), IOT_STATUS_OK);
+    CHECK(d->range_fetches == 1);
+    CHECK(holds(stored_at(d, manifest_at, 4), exp_u.bytes, exp_u.len));
+    CHECK(holds(stored_at(d, ta_at, 8), ta, ta_len));
+    CHECK(holds(stored_at(d, config_at, 3), config, config_len));
+    CHECK(d->has_seq && d->seq == 3 && d->stores_of_seq == 1);
+    /* Another dependency than the one expD names (expU untagged: another size) writes
+     * nothing. */
+    d = new_device(0);
+    d->vendor = TEEP_VENDOR;
+    d->class_id = TEEP_CLASS;
+    d->served[0] = (Served){"https://example.org/8d82573a-926d-4754-9353-32dc29997f74.suit",
+                            exp_u.bytes + 2, exp_u.len - 2};
+    d->served[1] = (Served){"https://example.org/8d82573a-926d-4754-9353-32dc29997f74.ta", ta,
+                            ta_len};
+    CHECK_STATUS(update_with(&exp_d, d, od, &r), IOT_STATUS_SUIT_IMAGE_MISMATCH);
+    CHECK(untouched(d));
+}
+
 int main(int argc, char **argv) {
     if (argc != 3) {
         fprintf(stderr, "usage: %s MANIFEST_SPEC_DIR LIBCSUIT_DIR\n", argv[0]);
@@ -571,6 +797,7 @@ int main(int argc, char **argv) {
     test_example0(argv[1]);
     test_example3(argv[1]);
     test_encrypted(argv[2]);
+    test_dependencies(argv[2]);
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }
