@@ -459,18 +459,39 @@ impl<'a> Manifest<'a> {
     }
 }
 
-// [`Manifest::sequence`] finds a kind's slot in [`SEQUENCES`] as its discriminant minus one.
-const _: () = assert!(
-    SequenceKind::Shared as usize == 0
-        && SequenceKind::DependencyResolution as usize == 1
-        && SequenceKind::PayloadFetch as usize == 2
-        && SequenceKind::CandidateVerification as usize == 3
-        && SequenceKind::Install as usize == 4
-        && SequenceKind::Validate as usize == 5
-        && SequenceKind::Load as usize == 6
-        && SequenceKind::Invoke as usize == 7
-        && SequenceKind::Uninstall as usize == 8
-);
+// [`Manifest::sequence`] finds a kind's slot in [`SEQUENCES`] as its discriminant minus one, and
+// the accessors above name their slots by number: each kind has that discriminant and its key at
+// that slot (`at`'s match is exhaustive, so a new kind does not compile until it is given one).
+const _: () = {
+    const fn at(kind: SequenceKind, slot: usize) -> bool {
+        use manifest_key::*;
+        let key = match kind {
+            // No slot: the shared sequence is in `suit-common`.
+            SequenceKind::Shared => return false,
+            SequenceKind::DependencyResolution => DEPENDENCY_RESOLUTION,
+            SequenceKind::PayloadFetch => PAYLOAD_FETCH,
+            SequenceKind::CandidateVerification => CANDIDATE_VERIFICATION,
+            SequenceKind::Install => INSTALL,
+            SequenceKind::Validate => VALIDATE,
+            SequenceKind::Load => LOAD,
+            SequenceKind::Invoke => INVOKE,
+            SequenceKind::Uninstall => UNINSTALL,
+        };
+        kind as usize == slot + 1
+            && matches!(SEQUENCES.split_at(slot).1, [k, ..] if *k as i64 == key)
+    }
+    assert!(
+        SequenceKind::Shared as usize == 0
+            && at(SequenceKind::DependencyResolution, 0)
+            && at(SequenceKind::PayloadFetch, 1)
+            && at(SequenceKind::CandidateVerification, 2)
+            && at(SequenceKind::Install, 3)
+            && at(SequenceKind::Validate, 4)
+            && at(SequenceKind::Load, 5)
+            && at(SequenceKind::Invoke, 6)
+            && at(SequenceKind::Uninstall, 7)
+    );
+};
 
 /// One severable member's value in the manifest and its counterpart in the envelope.
 struct SeverableInput<'c, 'a, C> {
