@@ -61,7 +61,8 @@ pub mod manifest_key {
     pub const TEXT: i64 = 23;
     /// `suit-uninstall` (trust domains).
     pub const UNINSTALL: i64 = 24;
-    /// The severable members, in the order of [`crate::Envelope`]'s slots.
+    /// The severable members, in the order of [`crate::Envelope`]'s slots for them (after the
+    /// authentication wrapper, the manifest and `suit-delegation`).
     pub const SEVERABLE: [i64; 6] = [
         COSWID,
         DEPENDENCY_RESOLUTION,
@@ -247,9 +248,9 @@ pub const MANIFEST_VERSION: u64 = 1;
 
 impl<'a> Manifest<'a> {
     /// Decodes the manifest in `w`; severed members come from `severed` (by
-    /// [`manifest_key::SEVERABLE`] slot) and are checked
-    /// against their digests with `crypto`. Not inlined into the authentication, so that its
-    /// locals are not on the stack during the signature check.
+    /// [`manifest_key::SEVERABLE`] slot) and are checked against their digests with `crypto`.
+    /// Not inlined into the authentication, so that its locals are not on the stack during the
+    /// signature check.
     #[inline(never)]
     pub(crate) fn decode<C: Sha256>(
         w: Wrapped<'a>,

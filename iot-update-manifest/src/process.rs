@@ -396,8 +396,8 @@ impl<'m, 'f> Frame<'m, 'f> {
     }
 
     /// The selected indices, in order. Iterated by reference: `heapless::Vec`'s by-value
-    /// iterator keeps a slice bound check in its drop (with one loop per kind of command, 240 B
-    /// more on thumbv7em).
+    /// iterator keeps a slice bound check in its drop (240 B on thumbv7em when
+    /// [`Processor::command`] had one loop per kind of command).
     fn indices(&self, selection: Selection) -> heapless::Vec<usize, MAX_COMPONENTS> {
         let mut out = heapless::Vec::new();
         match selection {
