@@ -785,3 +785,51 @@ fn errors_display() {
             .is_some()
     );
 }
+
+/// The policy of the first command of `s`, which names the sequence in
+/// `sequences_and_delegation_read_back`.
+fn first_policy(s: Option<iot_update_manifest::CommandSequence<'_>>) -> u64 {
+    match s.unwrap().iter().next().unwrap() {
+        (Command::Fetch, Argument::ReportingPolicy(p)) => p.0,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn sequences_and_delegation_read_back() {
+    // Each of the eight sequences held inline, told apart by its fetch's reporting policy: each
+    // accessor gives its own (the manifest keeps them in an array by slot).
+    let keys = [7, 8, 9, 24, 15, 16, 18, 20];
+    let members: Vec<(i64, Vec<u8>)> = (0u64..)
+        .zip(keys)
+        .map(|(i, k)| (k, bstr(&sequence(&[(21, rp(i))]))))
+        .collect();
+    let m = manifest(1, &common(&[&[b"a"]], None), &members);
+    // suit-delegation (1) is kept, not processed; the envelope still authenticates.
+    let env = envelope(&m, Auth::Mac0, &[Extra::Int(1, b"cwt")]);
+    assert_eq!(
+        Envelope::decode(&env).unwrap().delegation(),
+        Some(&b"cwt"[..])
+    );
+    let am = open(&env).unwrap();
+    let man = am.manifest();
+    let inline = |s: Option<Severable<'_, _>>| match s {
+        Some(Severable::Inline(s)) => Some(s),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        [
+            first_policy(man.validate()),
+            first_policy(man.load()),
+            first_policy(man.invoke()),
+            first_policy(man.uninstall()),
+            first_policy(inline(man.dependency_resolution())),
+            first_policy(inline(man.payload_fetch())),
+            first_policy(inline(man.candidate_verification())),
+            first_policy(inline(man.install())),
+        ],
+        [0, 1, 2, 3, 4, 5, 6, 7]
+    );
+    let env = envelope(&minimal(1), Auth::Mac0, &[]);
+    assert_eq!(Envelope::decode(&env).unwrap().delegation(), None);
+}
