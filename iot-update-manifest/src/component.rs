@@ -176,13 +176,14 @@ impl<'a> Dependencies<'a> {
             return Err(Error::CapacityExceeded(Capacity::Components));
         }
         let start = c.position();
-        let mut indices = [u64::MAX; MAX_COMPONENTS];
+        let mut indices = [0u64; MAX_COMPONENTS];
         // At most `MAX_COMPONENTS`: `as` is exact.
         let count = n as usize;
         for i in 0..count {
             let at = c.position();
             let d = decode_dependency(c)?;
-            if indices.contains(&d.index) {
+            // Only the indices read so far: any uint is an index, so no value marks a free slot.
+            if indices.get(..i).is_some_and(|seen| seen.contains(&d.index)) {
                 return Err(Error::Core(iot_core::Error::cbor(
                     iot_core::CborError::DuplicateKey,
                     at,

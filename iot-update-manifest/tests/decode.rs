@@ -759,6 +759,27 @@ fn text_reference_uri_and_dependencies() {
     assert_eq!(comp.1.get(text::component_key::VENDOR_NAME), Some("ACME"));
     assert!(t.language("fr").is_none());
 
+    // Dependency indices are unique; any uint is one, u64::MAX included.
+    let deps_of = |indices: &[u64]| {
+        cbor(|e| {
+            e.map(2).unwrap();
+            e.u8(1).unwrap().map(indices.len() as u64).unwrap();
+            for &i in indices {
+                e.u64(i).unwrap().map(0).unwrap();
+            }
+            e.u8(2).unwrap().array(1).unwrap().array(1).unwrap();
+            e.bytes(b"a").unwrap();
+        })
+    };
+    for indices in [&[u64::MAX][..], &[0, u64::MAX], &[u64::MAX, 0]] {
+        let am = open_manifest(&manifest(9, &deps_of(indices), &[]));
+        assert_eq!(am, Ok(()), "{indices:?}");
+    }
+    for indices in [&[1, 1][..], &[u64::MAX, u64::MAX]] {
+        let e = open_manifest(&manifest(9, &deps_of(indices), &[])).unwrap_err();
+        assert_eq!(cbor_kind(e), CborError::DuplicateKey, "{indices:?}");
+    }
+
     // A text map keyed by something other than a language tag is refused.
     let bad_text = cbor(|e| {
         e.map(1).unwrap().u8(1).unwrap().str("x").unwrap();
