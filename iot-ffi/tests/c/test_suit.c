@@ -4,7 +4,8 @@
  * device in RAM whose platform is a table of C callbacks: identity, slot and image conditions,
  * fetch, invoke, anti-rollback, a failing callback, tampered envelopes and arguments; and
  * libcsuit's encrypted expAW (COSE_Mac0, A128KW) and expEW (ECDH-ES + A128KW) installed with
- * their keys through iot_suit_process_with_options; libcsuit's dependency manifests, expS3
+ * their keys through iot_suit_process_with_options, and expAF decrypted while copying what it
+ * fetched; libcsuit's dependency manifests, expS3
  * (integrated) and expS2 and expD (fetched by URI through fetch_range), processed with a
  * scratch buffer.
  * Usage: test_suit MANIFEST_SPEC_DIR LIBCSUIT_DIR. Built and run by run.sh.
@@ -689,6 +690,63 @@ static void check_exp_s23(const Envelope *e, int integrated, const Envelope *s0,
     CHECK(strcmp(d->invoked_args, "cat 00 10") == 0);
 }
 
+/* A fresh device in *d serving `payload` at expAF's URI, updated with expAF (MACed under `mac`)
+ * and the A128KW key `kek`. */
+static IotStatus update_af(const Envelope *af, Device **d, const uint8_t *payload, size_t n,
+                           const uint8_t *mac, const uint8_t *kek, IotSuitResult *r) {
+    *d = new_device(0);
+    (*d)->served[0] = (Served){"coaps://example.com/encrypted-firmware", payload, n};
+    return update_with(af, *d, keys_of(NULL, mac, IOT_SUIT_KEY_A128KW, kek, 16), r);
+}
+
+/* libcsuit expAF (MACed): fetches the draft's A128KW + A128GCM encrypted payload into
+ * ['encrypted-firmware'], then copies it into ['plaintext-firmware'], decrypting on the way. */
+static void test_encrypted_copy(const char *libcsuit) {
+    static Envelope af;
+    static uint8_t text[512], payload[128], image[256];
+    af.len = read_file(libcsuit, "suit_manifest_expAF.suit", af.bytes, sizeof af.bytes);
+    size_t text_len = read_file(libcsuit, "../encryption/encrypted-payload-aes-kw-aes-gcm.hex",
+                                text, sizeof text);
+    size_t image_len = read_file(libcsuit, "raw_image.bin", image, sizeof image);
+    size_t n = 0;
+    int hi = -1;
+    for (size_t i = 0; i < text_len && n < sizeof payload; i++) {
+        int v = hexval((char)text[i]);
+        if (v < 0) continue;
+        if (hi < 0) {
+            hi = v;
+        } else {
+            payload[n++] = (uint8_t)(hi * 16 + v);
+            hi = -1;
+        }
+    }
+    /* 30 bytes of image and the 16-byte tag (the manifest's image size, 46). */
+    CHECK(af.len > 0 && image_len == 30 && n == 46);
+    if (af.len == 0 || image_len != 30 || n != 46) return;
+    uint8_t MAC[32], KEK[16], WRONG[16];
+    memset(MAC, 'a', sizeof MAC);
+    memset(KEK, 'a', sizeof KEK);
+    memset(WRONG, 'b', sizeof WRONG);
+    IotSuitResult r;
+    Device *d;
+
+    /* Another key: the copy is refused before it writes; only the fetched ciphertext is there. */
+    CHECK_STATUS(update_af(&af, &d, payload, n, MAC, WRONG, &r), IOT_STATUS_BAD_TAG);
+    CHECK(holds(stored(d, "encrypted-firmware"), payload, n));
+    CHECK(stored(d, "plaintext-firmware") == NULL && !d->has_seq);
+
+    /* A flipped ciphertext bit fails the tag in the first pass: nothing is copied. */
+    payload[3] ^= 1;
+    CHECK_STATUS(update_af(&af, &d, payload, n, MAC, KEK, &r), IOT_STATUS_BAD_TAG);
+    CHECK(stored(d, "plaintext-firmware") == NULL && !d->has_seq);
+    payload[3] ^= 1;
+
+    /* With the key, the copy decrypts the fetched payload into the image. */
+    CHECK_STATUS(update_af(&af, &d, payload, n, MAC, KEK, &r), IOT_STATUS_OK);
+    CHECK(holds(stored(d, "plaintext-firmware"), image, image_len));
+    CHECK(d->has_seq && d->seq == 1 && d->fetches == 1);
+}
+
 static void test_dependencies(const char *libcsuit) {
     static uint8_t spki[128], scratch[2048], ta[64], config[128];
     static Envelope s0, s2, s3, exp_d, exp_u;
@@ -797,6 +855,7 @@ int main(int argc, char **argv) {
     test_example0(argv[1]);
     test_example3(argv[1]);
     test_encrypted(argv[2]);
+    test_encrypted_copy(argv[2]);
     test_dependencies(argv[2]);
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
