@@ -382,6 +382,17 @@ impl CPlatform<'_> {
     fn done(&mut self, code: i32) -> PlatformResult<()> {
         check(code).inspect_err(|e| self.last_error = platform_code(*e))
     }
+
+    /// [`CPlatform::done`] for a callback that read into a buffer of `cap` bytes and says it
+    /// read `n`: more than the buffer holds is `IOT_SUIT_PLATFORM_IO`.
+    fn read_count(&mut self, code: i32, n: usize, cap: usize) -> PlatformResult<usize> {
+        self.done(code)?;
+        if n > cap {
+            self.last_error = IOT_SUIT_PLATFORM_IO;
+            return Err(PlatformError::Io);
+        }
+        Ok(n)
+    }
 }
 
 // SAFETY (for every callback call below): the caller of `iot_suit_process` guarantees that each
@@ -461,12 +472,7 @@ impl Platform for CPlatform<'_> {
                 &mut n,
             )
         };
-        self.done(code)?;
-        if n > buf.len() {
-            self.last_error = IOT_SUIT_PLATFORM_IO;
-            return Err(PlatformError::Io);
-        }
-        Ok(n)
+        self.read_count(code, n, buf.len())
     }
 
     fn write(&mut self, component: &Component<'_>, offset: u64, data: &[u8]) -> PlatformResult<()> {
@@ -493,12 +499,7 @@ impl Platform for CPlatform<'_> {
                 &mut n,
             )
         };
-        self.done(code)?;
-        if n > buf.len() {
-            self.last_error = IOT_SUIT_PLATFORM_IO;
-            return Err(PlatformError::Io);
-        }
-        Ok(n)
+        self.read_count(code, n, buf.len())
     }
 
     fn swap(&mut self, a: &Component<'_>, b: &Component<'_>) -> PlatformResult<()> {
