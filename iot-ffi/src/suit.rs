@@ -240,10 +240,9 @@ pub struct IotSuitOptions {
     pub decryption_key_len: usize,
     /// Writable memory the dependency manifests (draft-ietf-suit-trust-domains) are read into
     /// while they are processed: each level of dependency takes its envelope's size from it.
-    /// NULL (with `scratch_len` 0) for none: fetching a dependency by URI or processing one is
-    /// then refused with `IOT_STATUS_CAPACITY_EXCEEDED` (an integrated dependency's fetch has
-    /// written it to its component by then). It must not overlap the envelope or the keys; its
-    /// contents after the call are unspecified.
+    /// NULL (with `scratch_len` 0) for none: fetching a dependency or processing one is then
+    /// refused with `IOT_STATUS_CAPACITY_EXCEEDED`, before it is written. It must not overlap the
+    /// envelope or the keys; its contents after the call are unspecified.
     pub scratch: *mut u8,
     /// Its length.
     pub scratch_len: usize,

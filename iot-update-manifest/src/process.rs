@@ -1214,7 +1214,8 @@ where
     /// checked against the image digest and size (a dependency: authenticated and bound to the
     /// digest) before it is written, so a tampered one leaves the component as it was. A
     /// dependency manifest from a URI is pulled through [`Platform::fetch_range`] into `scratch`
-    /// and checked the same way before it is written.
+    /// and checked the same way before it is written; an integrated one larger than `scratch`,
+    /// which process-dependency could not read back, is refused unwritten.
     ///
     /// With `suit-parameter-encryption-info` (draft-ietf-suit-firmware-encryption section 8) the
     /// payload is ciphertext: an integrated one is decrypted as a write is, a remote one is
@@ -1264,6 +1265,11 @@ where
         }
         #[cfg(feature = "dependencies")]
         if f.is_dependency(index) {
+            // process-dependency reads it back into `scratch`: one that cannot fit there is
+            // refused now, before it is written.
+            if payload.len() > scratch.len() {
+                return Err(Error::CapacityExceeded(Capacity::DependencyBuffer));
+            }
             let authenticated = self.authenticate(payload);
             let dep = match &authenticated {
                 Ok(dep) => dep,

@@ -14,7 +14,9 @@ mod sim;
 
 use iot_core::cose::SymmetricKey;
 use iot_core::crypto::RustCrypto;
-use iot_update_manifest::{Command, Error, Processor, SequenceKind, TrustAnchors, Unsupported};
+use iot_update_manifest::{
+    Capacity, Command, Error, Processor, SequenceKind, TrustAnchors, Unsupported,
+};
 use sim::{Sim, path};
 
 const VENDOR: [u8; 16] = hex_literal(b"fa6b4a53d5ad5fdfbe9de663e4d41ffe");
@@ -67,12 +69,22 @@ fn read(name: &str) -> Vec<u8> {
 
 /// Runs `procedure` of vector `name` on `sim`.
 fn process(name: &str, sim: &mut Sim, procedure: Procedure) -> Result<(), Error> {
+    process_with(name, sim, procedure, 2048)
+}
+
+/// [`process`] with a scratch buffer of `scratch_len` bytes for dependency manifests.
+fn process_with(
+    name: &str,
+    sim: &mut Sim,
+    procedure: Procedure,
+    scratch_len: usize,
+) -> Result<(), Error> {
     let bytes = read(&format!("suit_manifest_{name}.suit"));
     let mut keys = [libcsuit::trust_anchor().unwrap()];
     let macs = [SymmetricKey::new(&libcsuit::MAC_KEY)];
     let mut anchors = TrustAnchors::new(&mut keys, &macs);
     let mut crypto = RustCrypto::from_os();
-    let mut scratch = [0u8; 2048];
+    let mut scratch = vec![0u8; scratch_len];
     let mut p = Processor::new(sim, &mut crypto, &mut anchors).with_scratch(&mut scratch);
     let auth = p.authenticate(&bytes)?;
     match procedure {
@@ -390,6 +402,31 @@ fn exp_s23(name: &str) {
     assert_eq!(sim.invoked.len(), 1);
     assert_eq!(sim.invoked[0].0, path(&[b"10"]));
     assert_eq!(sim.invoked[0].1.as_deref(), Some(&b"cat 00 10"[..]));
+
+    // A scratch buffer one byte too small for the dependency: refused before anything is
+    // written (expS3's integrated dependency as much as expS2's fetched one), nothing stored.
+    for scratch_len in [0, dependent.len() - 1] {
+        let mut sim = Sim::new();
+        sim.uris.insert(
+            "http://example.com/dependent.suit".into(),
+            dependent.clone(),
+        );
+        let before = sim.flash.clone();
+        assert_eq!(
+            process_with(name, &mut sim, Procedure::Update, scratch_len),
+            Err(Error::CapacityExceeded(Capacity::DependencyBuffer)),
+            "{name} with {scratch_len} B of scratch"
+        );
+        assert_eq!(sim.flash, before, "{name} with {scratch_len} B of scratch");
+    }
+    // Exactly its size is enough.
+    let mut sim = Sim::new();
+    sim.uris.insert(
+        "http://example.com/dependent.suit".into(),
+        dependent.clone(),
+    );
+    process_with(name, &mut sim, Procedure::Update, dependent.len()).unwrap();
+    assert_eq!(sim.get(&path(&[b"dependent.suit"])), Some(&dependent));
 
     // A dependency that does not authenticate is refused before anything of it runs.
     let mut sim = Sim::new();
