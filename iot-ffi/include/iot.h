@@ -206,6 +206,22 @@
 #define IOT_SUIT_PLATFORM_DENIED 6
 
 /**
+ * The most trusted keys of one kind `iot_suit_process_with_options` takes: P-256 keys
+ * (`public_key` and the `public_keys` array together) and as many HMAC keys (`mac_key` and
+ * `mac_keys`). They are decoded into fixed arrays on the stack; more is refused with
+ * `IOT_STATUS_CAPACITY_EXCEEDED` before anything runs.
+ */
+#define IOT_SUIT_MAX_TRUST_ANCHORS 4
+
+/**
+ * An `IotSuitKeyUnwrap` callback's result: the element refuses its input as a key. From
+ * `unwrap_a128kw`: the wrapped key fails its integrity check (RFC 3394 section 2.2.3; the call
+ * ends with `IOT_STATUS_BAD_TAG`); from `ecdh_p256`: the ephemeral key is not a P-256 point
+ * (`IOT_STATUS_INVALID_KEY`).
+ */
+#define IOT_SUIT_KEY_REJECTED 100
+
+/**
  * The most path segments (dependency prefixes included) a component passed to a callback has;
  * a deeper one fails the call with `IOT_SUIT_PLATFORM_UNSUPPORTED`.
  */
@@ -931,10 +947,46 @@ typedef struct IotSuitPlatform {
 } IotSuitPlatform;
 
 /**
+ * A decryption key kept in a secure element (draft-ietf-suit-firmware-encryption): the element
+ * does the key's own operation and never releases the key; the COSE structures, the KDF and,
+ * for ECDH-ES, the unwrap under the derived KEK run in the library. Each callback is called
+ * with `ctx` and returns `IOT_SUIT_PLATFORM_OK`, `IOT_SUIT_KEY_REJECTED`, or an
+ * `IOT_SUIT_PLATFORM_*` error (the element failed: the call ends with
+ * `IOT_STATUS_SUIT_PLATFORM` and the code in `IotSuitResult::platform_error`). What a callback
+ * writes into its output buffer is zeroized by the library after use (also on failure).
+ */
+typedef struct IotSuitKeyUnwrap {
+    /**
+     * Passed to the callbacks.
+     */
+    void *ctx;
+    /**
+     * `IOT_SUIT_KEY_A128KW` (`unwrap_a128kw` must be set) or `IOT_SUIT_KEY_ECDH_ES_P256`
+     * (`ecdh_p256` must be set): the recipient algorithm the key opens.
+     */
+    uint32_t kind;
+    /**
+     * A128KW (RFC 3394 section 2.2.2): unwraps the `wrapped_len`-byte `wrapped` (24 bytes for a
+     * 16-byte content key) under the element's key into `cek` (16 bytes).
+     */
+    int32_t (*unwrap_a128kw)(void *ctx, const uint8_t *wrapped, size_t wrapped_len, uint8_t *cek);
+    /**
+     * ECDH (RFC 9053 section 6.3.1): the x-coordinate of the element's static P-256 key times
+     * the sender's `ephemeral` point (SEC1, uncompressed or compressed, not yet checked to be
+     * on the curve), 32 bytes big-endian, into `shared`.
+     */
+    int32_t (*ecdh_p256)(void *ctx, const uint8_t *ephemeral, size_t ephemeral_len, uint8_t *shared);
+} IotSuitKeyUnwrap;
+
+/**
  * The options of `iot_suit_process_with_options`: the trust anchors an authentication block
- * must verify under (a P-256 key for COSE_Sign1, an HMAC 256/256 key for COSE_Mac0; either may
- * be NULL, not both), the device's key for encrypted payloads (optional), and a scratch buffer
- * for dependency manifests (optional).
+ * must verify under (P-256 keys for COSE_Sign1, HMAC 256/256 keys for COSE_Mac0; at least one
+ * key in all), the device's key for encrypted payloads, in memory or in a secure element
+ * (optional), and a scratch buffer for dependency manifests (optional).
+ *
+ * Zero the whole struct (`memset`, or `= {0}`) before setting members: members are only ever
+ * added at the end, and a zeroed member means "none", so code written before a member existed
+ * keeps its meaning when compiled against a newer header.
  */
 typedef struct IotSuitOptions {
     /**
@@ -978,6 +1030,29 @@ typedef struct IotSuitOptions {
      * Its length.
      */
     size_t scratch_len;
+    /**
+     * More trusted P-256 keys, each as `public_key`: `public_keys_count` byte strings (NULL
+     * with a count of 0 for none). With `public_key`, at most `IOT_SUIT_MAX_TRUST_ANCHORS`.
+     */
+    const struct IotBytes *public_keys;
+    /**
+     * How many.
+     */
+    size_t public_keys_count;
+    /**
+     * More trusted HMAC 256/256 keys, each as `mac_key` and not empty (NULL with a count of 0
+     * for none). With `mac_key`, at most `IOT_SUIT_MAX_TRUST_ANCHORS`.
+     */
+    const struct IotBytes *mac_keys;
+    /**
+     * How many.
+     */
+    size_t mac_keys_count;
+    /**
+     * The decryption key in a secure element instead of `decryption_key` (then
+     * `decryption_kind` is 0 and `decryption_key` NULL); NULL for none.
+     */
+    const struct IotSuitKeyUnwrap *key_unwrap;
 } IotSuitOptions;
 
 #ifdef __cplusplus
@@ -1507,9 +1582,10 @@ enum IotStatus iot_suit_process(const uint8_t *envelope,
 
 /**
  * `iot_suit_process` with the keys and buffers in `options`: a COSE_Sign1 (ES256 / ESP256)
- * block under `options->public_key` or a COSE_Mac0 (HMAC 256/256) block under
- * `options->mac_key` authenticates the envelope, and `options->decryption_key` opens encrypted
- * payloads (draft-ietf-suit-firmware-encryption), decrypted in chunks as they are written or
+ * block under `options->public_key` or one of `options->public_keys`, or a COSE_Mac0 (HMAC
+ * 256/256) block under `options->mac_key` or one of `options->mac_keys`, authenticates the
+ * envelope (any one block under any one trusted key), and `options->decryption_key`, or the
+ * secure element behind `options->key_unwrap`, opens encrypted payloads (draft-ietf-suit-firmware-encryption), decrypted in chunks as they are written or
  * copied; A128GCM payloads are authenticated in a first pass, so a wrong key or a tampered
  * payload writes nothing. With `options->scratch`, dependency manifests
  * (draft-ietf-suit-trust-domains), integrated or fetched by URI through the platform's
@@ -1517,10 +1593,17 @@ enum IotStatus iot_suit_process(const uint8_t *envelope,
  * digest before they are written, and processed with their components under the dependency
  * prefix.
  *
- * Statuses: those of `iot_suit_process`; `IOT_STATUS_NULL_ARGUMENT` when `options` names
- * neither trust anchor, or a decryption kind without its key; `IOT_STATUS_INVALID_KEY` for a
+ * Statuses: those of `iot_suit_process`; before anything runs, `IOT_STATUS_NULL_ARGUMENT`
+ * when `options` names no trust anchor, a key array is NULL with a nonzero count or holds a
+ * NULL key of nonzero length, a decryption kind comes without its key, or `key_unwrap` lacks
+ * the callback of its kind; `IOT_STATUS_CAPACITY_EXCEEDED` for more than
+ * `IOT_SUIT_MAX_TRUST_ANCHORS` keys of one kind; `IOT_STATUS_INVALID_KEY` (or
+ * `IOT_STATUS_CBOR`) for a trusted key that does not decode, an empty key in an array, or a
  * decryption key of the wrong length; `IOT_STATUS_INVALID_ARGUMENT` for an unknown kind, a key
- * without a kind, or a scratch buffer that overlaps the envelope or a key;
+ * without a kind, both a decryption key and `key_unwrap`, or a scratch buffer that overlaps the
+ * envelope or a key. While processing, a `key_unwrap` callback's `IOT_SUIT_KEY_REJECTED` is
+ * `IOT_STATUS_BAD_TAG` (A128KW) or `IOT_STATUS_INVALID_KEY` (ECDH), its other errors
+ * `IOT_STATUS_SUIT_PLATFORM`;
  * `IOT_STATUS_BAD_TAG` when the key does not open the content key or the payload does not
  * authenticate; `IOT_STATUS_ALGORITHM_MISMATCH` when the payload's recipient is for the other
  * kind of key; `IOT_STATUS_CAPACITY_EXCEEDED` when a dependency manifest does not fit in what
@@ -1528,7 +1611,10 @@ enum IotStatus iot_suit_process(const uint8_t *envelope,
  *
  * # Safety
  * As for `iot_suit_process`; `options` must point to an `IotSuitOptions` whose non-NULL key
- * pointers each point to their lengths of readable bytes no one writes during the call, and
+ * pointers each point to their lengths of readable bytes no one writes during the call, whose
+ * key arrays, unless NULL, point to their counts of such `IotBytes`, whose `key_unwrap`, unless
+ * NULL, points to an `IotSuitKeyUnwrap` whose non-NULL callbacks have the documented signatures
+ * and may be called with its `ctx` during the call, and
  * whose `scratch`, unless NULL, points to `scratch_len` writable bytes nothing else accesses
  * during the call.
  */

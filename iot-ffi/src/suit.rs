@@ -5,15 +5,17 @@
 use crate::oscore::bytes_mut;
 use crate::{IotStatus, backend, bytes, check_range, guard, opt_bytes, overlaps, verifying_key};
 use core::ffi::{c_char, c_void};
-use iot_core::cose::SymmetricKey;
-use iot_core::crypto::P256VerifyingKey;
-use iot_update_manifest::encryption::Kek;
+use iot_core::Error as CoreError;
+use iot_core::cose::{Algorithm, SymmetricKey};
+use iot_core::crypto::{AesKeyWrap, EcdhP256, P256SharedSecret, P256VerifyingKey};
+use iot_update_manifest::encryption::{Kek, KeyUnwrap};
 use iot_update_manifest::platform::{
     Component, Identifier, PlatformError, PlatformResult, Record, SequenceKind,
 };
 use iot_update_manifest::{
     AuthenticatedManifest, ComponentId, Envelope, Error, Platform, Processor, TrustAnchors,
 };
+use zeroize::Zeroize;
 
 /// `iot_suit_process` procedure: update (dependency-resolution, payload-fetch,
 /// candidate-verification, install, validate; the sequence number is stored after them).
@@ -42,6 +44,18 @@ pub const IOT_SUIT_PLATFORM_IO: i32 = 4;
 pub const IOT_SUIT_PLATFORM_UNSUPPORTED: i32 = 5;
 /// A platform callback's result: the platform refuses the operation.
 pub const IOT_SUIT_PLATFORM_DENIED: i32 = 6;
+
+/// The most trusted keys of one kind `iot_suit_process_with_options` takes: P-256 keys
+/// (`public_key` and the `public_keys` array together) and as many HMAC keys (`mac_key` and
+/// `mac_keys`). They are decoded into fixed arrays on the stack; more is refused with
+/// `IOT_STATUS_CAPACITY_EXCEEDED` before anything runs.
+pub const IOT_SUIT_MAX_TRUST_ANCHORS: usize = 4;
+
+/// An `IotSuitKeyUnwrap` callback's result: the element refuses its input as a key. From
+/// `unwrap_a128kw`: the wrapped key fails its integrity check (RFC 3394 section 2.2.3; the call
+/// ends with `IOT_STATUS_BAD_TAG`); from `ecdh_p256`: the ephemeral key is not a P-256 point
+/// (`IOT_STATUS_INVALID_KEY`).
+pub const IOT_SUIT_KEY_REJECTED: i32 = 100;
 
 /// The most path segments (dependency prefixes included) a component passed to a callback has;
 /// a deeper one fails the call with `IOT_SUIT_PLATFORM_UNSUPPORTED`.
@@ -217,9 +231,13 @@ pub struct IotSuitPlatform {
 }
 
 /// The options of `iot_suit_process_with_options`: the trust anchors an authentication block
-/// must verify under (a P-256 key for COSE_Sign1, an HMAC 256/256 key for COSE_Mac0; either may
-/// be NULL, not both), the device's key for encrypted payloads (optional), and a scratch buffer
-/// for dependency manifests (optional).
+/// must verify under (P-256 keys for COSE_Sign1, HMAC 256/256 keys for COSE_Mac0; at least one
+/// key in all), the device's key for encrypted payloads, in memory or in a secure element
+/// (optional), and a scratch buffer for dependency manifests (optional).
+///
+/// Zero the whole struct (`memset`, or `= {0}`) before setting members: members are only ever
+/// added at the end, and a zeroed member means "none", so code written before a member existed
+/// keeps its meaning when compiled against a newer header.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct IotSuitOptions {
@@ -246,6 +264,57 @@ pub struct IotSuitOptions {
     pub scratch: *mut u8,
     /// Its length.
     pub scratch_len: usize,
+    /// More trusted P-256 keys, each as `public_key`: `public_keys_count` byte strings (NULL
+    /// with a count of 0 for none). With `public_key`, at most `IOT_SUIT_MAX_TRUST_ANCHORS`.
+    pub public_keys: *const IotBytes,
+    /// How many.
+    pub public_keys_count: usize,
+    /// More trusted HMAC 256/256 keys, each as `mac_key` and not empty (NULL with a count of 0
+    /// for none). With `mac_key`, at most `IOT_SUIT_MAX_TRUST_ANCHORS`.
+    pub mac_keys: *const IotBytes,
+    /// How many.
+    pub mac_keys_count: usize,
+    /// The decryption key in a secure element instead of `decryption_key` (then
+    /// `decryption_kind` is 0 and `decryption_key` NULL); NULL for none.
+    pub key_unwrap: *const IotSuitKeyUnwrap,
+}
+
+/// A decryption key kept in a secure element (draft-ietf-suit-firmware-encryption): the element
+/// does the key's own operation and never releases the key; the COSE structures, the KDF and,
+/// for ECDH-ES, the unwrap under the derived KEK run in the library. Each callback is called
+/// with `ctx` and returns `IOT_SUIT_PLATFORM_OK`, `IOT_SUIT_KEY_REJECTED`, or an
+/// `IOT_SUIT_PLATFORM_*` error (the element failed: the call ends with
+/// `IOT_STATUS_SUIT_PLATFORM` and the code in `IotSuitResult::platform_error`). What a callback
+/// writes into its output buffer is zeroized by the library after use (also on failure).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct IotSuitKeyUnwrap {
+    /// Passed to the callbacks.
+    pub ctx: *mut c_void,
+    /// `IOT_SUIT_KEY_A128KW` (`unwrap_a128kw` must be set) or `IOT_SUIT_KEY_ECDH_ES_P256`
+    /// (`ecdh_p256` must be set): the recipient algorithm the key opens.
+    pub kind: u32,
+    /// A128KW (RFC 3394 section 2.2.2): unwraps the `wrapped_len`-byte `wrapped` (24 bytes for a
+    /// 16-byte content key) under the element's key into `cek` (16 bytes).
+    pub unwrap_a128kw: Option<
+        unsafe extern "C" fn(
+            ctx: *mut c_void,
+            wrapped: *const u8,
+            wrapped_len: usize,
+            cek: *mut u8,
+        ) -> i32,
+    >,
+    /// ECDH (RFC 9053 section 6.3.1): the x-coordinate of the element's static P-256 key times
+    /// the sender's `ephemeral` point (SEC1, uncompressed or compressed, not yet checked to be
+    /// on the curve), 32 bytes big-endian, into `shared`.
+    pub ecdh_p256: Option<
+        unsafe extern "C" fn(
+            ctx: *mut c_void,
+            ephemeral: *const u8,
+            ephemeral_len: usize,
+            shared: *mut u8,
+        ) -> i32,
+    >,
 }
 
 /// What `iot_suit_verify` and `iot_suit_process` tell besides the status.
@@ -723,6 +792,11 @@ pub unsafe extern "C" fn iot_suit_process(
         decryption_key_len: 0,
         scratch: core::ptr::null_mut(),
         scratch_len: 0,
+        public_keys: core::ptr::null(),
+        public_keys_count: 0,
+        mac_keys: core::ptr::null(),
+        mac_keys_count: 0,
+        key_unwrap: core::ptr::null(),
     };
     // SAFETY: forwarded from the caller; `options` is a valid, aligned IotSuitOptions.
     unsafe {
@@ -738,9 +812,10 @@ pub unsafe extern "C" fn iot_suit_process(
 }
 
 /// `iot_suit_process` with the keys and buffers in `options`: a COSE_Sign1 (ES256 / ESP256)
-/// block under `options->public_key` or a COSE_Mac0 (HMAC 256/256) block under
-/// `options->mac_key` authenticates the envelope, and `options->decryption_key` opens encrypted
-/// payloads (draft-ietf-suit-firmware-encryption), decrypted in chunks as they are written or
+/// block under `options->public_key` or one of `options->public_keys`, or a COSE_Mac0 (HMAC
+/// 256/256) block under `options->mac_key` or one of `options->mac_keys`, authenticates the
+/// envelope (any one block under any one trusted key), and `options->decryption_key`, or the
+/// secure element behind `options->key_unwrap`, opens encrypted payloads (draft-ietf-suit-firmware-encryption), decrypted in chunks as they are written or
 /// copied; A128GCM payloads are authenticated in a first pass, so a wrong key or a tampered
 /// payload writes nothing. With `options->scratch`, dependency manifests
 /// (draft-ietf-suit-trust-domains), integrated or fetched by URI through the platform's
@@ -748,10 +823,17 @@ pub unsafe extern "C" fn iot_suit_process(
 /// digest before they are written, and processed with their components under the dependency
 /// prefix.
 ///
-/// Statuses: those of `iot_suit_process`; `IOT_STATUS_NULL_ARGUMENT` when `options` names
-/// neither trust anchor, or a decryption kind without its key; `IOT_STATUS_INVALID_KEY` for a
+/// Statuses: those of `iot_suit_process`; before anything runs, `IOT_STATUS_NULL_ARGUMENT`
+/// when `options` names no trust anchor, a key array is NULL with a nonzero count or holds a
+/// NULL key of nonzero length, a decryption kind comes without its key, or `key_unwrap` lacks
+/// the callback of its kind; `IOT_STATUS_CAPACITY_EXCEEDED` for more than
+/// `IOT_SUIT_MAX_TRUST_ANCHORS` keys of one kind; `IOT_STATUS_INVALID_KEY` (or
+/// `IOT_STATUS_CBOR`) for a trusted key that does not decode, an empty key in an array, or a
 /// decryption key of the wrong length; `IOT_STATUS_INVALID_ARGUMENT` for an unknown kind, a key
-/// without a kind, or a scratch buffer that overlaps the envelope or a key;
+/// without a kind, both a decryption key and `key_unwrap`, or a scratch buffer that overlaps the
+/// envelope or a key. While processing, a `key_unwrap` callback's `IOT_SUIT_KEY_REJECTED` is
+/// `IOT_STATUS_BAD_TAG` (A128KW) or `IOT_STATUS_INVALID_KEY` (ECDH), its other errors
+/// `IOT_STATUS_SUIT_PLATFORM`;
 /// `IOT_STATUS_BAD_TAG` when the key does not open the content key or the payload does not
 /// authenticate; `IOT_STATUS_ALGORITHM_MISMATCH` when the payload's recipient is for the other
 /// kind of key; `IOT_STATUS_CAPACITY_EXCEEDED` when a dependency manifest does not fit in what
@@ -759,7 +841,10 @@ pub unsafe extern "C" fn iot_suit_process(
 ///
 /// # Safety
 /// As for `iot_suit_process`; `options` must point to an `IotSuitOptions` whose non-NULL key
-/// pointers each point to their lengths of readable bytes no one writes during the call, and
+/// pointers each point to their lengths of readable bytes no one writes during the call, whose
+/// key arrays, unless NULL, point to their counts of such `IotBytes`, whose `key_unwrap`, unless
+/// NULL, points to an `IotSuitKeyUnwrap` whose non-NULL callbacks have the documented signatures
+/// and may be called with its `ctx` during the call, and
 /// whose `scratch`, unless NULL, points to `scratch_len` writable bytes nothing else accesses
 /// during the call.
 #[unsafe(no_mangle)]
@@ -785,16 +870,26 @@ pub unsafe extern "C" fn iot_suit_process_with_options(
             let o = unsafe { &*options };
             // SAFETY: the caller guarantees each non-NULL key is readable for its length.
             let public_key = unsafe { opt_bytes(o.public_key, o.public_key_len) }?;
+            // SAFETY: the caller guarantees each non-NULL key and key array is readable.
+            let public_keys =
+                unsafe { KeyList::new(public_key, o.public_keys, o.public_keys_count) }?;
             // SAFETY: as above.
             let mac_key = unsafe { opt_bytes(o.mac_key, o.mac_key_len) }?;
             // SAFETY: as above.
+            let mac_keys = unsafe { KeyList::new(mac_key, o.mac_keys, o.mac_keys_count) }?;
+            // SAFETY: as above.
             let decryption_key = unsafe { opt_bytes(o.decryption_key, o.decryption_key_len) }?;
-            let inputs = [Some(envelope), public_key, mac_key, decryption_key];
-            if inputs
-                .iter()
-                .flatten()
-                .any(|i| overlaps(i, o.scratch.cast_const(), o.scratch_len))
-            {
+            if !o.key_unwrap.is_aligned() {
+                return Err(IotStatus::InvalidArgument);
+            }
+            // SAFETY: aligned (checked); the caller guarantees a readable IotSuitKeyUnwrap
+            // when it is not NULL. Copied, so that nothing borrows the caller's struct.
+            let key_unwrap = unsafe { o.key_unwrap.as_ref() }.copied();
+            let mut inputs = core::iter::once(envelope)
+                .chain(public_keys.iter())
+                .chain(mac_keys.iter())
+                .chain(decryption_key);
+            if inputs.any(|i| overlaps(i, o.scratch.cast_const(), o.scratch_len)) {
                 return Err(IotStatus::InvalidArgument);
             }
             let scratch: &mut [u8] = if o.scratch.is_null() {
@@ -810,13 +905,23 @@ pub unsafe extern "C" fn iot_suit_process_with_options(
             if procedure != IOT_SUIT_UPDATE && procedure != IOT_SUIT_BOOT {
                 return Err(IotStatus::InvalidArgument);
             }
-            if public_key.is_none() && mac_key.is_none() {
+            if public_keys.is_empty() && mac_keys.is_empty() {
                 return Err(IotStatus::NullArgument);
             }
             let kek = kek(o.decryption_kind, decryption_key)?;
-            let mut verifier = public_key.map(verifying_key).transpose()?;
-            let macs = mac_key.map(SymmetricKey::new);
-            let mut anchors = TrustAnchors::new(verifier.as_mut_slice(), macs.as_slice());
+            let mut unwrapper = key_unwrap.map(CKeyUnwrap::new).transpose()?;
+            if kek.is_some() && unwrapper.is_some() {
+                return Err(IotStatus::InvalidArgument);
+            }
+            let mut verifiers = public_keys.verifiers()?;
+            let macs = mac_keys.mac_keys();
+            let mut anchors = TrustAnchors::new(
+                verifiers
+                    .as_mut()
+                    .and_then(|v| v.get_mut(..public_keys.len()))
+                    .unwrap_or_default(),
+                macs.get(..mac_keys.len()).unwrap_or_default(),
+            );
             let auth = authenticate(envelope, &mut anchors, &mut r)?;
             let mut device = CPlatform {
                 p: platform,
@@ -827,6 +932,9 @@ pub unsafe extern "C" fn iot_suit_process_with_options(
                 Processor::new(&mut device, &mut crypto, &mut anchors).with_scratch(scratch);
             if let Some(kek) = kek {
                 processor = processor.with_decryption_key(kek);
+            }
+            if let Some(unwrapper) = unwrapper.as_mut() {
+                processor = processor.with_key_unwrap(unwrapper);
             }
             let outcome = if procedure == IOT_SUIT_UPDATE {
                 processor.update(&auth)
@@ -871,4 +979,195 @@ fn kek(kind: u32, key: Option<&[u8]>) -> Result<Option<Kek<'_>>, IotStatus> {
         return Err(IotStatus::InvalidKey);
     }
     Ok(Some(kek))
+}
+
+/// Up to `IOT_SUIT_MAX_TRUST_ANCHORS` trusted keys of one kind: the single key of an
+/// `IotSuitOptions`, then its array.
+struct KeyList<'o> {
+    keys: [&'o [u8]; IOT_SUIT_MAX_TRUST_ANCHORS],
+    len: usize,
+}
+
+impl<'o> KeyList<'o> {
+    /// `one`, then the `count` keys at `many`. NULL with a nonzero count is
+    /// `IOT_STATUS_NULL_ARGUMENT`, more than `IOT_SUIT_MAX_TRUST_ANCHORS` keys in all
+    /// `IOT_STATUS_CAPACITY_EXCEEDED` (before `many` is read), an empty key in the array
+    /// `IOT_STATUS_INVALID_KEY`.
+    ///
+    /// # Safety
+    /// `many`, unless NULL, must point to `count` readable `IotBytes`, each naming its length of
+    /// readable bytes that nothing writes during `'o`.
+    unsafe fn new(
+        one: Option<&'o [u8]>,
+        many: *const IotBytes,
+        count: usize,
+    ) -> Result<Self, IotStatus> {
+        if many.is_null() && count != 0 {
+            return Err(IotStatus::NullArgument);
+        }
+        if !many.is_aligned() {
+            return Err(IotStatus::InvalidArgument);
+        }
+        if count.saturating_add(usize::from(one.is_some())) > IOT_SUIT_MAX_TRUST_ANCHORS {
+            return Err(IotStatus::CapacityExceeded);
+        }
+        let many: &[IotBytes] = if many.is_null() {
+            &[]
+        } else {
+            // SAFETY: non-NULL and aligned (checked), `count` is at most
+            // IOT_SUIT_MAX_TRUST_ANCHORS, and the caller guarantees the elements are readable.
+            unsafe { core::slice::from_raw_parts(many, count) }
+        };
+        let mut list = Self {
+            keys: [&[]; IOT_SUIT_MAX_TRUST_ANCHORS],
+            len: 0,
+        };
+        if let Some(key) = one {
+            list.push(key)?;
+        }
+        for b in many {
+            // SAFETY: the caller guarantees each element names readable bytes.
+            let key = unsafe { bytes(b.ptr, b.len) }?;
+            if key.is_empty() {
+                return Err(IotStatus::InvalidKey);
+            }
+            list.push(key)?;
+        }
+        Ok(list)
+    }
+
+    fn push(&mut self, key: &'o [u8]) -> Result<(), IotStatus> {
+        let slot = self
+            .keys
+            .get_mut(self.len)
+            .ok_or(IotStatus::CapacityExceeded)?;
+        *slot = key;
+        self.len += 1;
+        Ok(())
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &'o [u8]> + '_ {
+        self.keys.iter().take(self.len).copied()
+    }
+
+    /// The keys as P-256 public keys (`None` when there are none); the slots past
+    /// [`KeyList::len`] repeat the first key and are not used.
+    fn verifiers(
+        &self,
+    ) -> Result<Option<[P256VerifyingKey; IOT_SUIT_MAX_TRUST_ANCHORS]>, IotStatus> {
+        let mut keys = self.iter().map(verifying_key);
+        let Some(first) = keys.next().transpose()? else {
+            return Ok(None);
+        };
+        let mut out = [first; IOT_SUIT_MAX_TRUST_ANCHORS];
+        for (slot, key) in out.iter_mut().skip(1).zip(keys) {
+            *slot = key?;
+        }
+        Ok(Some(out))
+    }
+
+    /// The keys as HMAC keys; the slots past [`KeyList::len`] are empty and not used.
+    fn mac_keys(&self) -> [SymmetricKey<'o>; IOT_SUIT_MAX_TRUST_ANCHORS] {
+        let mut out = [SymmetricKey::default(); IOT_SUIT_MAX_TRUST_ANCHORS];
+        for (slot, key) in out.iter_mut().zip(self.iter()) {
+            *slot = SymmetricKey::new(key);
+        }
+        out
+    }
+}
+
+/// An `IotSuitKeyUnwrap` as a [`KeyUnwrap`]: the key operation done by the C callbacks.
+struct CKeyUnwrap {
+    u: IotSuitKeyUnwrap,
+    algorithm: Algorithm,
+}
+
+impl CKeyUnwrap {
+    /// Checks the kind and that its callback is set.
+    fn new(u: IotSuitKeyUnwrap) -> Result<Self, IotStatus> {
+        let algorithm = match (u.kind, u.unwrap_a128kw, u.ecdh_p256) {
+            (IOT_SUIT_KEY_A128KW, Some(_), _) => Algorithm::A128Kw,
+            (IOT_SUIT_KEY_ECDH_ES_P256, _, Some(_)) => Algorithm::EcdhEsA128Kw,
+            (IOT_SUIT_KEY_A128KW | IOT_SUIT_KEY_ECDH_ES_P256, _, _) => {
+                return Err(IotStatus::NullArgument);
+            }
+            _ => return Err(IotStatus::InvalidArgument),
+        };
+        Ok(Self { u, algorithm })
+    }
+}
+
+/// A key callback's result: `IOT_SUIT_KEY_REJECTED` is `rejected`, any other error a platform
+/// error (as the platform callbacks' are).
+fn key_result(code: i32, rejected: CoreError) -> Result<(), Error> {
+    match code {
+        IOT_SUIT_KEY_REJECTED => Err(Error::Core(rejected)),
+        code => check(code).map_err(Error::Platform),
+    }
+}
+
+// SAFETY (for both callback calls below): the caller of `iot_suit_process_with_options`
+// guarantees that each non-NULL callback has the documented signature and may be called with
+// `ctx`; the pointers passed are to the processor's input and to live output arrays of the
+// documented lengths.
+impl KeyUnwrap for CKeyUnwrap {
+    fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    fn unwrap_a128kw(
+        &mut self,
+        _: &mut dyn AesKeyWrap,
+        wrapped: &[u8],
+        cek: &mut [u8; 16],
+    ) -> Result<(), Error> {
+        let f = self
+            .u
+            .unwrap_a128kw
+            .ok_or(Error::Core(CoreError::AlgorithmMismatch))?;
+        // SAFETY: see above.
+        let code = unsafe {
+            f(
+                self.u.ctx,
+                wrapped.as_ptr(),
+                wrapped.len(),
+                cek.as_mut_ptr(),
+            )
+        };
+        // On success the decryptor zeroizes the content key after use.
+        key_result(code, CoreError::BadTag).inspect_err(|_| cek.zeroize())
+    }
+
+    fn ecdh_p256(
+        &mut self,
+        _: &mut dyn EcdhP256,
+        ephemeral: &[u8],
+    ) -> Result<P256SharedSecret, Error> {
+        let f = self
+            .u
+            .ecdh_p256
+            .ok_or(Error::Core(CoreError::AlgorithmMismatch))?;
+        let mut x = [0u8; 32];
+        // SAFETY: see above.
+        let code = unsafe {
+            f(
+                self.u.ctx,
+                ephemeral.as_ptr(),
+                ephemeral.len(),
+                x.as_mut_ptr(),
+            )
+        };
+        // P256SharedSecret zeroizes its copy on drop.
+        let shared = key_result(code, CoreError::InvalidKey).map(|()| P256SharedSecret::new(x));
+        x.zeroize();
+        shared
+    }
 }
