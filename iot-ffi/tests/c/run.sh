@@ -3,7 +3,8 @@
 # against include/iot.h with `cc -std=c11 -Wall -Wextra -Werror`, links them with the system
 # libraries the staticlib needs, and runs them (each closes with "N passed, M failed"). With
 # IOT_OPENSSL naming an openssl binary, the request test_identity wrote is checked with
-# `openssl req -verify`; without, that check is skipped with a message. test_suit needs the
+# `openssl req -verify`; without, that check is skipped with a message. test_suit links OpenSSL's
+# libcrypto when it is there (its secure-element tests need it) and needs the
 # shared vectors (IOT_VECTORS, or ../shared/vectors beside the checkout). Honours CARGO_TARGET_DIR
 # (and any target-dir cargo is configured with) and CC.
 set -euo pipefail
@@ -52,9 +53,20 @@ done
 # must be there; without it they are looked for beside the checkout, and skipped when absent.
 spec=${IOT_VECTORS:-$ffi/../../shared/vectors}/suit/manifest-spec
 libcsuit=$spec/../libcsuit
+# test_suit's secure-element callbacks do their AES key unwrap and P-256 ECDH with OpenSSL's
+# libcrypto: with it found, they are built in; without, they are skipped with a message (in CI,
+# CI=true, a missing libcrypto fails).
+crypto=()
+if printf '#include <openssl/evp.h>\nint main(void) { return EVP_aes_128_wrap() == 0; }\n' |
+  "${CC:-cc}" -x c - -lcrypto -o "$out/libcrypto-probe" 2>/dev/null; then
+  crypto=(-DIOT_TEST_LIBCRYPTO)
+elif [ "${CI:-}" = true ]; then
+  echo "test_suit: OpenSSL's libcrypto (headers and library) is missing (CI=true)" >&2
+  status=1
+fi
 # shellcheck disable=SC2086 # $native is a list of flags
-"${CC:-cc}" -std=c11 -Wall -Wextra -Werror -I "$ffi/include" \
-  "$here/test_suit.c" "$lib" $native -o "$out/test_suit"
+"${CC:-cc}" -std=c11 -Wall -Wextra -Werror -I "$ffi/include" "${crypto[@]}" \
+  "$here/test_suit.c" "$lib" $native ${crypto:+-lcrypto} -o "$out/test_suit"
 if [ -d "$spec" ]; then
   echo "test_suit:"
   "$out/test_suit" "$spec" "$libcsuit" || status=1

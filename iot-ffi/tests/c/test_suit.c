@@ -839,6 +839,355 @@ static void test_dependencies(const char *libcsuit) {
     CHECK(untouched(d));
 }
 
+/* ---- several trusted keys of one kind (IotSuitOptions::public_keys, mac_keys) ---- */
+
+/* The generator of P-256 (SEC 2 section 2.4.2) as an uncompressed point: a valid public key
+ * that signed none of the envelopes. */
+static const uint8_t P256_G[65] = {
+    0x04, 0x6B, 0x17, 0xD1, 0xF2, 0xE1, 0x2C, 0x42, 0x47, 0xF8, 0xBC, 0xE6, 0xE5, 0x63, 0xA4,
+    0x40, 0xF2, 0x77, 0x03, 0x7D, 0x81, 0x2D, 0xEB, 0x33, 0xA0, 0xF4, 0xA1, 0x39, 0x45, 0xD8,
+    0x98, 0xC2, 0x96, 0x4F, 0xE3, 0x42, 0xE2, 0xFE, 0x1A, 0x7F, 0x9B, 0x8E, 0xE7, 0xEB, 0x4A,
+    0x7C, 0x0F, 0x9E, 0x16, 0x2B, 0xCE, 0x33, 0x57, 0x6B, 0x31, 0x5E, 0xCE, 0xCB, 0xB6, 0x40,
+    0x68, 0x37, 0xBF, 0x51, 0xF5};
+
+/* The public key of ESDH_D (libcsuit's ECDH-ES receiver key; `openssl ec -pubout` of the
+ * scalar): a valid key that signed none of the envelopes either. libcsuit's signing key is
+ * DRAFT_KEY. */
+static const uint8_t ESDH_PUB[65] = {
+    0x04, 0x58, 0x86, 0xCD, 0x61, 0xDD, 0x87, 0x58, 0x62, 0xE5, 0xAA, 0xA8, 0x20, 0xE7, 0xA1,
+    0x52, 0x74, 0xC9, 0x68, 0xA9, 0xBC, 0x96, 0x04, 0x8D, 0xDC, 0xAC, 0xE3, 0x2F, 0x50, 0xC3,
+    0x65, 0x1B, 0xA3, 0x9E, 0xED, 0x81, 0x25, 0xE9, 0x32, 0xCD, 0x60, 0xC0, 0xEA, 0xD3, 0x65,
+    0x0D, 0x0A, 0x48, 0x5C, 0xF7, 0x26, 0xD3, 0x78, 0xD1, 0xB0, 0x16, 0xED, 0x42, 0x98, 0xB2,
+    0x96, 0x1E, 0x25, 0x8F, 0x1B};
+
+static IotSuitOptions with_keys(IotSuitOptions o, const IotBytes *pub, size_t npub,
+                                const IotBytes *mac, size_t nmac) {
+    o.public_keys = pub;
+    o.public_keys_count = npub;
+    o.mac_keys = mac;
+    o.mac_keys_count = nmac;
+    return o;
+}
+
+/* expEW is signed by libcsuit's anchor (DRAFT_KEY), expAW MACed under 32 bytes of 'a': each
+ * authenticates when its key is anywhere among the trusted keys of its kind, and is refused
+ * with nothing written when none is; arrays over IOT_SUIT_MAX_TRUST_ANCHORS, with a malformed or empty key,
+ * or NULL with a count are refused before anything runs. */
+static void test_trust_anchors(const char *libcsuit) {
+    static uint8_t spki[128], image[256];
+    static Envelope aw, ew;
+    size_t spki_len = read_file(libcsuit, "key/trust_anchor_secp256r1_pub.der", spki, sizeof spki);
+    size_t image_len = read_file(libcsuit, "raw_image.bin", image, sizeof image);
+    aw.len = read_file(libcsuit, "suit_manifest_expAW.suit", aw.bytes, sizeof aw.bytes);
+    ew.len = read_file(libcsuit, "suit_manifest_expEW.suit", ew.bytes, sizeof ew.bytes);
+    int ok = spki_len == 91 && image_len > 0 && aw.len > 0 && ew.len > 0;
+    CHECK(ok);
+    if (!ok) return;
+    const uint8_t *anchor = spki + spki_len - 65;
+    uint8_t mac_a[32], mac_b[32], mac_c[32], kek[16], not_a_point[65];
+    memset(mac_a, 'a', sizeof mac_a);
+    memset(mac_b, 'b', sizeof mac_b);
+    memset(mac_c, 'c', sizeof mac_c);
+    memset(kek, 'a', sizeof kek);
+    memcpy(not_a_point, P256_G, sizeof not_a_point);
+    not_a_point[64] ^= 0x01;
+    const IotBytes esdh = {ESDH_PUB, 65}, g = {P256_G, 65}, right = {anchor, 65};
+    const IotBytes third[] = {esdh, g, right}, second[] = {g, right}, wrong[] = {esdh, g};
+    const IotBytes five[] = {esdh, g, esdh, g, right}, four[] = {esdh, g, esdh, right};
+    const IotBytes bad[] = {right, {not_a_point, 65}}, nul[] = {right, {NULL, 65}};
+    const IotBytes empty[] = {right, {anchor, 0}};
+    const IotBytes macs[] = {{mac_b, 32}, {mac_a, 32}}, wrong_macs[] = {{mac_b, 32}, {mac_c, 32}};
+    const IotBytes empty_mac[] = {{mac_a, 32}, {mac_b, 0}};
+    IotSuitOptions ecdh = keys_of(NULL, NULL, IOT_SUIT_KEY_ECDH_ES_P256, ESDH_D, 32);
+    IotSuitOptions kw = keys_of(NULL, NULL, IOT_SUIT_KEY_A128KW, kek, 16);
+    IotSuitResult r;
+    Device *d;
+
+    /* The right key third in the array, or second after the single key. */
+    d = new_device(0);
+    CHECK_STATUS(update_with(&ew, d, with_keys(ecdh, third, 3, NULL, 0), &r), IOT_STATUS_OK);
+    CHECK(holds(stored(d, "decrypted-firmware"), image, image_len) && d->seq == 1);
+    d = new_device(0);
+    IotSuitOptions o = with_keys(ecdh, second, 2, NULL, 0);
+    o.public_key = ESDH_PUB;
+    o.public_key_len = 65;
+    CHECK_STATUS(update_with(&ew, d, o, &r), IOT_STATUS_OK);
+    CHECK(holds(stored(d, "decrypted-firmware"), image, image_len) && d->seq == 1);
+    /* With the single key it is the fourth: IOT_SUIT_MAX_TRUST_ANCHORS keys are taken. */
+    d = new_device(0);
+    o = with_keys(ecdh, third, 3, NULL, 0);
+    o.public_key = P256_G;
+    o.public_key_len = 65;
+    CHECK_STATUS(update_with(&ew, d, o, &r), IOT_STATUS_OK);
+    CHECK(holds(stored(d, "decrypted-firmware"), image, image_len));
+    /* The MAC key second in its array; no P-256 key at all. */
+    d = new_device(0);
+    CHECK_STATUS(update_with(&aw, d, with_keys(kw, NULL, 0, macs, 2), &r), IOT_STATUS_OK);
+    CHECK(holds(stored(d, "plaintext-firmware"), image, image_len) && d->seq == 1);
+
+    /* No right key among them: not authenticated, nothing written, no sequence number. */
+    d = new_device(0);
+    CHECK_STATUS(update_with(&ew, d, with_keys(ecdh, wrong, 2, wrong_macs, 2), &r),
+                 IOT_STATUS_SUIT_NOT_AUTHENTICATED);
+    CHECK(r.sequence_number == 0);
+    CHECK_STATUS(update_with(&aw, d, with_keys(kw, third, 3, wrong_macs, 2), &r),
+                 IOT_STATUS_SUIT_NOT_AUTHENTICATED);
+    CHECK(untouched(d));
+
+    /* Refused before anything runs, though the right key is there: more than
+     * IOT_SUIT_MAX_TRUST_ANCHORS keys of one kind (counting the single one), a key that is not
+     * a P-256 point or is empty, a NULL key with a length, a NULL array with a count. */
+    CHECK(IOT_SUIT_MAX_TRUST_ANCHORS == 4);
+    CHECK_STATUS(update_with(&ew, d, with_keys(ecdh, five, 5, NULL, 0), &r),
+                 IOT_STATUS_CAPACITY_EXCEEDED);
+    o = with_keys(ecdh, four, 4, NULL, 0);
+    o.public_key = anchor;
+    o.public_key_len = 65;
+    CHECK_STATUS(update_with(&ew, d, o, &r), IOT_STATUS_CAPACITY_EXCEEDED);
+    o = with_keys(kw, NULL, 0, five, 4);
+    o.mac_key = mac_a;
+    o.mac_key_len = 32;
+    CHECK_STATUS(update_with(&aw, d, o, &r), IOT_STATUS_CAPACITY_EXCEEDED);
+    CHECK_STATUS(update_with(&ew, d, with_keys(ecdh, bad, 2, NULL, 0), &r),
+                 IOT_STATUS_INVALID_KEY);
+    CHECK_STATUS(update_with(&ew, d, with_keys(ecdh, empty, 2, NULL, 0), &r),
+                 IOT_STATUS_INVALID_KEY);
+    CHECK_STATUS(update_with(&aw, d, with_keys(kw, NULL, 0, empty_mac, 2), &r),
+                 IOT_STATUS_INVALID_KEY);
+    CHECK_STATUS(update_with(&ew, d, with_keys(ecdh, nul, 2, NULL, 0), &r),
+                 IOT_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(update_with(&ew, d, with_keys(ecdh, NULL, 1, NULL, 0), &r),
+                 IOT_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(update_with(&aw, d, with_keys(kw, NULL, 0, NULL, 2), &r),
+                 IOT_STATUS_NULL_ARGUMENT);
+    /* Empty arrays and no single key: no trust anchor. */
+    CHECK_STATUS(update_with(&ew, d, with_keys(ecdh, third, 0, macs, 0), &r),
+                 IOT_STATUS_NULL_ARGUMENT);
+    CHECK(untouched(d) && r.sequence_number == 0);
+}
+
+/* ---- a decryption key in a secure element (IotSuitOptions::key_unwrap) ---- */
+
+/* The element: its key, and what the test makes it do. */
+typedef struct {
+    const uint8_t *key; /* 16-byte A128KW key or 32-byte P-256 scalar */
+    int32_t fail;       /* returned instead of doing the operation, unless 0 */
+    int flip;           /* flips a bit of the CEK or shared secret it returns */
+    int calls;
+} Element;
+
+static int32_t se_refuse(void *ctx, const uint8_t *in, size_t in_len, uint8_t *out) {
+    (void)in;
+    (void)in_len;
+    (void)out;
+    ((Element *)ctx)->calls++;
+    return IOT_SUIT_PLATFORM_DENIED;
+}
+
+static IotSuitOptions with_element(IotSuitOptions o, const IotSuitKeyUnwrap *u) {
+    o.key_unwrap = u;
+    return o;
+}
+
+/* What is refused before the element is called, with nothing written. */
+static void check_element_arguments(const Envelope *aw, const uint8_t *mac_a) {
+    Element e = {NULL, 0, 0, 0};
+    IotSuitKeyUnwrap u;
+    memset(&u, 0, sizeof u);
+    u.ctx = &e;
+    u.kind = IOT_SUIT_KEY_A128KW;
+    u.ecdh_p256 = se_refuse; /* not the kind's callback */
+    uint8_t kek[16];
+    memset(kek, 'a', sizeof kek);
+    IotSuitOptions mac = keys_of(NULL, mac_a, 0, NULL, 0);
+    IotSuitResult r;
+    Device *d = new_device(0);
+    CHECK_STATUS(update_with(aw, d, with_element(mac, &u), &r), IOT_STATUS_NULL_ARGUMENT);
+    u.unwrap_a128kw = se_refuse;
+    u.kind = 7;
+    CHECK_STATUS(update_with(aw, d, with_element(mac, &u), &r), IOT_STATUS_INVALID_ARGUMENT);
+    u.kind = IOT_SUIT_KEY_A128KW;
+    IotSuitOptions both = keys_of(NULL, mac_a, IOT_SUIT_KEY_A128KW, kek, 16);
+    CHECK_STATUS(update_with(aw, d, with_element(both, &u), &r), IOT_STATUS_INVALID_ARGUMENT);
+    CHECK(untouched(d) && e.calls == 0);
+    /* The element refuses (its callback's error): IOT_STATUS_SUIT_PLATFORM with its code. */
+    CHECK_STATUS(update_with(aw, d, with_element(mac, &u), &r), IOT_STATUS_SUIT_PLATFORM);
+    CHECK(r.platform_error == IOT_SUIT_PLATFORM_DENIED && r.sequence_number == 1);
+    CHECK(untouched(d) && e.calls == 1);
+}
+
+#ifdef IOT_TEST_LIBCRYPTO
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+/* A128KW unwrap (RFC 3394) with OpenSSL under the element's key. */
+static int32_t se_unwrap(void *ctx, const uint8_t *wrapped, size_t wrapped_len, uint8_t *cek) {
+    Element *e = ctx;
+    e->calls++;
+    if (e->fail) return e->fail;
+    uint8_t out[40];
+    int n = 0, m = 0;
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    int ok = c != NULL && wrapped_len == 24;
+    if (ok) {
+        EVP_CIPHER_CTX_set_flags(c, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
+        ok = EVP_DecryptInit_ex(c, EVP_aes_128_wrap(), NULL, e->key, NULL) == 1 &&
+             EVP_DecryptUpdate(c, out, &n, wrapped, (int)wrapped_len) == 1 &&
+             EVP_DecryptFinal_ex(c, out + n, &m) == 1 && n + m == 16;
+    }
+    EVP_CIPHER_CTX_free(c);
+    if (ok) {
+        memcpy(cek, out, 16);
+        cek[0] ^= (uint8_t)e->flip;
+    }
+    OPENSSL_cleanse(out, sizeof out);
+    return ok ? IOT_SUIT_PLATFORM_OK : IOT_SUIT_KEY_REJECTED;
+}
+
+/* P-256 ECDH with OpenSSL: the element's scalar as an RFC 5915 ECPrivateKey, the ephemeral
+ * point in a SubjectPublicKeyInfo (RFC 5480). */
+static int32_t se_ecdh(void *ctx, const uint8_t *eph, size_t eph_len, uint8_t *shared) {
+    static const uint8_t OID[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+    static const uint8_t SPKI[] = {0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02,
+                                   0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01,
+                                   0x07};
+    Element *e = ctx;
+    e->calls++;
+    if (e->fail) return e->fail;
+    if (eph_len != 65 && eph_len != 33) return IOT_SUIT_KEY_REJECTED;
+    uint8_t priv[51] = {0x30, 0x31, 0x02, 0x01, 0x01, 0x04, 0x20}, pub[96];
+    memcpy(priv + 7, e->key, 32);
+    priv[39] = 0xa0;
+    priv[40] = 0x0a;
+    memcpy(priv + 41, OID, sizeof OID);
+    size_t pub_len = 0;
+    pub[pub_len++] = 0x30;
+    pub[pub_len++] = (uint8_t)(sizeof SPKI + 3 + eph_len);
+    memcpy(pub + pub_len, SPKI, sizeof SPKI);
+    pub_len += sizeof SPKI;
+    pub[pub_len++] = 0x03;
+    pub[pub_len++] = (uint8_t)(eph_len + 1);
+    pub[pub_len++] = 0x00;
+    memcpy(pub + pub_len, eph, eph_len);
+    pub_len += eph_len;
+    const unsigned char *pp = priv, *qp = pub;
+    EVP_PKEY *key = d2i_PrivateKey(EVP_PKEY_EC, NULL, &pp, sizeof priv);
+    EVP_PKEY *peer = d2i_PUBKEY(NULL, &qp, (long)pub_len);
+    EVP_PKEY_CTX *c = key ? EVP_PKEY_CTX_new(key, NULL) : NULL;
+    size_t len = 32;
+    int ok = key != NULL && c != NULL;
+    int32_t status = ok ? IOT_SUIT_KEY_REJECTED : IOT_SUIT_PLATFORM_IO;
+    if (ok && peer != NULL && EVP_PKEY_derive_init(c) == 1 &&
+        EVP_PKEY_derive_set_peer(c, peer) == 1 && EVP_PKEY_derive(c, shared, &len) == 1 &&
+        len == 32) {
+        shared[0] ^= (uint8_t)e->flip;
+        status = IOT_SUIT_PLATFORM_OK;
+    }
+    EVP_PKEY_CTX_free(c);
+    EVP_PKEY_free(peer);
+    EVP_PKEY_free(key);
+    OPENSSL_cleanse(priv, sizeof priv);
+    return status;
+}
+
+/* expAW and expEW decrypted by an element that holds the key and does the AES key unwrap or
+ * the ECDH itself (with OpenSSL's libcrypto); a failing element, one that returns a wrong
+ * content key or shared secret, or holds another key, writes nothing and stores no sequence
+ * number. */
+static void test_key_unwrap(const char *libcsuit) {
+    static uint8_t spki[128], image[256];
+    static Envelope aw, ew;
+    size_t spki_len = read_file(libcsuit, "key/trust_anchor_secp256r1_pub.der", spki, sizeof spki);
+    size_t image_len = read_file(libcsuit, "raw_image.bin", image, sizeof image);
+    aw.len = read_file(libcsuit, "suit_manifest_expAW.suit", aw.bytes, sizeof aw.bytes);
+    ew.len = read_file(libcsuit, "suit_manifest_expEW.suit", ew.bytes, sizeof ew.bytes);
+    int ok = spki_len == 91 && image_len > 0 && aw.len > 0 && ew.len > 0;
+    CHECK(ok);
+    if (!ok) return;
+    const uint8_t *anchor = spki + spki_len - 65;
+    uint8_t mac_a[32], kek[16], wrong_kek[16], wrong_d[32];
+    memset(mac_a, 'a', sizeof mac_a);
+    memset(kek, 'a', sizeof kek);
+    memset(wrong_kek, 'b', sizeof wrong_kek);
+    memcpy(wrong_d, ESDH_D, sizeof wrong_d);
+    wrong_d[31] ^= 0x01;
+    check_element_arguments(&aw, mac_a);
+
+    Element kw = {kek, 0, 0, 0}, dh = {ESDH_D, 0, 0, 0};
+    IotSuitKeyUnwrap ukw, udh;
+    memset(&ukw, 0, sizeof ukw);
+    memset(&udh, 0, sizeof udh);
+    ukw.ctx = &kw;
+    ukw.kind = IOT_SUIT_KEY_A128KW;
+    ukw.unwrap_a128kw = se_unwrap;
+    udh.ctx = &dh;
+    udh.kind = IOT_SUIT_KEY_ECDH_ES_P256;
+    udh.ecdh_p256 = se_ecdh;
+    IotSuitOptions mac = with_element(keys_of(NULL, mac_a, 0, NULL, 0), &ukw);
+    IotSuitOptions sig = with_element(keys_of(anchor, NULL, 0, NULL, 0), &udh);
+    IotSuitResult r;
+    Device *d;
+
+    /* The element does it: the image is decrypted into its component. */
+    d = new_device(0);
+    CHECK_STATUS(update_with(&aw, d, mac, &r), IOT_STATUS_OK);
+    CHECK(holds(stored(d, "plaintext-firmware"), image, image_len) && d->seq == 1);
+    CHECK(kw.calls == 1);
+    d = new_device(0);
+    CHECK_STATUS(update_with(&ew, d, sig, &r), IOT_STATUS_OK);
+    CHECK(holds(stored(d, "decrypted-firmware"), image, image_len) && d->seq == 1);
+    CHECK(dh.calls == 1);
+
+    /* An element of the other kind: the recipient is not for it, and it is not called. */
+    d = new_device(0);
+    CHECK_STATUS(update_with(&ew, d, with_element(sig, &ukw), &r), IOT_STATUS_ALGORITHM_MISMATCH);
+    CHECK(untouched(d) && kw.calls == 1);
+
+    /* A wrong content key: the payload's GCM tag fails before anything is written. A wrong
+     * shared secret, or another key in the element: the content key does not unwrap. */
+    kw.flip = 1;
+    CHECK_STATUS(update_with(&aw, d, mac, &r), IOT_STATUS_BAD_TAG);
+    kw.flip = 0;
+    kw.key = wrong_kek;
+    CHECK_STATUS(update_with(&aw, d, mac, &r), IOT_STATUS_BAD_TAG);
+    kw.key = kek;
+    dh.flip = 1;
+    CHECK_STATUS(update_with(&ew, d, sig, &r), IOT_STATUS_BAD_TAG);
+    dh.flip = 0;
+    dh.key = wrong_d;
+    CHECK_STATUS(update_with(&ew, d, sig, &r), IOT_STATUS_BAD_TAG);
+    dh.key = ESDH_D;
+    CHECK(untouched(d));
+
+    /* The element fails: IOT_STATUS_SUIT_PLATFORM with its code (an unknown code is
+     * IOT_SUIT_PLATFORM_IO); it rejects the input: BAD_TAG for an unwrap, INVALID_KEY for
+     * ECDH. Nothing written, no sequence number stored. */
+    kw.fail = IOT_SUIT_PLATFORM_UNAVAILABLE;
+    CHECK_STATUS(update_with(&aw, d, mac, &r), IOT_STATUS_SUIT_PLATFORM);
+    CHECK(r.platform_error == IOT_SUIT_PLATFORM_UNAVAILABLE && r.sequence_number == 1);
+    kw.fail = IOT_SUIT_KEY_REJECTED;
+    CHECK_STATUS(update_with(&aw, d, mac, &r), IOT_STATUS_BAD_TAG);
+    dh.fail = 42;
+    CHECK_STATUS(update_with(&ew, d, sig, &r), IOT_STATUS_SUIT_PLATFORM);
+    CHECK(r.platform_error == IOT_SUIT_PLATFORM_IO);
+    dh.fail = IOT_SUIT_KEY_REJECTED;
+    CHECK_STATUS(update_with(&ew, d, sig, &r), IOT_STATUS_INVALID_KEY);
+    CHECK(untouched(d));
+}
+#else
+static void test_key_unwrap(const char *libcsuit) {
+    static Envelope aw;
+    uint8_t mac_a[32];
+    memset(mac_a, 'a', sizeof mac_a);
+    aw.len = read_file(libcsuit, "suit_manifest_expAW.suit", aw.bytes, sizeof aw.bytes);
+    CHECK(aw.len > 0);
+    if (aw.len > 0) check_element_arguments(&aw, mac_a);
+    printf("skipped: the secure-element decryption of expAW and expEW (built without "
+           "libcrypto, IOT_TEST_LIBCRYPTO)\n");
+}
+#endif
+
 int main(int argc, char **argv) {
     if (argc != 3) {
         fprintf(stderr, "usage: %s MANIFEST_SPEC_DIR LIBCSUIT_DIR\n", argv[0]);
@@ -851,6 +1200,8 @@ int main(int argc, char **argv) {
     test_encrypted(argv[2]);
     test_encrypted_copy(argv[2]);
     test_dependencies(argv[2]);
+    test_trust_anchors(argv[2]);
+    test_key_unwrap(argv[2]);
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }
