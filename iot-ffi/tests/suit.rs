@@ -1,0 +1,421 @@
+//! `iot_suit_process_with_options` through its C ABI: several trusted keys of one kind
+//! (`public_keys`, `mac_keys`, at most `IOT_SUIT_MAX_TRUST_ANCHORS`) and a decryption key behind
+//! `IotSuitKeyUnwrap` callbacks, on libcsuit's expEW (signed, ECDH-ES + A128KW) and expAW
+//! (MACed, A128KW) from the shared vectors.
+#![allow(missing_docs)]
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+use core::ffi::c_void;
+use core::ptr;
+use iot_core::crypto::{AesKeyWrap, EcdhP256, RustCrypto};
+use iot_ffi::*;
+
+/// The receiver key of libcsuit's ECDH-ES examples (the P-256 scalar).
+const ESDH_D: [u8; 32] = [
+    0x60, 0xFE, 0x6D, 0xD6, 0xD8, 0x5D, 0x57, 0x40, 0xA5, 0x34, 0x9B, 0x6F, 0x91, 0x26, 0x7E, 0xEA,
+    0xC5, 0xBA, 0x81, 0xB8, 0xCB, 0x53, 0xEE, 0x24, 0x9E, 0x4B, 0x4E, 0xB1, 0x02, 0xC4, 0x76, 0xB3,
+];
+
+/// A device in memory: the one component's bytes, the stored sequence number, the calls.
+#[derive(Default)]
+struct Device {
+    image: Vec<u8>,
+    sequence: Option<u64>,
+    calls: usize,
+}
+
+fn device<'a>(ctx: *mut c_void) -> &'a mut Device {
+    // SAFETY: every platform below is made with `ctx` pointing to a live Device.
+    let d = unsafe { &mut *ctx.cast::<Device>() };
+    d.calls += 1;
+    d
+}
+
+unsafe extern "C" fn write(
+    ctx: *mut c_void,
+    _: *const IotSuitComponent,
+    offset: u64,
+    data: *const u8,
+    len: usize,
+) -> i32 {
+    let d = device(ctx);
+    // SAFETY: the library passes `len` readable bytes.
+    let data = unsafe { core::slice::from_raw_parts(data, len) };
+    d.image.truncate(offset as usize);
+    d.image.extend_from_slice(data);
+    IOT_SUIT_PLATFORM_OK
+}
+
+unsafe extern "C" fn stored(
+    ctx: *mut c_void,
+    _: *const IotSuitComponent,
+    present: *mut u8,
+    value: *mut u64,
+) -> i32 {
+    let d = device(ctx);
+    // SAFETY: the library passes writable outputs.
+    unsafe {
+        *present = u8::from(d.sequence.is_some());
+        *value = d.sequence.unwrap_or(0);
+    }
+    IOT_SUIT_PLATFORM_OK
+}
+
+unsafe extern "C" fn store(ctx: *mut c_void, _: *const IotSuitComponent, value: u64) -> i32 {
+    device(ctx).sequence = Some(value);
+    IOT_SUIT_PLATFORM_OK
+}
+
+fn platform(d: &mut Device) -> IotSuitPlatform {
+    IotSuitPlatform {
+        ctx: (d as *mut Device).cast(),
+        check_identifier: None,
+        check_slot: None,
+        fetch: None,
+        read: None,
+        write: Some(write),
+        swap: None,
+        digest: None,
+        invoke: None,
+        stored_sequence_number: Some(stored),
+        store_sequence_number: Some(store),
+        report: None,
+        fetch_range: None,
+    }
+}
+
+/// Options with nothing set: what a C caller gets from zeroing the struct.
+fn zeroed() -> IotSuitOptions {
+    IotSuitOptions {
+        public_key: ptr::null(),
+        public_key_len: 0,
+        mac_key: ptr::null(),
+        mac_key_len: 0,
+        decryption_kind: 0,
+        decryption_key: ptr::null(),
+        decryption_key_len: 0,
+        scratch: ptr::null_mut(),
+        scratch_len: 0,
+        public_keys: ptr::null(),
+        public_keys_count: 0,
+        mac_keys: ptr::null(),
+        mac_keys_count: 0,
+        key_unwrap: ptr::null(),
+    }
+}
+
+fn bytes(b: &[u8]) -> IotBytes {
+    IotBytes {
+        ptr: b.as_ptr(),
+        len: b.len(),
+    }
+}
+
+/// Runs the update procedure of `envelope` on a new device: the status, the result, the device.
+fn update(envelope: &[u8], o: &IotSuitOptions) -> (IotStatus, IotSuitResult, Device) {
+    let mut d = Device::default();
+    let p = platform(&mut d);
+    let mut r = IotSuitResult::default();
+    // SAFETY: every pointer is to a live local of the right type and length.
+    let status = unsafe {
+        iot_suit_process_with_options(
+            envelope.as_ptr(),
+            envelope.len(),
+            o,
+            IOT_SUIT_UPDATE,
+            &p,
+            &mut r,
+        )
+    };
+    (status, r, d)
+}
+
+/// libcsuit's envelopes, its signing key (the SEC1 point ending its SubjectPublicKeyInfo) and
+/// the image they carry; `None` (skipped) without the shared vectors.
+struct Vectors {
+    ew: Vec<u8>,
+    aw: Vec<u8>,
+    anchor: Vec<u8>,
+    image: Vec<u8>,
+}
+
+fn vectors() -> Option<Vectors> {
+    let spki = iot_test_vectors::read("suit/libcsuit/key/trust_anchor_secp256r1_pub.der")?;
+    Some(Vectors {
+        ew: iot_test_vectors::read("suit/libcsuit/suit_manifest_expEW.suit")?,
+        aw: iot_test_vectors::read("suit/libcsuit/suit_manifest_expAW.suit")?,
+        anchor: spki[spki.len() - 65..].to_vec(),
+        image: iot_test_vectors::read("suit/libcsuit/raw_image.bin")?,
+    })
+}
+
+/// Two valid P-256 public keys that signed nothing: the generator (private key 1) and the
+/// public key of ESDH_D, both computed by iot-core.
+fn other_keys() -> [Vec<u8>; 2] {
+    let pk = |d: &[u8]| {
+        iot_core::crypto::P256SigningKey::from_bytes(d)
+            .unwrap()
+            .verifying_key()
+            .to_sec1_uncompressed()
+            .to_vec()
+    };
+    let mut one = [0u8; 32];
+    one[31] = 1;
+    [pk(&one), pk(&ESDH_D)]
+}
+
+#[test]
+fn the_right_key_anywhere_among_several_authenticates() {
+    let Some(v) = vectors() else {
+        return;
+    };
+    let [g, esdh] = other_keys();
+    let mut o = zeroed();
+    o.decryption_kind = IOT_SUIT_KEY_ECDH_ES_P256;
+    o.decryption_key = ESDH_D.as_ptr();
+    o.decryption_key_len = 32;
+    let third = [bytes(&g), bytes(&esdh), bytes(&v.anchor)];
+    o.public_keys = third.as_ptr();
+    o.public_keys_count = 3;
+    let (status, r, d) = update(&v.ew, &o);
+    assert_eq!(status, IotStatus::Ok);
+    assert_eq!(
+        (d.image, d.sequence, r.sequence_number),
+        (v.image.clone(), Some(1), 1)
+    );
+
+    // With the single key as well, the right one is the fourth and last that is taken.
+    o.public_key = g.as_ptr();
+    o.public_key_len = g.len();
+    assert_eq!(update(&v.ew, &o).0, IotStatus::Ok);
+
+    // Only wrong keys: not authenticated, no callback called.
+    o.public_keys_count = 2;
+    let (status, r, d) = update(&v.ew, &o);
+    assert_eq!(status, IotStatus::SuitNotAuthenticated);
+    assert_eq!((d.calls, r.sequence_number), (0, 0));
+
+    // The MAC key second among the HMAC keys.
+    let (a, b) = ([b'a'; 32], [b'b'; 32]);
+    let kek = [b'a'; 16];
+    let mut o = zeroed();
+    o.decryption_kind = IOT_SUIT_KEY_A128KW;
+    o.decryption_key = kek.as_ptr();
+    o.decryption_key_len = 16;
+    let macs = [bytes(&b), bytes(&a)];
+    o.mac_keys = macs.as_ptr();
+    o.mac_keys_count = 2;
+    let (status, _, d) = update(&v.aw, &o);
+    assert_eq!(status, IotStatus::Ok);
+    assert_eq!((d.image, d.sequence), (v.image, Some(1)));
+    o.mac_keys_count = 1;
+    let (status, _, d) = update(&v.aw, &o);
+    assert_eq!((status, d.calls), (IotStatus::SuitNotAuthenticated, 0));
+}
+
+#[test]
+fn malformed_key_arrays_are_refused_before_anything_runs() {
+    let [g, esdh] = other_keys();
+    let mac = [b'a'; 32];
+    let mut not_a_point = g.clone();
+    not_a_point[64] ^= 1;
+    // Not an envelope: what is checked here is refused before the envelope is decoded.
+    let envelope = [0xd8, 0x6b, 0xa0];
+    let ok = [bytes(&g), bytes(&esdh)];
+    let five = [bytes(&g), bytes(&esdh), bytes(&g), bytes(&esdh), bytes(&g)];
+    let cases: [(&[IotBytes], usize, bool, IotStatus); 8] = [
+        (&five, 5, false, IotStatus::CapacityExceeded),
+        // The single key counts: 1 + 4.
+        (&five, 4, true, IotStatus::CapacityExceeded),
+        (&[], 1, false, IotStatus::NullArgument),
+        (
+            &[bytes(&g), bytes(&not_a_point)],
+            2,
+            false,
+            IotStatus::InvalidKey,
+        ),
+        (&[bytes(&g), bytes(&[])], 2, false, IotStatus::InvalidKey),
+        (
+            &[
+                bytes(&g),
+                IotBytes {
+                    ptr: ptr::null(),
+                    len: 65,
+                },
+            ],
+            2,
+            false,
+            IotStatus::NullArgument,
+        ),
+        // Neither a single key nor any in the arrays.
+        (&ok, 0, false, IotStatus::NullArgument),
+        (&ok, 2, true, IotStatus::SuitMalformed),
+    ];
+    for (i, (keys, count, single, want)) in cases.into_iter().enumerate() {
+        for mac_array in [false, true] {
+            let mut o = zeroed();
+            let ptr = if keys.is_empty() {
+                ptr::null()
+            } else {
+                keys.as_ptr()
+            };
+            // The same arrays as HMAC keys (each is a byte string; a P-256 point is no
+            // malformed HMAC key, so that case is skipped there).
+            if mac_array {
+                if want == IotStatus::InvalidKey && keys[1].len != 0 {
+                    continue;
+                }
+                (o.mac_keys, o.mac_keys_count) = (ptr, count);
+                if single {
+                    (o.mac_key, o.mac_key_len) = (mac.as_ptr(), 32);
+                }
+            } else {
+                (o.public_keys, o.public_keys_count) = (ptr, count);
+                if single {
+                    (o.public_key, o.public_key_len) = (g.as_ptr(), 65);
+                }
+            }
+            let (status, r, d) = update(&envelope, &o);
+            assert_eq!(status, want, "case {i}, MAC keys: {mac_array}");
+            assert_eq!((d.calls, r.sequence_number), (0, 0));
+        }
+    }
+}
+
+/// A key unwrapper in Rust behind the C callbacks: the software backend with the key it holds.
+struct Element {
+    key: Vec<u8>,
+    fail: i32,
+    calls: usize,
+}
+
+fn element<'a>(ctx: *mut c_void) -> &'a mut Element {
+    // SAFETY: every IotSuitKeyUnwrap below is made with `ctx` pointing to a live Element.
+    let e = unsafe { &mut *ctx.cast::<Element>() };
+    e.calls += 1;
+    e
+}
+
+unsafe extern "C" fn unwrap(ctx: *mut c_void, w: *const u8, n: usize, cek: *mut u8) -> i32 {
+    let e = element(ctx);
+    if e.fail != 0 {
+        return e.fail;
+    }
+    // SAFETY: the library passes `n` readable bytes and 16 writable ones.
+    let (w, cek) = unsafe {
+        (
+            core::slice::from_raw_parts(w, n),
+            &mut *cek.cast::<[u8; 16]>(),
+        )
+    };
+    match RustCrypto::<()>::default().aes128_kw_unwrap(&e.key, w, cek) {
+        Ok(()) => IOT_SUIT_PLATFORM_OK,
+        Err(_) => IOT_SUIT_KEY_REJECTED,
+    }
+}
+
+unsafe extern "C" fn ecdh(ctx: *mut c_void, p: *const u8, n: usize, out: *mut u8) -> i32 {
+    let e = element(ctx);
+    if e.fail != 0 {
+        return e.fail;
+    }
+    // SAFETY: the library passes `n` readable bytes and 32 writable ones.
+    let (p, out) = unsafe {
+        (
+            core::slice::from_raw_parts(p, n),
+            &mut *out.cast::<[u8; 32]>(),
+        )
+    };
+    match RustCrypto::<()>::default().p256_ecdh(&e.key, p) {
+        Ok(s) => {
+            out.copy_from_slice(s.as_bytes());
+            IOT_SUIT_PLATFORM_OK
+        }
+        Err(_) => IOT_SUIT_KEY_REJECTED,
+    }
+}
+
+fn key_unwrap(e: *mut Element, kind: u32) -> IotSuitKeyUnwrap {
+    IotSuitKeyUnwrap {
+        ctx: e.cast(),
+        kind,
+        unwrap_a128kw: Some(unwrap),
+        ecdh_p256: Some(ecdh),
+    }
+}
+
+#[test]
+fn a_key_behind_callbacks_decrypts_and_its_errors_are_typed() {
+    let Some(v) = vectors() else {
+        return;
+    };
+    let mut o = zeroed();
+    (o.public_key, o.public_key_len) = (v.anchor.as_ptr(), 65);
+    // The tests reach the element through the same pointer as the callbacks.
+    let mut element = Element {
+        key: ESDH_D.to_vec(),
+        fail: 0,
+        calls: 0,
+    };
+    let e: *mut Element = &mut element;
+    let u = key_unwrap(e, IOT_SUIT_KEY_ECDH_ES_P256);
+    o.key_unwrap = &u;
+    let (status, _, d) = update(&v.ew, &o);
+    assert_eq!(status, IotStatus::Ok);
+    assert_eq!((d.image, d.sequence), (v.image.clone(), Some(1)));
+    for (fail, want, code) in [
+        (IOT_SUIT_PLATFORM_UNAVAILABLE, IotStatus::SuitPlatform, 2),
+        (77, IotStatus::SuitPlatform, IOT_SUIT_PLATFORM_IO),
+        (IOT_SUIT_KEY_REJECTED, IotStatus::InvalidKey, 0),
+    ] {
+        // SAFETY: `e` is live, and no callback runs.
+        unsafe { (*e).fail = fail };
+        let (status, r, d) = update(&v.ew, &o);
+        assert_eq!((status, r.platform_error), (want, code));
+        assert_eq!((d.image.len(), d.sequence), (0, None));
+    }
+
+    let kek = [b'a'; 16];
+    let mac = [b'a'; 32];
+    let mut o = zeroed();
+    (o.mac_key, o.mac_key_len) = (mac.as_ptr(), 32);
+    let mut element = Element {
+        key: kek.to_vec(),
+        fail: 0,
+        calls: 0,
+    };
+    let e: *mut Element = &mut element;
+    let mut u = key_unwrap(e, IOT_SUIT_KEY_A128KW);
+    o.key_unwrap = &u;
+    let (status, _, d) = update(&v.aw, &o);
+    assert_eq!(status, IotStatus::Ok);
+    assert_eq!((d.image, d.sequence), (v.image, Some(1)));
+    // Another key in the element: the unwrap's integrity check fails.
+    // SAFETY: as above.
+    unsafe { (*e).key = vec![b'b'; 16] };
+    let (status, _, d) = update(&v.aw, &o);
+    assert_eq!(
+        (status, d.image.len(), d.sequence),
+        (IotStatus::BadTag, 0, None)
+    );
+
+    // Refused before the element is called: no callback of its kind, an unknown kind, and a
+    // decryption key besides.
+    // SAFETY: as above.
+    unsafe { (*e).calls = 0 };
+    u.unwrap_a128kw = None;
+    o.key_unwrap = &u;
+    assert_eq!(update(&v.aw, &o).0, IotStatus::NullArgument);
+    u.unwrap_a128kw = Some(unwrap);
+    u.kind = 3;
+    o.key_unwrap = &u;
+    assert_eq!(update(&v.aw, &o).0, IotStatus::InvalidArgument);
+    u.kind = IOT_SUIT_KEY_A128KW;
+    o.key_unwrap = &u;
+    (o.decryption_kind, o.decryption_key, o.decryption_key_len) =
+        (IOT_SUIT_KEY_A128KW, kek.as_ptr(), 16);
+    let (status, _, d) = update(&v.aw, &o);
+    assert_eq!((status, d.calls), (IotStatus::InvalidArgument, 0));
+    // SAFETY: as above.
+    assert_eq!(unsafe { (*e).calls }, 0);
+}
