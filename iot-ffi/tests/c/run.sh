@@ -4,9 +4,9 @@
 # libraries the staticlib needs, and runs them (each closes with "N passed, M failed"). With
 # IOT_OPENSSL naming an openssl binary, the request test_identity wrote is checked with
 # `openssl req -verify`; without, that check is skipped with a message. test_suit links OpenSSL's
-# libcrypto when it is there (its secure-element tests need it) and needs the
-# shared vectors (IOT_VECTORS, or ../shared/vectors beside the checkout). Honours CARGO_TARGET_DIR
-# (and any target-dir cargo is configured with) and CC.
+# libcrypto when it is there (its secure-element tests need it; required with IOT_LIBCRYPTO set)
+# and needs the shared vectors (IOT_VECTORS, or ../shared/vectors beside the checkout). Honours
+# CARGO_TARGET_DIR (and any target-dir cargo is configured with) and CC.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 ffi=$(cd "$here/../.." && pwd)
@@ -54,14 +54,14 @@ done
 spec=${IOT_VECTORS:-$ffi/../../shared/vectors}/suit/manifest-spec
 libcsuit=$spec/../libcsuit
 # test_suit's secure-element callbacks do their AES key unwrap and P-256 ECDH with OpenSSL's
-# libcrypto: with it found, they are built in; without, they are skipped with a message (in CI,
-# CI=true, a missing libcrypto fails).
+# libcrypto: with it found, they are built in; without, they are skipped with a message, unless
+# IOT_LIBCRYPTO is set (as .ci/run does): then a missing libcrypto fails.
 crypto=()
 if printf '#include <openssl/evp.h>\nint main(void) { return EVP_aes_128_wrap() == 0; }\n' |
   "${CC:-cc}" -x c - -lcrypto -o "$out/libcrypto-probe" 2>/dev/null; then
   crypto=(-DIOT_TEST_LIBCRYPTO)
-elif [ "${CI:-}" = true ]; then
-  echo "test_suit: OpenSSL's libcrypto (headers and library) is missing (CI=true)" >&2
+elif [ -n "${IOT_LIBCRYPTO:-}" ]; then
+  echo "test_suit: OpenSSL's libcrypto (headers and library) is missing (IOT_LIBCRYPTO is set)" >&2
   status=1
 fi
 # shellcheck disable=SC2086 # $native is a list of flags
