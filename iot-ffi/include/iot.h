@@ -1585,8 +1585,9 @@ enum IotStatus iot_suit_process(const uint8_t *envelope,
  * block under `options->public_key` or one of `options->public_keys`, or a COSE_Mac0 (HMAC
  * 256/256) block under `options->mac_key` or one of `options->mac_keys`, authenticates the
  * envelope (any one block under any one trusted key), and `options->decryption_key`, or the
- * secure element behind `options->key_unwrap`, opens encrypted payloads (draft-ietf-suit-firmware-encryption), decrypted in chunks as they are written or
- * copied; A128GCM payloads are authenticated in a first pass, so a wrong key or a tampered
+ * secure element behind `options->key_unwrap`, opens encrypted payloads
+ * (draft-ietf-suit-firmware-encryption), decrypted in chunks as they are written or copied;
+ * A128GCM payloads are authenticated in a first pass, so a wrong key or a tampered
  * payload writes nothing. With `options->scratch`, dependency manifests
  * (draft-ietf-suit-trust-domains), integrated or fetched by URI through the platform's
  * `fetch_range`, are read into it, authenticated under the same trust anchors, bound to their
