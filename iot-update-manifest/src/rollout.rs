@@ -5,7 +5,8 @@
 //! A ring advances when at least [`Thresholds::min_reported`] of its devices reported and at
 //! least [`Thresholds::min_success`] of those reports are successes; it halts as soon as its
 //! failures exceed [`Thresholds::max_failures`] of the ring, or when every device reported and
-//! the successes stay below the threshold. Halted and completed are final. A device's first
+//! the successes stay below the threshold. Completed is final; a halted plan moves on only when
+//! an operator resumes it ([`Plan::resume`], with new thresholds). A device's first
 //! report for the release counts; a repeated report changes nothing ([`Ingest::Duplicate`]), a
 //! contradicting one is [`Ingest::Conflict`] and ignored.
 
@@ -15,6 +16,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 use iot_core::cbor::Reader;
+
+#[cfg(feature = "json")]
+mod saved;
 
 /// A device, as the server names it.
 pub type DeviceId = String;
@@ -197,6 +201,10 @@ pub enum PlanError {
     DuplicateDevice(DeviceId),
     /// A threshold or ring fraction outside `0.0..=1.0`, or fractions not increasing to 1.0.
     BadFraction,
+    /// [`Plan::resume`] of a plan that is not halted.
+    NotHalted,
+    /// A saved plan ([`Plan::from_json`]) that does not parse or contradicts itself: why.
+    Invalid(String),
 }
 
 impl fmt::Display for PlanError {
@@ -207,14 +215,17 @@ impl fmt::Display for PlanError {
             Self::BadFraction => {
                 f.write_str("fractions must be in 0..=1 and rings increasing to 1")
             }
+            Self::NotHalted => f.write_str("the rollout is not halted"),
+            Self::Invalid(why) => write!(f, "not a saved rollout plan: {why}"),
         }
     }
 }
 
 impl core::error::Error for PlanError {}
 
-/// A staged rollout of one [`Release`].
-#[derive(Debug, Clone)]
+/// A staged rollout of one [`Release`]. With feature `json` it is saved and loaded as JSON
+/// ([`Plan::to_json`], [`Plan::from_json`]).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
     release: Release,
     rings: Vec<Vec<DeviceId>>,
@@ -226,6 +237,17 @@ pub struct Plan {
 
 fn fraction(x: f64) -> bool {
     (0.0..=1.0).contains(&x)
+}
+
+fn check(t: &Thresholds) -> Result<(), PlanError> {
+    if [t.min_reported, t.min_success, t.max_failures]
+        .into_iter()
+        .all(fraction)
+    {
+        Ok(())
+    } else {
+        Err(PlanError::BadFraction)
+    }
 }
 
 /// `ceil(fraction * n)`, in integers (fractions of a device count as one).
@@ -248,16 +270,7 @@ impl Plan {
         rings: Vec<Vec<DeviceId>>,
         thresholds: Thresholds,
     ) -> Result<Self, PlanError> {
-        if ![
-            thresholds.min_reported,
-            thresholds.min_success,
-            thresholds.max_failures,
-        ]
-        .into_iter()
-        .all(fraction)
-        {
-            return Err(PlanError::BadFraction);
-        }
+        check(&thresholds)?;
         if rings.is_empty() {
             return Err(PlanError::EmptyRing(0));
         }
@@ -360,6 +373,26 @@ impl Plan {
                 Ingest::Recorded
             }
         }
+    }
+
+    /// Releases again from the ring a halt stopped at, deciding from now on with `thresholds`
+    /// (an operator who looked into the failures may accept them, or set stricter thresholds for
+    /// the rings to come). The reports counted so far stay counted; the next [`Plan::step`]
+    /// decides on them. Only a halted plan resumes ([`PlanError::NotHalted`]); thresholds outside
+    /// `0.0..=1.0` are [`PlanError::BadFraction`], and either error leaves the plan as it was.
+    pub fn resume(&mut self, thresholds: Thresholds) -> Result<(), PlanError> {
+        let State::Halted { ring, .. } = self.state else {
+            return Err(PlanError::NotHalted);
+        };
+        check(&thresholds)?;
+        self.thresholds = thresholds;
+        self.state = State::Releasing { ring };
+        Ok(())
+    }
+
+    /// The thresholds the plan decides with.
+    pub fn thresholds(&self) -> Thresholds {
+        self.thresholds
     }
 
     /// (reports, failures) of ring `ring`.

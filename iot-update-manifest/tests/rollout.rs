@@ -302,3 +302,138 @@ fn reports_decode_with_reason_and_code() {
     assert!(DeviceReport::decode("d", &[0xa0]).is_err());
     assert!(DeviceReport::decode("d", &[0xff]).is_err());
 }
+
+/// A plan halted on ring 0 of two (10 and 90 devices) by 3 failures, then 7 successes came in.
+fn halted_plan(devices: &[String]) -> Plan {
+    let mut plan = Plan::by_fractions(release(), devices, &[0.1, 1.0], T).unwrap();
+    for d in &devices[..3] {
+        plan.ingest(&failed(d));
+    }
+    assert!(matches!(plan.step(), Decision::Halt { ring: 0, .. }));
+    for d in &devices[3..10] {
+        plan.ingest(&ok(d));
+    }
+    plan
+}
+
+#[test]
+fn a_saved_plan_loads_back_equal_and_decides_the_same() {
+    let devices = fleet(100);
+    let fresh = Plan::by_fractions(release(), &devices, &[0.1, 1.0], T).unwrap();
+    let mut waiting = fresh.clone();
+    waiting.ingest(&ok(&devices[0]));
+    waiting.ingest(&failed(&devices[1]));
+    let mut unknown_reason = waiting.clone();
+    unknown_reason.ingest(&DeviceReport {
+        device: devices[2].clone(),
+        digest: DIGEST.to_vec(),
+        outcome: Outcome::Failure {
+            reason: None,
+            code: -5,
+        },
+    });
+    let halted = halted_plan(&devices);
+    let mut completed = Plan::new(release(), vec![devices[..2].to_vec()], T).unwrap();
+    completed.ingest(&ok(&devices[0]));
+    completed.ingest(&ok(&devices[1]));
+    assert_eq!(completed.step(), Decision::Complete);
+    for plan in [fresh, waiting, unknown_reason, halted, completed] {
+        let text = plan.to_json();
+        let mut loaded = Plan::from_json(&text).unwrap();
+        assert_eq!(loaded, plan, "{text}");
+        assert_eq!(loaded.to_json(), text);
+        let mut original = plan.clone();
+        assert_eq!(loaded.step(), original.step());
+        assert_eq!(loaded, original);
+    }
+}
+
+#[test]
+fn a_saved_plan_that_contradicts_itself_is_refused() {
+    let devices = fleet(100);
+    let halted = halted_plan(&devices);
+    let text = halted.to_json();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut j = json.clone();
+        f(&mut j);
+        Plan::from_json(&j.to_string())
+    };
+    let invalid = |r: Result<Plan, PlanError>| matches!(r, Err(PlanError::Invalid(_)));
+    assert!(invalid(Plan::from_json("")));
+    assert!(invalid(Plan::from_json("{}")));
+    assert!(invalid(edit(&|j| j["extra"] = 1.into())));
+    assert!(invalid(edit(&|j| j["release"]["digest"] = "zz".into())));
+    assert!(invalid(edit(&|j| j["state"]["ring"] = 2.into())));
+    assert!(invalid(edit(&|j| j["state"]["failures"] = 11.into())));
+    assert!(invalid(edit(&|j| {
+        j["state"] = serde_json::json!({"phase": "releasing", "ring": 5})
+    })));
+    // A report from a device of ring 1, which a plan halted on ring 0 never released to, and
+    // from a device in no ring.
+    for device in [devices[50].as_str(), "stranger"] {
+        assert!(invalid(edit(&|j| {
+            j["reports"][device] = serde_json::json!({"result": "success"})
+        })));
+    }
+    assert!(invalid(edit(&|j| {
+        j["reports"][devices[0].as_str()] =
+            serde_json::json!({"result": "failure", "reason": 99, "code": 1})
+    })));
+    // What `Plan::new` refuses.
+    assert_eq!(
+        edit(&|j| j["thresholds"]["max-failures"] = 1.5.into()),
+        Err(PlanError::BadFraction)
+    );
+    assert_eq!(
+        edit(&|j| j["rings"][1][0] = devices[0].clone().into()),
+        Err(PlanError::DuplicateDevice(devices[0].clone()))
+    );
+    assert_eq!(
+        edit(&|j| j["rings"][1] = serde_json::json!([])),
+        Err(PlanError::EmptyRing(1))
+    );
+    // The unedited text loads.
+    assert_eq!(Plan::from_json(&text), Ok(halted));
+}
+
+#[test]
+fn an_operator_resumes_a_halted_plan_with_new_thresholds() {
+    let devices = fleet(100);
+    let mut plan = halted_plan(&devices);
+    // Only a halted plan resumes; bad thresholds change nothing.
+    let before = plan.clone();
+    let bad = Thresholds {
+        max_failures: -0.1,
+        ..T
+    };
+    assert_eq!(plan.resume(bad), Err(PlanError::BadFraction));
+    assert_eq!(plan, before);
+    let mut releasing = Plan::by_fractions(release(), &devices, &[0.1, 1.0], T).unwrap();
+    assert_eq!(releasing.resume(T), Err(PlanError::NotHalted));
+    // Resumed with the same thresholds, the next step halts again on the same reports.
+    plan.resume(T).unwrap();
+    assert_eq!(plan.state(), State::Releasing { ring: 0 });
+    assert_eq!(
+        plan.step(),
+        Decision::Halt {
+            ring: 0,
+            failures: 3
+        }
+    );
+    // Accepting 30% failures and 70% successes, ring 0 (3 failed, 7 succeeded) passes.
+    let lenient = Thresholds {
+        min_reported: 0.8,
+        min_success: 0.7,
+        max_failures: 0.3,
+    };
+    plan.resume(lenient).unwrap();
+    assert_eq!(plan.thresholds(), lenient);
+    assert_eq!(plan.step(), Decision::Advance { to: 1 });
+    assert!(plan.is_released_to(&devices[10]));
+    assert_eq!(plan.ingest(&ok(&devices[10])), Ingest::Recorded);
+    let mut completed = Plan::new(release(), vec![devices[..1].to_vec()], T).unwrap();
+    completed.ingest(&ok(&devices[0]));
+    assert_eq!(completed.step(), Decision::Complete);
+    assert_eq!(completed.resume(lenient), Err(PlanError::NotHalted));
+}

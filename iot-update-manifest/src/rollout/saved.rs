@@ -1,0 +1,164 @@
+//! A [`Plan`] kept as JSON between a rollout server's runs (feature `json`): a rollout lasts
+//! days, and its counted reports and decisions must survive a restart.
+//!
+//! The text holds what the plan holds: the release (digest in hex), the rings, the thresholds,
+//! each counted report and the state. [`Plan::from_json`] rebuilds the plan through
+//! [`Plan::new`]'s checks and then checks what `new` does not see: a state naming a ring the
+//! plan does not have, a report from a device in no ring or in a ring not yet released to, a
+//! halt with more failures than its ring has devices. A plan that was saved loads back equal.
+
+use super::{Outcome, Plan, PlanError, Release, State, Thresholds};
+use crate::report::Reason;
+use alloc::collections::BTreeMap;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct Saved {
+    release: SavedRelease,
+    rings: Vec<Vec<String>>,
+    thresholds: SavedThresholds,
+    reports: BTreeMap<String, SavedOutcome>,
+    state: SavedState,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct SavedRelease {
+    digest: String,
+    sequence_number: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct SavedThresholds {
+    min_reported: f64,
+    min_success: f64,
+    max_failures: f64,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "result", deny_unknown_fields)]
+enum SavedOutcome {
+    Success,
+    /// `reason` is the `SUIT_Report_Reasons` code (`None` for a code this crate does not know).
+    Failure {
+        reason: Option<u8>,
+        code: i64,
+    },
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "phase", deny_unknown_fields)]
+enum SavedState {
+    Releasing { ring: usize },
+    Completed,
+    Halted { ring: usize, failures: usize },
+}
+
+fn invalid(why: impl ToString) -> PlanError {
+    PlanError::Invalid(why.to_string())
+}
+
+impl Plan {
+    /// The plan as JSON text, for [`Plan::from_json`].
+    pub fn to_json(&self) -> String {
+        let t = self.thresholds;
+        let saved = Saved {
+            release: SavedRelease {
+                digest: hex::encode(&self.release.digest),
+                sequence_number: self.release.sequence_number,
+            },
+            rings: self.rings.clone(),
+            thresholds: SavedThresholds {
+                min_reported: t.min_reported,
+                min_success: t.min_success,
+                max_failures: t.max_failures,
+            },
+            reports: self
+                .reports
+                .iter()
+                .map(|(device, outcome)| {
+                    let saved = match *outcome {
+                        Outcome::Success => SavedOutcome::Success,
+                        Outcome::Failure { reason, code } => SavedOutcome::Failure {
+                            reason: reason.map(|r| r as u8),
+                            code,
+                        },
+                    };
+                    (device.clone(), saved)
+                })
+                .collect(),
+            state: match self.state {
+                State::Releasing { ring } => SavedState::Releasing { ring },
+                State::Completed => SavedState::Completed,
+                State::Halted { ring, failures } => SavedState::Halted { ring, failures },
+            },
+        };
+        // Strings, numbers and maps with string keys: serializing cannot fail.
+        serde_json::to_string_pretty(&saved).unwrap_or_default()
+    }
+
+    /// Reads a plan [`Plan::to_json`] wrote. Text that is not such a plan, or a plan that
+    /// contradicts itself (see the module documentation), is [`PlanError::Invalid`]; the rings
+    /// and thresholds are checked as [`Plan::new`] checks them.
+    pub fn from_json(text: &str) -> Result<Self, PlanError> {
+        let saved: Saved = serde_json::from_str(text).map_err(invalid)?;
+        let release = Release {
+            digest: hex::decode(&saved.release.digest).map_err(invalid)?,
+            sequence_number: saved.release.sequence_number,
+        };
+        let t = saved.thresholds;
+        let thresholds = Thresholds {
+            min_reported: t.min_reported,
+            min_success: t.min_success,
+            max_failures: t.max_failures,
+        };
+        let mut plan = Self::new(release, saved.rings, thresholds)?;
+        plan.state = match saved.state {
+            SavedState::Releasing { ring } => State::Releasing { ring },
+            SavedState::Completed => State::Completed,
+            SavedState::Halted { ring, failures } => State::Halted { ring, failures },
+        };
+        match plan.state {
+            State::Releasing { ring } if ring >= plan.rings.len() => {
+                return Err(invalid(format_args!("state names ring {ring}")));
+            }
+            State::Halted { ring, failures } => match plan.rings.get(ring) {
+                None => return Err(invalid(format_args!("state names ring {ring}"))),
+                Some(r) if failures > r.len() => {
+                    return Err(invalid(format_args!(
+                        "ring {ring} halted on {failures} failures of {} devices",
+                        r.len()
+                    )));
+                }
+                Some(_) => {}
+            },
+            _ => {}
+        }
+        for (device, saved) in saved.reports {
+            let outcome = match saved {
+                SavedOutcome::Success => Outcome::Success,
+                SavedOutcome::Failure { reason, code } => Outcome::Failure {
+                    reason: match reason {
+                        Some(r) => Some(
+                            Reason::from_code(r.into())
+                                .ok_or_else(|| invalid(format_args!("report reason {r}")))?,
+                        ),
+                        None => None,
+                    },
+                    code,
+                },
+            };
+            if !plan.is_released_to(&device) {
+                return Err(invalid(format_args!(
+                    "a report from {device}, to whom nothing was released"
+                )));
+            }
+            plan.reports.insert(device, outcome);
+        }
+        Ok(plan)
+    }
+}
