@@ -150,6 +150,21 @@ pub trait AbPlatform: Platform {
     fn read_envelope(&mut self, slot: u8, offset: u64, buf: &mut [u8]) -> PlatformResult<usize>;
 }
 
+impl<P: AbPlatform + ?Sized> AbPlatform for &mut P {
+    fn read_boot_state(&mut self) -> PlatformResult<Option<BootState>> {
+        (**self).read_boot_state()
+    }
+    fn write_boot_state(&mut self, state: &BootState) -> PlatformResult<()> {
+        (**self).write_boot_state(state)
+    }
+    fn write_envelope(&mut self, slot: u8, envelope: &[u8]) -> PlatformResult<()> {
+        (**self).write_envelope(slot, envelope)
+    }
+    fn read_envelope(&mut self, slot: u8, offset: u64, buf: &mut [u8]) -> PlatformResult<usize> {
+        (**self).read_envelope(slot, offset, buf)
+    }
+}
+
 /// What [`AbDevice::boot`] started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Booted {

@@ -33,10 +33,13 @@ extern crate std;
 
 use crate::ab::{AbDevice, AbPlatform, BootState, Booted, Trial};
 use crate::component::ComponentId;
+use crate::digest::SuitDigest;
 use crate::envelope::TrustAnchors;
+use crate::envelope::{Envelope, decode_and_authenticate};
 use crate::error::Error;
 use crate::platform::{Component, Identifier, Platform, PlatformError, PlatformResult};
 use crate::process::SuitCrypto;
+use crate::report::{self, Entry, Reporter};
 use core::fmt;
 use iot_core::crypto::P256VerifyingKey;
 use std::borrow::ToOwned;
@@ -586,8 +589,36 @@ impl DirDevice {
         key: P256VerifyingKey,
         envelope: &[u8],
     ) -> Result<Installed, DirError> {
-        let r = self.try_install(crypto, key, envelope);
+        let r = self.try_install(crypto, key, envelope, None);
         self.settle(r)
+    }
+
+    /// [`DirDevice::install`], and the `SUIT_Report` (draft-ietf-suit-report, unsigned) the
+    /// device sends its server whatever the outcome: the records the manifest's reporting
+    /// policies ask for (at most [`REPORT_RECORDS`]), the result, and on failure the failing
+    /// command's record and reason, with `nonce` as `suit-report-nonce`. Its reference is the
+    /// manifest's reference URI and digest; for an envelope that does not authenticate under
+    /// `key`, the digest the envelope claims (and no URI). A refusal outside the processor is
+    /// reported as the SUIT error it amounts to: another key than the anchor as
+    /// [`Error::NoTrustedKey`], a file error as a platform I/O error.
+    pub fn install_reported<C: SuitCrypto>(
+        &mut self,
+        crypto: &mut C,
+        key: P256VerifyingKey,
+        envelope: &[u8],
+        nonce: Option<&[u8]>,
+    ) -> (Result<Installed, DirError>, Vec<u8>) {
+        let mut kept = Kept::default();
+        let r = self.try_install(crypto, key, envelope, Some(&mut kept));
+        let r = self.settle(r);
+        let error = match &r {
+            Ok(_) => None,
+            Err(DirError::Suit(e)) => Some(*e),
+            Err(DirError::NotTrustAnchor) => Some(Error::NoTrustedKey),
+            Err(_) => Some(Error::Platform(PlatformError::Io)),
+        };
+        let report = kept.report(crypto, key, envelope, nonce, error.as_ref());
+        (r, report)
     }
 
     fn try_install<C: SuitCrypto>(
@@ -595,6 +626,7 @@ impl DirDevice {
         crypto: &mut C,
         key: P256VerifyingKey,
         envelope: &[u8],
+        kept: Option<&mut Kept>,
     ) -> Result<Installed, DirError> {
         let provisioned = self.state.boot.is_none();
         match self.anchor {
@@ -613,15 +645,24 @@ impl DirDevice {
         let mut anchors = TrustAnchors::signers(&mut keys);
         let mut scratch = vec![0u8; SCRATCH];
         let decryption_key = self.decryption_key.clone();
-        let mut ab = AbDevice::new(self, crypto, &mut anchors);
-        if let Some(k) = &decryption_key {
-            ab = ab.with_decryption_key(k.kek());
-        }
-        let slot = if provisioned {
-            ab.provision(envelope, &mut scratch)?;
-            0
-        } else {
-            ab.update(envelope, &mut scratch)?
+        let kek = decryption_key.as_ref().map(DecryptionKey::kek);
+        let run = Install {
+            crypto,
+            anchors: &mut anchors,
+            kek,
+            provision: provisioned,
+            envelope,
+            scratch: &mut scratch,
+        };
+        let slot = match kept {
+            None => run.on(self)?,
+            Some(kept) => {
+                let mut reporter = Reporter::<_, REPORT_RECORDS>::new(&mut *self);
+                let r = run.on(&mut reporter);
+                kept.records = reporter.records().to_vec();
+                kept.failure = reporter.failure().cloned();
+                r?
+            }
         };
         self.anchor = Some(key);
         let sequence = match self.state.boot {
@@ -951,6 +992,82 @@ impl Platform for DirDevice {
     fn unlink(&mut self, component: &Component<'_>) -> PlatformResult<()> {
         self.pending.insert(file(component), None);
         Ok(())
+    }
+}
+
+/// The records [`DirDevice::install_reported`] keeps for its report, at most.
+pub const REPORT_RECORDS: usize = 64;
+
+/// One A/B install (provisioning, or an update on trial) of an envelope, run on a platform:
+/// the device itself, or the device behind a [`Reporter`].
+struct Install<'r, 'k, C> {
+    crypto: &'r mut C,
+    anchors: &'r mut TrustAnchors<'k, P256VerifyingKey>,
+    kek: Option<crate::encryption::Kek<'r>>,
+    provision: bool,
+    envelope: &'r [u8],
+    scratch: &'r mut [u8],
+}
+
+impl<C: SuitCrypto> Install<'_, '_, C> {
+    /// The slot the image went to.
+    fn on<P: AbPlatform>(self, platform: &mut P) -> Result<u8, Error> {
+        let mut ab = AbDevice::new(platform, self.crypto, self.anchors);
+        if let Some(k) = self.kek {
+            ab = ab.with_decryption_key(k);
+        }
+        if self.provision {
+            ab.provision(self.envelope, self.scratch)?;
+            Ok(0)
+        } else {
+            ab.update(self.envelope, self.scratch)
+        }
+    }
+}
+
+/// What a [`Reporter`] kept of an install, for its report.
+#[derive(Default)]
+struct Kept {
+    records: Vec<Entry>,
+    failure: Option<Entry>,
+}
+
+impl Kept {
+    /// The encoded `SUIT_Report` of an install of `envelope` that ended with `error`.
+    fn report<C: SuitCrypto>(
+        &self,
+        crypto: &mut C,
+        key: P256VerifyingKey,
+        envelope: &[u8],
+        nonce: Option<&[u8]>,
+        error: Option<&Error>,
+    ) -> Vec<u8> {
+        let mut keys = [key];
+        let auth = decode_and_authenticate(envelope, crypto, &mut TrustAnchors::signers(&mut keys));
+        let claimed = Envelope::decode(envelope).map(|e| e.digest());
+        let none = SuitDigest {
+            algorithm: crate::digest_alg::SHA256,
+            bytes: &[],
+        };
+        let (uri, digest) = match (&auth, claimed) {
+            (Ok(a), _) => (a.manifest().reference_uri().unwrap_or(""), a.digest()),
+            (Err(_), Ok(d)) => ("", d),
+            (Err(_), Err(_)) => ("", none),
+        };
+        let failure = error.map(|e| (e, self.failure.as_ref().filter(|f| f.result == Err(*e))));
+        // Room for the largest report these records make: a record is under 64 bytes and its
+        // property, the reference its URI and digest, the rest (keys, heads, the result's code
+        // and reason) under 160 bytes.
+        let record = 64 + report::MAX_PROPERTY_LEN;
+        let room = (self.records.len() + 1) * record
+            + uri.len()
+            + digest.bytes.len()
+            + nonce.map_or(0, <[u8]>::len)
+            + 160;
+        let mut out = vec![0u8; room];
+        let n = report::encode(uri, digest, nonce, &self.records, failure, &mut out).unwrap_or(0);
+        out.truncate(n);
+        out
     }
 }
 

@@ -420,6 +420,22 @@ pub fn sign<C: Sha256, S: Signer>(
     Sign1Builder::new(Algorithm::Es256).sign(crypto, signer, report, &[], out)
 }
 
+/// An A/B device's own state passes through unrecorded: it is the A/B layer's, not a command's.
+impl<P: crate::ab::AbPlatform, const N: usize> crate::ab::AbPlatform for Reporter<P, N> {
+    fn read_boot_state(&mut self) -> PlatformResult<Option<crate::ab::BootState>> {
+        self.inner.read_boot_state()
+    }
+    fn write_boot_state(&mut self, state: &crate::ab::BootState) -> PlatformResult<()> {
+        self.inner.write_boot_state(state)
+    }
+    fn write_envelope(&mut self, slot: u8, envelope: &[u8]) -> PlatformResult<()> {
+        self.inner.write_envelope(slot, envelope)
+    }
+    fn read_envelope(&mut self, slot: u8, offset: u64, buf: &mut [u8]) -> PlatformResult<usize> {
+        self.inner.read_envelope(slot, offset, buf)
+    }
+}
+
 impl<P: Platform, const N: usize> Platform for Reporter<P, N> {
     fn check_identifier(
         &mut self,

@@ -537,3 +537,74 @@ fn damaged_device_files_are_refused_not_panicked_on() {
         .unwrap();
     DirDevice::open(&dir).unwrap();
 }
+
+/// `install_reported` installs exactly as `install` does and hands back the device's
+/// `SUIT_Report`, read here as a rollout server reads it (`rollout::DeviceReport::decode`) and
+/// as CBOR.
+#[test]
+fn installs_report_their_outcome() {
+    use iot_update_manifest::Envelope;
+    use iot_update_manifest::report::Reason;
+    use iot_update_manifest::rollout::{DeviceReport, Outcome};
+    let tmp = tempfile::tempdir().unwrap();
+    let mut crypto = RustCrypto::from_os();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    let (mut reported, mut plain) = (provisioned(&a), provisioned(&b));
+    let v2 = update(2, V2, "#fw");
+    let digest = Envelope::decode(&v2).unwrap().digest().bytes.to_vec();
+
+    let (done, report) = reported.install_reported(&mut crypto, public(), &v2, Some(b"nonce-1"));
+    let done = done.unwrap();
+    assert_eq!(done, plain.install(&mut crypto, public(), &v2).unwrap());
+    assert_eq!(
+        snapshot(&a).values().collect::<Vec<_>>(),
+        snapshot(&b).values().collect::<Vec<_>>(),
+        "the same files as a plain install"
+    );
+    let read = DeviceReport::decode("a", &report).unwrap();
+    assert_eq!(
+        (read.digest, read.outcome),
+        (digest.clone(), Outcome::Success)
+    );
+    // {suit-report-nonce: 'nonce-1', suit-report-records: [the records the policies asked
+    // for: vendor, class and image-match, each with policy 15], ...}.
+    assert_eq!(
+        report[0], 0xa4,
+        "a map of nonce, records, result and reference"
+    );
+    assert!(report.windows(7).any(|w| w == b"nonce-1"));
+    assert!(
+        report.windows(16).any(|w| w == VENDOR),
+        "the vendor id record"
+    );
+
+    // Refused, once V2 is confirmed: a rollback, another key, an image that is not the one the
+    // digest names, and no envelope at all. Each leaves the directory as it was and reports why.
+    reported.boot(&mut crypto, true).unwrap();
+    let before = snapshot(&a);
+    let mut wrong_image = update(3, V3, "#fw");
+    let at = wrong_image.windows(V3.len()).position(|w| w == V3).unwrap();
+    wrong_image[at] ^= 1;
+    let other = P256SigningKey::from_bytes(&[0x43; 32])
+        .unwrap()
+        .verifying_key();
+    let v1 = update(1, V1, "#fw");
+    let cases: [(&[u8], P256VerifyingKey, Reason); 4] = [
+        (&v1, public(), Reason::Unauthorised),
+        (&v2, other, Reason::Unauthorised),
+        (&wrong_image, public(), Reason::ConditionFailed),
+        (b"not an envelope", public(), Reason::CborParse),
+    ];
+    for (envelope, key, reason) in cases {
+        let (done, report) = reported.install_reported(&mut crypto, key, envelope, None);
+        assert!(done.is_err());
+        assert_eq!(snapshot(&a), before);
+        let read = DeviceReport::decode("a", &report).unwrap();
+        let Outcome::Failure { reason: got, .. } = read.outcome else {
+            panic!("{:?}", read.outcome);
+        };
+        assert_eq!(got, Some(reason));
+        let claimed = Envelope::decode(envelope).map(|e| e.digest().bytes.to_vec());
+        assert_eq!(read.digest, claimed.unwrap_or_default());
+    }
+}
