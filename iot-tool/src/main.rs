@@ -14,6 +14,7 @@ mod identity_cmd;
 mod io;
 mod keys;
 mod suit_cmd;
+mod suit_rollout;
 
 use clap::{Parser, Subcommand};
 use fail::{Context, Result};
@@ -56,7 +57,7 @@ enum Cmd {
     #[command(subcommand)]
     Coap(coap_cmd::CoapCmd),
     /// SUIT firmware-update envelopes (draft-ietf-suit-manifest): verify, inspect, create, sever;
-    /// a simulated A/B device in a directory: device-init, install, boot.
+    /// a simulated A/B device in a directory: device-init, install, boot; a staged rollout.
     #[command(subcommand)]
     Suit(suit_cmd::SuitCmd),
     /// DICE (Open Profile for DICE, P-256): derive a layer's CDIs, keys, IDs and certificate.

@@ -56,6 +56,10 @@ pub enum SuitCmd {
     /// A new image on trial boots once; --confirm then makes it the known-good image. A trial
     /// booted before and never confirmed is abandoned, and the known-good image boots.
     Boot(BootArgs),
+    /// A staged rollout of an envelope to rings of devices, decided by their SUIT reports: new,
+    /// report, status, resume.
+    #[command(subcommand)]
+    Rollout(crate::suit_rollout::RolloutCmd),
 }
 
 /// The arguments of `suit device-init`.
@@ -94,6 +98,13 @@ pub struct InstallArgs {
     /// repeatable.
     #[arg(long, value_name = "URI=FILE", value_parser = fetch_arg)]
     fetch: Vec<(String, PathBuf)>,
+    /// Write the device's SUIT_Report (draft-ietf-suit-report) to FILE, whether the install
+    /// succeeds or is refused: what `suit rollout report` reads.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+    /// The report's `suit-report-nonce` (hex), which the server chose.
+    #[arg(long, value_name = "HEX", requires = "report")]
+    nonce: Option<io::Hex>,
 }
 
 /// The arguments of `suit boot`.
@@ -165,6 +176,7 @@ pub fn run(cmd: SuitCmd) -> Result<()> {
         SuitCmd::DeviceInit(a) => device_init(&a),
         SuitCmd::Install(a) => install(&a),
         SuitCmd::Boot(a) => boot(&a),
+        SuitCmd::Rollout(c) => crate::suit_rollout::run(c),
     }
 }
 
@@ -245,9 +257,21 @@ fn install(a: &InstallArgs) -> Result<()> {
     for (uri, file) in &a.fetch {
         device.serve(uri.as_str(), file);
     }
-    let done = device
-        .install(&mut RustCrypto::from_os(), key, &envelope)
-        .map_err(|e| device_error(&a.device, e))?;
+    let mut crypto = RustCrypto::from_os();
+    let done = match &a.report {
+        None => device.install(&mut crypto, key, &envelope),
+        Some(path) => {
+            let (done, report) = device.install_reported(
+                &mut crypto,
+                key,
+                &envelope,
+                a.nonce.as_ref().map(|n| n.0.as_slice()),
+            );
+            io::write(path, &report)?;
+            done
+        }
+    }
+    .map_err(|e| device_error(&a.device, e))?;
     let how = if done.provisioned {
         "provisioned: known-good, and the key is now the device's trust anchor"
     } else {
@@ -380,7 +404,7 @@ fn sever(a: &SeverArgs) -> Result<()> {
 }
 
 /// Decodes and authenticates the envelope of `a`, then hands the manifest to `then`.
-fn with_manifest(
+pub(crate) fn with_manifest(
     a: &SuitArgs,
     then: impl FnOnce(&AuthenticatedManifest<'_>) -> Result<()>,
 ) -> Result<()> {

@@ -1,7 +1,8 @@
-//! `iot-tool suit device-init`, `suit install` and `suit boot`, run as a user runs them: a device
-//! kept in a directory is provisioned, updated on trial, confirmed or reverted, and every refused
-//! install (rollback, replay, corrupted image, tampered envelope, other key, other class, missing
-//! payload) leaves the directory's hash unchanged.
+//! `iot-tool suit device-init`, `suit install`, `suit boot` and `suit rollout`, run as a user
+//! runs them: a device kept in a directory is provisioned, updated on trial, confirmed or
+//! reverted, and every refused install (rollback, replay, corrupted image, tampered envelope,
+//! other key, other class, missing payload) leaves the directory's hash unchanged; a fleet of
+//! such devices reports its installs to a staged rollout.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -515,4 +516,224 @@ fn encrypted_update_installs_on_a_device_with_its_key() {
     ]);
     assert!(err.contains("16 bytes"), "{err}");
     assert!(!t.path("never").exists());
+}
+
+/// A staged rollout of v2 to a fleet of four directory devices: ring 0 is `dev-1`, ring 1 the
+/// other three. Each device installs with `--report`, and the server counts the reports with
+/// `suit rollout report`: ring 0 passes, a failure in ring 1 halts the rollout, a repeated report
+/// changes nothing, the operator resumes with more lenient thresholds, and the last successes
+/// complete it. The plan lives in a file between the commands.
+#[test]
+fn a_staged_rollout_advances_on_reports_halts_on_a_failure_and_resumes() {
+    let t = Setup::new();
+    let (vendor, v2, v3) = (
+        t.path("vendor.pub.pem"),
+        t.path("v2.suit"),
+        t.path("v3.suit"),
+    );
+    let (plan, fleet) = (t.path("plan.json"), t.path("fleet.txt"));
+    std::fs::write(
+        &fleet,
+        "# the fleet, in rollout order\ndev-1\ndev-2\n\ndev-3\ndev-4\n",
+    )
+    .unwrap();
+    let device = |name: &str| t.path(name);
+    for name in ["dev-1", "dev-2", "dev-3", "dev-4"] {
+        let dir = device(name);
+        ok(&[
+            "suit",
+            "device-init",
+            "--device",
+            s(&dir),
+            "--vendor-id",
+            VENDOR,
+            "--class-id",
+            CLASS,
+        ]);
+        let env = t.path("v1.suit");
+        ok(&[
+            "suit",
+            "install",
+            "--key",
+            s(&vendor),
+            s(&env),
+            "--device",
+            s(&dir),
+        ]);
+        ok(&["suit", "boot", "--device", s(&dir), "--confirm"]);
+    }
+    // Installs v2 (served when `served`) on `name` with a report; whether it installed.
+    let install = |name: &str, env: &Path, served: bool| -> (bool, PathBuf) {
+        let (dir, report) = (device(name), t.path(&format!("{name}.report")));
+        let fetch = t.fetch(URI2, "fw2.bin");
+        let mut args = vec![
+            "suit",
+            "install",
+            "--key",
+            s(&vendor),
+            s(env),
+            "--device",
+            s(&dir),
+            "--report",
+            s(&report),
+            "--nonce",
+            "0a0b",
+        ];
+        if served {
+            args.extend(["--fetch", fetch.as_str()]);
+        }
+        let out = run(&args);
+        if !out.status.success() {
+            eprintln!("{name}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        (out.status.success(), report)
+    };
+    // `suit rollout report` of `name`'s report `file`: its one line, or why it was refused.
+    let counted = |name: &str, file: &Path, expect_ok: bool| {
+        let args = [
+            "suit",
+            "rollout",
+            "report",
+            "--plan",
+            s(&plan),
+            "--device",
+            name,
+            s(file),
+        ];
+        if expect_ok {
+            one_line(&args)
+        } else {
+            fails(&args)
+        }
+    };
+    let report = |name: &str, file: &Path| counted(name, file, true);
+    let released = |name: &str| {
+        run(&[
+            "suit",
+            "rollout",
+            "status",
+            "--plan",
+            s(&plan),
+            "--device",
+            name,
+        ])
+        .status
+        .success()
+    };
+
+    // `suit rollout new` of v2 to the fleet in `rings`, with `thresholds`.
+    let new = |rings: &str, thresholds: &[&str]| {
+        let mut args = vec![
+            "suit",
+            "rollout",
+            "new",
+            "--key",
+            s(&vendor),
+            s(&v2),
+            "--devices",
+            s(&fleet),
+            "--rings",
+            rings,
+            "-o",
+            s(&plan),
+        ];
+        args.extend(thresholds);
+        args.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>()
+    };
+    let strict = [
+        "--min-reported",
+        "1",
+        "--min-success",
+        "1",
+        "--max-failures",
+        "0",
+    ];
+    let args = new("0.25,1", &strict);
+    let line = one_line(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        line.contains(
+            "rollout of sequence number 2 to 4 devices in 2 rings (1, 3); released to ring 0"
+        ),
+        "{line}"
+    );
+    let args = new("1", &[]);
+    let again = fails(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(again.contains("exists"), "{again}");
+    assert!(released("dev-1") && !released("dev-2"));
+
+    let (installed, r1) = install("dev-1", &v2, true);
+    assert!(installed);
+    let line = report("dev-1", &r1);
+    assert!(
+        line.contains("dev-1: success counted; ring 0 (1 device): 1 reported, 0 failed; passed: released to ring 1 (3 devices)"),
+        "{line}"
+    );
+    assert!(released("dev-2") && released("dev-4"));
+
+    // dev-2 is not served the image: refused, its directory unchanged, and the report says so.
+    let (installed, r2) = install("dev-2", &v2, false);
+    assert!(!installed);
+    let line = report("dev-2", &r2);
+    assert!(line.contains("dev-2: failure counted"), "{line}");
+    assert!(line.contains("halted at ring 1 on 1 failure"), "{line}");
+    let line = report("dev-2", &r2);
+    assert!(
+        line.starts_with("dev-2: repeated report, nothing changed; halted"),
+        "{line}"
+    );
+    let status = ok(&["suit", "rollout", "status", "--plan", s(&plan)]);
+    assert_eq!(
+        status.lines().collect::<Vec<_>>(),
+        [
+            "sequence number 2: halted at ring 1 on 1 failure",
+            "ring 0 (1 device): 1 reported, 0 failed",
+            "ring 1 (3 devices): 1 reported, 1 failed",
+        ]
+    );
+    // Not counted: a device outside the fleet, a report on another manifest (v3's, refused by a
+    // device that has v2 on trial: the report still names v3).
+    let refused = counted("dev-9", &r1, false);
+    assert!(refused.contains("not in the rollout"), "{refused}");
+    let (_, r3) = install("dev-1", &v3, false);
+    let refused = counted("dev-3", &r3, false);
+    assert!(refused.contains("another manifest"), "{refused}");
+
+    let line = one_line(&[
+        "suit",
+        "rollout",
+        "resume",
+        "--plan",
+        s(&plan),
+        "--min-reported",
+        "0.6",
+        "--min-success",
+        "0.6",
+        "--max-failures",
+        "0.5",
+    ]);
+    assert!(
+        line.contains(
+            "resumed; ring 1 (3 devices): 1 reported, 1 failed; waiting (needs 2 reports)"
+        ),
+        "{line}"
+    );
+    for (name, then) in [
+        ("dev-3", "waiting"),
+        ("dev-4", "every ring passed: rollout complete"),
+    ] {
+        let (installed, r) = install(name, &v2, true);
+        assert!(installed);
+        let line = report(name, &r);
+        assert!(
+            line.contains(&format!("{name}: success counted")) && line.contains(then),
+            "{line}"
+        );
+    }
+    assert!(fails(&["suit", "rollout", "resume", "--plan", s(&plan)]).contains("not halted"));
+    // A damaged plan file is refused, not guessed at.
+    std::fs::write(&plan, "{\"release\": 1}").unwrap();
+    assert!(
+        fails(&["suit", "rollout", "status", "--plan", s(&plan)])
+            .contains("not a saved rollout plan")
+    );
 }
