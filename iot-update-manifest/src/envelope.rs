@@ -114,9 +114,20 @@ impl<'a> Envelope<'a> {
         self.blocks.len()
     }
 
-    /// The content of `suit-delegation` (trust domains), not processed by this crate.
+    /// The content of `suit-delegation` (draft-ietf-suit-trust-domains), as received: with
+    /// feature `delegation`, [`Envelope::authenticate`] verifies its chains
+    /// ([`crate::delegation`]); without it the member is not used.
     pub fn delegation(&self) -> Option<&'a [u8]> {
         self.bstrs[2].map(|w| w.content)
+    }
+
+    /// `suit-delegation` decoded (feature `delegation`), its CBOR errors at their offsets in the
+    /// envelope; `None` without the member. Nothing is verified here.
+    #[cfg(feature = "delegation")]
+    pub fn delegation_chains(&self) -> Result<Option<crate::delegation::Delegation<'a>>> {
+        self.bstrs[2]
+            .map(crate::delegation::Delegation::decode_wrapped)
+            .transpose()
     }
 
     /// The manifest bstr (present: [`Envelope::decode`] checked it).
@@ -131,6 +142,11 @@ impl<'a> Envelope<'a> {
     /// encoded SUIT_Digest as its detached payload. Then the SHA-256 of the manifest bstr (head
     /// included) must equal that digest (compared in constant time). Only then is the manifest
     /// decoded, severed members checked against their digests, and the result returned.
+    ///
+    /// With feature `delegation`, a `suit-delegation` member is verified first, every chain of
+    /// it ([`crate::delegation::Delegation::verify`]: a chain that does not hold refuses the
+    /// envelope, [`Error::Delegation`]); the key each chain's last CWT confirms then verifies
+    /// COSE_Sign1 blocks as the trust anchors do, after them.
     pub fn authenticate<C, V>(
         &self,
         crypto: &mut C,
@@ -143,10 +159,21 @@ impl<'a> Envelope<'a> {
         if self.blocks.is_empty() {
             return Err(Error::NoAuthenticationBlock);
         }
+        #[cfg(feature = "delegation")]
+        let mut delegated = match self.delegation_chains()? {
+            Some(d) => d.verify(crypto, anchors.verifiers)?,
+            None => crate::delegation::DelegatedKeys::new(),
+        };
         let mut failure: Option<Error> = None;
         let mut block = None;
         for (i, b) in self.blocks.iter().enumerate() {
-            match self.verify_block(crypto, anchors, b) {
+            match self.verify_block(
+                crypto,
+                anchors,
+                #[cfg(feature = "delegation")]
+                &mut delegated,
+                b,
+            ) {
                 Ok(()) => {
                     block = Some(i);
                     break;
@@ -180,6 +207,7 @@ impl<'a> Envelope<'a> {
         &self,
         crypto: &mut C,
         anchors: &mut TrustAnchors<'_, V>,
+        #[cfg(feature = "delegation")] delegated: &mut [iot_core::crypto::P256VerifyingKey],
         block: &Wrapped<'a>,
     ) -> Result<()>
     where
@@ -197,14 +225,13 @@ impl<'a> Envelope<'a> {
                 if anchors.verifiers.is_empty() {
                     return Err(Error::NoTrustedKey);
                 }
-                let mut last = iot_core::Error::BadSignature;
-                for key in anchors.verifiers.iter_mut() {
-                    match msg.verify_detached(crypto, key, self.digest_encoded, &[]) {
-                        Ok(()) => return Ok(()),
-                        Err(e) => last = e,
-                    }
-                }
-                Err(Error::NotAuthenticated(last))
+                let verified = self.verify_sign1(crypto, &msg, anchors.verifiers);
+                #[cfg(feature = "delegation")]
+                let verified = verified.or_else(|e| match delegated.is_empty() {
+                    true => Err(e),
+                    false => self.verify_sign1(crypto, &msg, delegated),
+                });
+                verified.map_err(Error::NotAuthenticated)
             }
             #[cfg(feature = "mac")]
             Some(tag::MAC0) => {
@@ -225,6 +252,26 @@ impl<'a> Envelope<'a> {
                 other.map(iot_core::Error::uint),
             )),
         }
+    }
+}
+
+impl Envelope<'_> {
+    /// Verifies a COSE_Sign1 block (over the encoded SUIT_Digest) under one of `keys`, or
+    /// returns the last failure.
+    fn verify_sign1<C: Sha256, K: Verifier>(
+        &self,
+        crypto: &mut C,
+        msg: &CoseSign1<'_>,
+        keys: &mut [K],
+    ) -> core::result::Result<(), iot_core::Error> {
+        let mut last = iot_core::Error::BadSignature;
+        for key in keys.iter_mut() {
+            match msg.verify_detached(crypto, key, self.digest_encoded, &[]) {
+                Ok(()) => return Ok(()),
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
     }
 }
 

@@ -35,6 +35,12 @@ pub enum Capacity {
     DependencyBuffer,
     /// [`crate::process::MAX_DEPENDENCY_DEPTH`].
     DependencyDepth,
+    /// [`crate::delegation::MAX_CHAINS`] (feature `delegation`).
+    #[cfg(feature = "delegation")]
+    DelegationChains,
+    /// [`crate::delegation::MAX_CHAIN_LENGTH`] (feature `delegation`).
+    #[cfg(feature = "delegation")]
+    DelegationChainLength,
 }
 
 /// What this build does not process, named in [`Error::Unsupported`].
@@ -156,6 +162,9 @@ pub enum Error {
     TrialPending,
     /// No A/B slot holds a bootable image.
     NoBootableImage,
+    /// A `suit-delegation` chain does not hold (feature `delegation`, draft-ietf-suit-trust-domains).
+    #[cfg(feature = "delegation")]
+    Delegation(crate::delegation::DelegationError),
 }
 
 impl From<crate::platform::PlatformError> for Error {
@@ -229,6 +238,8 @@ impl fmt::Display for Error {
             }
             Self::TrialPending => f.write_str("a tentative image awaits confirmation"),
             Self::NoBootableImage => f.write_str("no slot holds a bootable image"),
+            #[cfg(feature = "delegation")]
+            Self::Delegation(e) => write!(f, "{e}"),
         }
     }
 }

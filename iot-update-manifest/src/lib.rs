@@ -19,6 +19,8 @@ pub mod command;
 mod component;
 #[cfg(all(feature = "std", feature = "rustcrypto"))]
 pub mod device_dir;
+#[cfg(feature = "delegation")]
+pub mod delegation;
 mod digest;
 #[cfg(feature = "encryption")]
 pub mod encryption;

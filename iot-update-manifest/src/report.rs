@@ -106,6 +106,8 @@ impl Reason {
             | Error::DigestMismatch
             | Error::SeveredMemberDigestMismatch(_)
             | Error::Rollback => Self::Unauthorised,
+            #[cfg(feature = "delegation")]
+            Error::Delegation(_) => Self::Unauthorised,
             Error::UnsupportedVersion(_)
             | Error::UnknownCommand(_)
             | Error::Unsupported(_)
