@@ -148,9 +148,7 @@ impl<'a> Delegation<'a> {
     }
 
     /// The chains, each as its CWTs' encoded COSE_Sign1 (the content of each bstr).
-    pub fn chains(
-        &self,
-    ) -> impl Iterator<Item = impl Iterator<Item = &'a [u8]> + '_> + '_ {
+    pub fn chains(&self) -> impl Iterator<Item = impl Iterator<Item = &'a [u8]> + '_> + '_ {
         self.chains
             .iter()
             .map(|chain| chain.iter().map(|w| w.content))
@@ -213,8 +211,7 @@ pub fn confirmed_key(cwt: &[u8]) -> Result<CoseKey<'_>> {
     };
     let msg = sign1(&w)?;
     let claims = msg.payload.ok_or(refuse(0, 0, Reason::NotAuthenticated))?;
-    read_claims(claims, payload_base(&w, claims))
-        .map_err(|r| r.unwrap_or_else(|r| refuse(0, 0, r)))
+    read_claims(claims, payload_base(&w, claims)).map_err(|r| r.unwrap_or_else(|r| refuse(0, 0, r)))
 }
 
 /// A claim-level failure ([`Reason`]) or a CBOR one ([`Error`]), the caller naming the chain.

@@ -17,10 +17,10 @@ pub mod builder;
 mod cbor;
 pub mod command;
 mod component;
-#[cfg(all(feature = "std", feature = "rustcrypto"))]
-pub mod device_dir;
 #[cfg(feature = "delegation")]
 pub mod delegation;
+#[cfg(all(feature = "std", feature = "rustcrypto"))]
+pub mod device_dir;
 mod digest;
 #[cfg(feature = "encryption")]
 pub mod encryption;

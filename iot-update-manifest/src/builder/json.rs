@@ -634,6 +634,9 @@ struct Doc {
     integrated: BTreeMap<String, Bytes>,
     #[serde(default)]
     encrypt: BTreeMap<String, JEncrypt>,
+    /// `suit-delegation`: chains of CWTs, each hex.
+    #[serde(default)]
+    delegation: Vec<Vec<String>>,
 }
 
 fn yes() -> bool {
@@ -717,6 +720,11 @@ impl Doc {
             .into_iter()
             .partition(|(name, _)| name.starts_with('#'));
         d.integrated.extend(integrated);
+        d.delegation = self
+            .delegation
+            .iter()
+            .map(|chain| chain.iter().map(|cwt| unhex(cwt)).collect())
+            .collect::<Result<_>>()?;
         Ok(Parsed {
             description: d,
             algorithm,

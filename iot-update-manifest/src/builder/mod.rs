@@ -286,6 +286,9 @@ pub struct Description {
     pub sever: Vec<i64>,
     /// Integrated payloads and dependencies: envelope members named by text (`"#name"`).
     pub integrated: Vec<(String, Vec<u8>)>,
+    /// `suit-delegation` (trust domains): chains of encoded CWTs (COSE_Sign1), each chain from
+    /// a trust anchor's CWT on, made elsewhere and written as given; none when empty.
+    pub delegation: Vec<Vec<Vec<u8>>>,
 }
 
 impl Description {
@@ -312,6 +315,7 @@ impl Description {
             coswid: None,
             sever: Vec::new(),
             integrated: Vec::new(),
+            delegation: Vec::new(),
         }
     }
 
@@ -404,6 +408,20 @@ impl Description {
         if names.len() != self.integrated.len() {
             return Err(invalid("integrated payload named twice"));
         }
+        if self.delegation.iter().any(Vec::is_empty) {
+            return Err(invalid("a delegation chain needs at least one CWT"));
+        }
+        let delegation = (!self.delegation.is_empty()).then(|| {
+            let mut e = Enc::default();
+            e.array(self.delegation.len());
+            for chain in &self.delegation {
+                e.array(chain.len());
+                for cwt in chain {
+                    e.bytes(cwt);
+                }
+            }
+            e.into_vec()
+        });
         Ok(Unsigned {
             tagged: self.tagged,
             manifest,
@@ -411,6 +429,7 @@ impl Description {
             blocks: Vec::new(),
             severed,
             integrated: self.integrated.clone(),
+            delegation,
         })
     }
 
@@ -456,6 +475,8 @@ pub struct Unsigned {
     blocks: Vec<Vec<u8>>,
     severed: Vec<(i64, Vec<u8>)>,
     integrated: Vec<(String, Vec<u8>)>,
+    /// The encoded SUIT_Delegation, if any.
+    delegation: Option<Vec<u8>>,
 }
 
 /// Room for one authentication block besides its key id: headers, nil payload, 64-byte signature.
@@ -509,7 +530,7 @@ impl Unsigned {
         Ok(self)
     }
 
-    /// The encoded envelope: authentication wrapper, manifest, severed members, integrated
+    /// The encoded envelope: delegation, authentication wrapper, manifest, severed members, integrated
     /// payloads, keys in deterministic order. Without a block it is an unauthenticated envelope
     /// (the manifest-spec examples show such too), which devices refuse.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
@@ -521,6 +542,9 @@ impl Unsigned {
         }
         let wrapper = wrapper.into_vec();
         let mut env = Map::default();
+        if let Some(d) = &self.delegation {
+            env.int(envelope_key::DELEGATION, |e| e.bytes(d))?;
+        }
         env.int(envelope_key::AUTHENTICATION_WRAPPER, |e| e.bytes(&wrapper))?;
         env.try_int(envelope_key::MANIFEST, |e| e.raw(&self.manifest))?;
         for (key, member) in &self.severed {

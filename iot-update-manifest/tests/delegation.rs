@@ -1,0 +1,697 @@
+//! `suit-delegation` (draft-ietf-suit-trust-domains, feature `delegation`) with keys made here:
+//! one- and two-level chains from a trust anchor, every refusal with its typed error, the claims
+//! policy (src/delegation.rs), and a property: no single-byte change of the member lets a key
+//! that no valid chain confirms authenticate. The libcsuit delegated-authority vector is in
+//! tests/encryption.rs (`es_ecdh_dependency_authenticates_through_its_delegation`).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+mod sim;
+
+use common::{Auth, Extra, cbor, envelope, minimal};
+use iot_core::CborError;
+use iot_core::cose::{Algorithm, Sign1Builder};
+use iot_core::crypto::{P256SigningKey, P256VerifyingKey, RustCrypto};
+use iot_update_manifest::delegation::{
+    Delegation, DelegationError, MAX_CHAIN_LENGTH, MAX_CHAINS, Reason, confirmed_key,
+};
+use iot_update_manifest::{Capacity, Envelope, Error, Processor, TrustAnchors};
+use proptest::prelude::*;
+
+fn key(byte: u8) -> P256SigningKey {
+    P256SigningKey::from_bytes(&[byte; 32]).unwrap()
+}
+
+/// The trust anchor.
+fn anchor() -> P256SigningKey {
+    key(0x21)
+}
+/// The envelopes' signer (tests/common `signing_key`): the delegate.
+fn delegate() -> P256SigningKey {
+    common::signing_key()
+}
+/// An intermediate authority.
+fn intermediate() -> P256SigningKey {
+    key(0x31)
+}
+/// A key nobody delegated to.
+fn stranger() -> P256SigningKey {
+    key(0x41)
+}
+
+/// The `COSE_Key` of a public key (EC2, P-256, x and y).
+fn cose_key(e: &mut common::Enc, k: &P256SigningKey) {
+    let sec1 = k.verifying_key().to_sec1_uncompressed();
+    e.map(4).unwrap();
+    e.u8(1).unwrap().u8(2).unwrap();
+    e.i8(-1).unwrap().u8(1).unwrap();
+    e.i8(-2).unwrap().bytes(&sec1[1..33]).unwrap();
+    e.i8(-3).unwrap().bytes(&sec1[33..]).unwrap();
+}
+
+/// A claims set `{8: {1: COSE_Key of subject}}` plus `extra` (label, encoded value) pairs.
+fn claims(subject: &P256SigningKey, extra: &[(i64, Vec<u8>)]) -> Vec<u8> {
+    cbor(|e| {
+        e.map(1 + extra.len() as u64).unwrap();
+        for (label, value) in extra {
+            e.i64(*label).unwrap();
+            e.writer_mut().extend_from_slice(value);
+        }
+        e.u8(8).unwrap().map(1).unwrap().u8(1).unwrap();
+        cose_key(e, subject);
+    })
+}
+
+/// A CWT: `claims` in a COSE_Sign1 (ES256, tag 18 unless `untagged`) signed by `issuer`.
+fn sign(issuer: &mut P256SigningKey, claims: &[u8], tagged: bool) -> Vec<u8> {
+    let mut out = vec![0u8; 512];
+    let b = Sign1Builder {
+        tagged,
+        ..Sign1Builder::new(Algorithm::Es256)
+    };
+    let n = b
+        .sign(&mut RustCrypto::from_os(), issuer, claims, &[], &mut out)
+        .unwrap();
+    out.truncate(n);
+    out
+}
+
+/// The CWT in which `issuer` confirms `subject`.
+fn cwt(mut issuer: P256SigningKey, subject: &P256SigningKey) -> Vec<u8> {
+    sign(&mut issuer, &claims(subject, &[]), true)
+}
+
+/// `SUIT_Delegation`: chains of CWTs, each wrapped in a bstr.
+fn delegation(chains: &[&[Vec<u8>]]) -> Vec<u8> {
+    cbor(|e| {
+        e.array(chains.len() as u64).unwrap();
+        for chain in chains {
+            e.array(chain.len() as u64).unwrap();
+            for c in *chain {
+                e.bytes(c).unwrap();
+            }
+        }
+    })
+}
+
+/// An envelope signed by `delegate()` carrying `suit-delegation` = `member` (none when `None`).
+fn signed(member: Option<&[u8]>) -> Vec<u8> {
+    match member {
+        Some(m) => envelope(&minimal(1), Auth::Sign1, &[Extra::Int(1, m)]),
+        None => envelope(&minimal(1), Auth::Sign1, &[]),
+    }
+}
+
+/// Authenticates `bytes` with `anchor()` as the only trust anchor.
+fn auth(bytes: &[u8]) -> Result<(), Error> {
+    let mut anchors = [anchor().verifying_key()];
+    Envelope::decode(bytes)?
+        .authenticate(
+            &mut RustCrypto::from_os(),
+            &mut TrustAnchors::signers(&mut anchors),
+        )
+        .map(|_| ())
+}
+
+fn refused(chain: u8, link: u8, reason: Reason) -> Result<(), Error> {
+    Err(Error::Delegation(DelegationError {
+        chain,
+        link,
+        reason,
+    }))
+}
+
+#[test]
+fn one_level_chain_authenticates_the_delegate() {
+    let member = delegation(&[&[cwt(anchor(), &delegate())]]);
+    auth(&signed(Some(&member))).unwrap();
+    // Without the member the delegate is no trust anchor.
+    assert_eq!(
+        auth(&signed(None)),
+        Err(Error::NotAuthenticated(iot_core::Error::BadSignature))
+    );
+    // The chain confirms the delegate only: an envelope another key signed is still refused.
+    let other = {
+        let digest = common::digest_of(&minimal(1));
+        let mut block = vec![0u8; 256];
+        let n = Sign1Builder {
+            detached: true,
+            ..Sign1Builder::new(Algorithm::Es256)
+        }
+        .sign(
+            &mut RustCrypto::from_os(),
+            &mut stranger(),
+            &digest,
+            &[],
+            &mut block,
+        )
+        .unwrap();
+        block.truncate(n);
+        stranger_envelope(&block, Some(&member))
+    };
+    assert_eq!(
+        auth(&other),
+        Err(Error::NotAuthenticated(iot_core::Error::BadSignature))
+    );
+}
+
+/// `minimal(1)` with `block` as its one authentication block and an optional delegation.
+fn stranger_envelope(block: &[u8], member: Option<&[u8]>) -> Vec<u8> {
+    let digest = common::digest_of(&minimal(1));
+    let wrapper = cbor(|e| {
+        e.array(2)
+            .unwrap()
+            .bytes(&digest)
+            .unwrap()
+            .bytes(block)
+            .unwrap();
+    });
+    cbor(|e| {
+        e.tag(minicbor::data::Tag::new(107)).unwrap();
+        e.map(2 + u64::from(member.is_some())).unwrap();
+        if let Some(m) = member {
+            e.u8(1).unwrap().bytes(m).unwrap();
+        }
+        e.u8(2).unwrap().bytes(&wrapper).unwrap();
+        e.u8(3).unwrap().bytes(&minimal(1)).unwrap();
+    })
+}
+
+#[test]
+fn two_level_chain() {
+    let good = [
+        cwt(anchor(), &intermediate()),
+        cwt(intermediate(), &delegate()),
+    ];
+    auth(&signed(Some(&delegation(&[&good])))).unwrap();
+    // The second CWT signed by a key the first does not confirm.
+    let forged = [cwt(anchor(), &intermediate()), cwt(stranger(), &delegate())];
+    assert_eq!(
+        auth(&signed(Some(&delegation(&[&forged])))),
+        refused(0, 1, Reason::NotAuthenticated)
+    );
+    // The chain starts at a key that is no trust anchor.
+    let rootless = [
+        cwt(stranger(), &intermediate()),
+        cwt(intermediate(), &delegate()),
+    ];
+    assert_eq!(
+        auth(&signed(Some(&delegation(&[&rootless])))),
+        refused(0, 0, Reason::NotAuthenticated)
+    );
+    // Reversed order: the intermediate's CWT first.
+    let reversed = [
+        cwt(intermediate(), &delegate()),
+        cwt(anchor(), &intermediate()),
+    ];
+    assert_eq!(
+        auth(&signed(Some(&delegation(&[&reversed])))),
+        refused(0, 0, Reason::NotAuthenticated)
+    );
+}
+
+/// Only the last CWT's key authenticates the manifest: an intermediate's signature does not.
+#[test]
+fn an_intermediate_key_does_not_sign_manifests() {
+    let chain = [
+        cwt(anchor(), &intermediate()),
+        cwt(intermediate(), &delegate()),
+    ];
+    let member = delegation(&[&chain]);
+    let digest = common::digest_of(&minimal(1));
+    let mut block = vec![0u8; 256];
+    let n = Sign1Builder {
+        detached: true,
+        ..Sign1Builder::new(Algorithm::Es256)
+    }
+    .sign(
+        &mut RustCrypto::from_os(),
+        &mut intermediate(),
+        &digest,
+        &[],
+        &mut block,
+    )
+    .unwrap();
+    block.truncate(n);
+    assert_eq!(
+        auth(&stranger_envelope(&block, Some(&member))),
+        Err(Error::NotAuthenticated(iot_core::Error::BadSignature))
+    );
+}
+
+/// Every chain must hold, even one the envelope's signer does not need.
+#[test]
+fn every_chain_must_hold() {
+    let good = [cwt(anchor(), &delegate())];
+    let bad = [cwt(stranger(), &intermediate())];
+    auth(&signed(Some(&delegation(&[&good, &good])))).unwrap();
+    assert_eq!(
+        auth(&signed(Some(&delegation(&[&good, &bad])))),
+        refused(1, 0, Reason::NotAuthenticated)
+    );
+    // Also when the trust anchor itself signed the envelope.
+    let mut anchors = [anchor().verifying_key(), delegate().verifying_key()];
+    let env = signed(Some(&delegation(&[&bad])));
+    let result = Envelope::decode(&env).unwrap().authenticate(
+        &mut RustCrypto::from_os(),
+        &mut TrustAnchors::signers(&mut anchors),
+    );
+    assert_eq!(result.map(|_| ()), refused(0, 0, Reason::NotAuthenticated));
+}
+
+#[test]
+fn tampered_cwts_are_refused() {
+    let good = cwt(anchor(), &delegate());
+    // The signature's last bit.
+    let mut flipped = good.clone();
+    *flipped.last_mut().unwrap() ^= 1;
+    assert_eq!(
+        auth(&signed(Some(&delegation(&[&[flipped]])))),
+        refused(0, 0, Reason::NotAuthenticated)
+    );
+    // One bit of the confirmed key's x.
+    let x = delegate().verifying_key().to_sec1_uncompressed();
+    let at = good.windows(32).position(|w| w == &x[1..33]).unwrap();
+    let mut altered = good.clone();
+    altered[at + 5] ^= 0x10;
+    assert_eq!(
+        auth(&signed(Some(&delegation(&[&[altered]])))),
+        refused(0, 0, Reason::NotAuthenticated)
+    );
+    // A detached payload: nothing to confirm.
+    let mut detached = vec![0u8; 256];
+    let n = Sign1Builder {
+        detached: true,
+        ..Sign1Builder::new(Algorithm::Es256)
+    }
+    .sign(
+        &mut RustCrypto::from_os(),
+        &mut anchor(),
+        &claims(&delegate(), &[]),
+        &[],
+        &mut detached,
+    )
+    .unwrap();
+    detached.truncate(n);
+    assert_eq!(
+        auth(&signed(Some(&delegation(&[&[detached]])))),
+        refused(0, 0, Reason::NotAuthenticated)
+    );
+}
+
+#[test]
+fn untagged_cwts_are_accepted() {
+    let untagged = sign(&mut anchor(), &claims(&delegate(), &[]), false);
+    assert_ne!(untagged[0], 0xd2);
+    auth(&signed(Some(&delegation(&[&[untagged]])))).unwrap();
+}
+
+#[test]
+fn empty_and_oversized_delegations() {
+    assert_eq!(
+        auth(&signed(Some(&delegation(&[])))),
+        refused(0, 0, Reason::Empty)
+    );
+    let good = [cwt(anchor(), &delegate())];
+    assert_eq!(
+        auth(&signed(Some(&delegation(&[&good, &[]])))),
+        refused(1, 0, Reason::Empty)
+    );
+    let many: Vec<&[Vec<u8>]> = (0..=MAX_CHAINS).map(|_| &good[..]).collect();
+    assert_eq!(
+        auth(&signed(Some(&delegation(&many)))),
+        Err(Error::CapacityExceeded(Capacity::DelegationChains))
+    );
+    let mut long = vec![cwt(anchor(), &intermediate())];
+    for _ in 0..MAX_CHAIN_LENGTH {
+        long.push(cwt(intermediate(), &intermediate()));
+    }
+    assert_eq!(
+        auth(&signed(Some(&delegation(&[&long])))),
+        Err(Error::CapacityExceeded(Capacity::DelegationChainLength))
+    );
+    // At the capacity: accepted.
+    let mut longest = vec![cwt(anchor(), &intermediate())];
+    for _ in 2..MAX_CHAIN_LENGTH {
+        longest.push(cwt(intermediate(), &intermediate()));
+    }
+    longest.push(cwt(intermediate(), &delegate()));
+    assert_eq!(longest.len(), MAX_CHAIN_LENGTH);
+    let full: Vec<&[Vec<u8>]> = (0..MAX_CHAINS).map(|_| &longest[..]).collect();
+    auth(&signed(Some(&delegation(&full)))).unwrap();
+}
+
+/// Malformed CBOR anywhere in the member: a typed CBOR error at its offset in the envelope.
+#[test]
+fn garbage_is_a_cbor_error() {
+    for member in [
+        &[0xff][..],
+        &[0xa0],                   // a map
+        &[0x81, 0x81, 0x05],       // a CWT that is not a bstr
+        &[0x81, 0x81, 0x41, 0x00], // a CWT bstr holding 0
+        &[0x81, 0x81, 0x42, 0xd2], // truncated inside the bstr
+        &[0x9f, 0xff],             // indefinite length
+    ] {
+        let env = signed(Some(member));
+        match auth(&env) {
+            Err(Error::Core(iot_core::Error::Cbor { offset, .. })) => {
+                assert!(offset < env.len(), "{member:02x?}: offset {offset}");
+            }
+            Err(Error::Core(iot_core::Error::WrongTag(_))) => {}
+            other => panic!("{member:02x?}: {other:?}"),
+        }
+    }
+    // Trailing bytes after a valid delegation.
+    let mut trailing = delegation(&[&[cwt(anchor(), &delegate())]]);
+    trailing.push(0);
+    assert!(matches!(
+        auth(&signed(Some(&trailing))),
+        Err(Error::Core(iot_core::Error::Cbor {
+            kind: CborError::TrailingBytes,
+            ..
+        }))
+    ));
+    // The error's offset names the byte in the envelope.
+    let env = signed(Some(&[0x81, 0x81, 0x05]));
+    let Err(Error::Core(iot_core::Error::Cbor { kind, offset })) = auth(&env) else {
+        panic!()
+    };
+    assert_eq!(kind, CborError::UnexpectedType);
+    assert_eq!(env[offset], 0x05);
+}
+
+#[test]
+fn claims_policy() {
+    let with = |extra: &[(i64, Vec<u8>)]| {
+        let c = sign(&mut anchor(), &claims(&delegate(), extra), true);
+        auth(&signed(Some(&delegation(&[&[c]]))))
+    };
+    let uint = |v: u64| {
+        cbor(|e| {
+            e.u64(v).unwrap();
+        })
+    };
+    let text = |v: &str| {
+        cbor(|e| {
+            e.str(v).unwrap();
+        })
+    };
+    // Informative claims are skipped: iss, sub, iat, cti, an unknown one.
+    with(&[
+        (1, text("issuer")),
+        (2, text("subject")),
+        (6, uint(1_700_000_000)),
+        (
+            7,
+            cbor(|e| {
+                e.bytes(b"id").unwrap();
+            }),
+        ),
+        (-70000, uint(1)),
+    ])
+    .unwrap();
+    // Restricting claims a device without clock or audience cannot honour are refused.
+    for label in [3u8, 4, 5] {
+        let value = if label == 3 { text("device") } else { uint(1) };
+        assert_eq!(
+            with(&[(i64::from(label), value)]),
+            refused(0, 0, Reason::UnsupportedClaim(label))
+        );
+    }
+    // A text-labelled claim is skipped.
+    let c = cbor(|e| {
+        e.map(2).unwrap().str("private").unwrap().u8(1).unwrap();
+        e.u8(8).unwrap().map(1).unwrap().u8(1).unwrap();
+        cose_key(e, &delegate());
+    });
+    auth(&signed(Some(&delegation(&[&[sign(
+        &mut anchor(),
+        &c,
+        true,
+    )]]))))
+    .unwrap();
+    // No cnf; cnf with a kid instead of a COSE_Key; cnf with two methods.
+    let no_cnf = cbor(|e| {
+        e.map(1).unwrap().u8(1).unwrap().str("x").unwrap();
+    });
+    let kid_cnf = cbor(|e| {
+        e.map(1).unwrap().u8(8).unwrap().map(1).unwrap();
+        e.u8(3).unwrap().bytes(b"kid").unwrap();
+    });
+    let two = cbor(|e| {
+        e.map(1)
+            .unwrap()
+            .u8(8)
+            .unwrap()
+            .map(2)
+            .unwrap()
+            .u8(1)
+            .unwrap();
+        cose_key(e, &delegate());
+        e.u8(3).unwrap().bytes(b"kid").unwrap();
+    });
+    for c in [no_cnf, kid_cnf, two] {
+        assert_eq!(
+            auth(&signed(Some(&delegation(&[&[sign(
+                &mut anchor(),
+                &c,
+                true
+            )]])))),
+            refused(0, 0, Reason::NoConfirmationKey)
+        );
+    }
+    // COSE_Keys that are no P-256 public key: symmetric, with a private part, off the curve.
+    let sym = cbor(|e| {
+        e.map(1)
+            .unwrap()
+            .u8(8)
+            .unwrap()
+            .map(1)
+            .unwrap()
+            .u8(1)
+            .unwrap();
+        e.map(2).unwrap().u8(1).unwrap().u8(4).unwrap();
+        e.i8(-1).unwrap().bytes(&[0x61; 32]).unwrap();
+    });
+    let private = cbor(|e| {
+        let sec1 = delegate().verifying_key().to_sec1_uncompressed();
+        e.map(1)
+            .unwrap()
+            .u8(8)
+            .unwrap()
+            .map(1)
+            .unwrap()
+            .u8(1)
+            .unwrap();
+        e.map(5).unwrap().u8(1).unwrap().u8(2).unwrap();
+        e.i8(-1).unwrap().u8(1).unwrap();
+        e.i8(-2).unwrap().bytes(&sec1[1..33]).unwrap();
+        e.i8(-3).unwrap().bytes(&sec1[33..]).unwrap();
+        e.i8(-4).unwrap().bytes(&[0x11; 32]).unwrap();
+    });
+    let off_curve = cbor(|e| {
+        e.map(1)
+            .unwrap()
+            .u8(8)
+            .unwrap()
+            .map(1)
+            .unwrap()
+            .u8(1)
+            .unwrap();
+        e.map(4).unwrap().u8(1).unwrap().u8(2).unwrap();
+        e.i8(-1).unwrap().u8(1).unwrap();
+        e.i8(-2).unwrap().bytes(&[1; 32]).unwrap();
+        e.i8(-3).unwrap().bytes(&[2; 32]).unwrap();
+    });
+    for c in [sym, private, off_curve] {
+        assert_eq!(
+            auth(&signed(Some(&delegation(&[&[sign(
+                &mut anchor(),
+                &c,
+                true
+            )]])))),
+            refused(0, 0, Reason::InvalidKey)
+        );
+    }
+    // cnf twice: a duplicate key.
+    let dup = cbor(|e| {
+        e.map(2).unwrap();
+        for _ in 0..2 {
+            e.u8(8).unwrap().map(1).unwrap().u8(1).unwrap();
+            cose_key(e, &delegate());
+        }
+    });
+    let env = signed(Some(&delegation(&[&[sign(&mut anchor(), &dup, true)]])));
+    assert!(matches!(
+        auth(&env),
+        Err(Error::Core(iot_core::Error::Cbor {
+            kind: CborError::DuplicateKey,
+            ..
+        }))
+    ));
+}
+
+/// A key's `alg` restriction holds: a delegate restricted to ESP256 does not verify ES256.
+#[test]
+fn confirmed_alg_restricts_the_delegate() {
+    let restricted = |alg: i8| {
+        cbor(|e| {
+            let sec1 = delegate().verifying_key().to_sec1_uncompressed();
+            e.map(1)
+                .unwrap()
+                .u8(8)
+                .unwrap()
+                .map(1)
+                .unwrap()
+                .u8(1)
+                .unwrap();
+            e.map(5).unwrap().u8(1).unwrap().u8(2).unwrap();
+            e.u8(3).unwrap().i8(alg).unwrap();
+            e.i8(-1).unwrap().u8(1).unwrap();
+            e.i8(-2).unwrap().bytes(&sec1[1..33]).unwrap();
+            e.i8(-3).unwrap().bytes(&sec1[33..]).unwrap();
+        })
+    };
+    // tests/common signs envelopes with ESP256 (-9).
+    let ok = sign(&mut anchor(), &restricted(-9), true);
+    auth(&signed(Some(&delegation(&[&[ok]])))).unwrap();
+    let es256_only = sign(&mut anchor(), &restricted(-7), true);
+    assert_eq!(
+        auth(&signed(Some(&delegation(&[&[es256_only]])))),
+        Err(Error::NotAuthenticated(iot_core::Error::AlgorithmMismatch))
+    );
+}
+
+/// The public reading API: chains, CWT bytes and the keys they name (unverified), and `verify`.
+#[test]
+fn reading_a_delegation() {
+    let chain = [
+        cwt(anchor(), &intermediate()),
+        cwt(intermediate(), &delegate()),
+    ];
+    let member = delegation(&[&chain]);
+    let d = Delegation::decode(&member).unwrap();
+    let cwts: Vec<Vec<&[u8]>> = d.chains().map(|c| c.collect()).collect();
+    assert_eq!(cwts, [[&chain[0][..], &chain[1][..]]]);
+    let iot_core::cose::CoseKey::Ec2 { x, .. } = confirmed_key(cwts[0][1]).unwrap() else {
+        panic!()
+    };
+    assert_eq!(x, &delegate().verifying_key().to_sec1_uncompressed()[1..33]);
+    let keys = d
+        .verify(&mut RustCrypto::from_os(), &mut [anchor().verifying_key()])
+        .unwrap();
+    assert_eq!(keys.as_slice(), [delegate().verifying_key()]);
+    assert_eq!(
+        d.verify(
+            &mut RustCrypto::from_os(),
+            &mut [stranger().verifying_key()]
+        )
+        .map(|_| ()),
+        refused(0, 0, Reason::NotAuthenticated)
+    );
+    // Through the envelope: offsets count from the envelope's start.
+    let env = signed(Some(&member));
+    let parsed = Envelope::decode(&env).unwrap();
+    assert_eq!(parsed.delegation(), Some(&member[..]));
+    let from_env = parsed.delegation_chains().unwrap().unwrap();
+    assert_eq!(from_env.chains().count(), 1);
+    assert!(
+        Envelope::decode(&signed(None))
+            .unwrap()
+            .delegation_chains()
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        Error::Delegation(DelegationError {
+            chain: 1,
+            link: 0,
+            reason: Reason::UnsupportedClaim(4)
+        })
+        .to_string(),
+        "delegation chain 1 CWT 0: UnsupportedClaim(4)"
+    );
+}
+
+/// Through the processor: a refused delegation changes nothing on the device.
+#[test]
+fn processor_refuses_before_anything_runs() {
+    let mut anchors_keys = [anchor().verifying_key()];
+    let mut anchors = TrustAnchors::signers(&mut anchors_keys);
+    let mut crypto = RustCrypto::from_os();
+    let mut sim = sim::Sim::new();
+    let bad = delegation(&[&[cwt(stranger(), &delegate())]]);
+    let env = signed(Some(&bad));
+    let mut p = Processor::new(&mut sim, &mut crypto, &mut anchors);
+    assert_eq!(
+        p.authenticate(&env).map(|_| ()),
+        refused(0, 0, Reason::NotAuthenticated)
+    );
+    let good = delegation(&[&[cwt(anchor(), &delegate())]]);
+    let env = signed(Some(&good));
+    assert_eq!(
+        p.authenticate(&env).unwrap().manifest().sequence_number(),
+        1
+    );
+    drop(p);
+    assert!(sim.flash.storage.is_empty() && sim.flash.sequence.is_empty());
+}
+
+/// An envelope signed by `stranger()` with a valid chain that confirms `delegate()`.
+fn stranger_signed(member: &[u8]) -> Vec<u8> {
+    let digest = common::digest_of(&minimal(1));
+    let mut block = vec![0u8; 256];
+    let n = Sign1Builder {
+        detached: true,
+        ..Sign1Builder::new(Algorithm::Esp256)
+    }
+    .sign(
+        &mut RustCrypto::from_os(),
+        &mut stranger(),
+        &digest,
+        &[],
+        &mut block,
+    )
+    .unwrap();
+    block.truncate(n);
+    stranger_envelope(&block, Some(member))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// The stranger's envelope is refused with the valid chain; no single-byte change of the
+    /// delegation member (its key and bstr head included) makes it authenticate.
+    #[test]
+    fn no_byte_of_the_member_lets_a_stranger_in(at in any::<prop::sample::Index>(), byte in any::<u8>()) {
+        let member = delegation(&[&[cwt(anchor(), &intermediate()), cwt(intermediate(), &delegate())]]);
+        let env = stranger_signed(&member);
+        prop_assert!(auth(&env).is_err());
+        // The member's bytes in the envelope: key 1, then the bstr head and content.
+        let head = common::bstr(&member).len() - member.len();
+        let start = env.windows(member.len()).position(|w| w == member).unwrap() - head - 1;
+        let i = start + at.index(member.len() + head + 1);
+        let mut changed = env.clone();
+        prop_assume!(changed[i] != byte);
+        changed[i] = byte;
+        prop_assert!(auth(&changed).is_err(), "byte {i} = {byte:#04x}");
+    }
+}
+
+/// A verifying key from P-256 coordinates, as `delegate()` gives them.
+#[test]
+fn delegated_keys_are_the_confirmed_coordinates() {
+    let sec1 = delegate().verifying_key().to_sec1_uncompressed();
+    let k = P256VerifyingKey::from_coordinates(&sec1[1..33], &sec1[33..]).unwrap();
+    let d = delegation(&[&[cwt(anchor(), &delegate())]]);
+    let keys = Delegation::decode(&d)
+        .unwrap()
+        .verify(&mut RustCrypto::from_os(), &mut [anchor().verifying_key()])
+        .unwrap();
+    assert_eq!(keys.as_slice(), [k]);
+}
