@@ -618,28 +618,30 @@ fn reading_a_delegation() {
     );
 }
 
-/// Through the processor: a refused delegation changes nothing on the device.
+/// Through the processor: a refused delegation changes nothing on the device; a valid one
+/// lets the delegate's manifest update it (its sequence number stored).
 #[test]
-fn processor_refuses_before_anything_runs() {
-    let mut anchors_keys = [anchor().verifying_key()];
-    let mut anchors = TrustAnchors::signers(&mut anchors_keys);
-    let mut crypto = RustCrypto::from_os();
+fn processor_updates_only_through_a_valid_chain() {
+    let manifest = common::manifest(1, &common::common(&[&[&[0]]], None), &[]);
+    let run = |member: &[u8], sim: &mut sim::Sim| {
+        let env = envelope(&manifest, Auth::Sign1, &[Extra::Int(1, member)]);
+        let mut keys = [anchor().verifying_key()];
+        let mut anchors = TrustAnchors::signers(&mut keys);
+        let mut crypto = RustCrypto::from_os();
+        let mut p = Processor::new(sim, &mut crypto, &mut anchors);
+        let auth = p.authenticate(&env)?;
+        p.update(&auth)
+    };
     let mut sim = sim::Sim::new();
     let bad = delegation(&[&[cwt(stranger(), &delegate())]]);
-    let env = signed(Some(&bad));
-    let mut p = Processor::new(&mut sim, &mut crypto, &mut anchors);
-    assert_eq!(
-        p.authenticate(&env).map(|_| ()),
-        refused(0, 0, Reason::NotAuthenticated)
-    );
-    let good = delegation(&[&[cwt(anchor(), &delegate())]]);
-    let env = signed(Some(&good));
-    assert_eq!(
-        p.authenticate(&env).unwrap().manifest().sequence_number(),
-        1
-    );
-    drop(p);
+    assert_eq!(run(&bad, &mut sim), refused(0, 0, Reason::NotAuthenticated));
     assert!(sim.flash.storage.is_empty() && sim.flash.sequence.is_empty());
+    let good = delegation(&[&[cwt(anchor(), &delegate())]]);
+    run(&good, &mut sim).unwrap();
+    assert_eq!(
+        sim.flash.sequence.values().copied().collect::<Vec<_>>(),
+        [1]
+    );
 }
 
 /// An envelope signed by `stranger()` with a valid chain that confirms `delegate()`.

@@ -496,7 +496,10 @@ mod envelopes {
     use iot_update_manifest::{Envelope, Processor, TrustAnchors, Unsupported};
     use sim::{Sim, path};
 
-    use libcsuit::{MAC_KEY, read};
+    use libcsuit::{
+        DELEGATED_X, DELEGATION_SIG, MAC_KEY, delegated_key, delegation_claims, delegation_cwt,
+        read, with_delegation,
+    };
     const URI: &str = "coaps://example.com/encrypted-firmware";
 
     /// Updates `sim` with envelope `name`, decrypting with `kek` when given.
@@ -633,37 +636,34 @@ mod envelopes {
         assert!(sim.flash.sequence.is_empty());
     }
 
-    /// The key that signed `suit-manifest-es-ecdh-dependency.hex.signed` (its dependent
-    /// envelope): libcsuit's "delegated authority" (testfiles/suit_manifest_expED.md, the
-    /// variant with `suit-delegation`), whose COSE_Key x / y are transcribed here.
-    const DELEGATED_X: &str = "0E908AA8F066DB1F084E0C3652C63952BD99F2A5BDB22F9E01367AAD03ABA68B";
-    const DELEGATED_Y: &str = "77DA1BD8AC4F0CB490BA210648BF79AB164D49AD3551D71D314B2749EE42D29A";
-    /// That variant's delegation CWT: `18([<< {1: -7} >>, {}, << {8: {1: COSE_Key}} >>, sig])`
-    /// signed by the trust anchor; the signature, transcribed.
-    const DELEGATION_SIG: &str = concat!(
-        "FB2D5ACF66B9C8573CE92E13BFB8D113F798715CC10B5A0010B11925C155E724",
-        "5A64E131073B87AC50CAC71650A21315B82D06CA2298CD1A95519AAE4C4B5315"
-    );
-
-    fn delegated_key() -> P256VerifyingKey {
-        let sec1 = [
-            vec![4],
-            hex::decode(DELEGATED_X).unwrap(),
-            hex::decode(DELEGATED_Y).unwrap(),
-        ];
-        P256VerifyingKey::from_sec1(&sec1.concat()).unwrap()
-    }
-
     fn trust_anchor() -> P256VerifyingKey {
         libcsuit::trust_anchor().unwrap()
+    }
+
+    /// Authenticates `env` under `keys` and updates `sim`, decrypting with `kek`.
+    fn update_under(
+        env: &[u8],
+        sim: &mut Sim,
+        kek: Kek<'_>,
+        keys: &mut [P256VerifyingKey],
+    ) -> Result<(), Error> {
+        let mut c = crypto();
+        let mut anchors = TrustAnchors::signers(keys);
+        let mut scratch = [0u8; 2048];
+        let mut p = Processor::new(sim, &mut c, &mut anchors)
+            .with_scratch(&mut scratch)
+            .with_decryption_key(kek);
+        let auth = p.authenticate(env)?;
+        p.update(&auth)
     }
 
     /// suit-firmware-encryption's `suit-manifest-es-ecdh-dependency.hex.signed` (expED's
     /// structure, its dependency integrated) is not signed by the trust anchor: its dependent's
     /// COSE_Sign1 verifies under libcsuit's delegated authority key, which the trust anchor
     /// certifies in a delegation CWT (checked here). The integrated dependency is signed by the
-    /// trust anchor. `suit-delegation` is not processed (the envelope carries none), so the
-    /// delegated key is given as a trust anchor: then the dependency decrypts the image.
+    /// trust anchor. The envelope carries no `suit-delegation`, so here the delegated key is
+    /// given as a trust anchor: then the dependency decrypts the image (with the delegation
+    /// inserted, the trust anchor alone suffices: the next test).
     #[test]
     fn es_ecdh_dependency_verifies_under_the_delegated_key() {
         use iot_core::crypto::{Sha256, Verifier};
@@ -672,14 +672,7 @@ mod envelopes {
             return;
         };
         // The delegation: the trust anchor signed the CWT carrying the delegated key.
-        let key = [
-            &[0xa4, 0x01, 0x02, 0x20, 0x01, 0x21, 0x58, 0x20][..],
-            &hex::decode(DELEGATED_X).unwrap(),
-            &[0x22, 0x58, 0x20],
-            &hex::decode(DELEGATED_Y).unwrap(),
-        ]
-        .concat();
-        let claims = [&[0xa1, 0x08, 0xa1, 0x01][..], &key].concat();
+        let claims = delegation_claims();
         let to_be_signed = [
             &[0x84, 0x6a][..],
             b"Signature1",
@@ -722,14 +715,7 @@ mod envelopes {
         let d = esdh();
         let plain = path(&[b"dependency-manifest.suit", b"decrypted-firmware"]);
         let run = |sim: &mut Sim, kek: Kek<'_>, keys: &mut [P256VerifyingKey]| {
-            let mut c = crypto();
-            let mut anchors = TrustAnchors::signers(keys);
-            let mut scratch = [0u8; 2048];
-            let mut p = Processor::new(sim, &mut c, &mut anchors)
-                .with_scratch(&mut scratch)
-                .with_decryption_key(kek);
-            let auth = p.authenticate(&env)?;
-            p.update(&auth)
+            update_under(&env, sim, kek, keys)
         };
         let mut sim = Sim::new();
         run(
@@ -751,6 +737,144 @@ mod envelopes {
         );
         assert_eq!(sim.get(&plain), None);
         assert!(sim.flash.sequence.is_empty());
+    }
+
+    /// `suit-manifest-es-ecdh-dependency.hex.signed` with libcsuit's delegation CWT inserted as
+    /// `suit-delegation` (outside the authentication wrapper, so the signatures still hold):
+    /// it authenticates and processes under libcsuit's trust anchor alone (draft-ietf-suit-trust-
+    /// domains "Delegation Chains"), the dependency decrypting the image. A flipped bit of the
+    /// CWT's signature or of its confirmed key, a chain signed by a key that is no trust anchor,
+    /// an empty chain, too many chains, garbage, or no delegation: refused, nothing stored.
+    #[test]
+    fn es_ecdh_dependency_authenticates_through_its_delegation() {
+        use iot_update_manifest::Capacity;
+        use iot_update_manifest::delegation::{DelegationError, MAX_CHAINS, Reason};
+        let Some(env) = read_hex("suit/encryption/suit-manifest-es-ecdh-dependency.hex.signed")
+        else {
+            return;
+        };
+        let cwt = delegation_cwt();
+        let chains = |cwts: &[&[u8]], n: usize| {
+            common::cbor(|e| {
+                e.array(n as u64).unwrap();
+                for _ in 0..n {
+                    e.array(cwts.len() as u64).unwrap();
+                    for c in cwts {
+                        e.bytes(c).unwrap();
+                    }
+                }
+            })
+        };
+        let delegated = with_delegation(&env, &chains(&[&cwt], 1));
+        let d = esdh();
+        let plain = path(&[b"dependency-manifest.suit", b"decrypted-firmware"]);
+
+        // Authenticated by the delegated key, which the chain confirms.
+        let mut anchor = [trust_anchor()];
+        let parsed = Envelope::decode(&delegated).unwrap();
+        let auth = parsed
+            .authenticate(&mut crypto(), &mut TrustAnchors::signers(&mut anchor))
+            .unwrap();
+        assert_eq!(auth.manifest().sequence_number(), 1);
+        assert_eq!(auth.digest(), Envelope::decode(&env).unwrap().digest());
+        let keys = parsed
+            .delegation_chains()
+            .unwrap()
+            .unwrap()
+            .verify(&mut crypto(), &mut anchor)
+            .unwrap();
+        assert_eq!(keys.as_slice(), [delegated_key()]);
+
+        // And processed: the dependency (signed by the trust anchor) decrypts the image.
+        let mut sim = Sim::new();
+        update_under(
+            &delegated,
+            &mut sim,
+            Kek::EcdhEsP256(&d),
+            &mut [trust_anchor()],
+        )
+        .unwrap();
+        assert_eq!(sim.get(&plain).map(|v| v.as_slice()), Some(IMAGE));
+        assert_eq!(
+            sim.flash.sequence.values().copied().collect::<Vec<_>>(),
+            [1]
+        );
+
+        let chain_refused = |reason| {
+            Err(Error::Delegation(DelegationError {
+                chain: 0,
+                link: 0,
+                reason,
+            }))
+        };
+        let mut flipped_sig = cwt.clone();
+        *flipped_sig.last_mut().unwrap() ^= 0x80;
+        let mut flipped_key = cwt.clone();
+        let x = hex::decode(DELEGATED_X).unwrap();
+        let at = cwt.windows(32).position(|w| w == x).unwrap();
+        flipped_key[at] ^= 1;
+        // The same claims signed by a key that is no trust anchor.
+        let mut stranger = iot_core::crypto::P256SigningKey::from_bytes(&[0x5a; 32]).unwrap();
+        let mut other = vec![0u8; 256];
+        let n = iot_core::cose::Sign1Builder::new(iot_core::cose::Algorithm::Es256)
+            .sign(
+                &mut crypto(),
+                &mut stranger,
+                &delegation_claims(),
+                &[],
+                &mut other,
+            )
+            .unwrap();
+        other.truncate(n);
+        let cases: Vec<(Vec<u8>, Result<(), Error>)> = vec![
+            (
+                chains(&[&flipped_sig], 1),
+                chain_refused(Reason::NotAuthenticated),
+            ),
+            (
+                chains(&[&flipped_key], 1),
+                chain_refused(Reason::NotAuthenticated),
+            ),
+            (
+                chains(&[&other], 1),
+                chain_refused(Reason::NotAuthenticated),
+            ),
+            (chains(&[], 1), chain_refused(Reason::Empty)),
+            (
+                chains(&[&cwt], MAX_CHAINS + 1),
+                Err(Error::CapacityExceeded(Capacity::DelegationChains)),
+            ),
+        ];
+        for (member, expected) in cases {
+            let bytes = with_delegation(&env, &member);
+            let mut sim = Sim::new();
+            assert_eq!(
+                update_under(&bytes, &mut sim, Kek::EcdhEsP256(&d), &mut [trust_anchor()]),
+                expected
+            );
+            assert!(sim.flash.storage.is_empty() && sim.flash.sequence.is_empty());
+        }
+        // Garbage: a CBOR error at its offset in the envelope, nothing stored.
+        for member in [&[0xff][..], &[0x81, 0x81, 0x43, 0xd2, 0x84, 0x40], &[0xa0]] {
+            let bytes = with_delegation(&env, member);
+            let mut sim = Sim::new();
+            let result = update_under(&bytes, &mut sim, Kek::EcdhEsP256(&d), &mut [trust_anchor()]);
+            assert!(
+                matches!(
+                    result,
+                    Err(Error::Core(CoreError::Cbor { offset, .. })) if (4..4 + 2 + member.len()).contains(&offset)
+                ),
+                "{member:02x?}: {result:?}"
+            );
+            assert!(sim.flash.storage.is_empty() && sim.flash.sequence.is_empty());
+        }
+        // No delegation: the trust anchor alone does not authenticate it.
+        let mut sim = Sim::new();
+        assert_eq!(
+            update_under(&env, &mut sim, Kek::EcdhEsP256(&d), &mut [trust_anchor()]),
+            Err(Error::NotAuthenticated(CoreError::BadSignature))
+        );
+        assert!(sim.flash.storage.is_empty() && sim.flash.sequence.is_empty());
     }
 
     /// (envelope, decrypted component, fetched-ciphertext component and file, key).

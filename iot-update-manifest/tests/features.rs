@@ -187,3 +187,44 @@ fn encryption() {
         assert!(untouched(&sim));
     }
 }
+
+/// `delegation`: the firmware-encryption examples' `suit-manifest-es-ecdh-dependency.hex.signed`
+/// is signed by libcsuit's delegated authority; with libcsuit's delegation CWT inserted as
+/// `suit-delegation` the trust anchor confirms that key. With the feature the envelope
+/// authenticates under the trust anchor alone; without it the member is not used and the
+/// envelope is not authenticated.
+#[test]
+fn delegation() {
+    let Some(text) =
+        iot_test_vectors::read("suit/encryption/suit-manifest-es-ecdh-dependency.hex.signed")
+    else {
+        return;
+    };
+    let hex: String = String::from_utf8(text)
+        .unwrap()
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .collect();
+    let env = libcsuit::with_delegation(&hex::decode(hex).unwrap(), &libcsuit::delegation_member());
+    let result = process(&env, &mut Sim::new(), Run::Authenticate);
+    if cfg!(feature = "delegation") {
+        // Authenticated: only then is the manifest decoded, whose `suit-dependencies` needs
+        // feature `dependencies`.
+        if cfg!(feature = "dependencies") {
+            result.unwrap();
+        } else {
+            assert_eq!(
+                result,
+                Err(Error::UnknownMember {
+                    map: iot_update_manifest::MapKind::Common,
+                    key: 1
+                })
+            );
+        }
+    } else {
+        assert_eq!(
+            result,
+            Err(Error::NotAuthenticated(iot_core::Error::BadSignature))
+        );
+    }
+}
