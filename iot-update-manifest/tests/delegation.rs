@@ -54,6 +54,41 @@ fn cose_key(e: &mut common::Enc, k: &P256SigningKey) {
     e.i8(-3).unwrap().bytes(&sec1[33..]).unwrap();
 }
 
+/// The members of `k`'s public COSE_Key, (label, encoded value): kty EC2, crv P-256, x, y.
+fn ec2(k: &P256SigningKey) -> Vec<(i64, Vec<u8>)> {
+    let sec1 = k.verifying_key().to_sec1_uncompressed();
+    let b = |v: &[u8]| {
+        cbor(|e| {
+            e.bytes(v).unwrap();
+        })
+    };
+    vec![
+        (1, vec![2]),
+        (-1, vec![1]),
+        (-2, b(&sec1[1..33])),
+        (-3, b(&sec1[33..])),
+    ]
+}
+
+/// A claims set `{8: {1: COSE_Key}}`, the COSE_Key with these members.
+fn cnf_with(members: &[(i64, Vec<u8>)]) -> Vec<u8> {
+    cbor(|e| {
+        e.map(1)
+            .unwrap()
+            .u8(8)
+            .unwrap()
+            .map(1)
+            .unwrap()
+            .u8(1)
+            .unwrap();
+        e.map(members.len() as u64).unwrap();
+        for (label, value) in members {
+            e.i64(*label).unwrap();
+            e.writer_mut().extend_from_slice(value);
+        }
+    })
+}
+
 /// A claims set `{8: {1: COSE_Key of subject}}` plus `extra` (label, encoded value) pairs.
 fn claims(subject: &P256SigningKey, extra: &[(i64, Vec<u8>)]) -> Vec<u8> {
     cbor(|e| {
@@ -118,6 +153,11 @@ fn auth(bytes: &[u8]) -> Result<(), Error> {
         .map(|_| ())
 }
 
+/// Authenticates an envelope signed by `delegate()` carrying these chains.
+fn with_chains(chains: &[&[Vec<u8>]]) -> Result<(), Error> {
+    auth(&signed(Some(&delegation(chains))))
+}
+
 fn refused(chain: u8, link: u8, reason: Reason) -> Result<(), Error> {
     Err(Error::Delegation(DelegationError {
         chain,
@@ -136,39 +176,36 @@ fn one_level_chain_authenticates_the_delegate() {
         Err(Error::NotAuthenticated(iot_core::Error::BadSignature))
     );
     // The chain confirms the delegate only: an envelope another key signed is still refused.
-    let other = {
-        let digest = common::digest_of(&minimal(1));
-        let mut block = vec![0u8; 256];
-        let n = Sign1Builder {
-            detached: true,
-            ..Sign1Builder::new(Algorithm::Es256)
-        }
-        .sign(
-            &mut RustCrypto::from_os(),
-            &mut stranger(),
-            &digest,
-            &[],
-            &mut block,
-        )
-        .unwrap();
-        block.truncate(n);
-        stranger_envelope(&block, Some(&member))
-    };
+    let other = signed_by(stranger(), Some(&member));
     assert_eq!(
         auth(&other),
         Err(Error::NotAuthenticated(iot_core::Error::BadSignature))
     );
 }
 
-/// `minimal(1)` with `block` as its one authentication block and an optional delegation.
-fn stranger_envelope(block: &[u8], member: Option<&[u8]>) -> Vec<u8> {
+/// `minimal(1)` signed (ESP256) by `signer`, with an optional delegation.
+fn signed_by(mut signer: P256SigningKey, member: Option<&[u8]>) -> Vec<u8> {
     let digest = common::digest_of(&minimal(1));
+    let mut block = vec![0u8; 256];
+    let n = Sign1Builder {
+        detached: true,
+        ..Sign1Builder::new(Algorithm::Esp256)
+    }
+    .sign(
+        &mut RustCrypto::from_os(),
+        &mut signer,
+        &digest,
+        &[],
+        &mut block,
+    )
+    .unwrap();
+    block.truncate(n);
     let wrapper = cbor(|e| {
         e.array(2)
             .unwrap()
             .bytes(&digest)
             .unwrap()
-            .bytes(block)
+            .bytes(&block)
             .unwrap();
     });
     cbor(|e| {
@@ -184,35 +221,31 @@ fn stranger_envelope(block: &[u8], member: Option<&[u8]>) -> Vec<u8> {
 
 #[test]
 fn two_level_chain() {
-    let good = [
-        cwt(anchor(), &intermediate()),
-        cwt(intermediate(), &delegate()),
-    ];
-    auth(&signed(Some(&delegation(&[&good])))).unwrap();
-    // The second CWT signed by a key the first does not confirm.
-    let forged = [cwt(anchor(), &intermediate()), cwt(stranger(), &delegate())];
-    assert_eq!(
-        auth(&signed(Some(&delegation(&[&forged])))),
-        refused(0, 1, Reason::NotAuthenticated)
-    );
-    // The chain starts at a key that is no trust anchor.
-    let rootless = [
-        cwt(stranger(), &intermediate()),
-        cwt(intermediate(), &delegate()),
-    ];
-    assert_eq!(
-        auth(&signed(Some(&delegation(&[&rootless])))),
-        refused(0, 0, Reason::NotAuthenticated)
-    );
-    // Reversed order: the intermediate's CWT first.
-    let reversed = [
-        cwt(intermediate(), &delegate()),
-        cwt(anchor(), &intermediate()),
-    ];
-    assert_eq!(
-        auth(&signed(Some(&delegation(&[&reversed])))),
-        refused(0, 0, Reason::NotAuthenticated)
-    );
+    let (a, i, d, x) = (anchor, intermediate, delegate, stranger);
+    with_chains(&[&[cwt(a(), &i()), cwt(i(), &d())]]).unwrap();
+    for (chain, link, what) in [
+        (
+            [cwt(a(), &i()), cwt(x(), &d())],
+            1,
+            "second CWT by a key the first does not confirm",
+        ),
+        (
+            [cwt(x(), &i()), cwt(i(), &d())],
+            0,
+            "first CWT by a key that is no trust anchor",
+        ),
+        (
+            [cwt(i(), &d()), cwt(a(), &i())],
+            0,
+            "the two in reverse order",
+        ),
+    ] {
+        assert_eq!(
+            with_chains(&[&chain]),
+            refused(0, link, Reason::NotAuthenticated),
+            "{what}"
+        );
+    }
 }
 
 /// Only the last CWT's key authenticates the manifest: an intermediate's signature does not.
@@ -223,23 +256,8 @@ fn an_intermediate_key_does_not_sign_manifests() {
         cwt(intermediate(), &delegate()),
     ];
     let member = delegation(&[&chain]);
-    let digest = common::digest_of(&minimal(1));
-    let mut block = vec![0u8; 256];
-    let n = Sign1Builder {
-        detached: true,
-        ..Sign1Builder::new(Algorithm::Es256)
-    }
-    .sign(
-        &mut RustCrypto::from_os(),
-        &mut intermediate(),
-        &digest,
-        &[],
-        &mut block,
-    )
-    .unwrap();
-    block.truncate(n);
     assert_eq!(
-        auth(&stranger_envelope(&block, Some(&member))),
+        auth(&signed_by(intermediate(), Some(&member))),
         Err(Error::NotAuthenticated(iot_core::Error::BadSignature))
     );
 }
@@ -249,9 +267,9 @@ fn an_intermediate_key_does_not_sign_manifests() {
 fn every_chain_must_hold() {
     let good = [cwt(anchor(), &delegate())];
     let bad = [cwt(stranger(), &intermediate())];
-    auth(&signed(Some(&delegation(&[&good, &good])))).unwrap();
+    with_chains(&[&good, &good]).unwrap();
     assert_eq!(
-        auth(&signed(Some(&delegation(&[&good, &bad])))),
+        with_chains(&[&good, &bad]),
         refused(1, 0, Reason::NotAuthenticated)
     );
     // Also when the trust anchor itself signed the envelope.
@@ -271,7 +289,7 @@ fn tampered_cwts_are_refused() {
     let mut flipped = good.clone();
     *flipped.last_mut().unwrap() ^= 1;
     assert_eq!(
-        auth(&signed(Some(&delegation(&[&[flipped]])))),
+        with_chains(&[&[flipped]]),
         refused(0, 0, Reason::NotAuthenticated)
     );
     // One bit of the confirmed key's x.
@@ -280,7 +298,7 @@ fn tampered_cwts_are_refused() {
     let mut altered = good.clone();
     altered[at + 5] ^= 0x10;
     assert_eq!(
-        auth(&signed(Some(&delegation(&[&[altered]])))),
+        with_chains(&[&[altered]]),
         refused(0, 0, Reason::NotAuthenticated)
     );
     // A detached payload: nothing to confirm.
@@ -299,7 +317,7 @@ fn tampered_cwts_are_refused() {
     .unwrap();
     detached.truncate(n);
     assert_eq!(
-        auth(&signed(Some(&delegation(&[&[detached]])))),
+        with_chains(&[&[detached]]),
         refused(0, 0, Reason::NotAuthenticated)
     );
 }
@@ -308,23 +326,17 @@ fn tampered_cwts_are_refused() {
 fn untagged_cwts_are_accepted() {
     let untagged = sign(&mut anchor(), &claims(&delegate(), &[]), false);
     assert_ne!(untagged[0], 0xd2);
-    auth(&signed(Some(&delegation(&[&[untagged]])))).unwrap();
+    with_chains(&[&[untagged]]).unwrap();
 }
 
 #[test]
 fn empty_and_oversized_delegations() {
-    assert_eq!(
-        auth(&signed(Some(&delegation(&[])))),
-        refused(0, 0, Reason::Empty)
-    );
+    assert_eq!(with_chains(&[]), refused(0, 0, Reason::Empty));
     let good = [cwt(anchor(), &delegate())];
-    assert_eq!(
-        auth(&signed(Some(&delegation(&[&good, &[]])))),
-        refused(1, 0, Reason::Empty)
-    );
+    assert_eq!(with_chains(&[&good, &[]]), refused(1, 0, Reason::Empty));
     let many: Vec<&[Vec<u8>]> = (0..=MAX_CHAINS).map(|_| &good[..]).collect();
     assert_eq!(
-        auth(&signed(Some(&delegation(&many)))),
+        with_chains(&many),
         Err(Error::CapacityExceeded(Capacity::DelegationChains))
     );
     let mut long = vec![cwt(anchor(), &intermediate())];
@@ -332,7 +344,7 @@ fn empty_and_oversized_delegations() {
         long.push(cwt(intermediate(), &intermediate()));
     }
     assert_eq!(
-        auth(&signed(Some(&delegation(&[&long])))),
+        with_chains(&[&long]),
         Err(Error::CapacityExceeded(Capacity::DelegationChainLength))
     );
     // At the capacity: accepted.
@@ -343,7 +355,7 @@ fn empty_and_oversized_delegations() {
     longest.push(cwt(intermediate(), &delegate()));
     assert_eq!(longest.len(), MAX_CHAIN_LENGTH);
     let full: Vec<&[Vec<u8>]> = (0..MAX_CHAINS).map(|_| &longest[..]).collect();
-    auth(&signed(Some(&delegation(&full)))).unwrap();
+    with_chains(&full).unwrap();
 }
 
 /// Malformed CBOR anywhere in the member: a typed CBOR error at its offset in the envelope.
@@ -389,7 +401,7 @@ fn garbage_is_a_cbor_error() {
 fn claims_policy() {
     let with = |extra: &[(i64, Vec<u8>)]| {
         let c = sign(&mut anchor(), &claims(&delegate(), extra), true);
-        auth(&signed(Some(&delegation(&[&[c]]))))
+        with_chains(&[&[c]])
     };
     let uint = |v: u64| {
         cbor(|e| {
@@ -429,12 +441,7 @@ fn claims_policy() {
         e.u8(8).unwrap().map(1).unwrap().u8(1).unwrap();
         cose_key(e, &delegate());
     });
-    auth(&signed(Some(&delegation(&[&[sign(
-        &mut anchor(),
-        &c,
-        true,
-    )]]))))
-    .unwrap();
+    with_chains(&[&[sign(&mut anchor(), &c, true)]]).unwrap();
     // No cnf; cnf with a kid instead of a COSE_Key; cnf with two methods.
     let no_cnf = cbor(|e| {
         e.map(1).unwrap().u8(1).unwrap().str("x").unwrap();
@@ -457,64 +464,29 @@ fn claims_policy() {
     });
     for c in [no_cnf, kid_cnf, two] {
         assert_eq!(
-            auth(&signed(Some(&delegation(&[&[sign(
-                &mut anchor(),
-                &c,
-                true
-            )]])))),
+            with_chains(&[&[sign(&mut anchor(), &c, true)]]),
             refused(0, 0, Reason::NoConfirmationKey)
         );
     }
     // COSE_Keys that are no P-256 public key: symmetric, with a private part, off the curve.
-    let sym = cbor(|e| {
-        e.map(1)
-            .unwrap()
-            .u8(8)
-            .unwrap()
-            .map(1)
-            .unwrap()
-            .u8(1)
-            .unwrap();
-        e.map(2).unwrap().u8(1).unwrap().u8(4).unwrap();
-        e.i8(-1).unwrap().bytes(&[0x61; 32]).unwrap();
-    });
-    let private = cbor(|e| {
-        let sec1 = delegate().verifying_key().to_sec1_uncompressed();
-        e.map(1)
-            .unwrap()
-            .u8(8)
-            .unwrap()
-            .map(1)
-            .unwrap()
-            .u8(1)
-            .unwrap();
-        e.map(5).unwrap().u8(1).unwrap().u8(2).unwrap();
-        e.i8(-1).unwrap().u8(1).unwrap();
-        e.i8(-2).unwrap().bytes(&sec1[1..33]).unwrap();
-        e.i8(-3).unwrap().bytes(&sec1[33..]).unwrap();
-        e.i8(-4).unwrap().bytes(&[0x11; 32]).unwrap();
-    });
-    let off_curve = cbor(|e| {
-        e.map(1)
-            .unwrap()
-            .u8(8)
-            .unwrap()
-            .map(1)
-            .unwrap()
-            .u8(1)
-            .unwrap();
-        e.map(4).unwrap().u8(1).unwrap().u8(2).unwrap();
-        e.i8(-1).unwrap().u8(1).unwrap();
-        e.i8(-2).unwrap().bytes(&[1; 32]).unwrap();
-        e.i8(-3).unwrap().bytes(&[2; 32]).unwrap();
-    });
+    let bytes = |v: &[u8]| {
+        cbor(|e| {
+            e.bytes(v).unwrap();
+        })
+    };
+    let sym = cnf_with(&[(1, vec![4]), (-1, bytes(&[0x61; 32]))]);
+    let mut with_d = ec2(&delegate());
+    with_d.push((-4, bytes(&[0x11; 32])));
+    let private = cnf_with(&with_d);
+    let off_curve = cnf_with(&[
+        (1, vec![2]),
+        (-1, vec![1]),
+        (-2, bytes(&[1; 32])),
+        (-3, bytes(&[2; 32])),
+    ]);
     for c in [sym, private, off_curve] {
         assert_eq!(
-            auth(&signed(Some(&delegation(&[&[sign(
-                &mut anchor(),
-                &c,
-                true
-            )]])))),
+            with_chains(&[&[sign(&mut anchor(), &c, true)]]),
             refused(0, 0, Reason::InvalidKey)
         );
     }
@@ -540,29 +512,21 @@ fn claims_policy() {
 #[test]
 fn confirmed_alg_restricts_the_delegate() {
     let restricted = |alg: i8| {
-        cbor(|e| {
-            let sec1 = delegate().verifying_key().to_sec1_uncompressed();
-            e.map(1)
-                .unwrap()
-                .u8(8)
-                .unwrap()
-                .map(1)
-                .unwrap()
-                .u8(1)
-                .unwrap();
-            e.map(5).unwrap().u8(1).unwrap().u8(2).unwrap();
-            e.u8(3).unwrap().i8(alg).unwrap();
-            e.i8(-1).unwrap().u8(1).unwrap();
-            e.i8(-2).unwrap().bytes(&sec1[1..33]).unwrap();
-            e.i8(-3).unwrap().bytes(&sec1[33..]).unwrap();
-        })
+        let mut members = ec2(&delegate());
+        members.push((
+            3,
+            cbor(|e| {
+                e.i8(alg).unwrap();
+            }),
+        ));
+        cnf_with(&members)
     };
     // tests/common signs envelopes with ESP256 (-9).
     let ok = sign(&mut anchor(), &restricted(-9), true);
-    auth(&signed(Some(&delegation(&[&[ok]])))).unwrap();
+    with_chains(&[&[ok]]).unwrap();
     let es256_only = sign(&mut anchor(), &restricted(-7), true);
     assert_eq!(
-        auth(&signed(Some(&delegation(&[&[es256_only]])))),
+        with_chains(&[&[es256_only]]),
         Err(Error::NotAuthenticated(iot_core::Error::AlgorithmMismatch))
     );
 }
@@ -644,26 +608,6 @@ fn processor_updates_only_through_a_valid_chain() {
     );
 }
 
-/// An envelope signed by `stranger()` with a valid chain that confirms `delegate()`.
-fn stranger_signed(member: &[u8]) -> Vec<u8> {
-    let digest = common::digest_of(&minimal(1));
-    let mut block = vec![0u8; 256];
-    let n = Sign1Builder {
-        detached: true,
-        ..Sign1Builder::new(Algorithm::Esp256)
-    }
-    .sign(
-        &mut RustCrypto::from_os(),
-        &mut stranger(),
-        &digest,
-        &[],
-        &mut block,
-    )
-    .unwrap();
-    block.truncate(n);
-    stranger_envelope(&block, Some(member))
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
 
@@ -672,7 +616,7 @@ proptest! {
     #[test]
     fn no_byte_of_the_member_lets_a_stranger_in(at in any::<prop::sample::Index>(), byte in any::<u8>()) {
         let member = delegation(&[&[cwt(anchor(), &intermediate()), cwt(intermediate(), &delegate())]]);
-        let env = stranger_signed(&member);
+        let env = signed_by(stranger(), Some(&member));
         prop_assert!(auth(&env).is_err());
         // The member's bytes in the envelope: key 1, then the bstr head and content.
         let head = common::bstr(&member).len() - member.len();
