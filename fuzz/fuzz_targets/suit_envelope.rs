@@ -33,6 +33,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let _ = (env.is_tagged(), env.digest(), env.delegation());
+    // `suit-delegation` decoded on its own; `authenticate` verifies it (feature `delegation`).
+    if let Ok(Some(d)) = env.delegation_chains() {
+        assert!(d.chains().count() > 0);
+    }
     let blocks = env.authentication_blocks();
     let mut crypto = RustCrypto::<()>::default();
     let mut verifiers = [AcceptAll];

@@ -1,0 +1,43 @@
+//! `suit-delegation` (draft-ietf-suit-trust-domains, iot-update-manifest's `delegation`
+//! module): decode arbitrary bytes as a SUIT_Delegation; where that succeeds, read every CWT's
+//! confirmed key and verify the chains with a first-link "verifier" that accepts any
+//! well-formed COSE_Sign1 (so that the claims and the next links are reached without a real
+//! trust anchor's signature). A chain that verifies yields one key per chain.
+#![no_main]
+
+use iot_core::cose::Algorithm;
+use iot_core::crypto::{RustCrypto, SHA256_LEN, Verifier};
+use iot_update_manifest::delegation::{Delegation, MAX_CHAIN_LENGTH, MAX_CHAINS, confirmed_key};
+use libfuzzer_sys::fuzz_target;
+
+/// Accepts every signature of the first CWT (this target fuzzes decoding, not ECDSA).
+struct AcceptAll;
+
+impl Verifier for AcceptAll {
+    fn algorithm(&self) -> Option<Algorithm> {
+        None
+    }
+    fn verify_digest(&mut self, _: &[u8; SHA256_LEN], _: &[u8]) -> iot_core::Result<()> {
+        Ok(())
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(d) = Delegation::decode(data) else {
+        return;
+    };
+    let mut chains = 0;
+    for chain in d.chains() {
+        chains += 1;
+        let mut len = 0;
+        for cwt in chain {
+            len += 1;
+            let _ = confirmed_key(cwt);
+        }
+        assert!((1..=MAX_CHAIN_LENGTH).contains(&len));
+    }
+    assert!((1..=MAX_CHAINS).contains(&chains));
+    if let Ok(keys) = d.verify(&mut RustCrypto::<()>::default(), &mut [AcceptAll]) {
+        assert_eq!(keys.len(), chains);
+    }
+});
