@@ -6,8 +6,10 @@ use crate::fail::{Context, Result, bail};
 use crate::io;
 use crate::keys::Key;
 use clap::{Args, Subcommand};
+use iot_core::cose::{CoseKey, Ec2Y};
 use iot_core::crypto::RustCrypto;
 use iot_update_manifest::builder::{self, json};
+use iot_update_manifest::delegation::confirmed_key;
 use iot_update_manifest::device_dir::{
     DecryptionKey, DirDevice, DirError, Identity, format_uuid, parse_uuid,
 };
@@ -169,8 +171,8 @@ pub struct SuitArgs {
 /// Runs a `suit` command.
 pub fn run(cmd: SuitCmd) -> Result<()> {
     match cmd {
-        SuitCmd::Verify(a) => with_manifest(&a, |m| crate::say(&summary(m))),
-        SuitCmd::Inspect(a) => with_manifest(&a, |m| crate::say(inspect(m).trim_end())),
+        SuitCmd::Verify(a) => with_manifest(&a, |_, m| crate::say(&summary(m))),
+        SuitCmd::Inspect(a) => with_manifest(&a, |e, m| crate::say(inspect(e, m).trim_end())),
         SuitCmd::Create(a) => create(&a),
         SuitCmd::Sever(a) => sever(&a),
         SuitCmd::DeviceInit(a) => device_init(&a),
@@ -345,8 +347,22 @@ fn create(a: &CreateArgs) -> Result<()> {
             .context(format!("signing with {}", parsed.algorithm.name()))?;
     }
     let envelope = unsigned.to_bytes().context(&shown)?;
-    let env = Envelope::decode(&envelope).context("the built envelope does not decode")?;
-    authenticate(&env, &key, &a.key)?.context("the built envelope is refused")?;
+    {
+        let env = Envelope::decode(&envelope).context("the built envelope does not decode")?;
+        authenticate(&env, &key, &a.key)?.context("the built envelope is refused")?;
+    }
+    // The delegation goes outside the signature, after the check above (whose only anchor is the
+    // signing key, where the chains start at the device's trust anchors): decoded, not verified.
+    let envelope = if parsed.delegation.is_empty() {
+        envelope
+    } else {
+        unsigned.delegate(&parsed.delegation).context(&shown)?;
+        let envelope = unsigned.to_bytes().context(&shown)?;
+        Envelope::decode(&envelope)
+            .and_then(|e| e.delegation_chains().map(|_| ()))
+            .context("the built delegation does not decode")?;
+        envelope
+    };
     let hosted = hosted_files(&a.out, &parsed.payloads)?;
     io::write(&a.out, &envelope)?;
     for (path, (name, ciphertext)) in hosted.iter().zip(&parsed.payloads) {
@@ -403,17 +419,17 @@ fn sever(a: &SeverArgs) -> Result<()> {
     Ok(())
 }
 
-/// Decodes and authenticates the envelope of `a`, then hands the manifest to `then`.
+/// Decodes and authenticates the envelope of `a`, then hands it and the manifest to `then`.
 pub(crate) fn with_manifest(
     a: &SuitArgs,
-    then: impl FnOnce(&AuthenticatedManifest<'_>) -> Result<()>,
+    then: impl FnOnce(&Envelope<'_>, &AuthenticatedManifest<'_>) -> Result<()>,
 ) -> Result<()> {
     let key = Key::load(&a.key)?;
     let bytes = io::read_cbor(&a.envelope)?;
     let shown = a.envelope.display();
     let env = Envelope::decode(&bytes).context(format!("{shown}: not a SUIT envelope"))?;
     let authenticated = authenticate(&env, &key, &a.key)?.context(format!("{shown}: refused"))?;
-    then(&authenticated)
+    then(&env, &authenticated)
 }
 
 /// Authenticates `env` under `key` (read from `key_path`): its P-256 key for COSE_Sign1 blocks,
@@ -484,7 +500,7 @@ fn diag(encoded: &[u8]) -> String {
 }
 
 /// The tree of `suit inspect`.
-fn inspect(a: &AuthenticatedManifest<'_>) -> String {
+fn inspect(env: &Envelope<'_>, a: &AuthenticatedManifest<'_>) -> String {
     let m = a.manifest();
     let mut out = String::new();
     let _ = writeln!(
@@ -495,6 +511,7 @@ fn inspect(a: &AuthenticatedManifest<'_>) -> String {
     );
     let _ = writeln!(out, "digest: {}", digest(a.digest()));
     let _ = writeln!(out, "authenticated by block {}", a.authenticated_by());
+    delegation(&mut out, env);
     if let Some(uri) = m.reference_uri() {
         let _ = writeln!(out, "reference-uri: {uri}");
     }
@@ -548,6 +565,36 @@ fn inspect(a: &AuthenticatedManifest<'_>) -> String {
         }
     }
     out
+}
+
+/// `suit-delegation`, verified with the envelope: per chain, each CWT's issuer (a trust anchor
+/// for the first, the previous CWT's key after) and the key it confirms.
+fn delegation(out: &mut String, env: &Envelope<'_>) {
+    let Ok(Some(d)) = env.delegation_chains() else {
+        return;
+    };
+    let _ = writeln!(out, "delegation:");
+    for (i, chain) in d.chains().enumerate() {
+        let _ = writeln!(out, "  chain {i}:");
+        for (j, cwt) in chain.enumerate() {
+            let issuer = match j {
+                0 => "a trust anchor".to_owned(),
+                _ => format!("CWT {}'s key", j - 1),
+            };
+            let key = match confirmed_key(cwt) {
+                Ok(CoseKey::Ec2 { x, y, alg, .. }) => {
+                    let y = match y {
+                        Ec2Y::Coordinate(y) => hex::encode(y),
+                        Ec2Y::Sign(sign) => format!("sign {sign}"),
+                    };
+                    let alg = alg.map(|a| format!(" ({})", a.name())).unwrap_or_default();
+                    format!("P-256 x {} y {y}{alg}", hex::encode(x))
+                }
+                Ok(CoseKey::Symmetric(_)) | Err(_) => "no key".to_owned(),
+            };
+            let _ = writeln!(out, "    CWT {j}: issued by {issuer}, confirms {key}");
+        }
+    }
 }
 
 /// One command per line, parameters and nested sequences indented below it.

@@ -186,7 +186,7 @@ fn new(a: &NewArgs) -> Result<()> {
         .map(str::to_owned)
         .collect();
     let mut release = None;
-    crate::suit_cmd::with_manifest(&a.envelope, |m| {
+    crate::suit_cmd::with_manifest(&a.envelope, |_, m| {
         release = Some(Release {
             digest: m.digest().bytes.to_vec(),
             sequence_number: m.manifest().sequence_number(),

@@ -322,3 +322,110 @@ fn hosted_payloads_never_overwrite_each_other_or_the_envelope() {
     assert!(out.contains("fw2.enc: encrypted payload"), "{out}");
     assert!(t.path("fw.enc").exists() && t.path("fw2.enc").exists());
 }
+
+/// The CWT in which the private key at `issuer` (PKCS#8 PEM) confirms the public key at
+/// `subject` (SPKI PEM): `{8: {1: COSE_Key}}` in a COSE_Sign1 (ES256), as draft-ietf-suit-trust-
+/// domains' `suit-delegation` carries it.
+fn cwt(issuer: &Path, subject: &Path) -> Vec<u8> {
+    use p256::elliptic_curve::sec1::ToSec1Point;
+    use p256::pkcs8::{DecodePrivateKey, DecodePublicKey};
+    let pem = |p: &Path| std::fs::read_to_string(p).unwrap();
+    let secret = p256::SecretKey::from_pkcs8_pem(&pem(issuer)).unwrap();
+    let public = p256::PublicKey::from_public_key_pem(&pem(subject)).unwrap();
+    let point = public.to_sec1_point(false);
+    let (x, y) = (&point.as_bytes()[1..33], &point.as_bytes()[33..]);
+    let claims = [
+        &[
+            0xa1, 0x08, 0xa1, 0x01, 0xa4, 0x01, 0x02, 0x20, 0x01, 0x21, 0x58, 0x20,
+        ][..],
+        x,
+        &[0x22, 0x58, 0x20],
+        y,
+    ]
+    .concat();
+    let mut signer = iot_core::crypto::P256SigningKey::from_bytes(&secret.to_bytes()).unwrap();
+    let mut out = vec![0u8; 256];
+    let n = iot_core::cose::Sign1Builder::new(iot_core::cose::Algorithm::Es256)
+        .sign(
+            &mut iot_core::crypto::RustCrypto::from_os(),
+            &mut signer,
+            &claims,
+            &[],
+            &mut out,
+        )
+        .unwrap();
+    out.truncate(n);
+    out
+}
+
+/// A description's `"delegation"`: the envelope, signed by a delegate, verifies with
+/// `suit verify --key ANCHOR` when the chain starts at that anchor; `suit inspect` shows the
+/// chain; a chain from another key, a flipped CWT bit, or no delegation: refused.
+#[test]
+fn a_delegated_envelope_verifies_under_the_anchor() {
+    let t = Setup::new();
+    keygen(t.dir.path(), "anchor");
+    keygen(t.dir.path(), "stranger");
+    let (anchor, anchor_pub) = (t.path("anchor.pem"), t.path("anchor.pub.pem"));
+    let with = |name: &str, chains: &[&[Vec<u8>]]| {
+        let mut desc: serde_json::Value = serde_json::from_str(&update_json(7)).unwrap();
+        let hexes: Vec<Vec<String>> = chains
+            .iter()
+            .map(|c| c.iter().map(hex::encode).collect())
+            .collect();
+        desc["delegation"] = serde_json::json!(hexes);
+        let (json, env) = (
+            t.path(&format!("{name}.json")),
+            t.path(&format!("{name}.suit")),
+        );
+        std::fs::write(&json, desc.to_string()).unwrap();
+        ok(&suit_create(&t.key(), &json, &env));
+        env
+    };
+    let good = cwt(&anchor, &t.public());
+    let env = with("delegated", &[std::slice::from_ref(&good)]);
+    let verified = ok(&["suit", "verify", "--key", s(&anchor_pub), s(&env)]);
+    assert_eq!(
+        verified.trim_end(),
+        "authenticated: sequence number 7, 1 component: [h'00']"
+    );
+    let tree = ok(&["suit", "inspect", "--key", s(&anchor_pub), s(&env)]);
+    let public = std::fs::read_to_string(t.public()).unwrap();
+    let point = {
+        use p256::elliptic_curve::sec1::ToSec1Point;
+        use p256::pkcs8::DecodePublicKey;
+        p256::PublicKey::from_public_key_pem(&public)
+            .unwrap()
+            .to_sec1_point(false)
+    };
+    let x = hex::encode(&point.as_bytes()[1..33]);
+    assert!(tree.contains("delegation:\n  chain 0:\n"), "{tree}");
+    assert!(
+        tree.contains(&format!(
+            "    CWT 0: issued by a trust anchor, confirms P-256 x {x} y "
+        )),
+        "{tree}"
+    );
+    // The delegate's own key is no trust anchor of that chain: refused, by the chain.
+    let err = fails(&["suit", "verify", "--key", s(&t.public()), s(&env)]);
+    assert!(err.contains("delegation chain 0 CWT 0"), "{err}");
+    // A chain from a key that is not the anchor; a flipped bit of the CWT's signature.
+    let mut flipped = good.clone();
+    *flipped.last_mut().unwrap() ^= 1;
+    for (name, chain) in [
+        ("stranger", cwt(&t.path("stranger.pem"), &t.public())),
+        ("flipped", flipped),
+    ] {
+        let env = with(name, &[&[chain]]);
+        let err = fails(&["suit", "verify", "--key", s(&anchor_pub), s(&env)]);
+        assert!(
+            err.contains("delegation chain 0 CWT 0: NotAuthenticated"),
+            "{name}: {err}"
+        );
+    }
+    // No delegation: the anchor does not authenticate the delegate's envelope.
+    let plain = t.path("plain.suit");
+    ok(&suit_create(&t.key(), &t.path("update.json"), &plain));
+    let err = fails(&["suit", "verify", "--key", s(&anchor_pub), s(&plain)]);
+    assert!(err.contains("refused: not authenticated"), "{err}");
+}

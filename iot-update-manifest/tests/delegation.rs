@@ -641,3 +641,34 @@ fn delegated_keys_are_the_confirmed_coordinates() {
         .unwrap();
     assert_eq!(keys.as_slice(), [k]);
 }
+
+/// The builder writes `suit-delegation` outside the signature: the envelope a delegate signs
+/// authenticates under the anchor; chains without a CWT, or none, are refused.
+#[test]
+fn builder_writes_the_delegation() {
+    use iot_update_manifest::builder::Description;
+    let mut crypto = RustCrypto::from_os();
+    let mut unsigned = Description::new(3, vec![vec![vec![0]]])
+        .encode(&mut crypto)
+        .unwrap();
+    unsigned
+        .sign(&mut crypto, &mut delegate(), Algorithm::Es256, None)
+        .unwrap();
+    assert_eq!(
+        auth(&unsigned.to_bytes().unwrap()),
+        Err(Error::NotAuthenticated(iot_core::Error::BadSignature))
+    );
+    let chain = vec![
+        cwt(anchor(), &intermediate()),
+        cwt(intermediate(), &delegate()),
+    ];
+    unsigned.delegate(std::slice::from_ref(&chain)).unwrap();
+    let env = unsigned.to_bytes().unwrap();
+    auth(&env).unwrap();
+    assert_eq!(
+        Envelope::decode(&env).unwrap().delegation(),
+        Some(&delegation(&[&chain])[..])
+    );
+    assert!(unsigned.delegate(&[]).is_err());
+    assert!(unsigned.delegate(&[chain, vec![]]).is_err());
+}

@@ -34,6 +34,8 @@ pub struct Parsed {
     /// The encrypted payloads of `"encrypt"` not integrated (named without `#`), to be put where
     /// their URIs point: name and ciphertext.
     pub payloads: Vec<(String, Vec<u8>)>,
+    /// `"delegation"`: chains of CWTs, for [`super::Unsigned::delegate`] (none when empty).
+    pub delegation: Vec<Vec<Vec<u8>>>,
 }
 
 /// What parsing asks of the crypto backend: SHA-256 for image digests and, with feature
@@ -720,7 +722,7 @@ impl Doc {
             .into_iter()
             .partition(|(name, _)| name.starts_with('#'));
         d.integrated.extend(integrated);
-        d.delegation = self
+        let delegation = self
             .delegation
             .iter()
             .map(|chain| chain.iter().map(|cwt| unhex(cwt)).collect())
@@ -730,6 +732,7 @@ impl Doc {
             algorithm,
             kid: self.kid.as_deref().map(unhex).transpose()?,
             payloads,
+            delegation,
         })
     }
 }

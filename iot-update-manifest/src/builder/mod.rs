@@ -286,9 +286,6 @@ pub struct Description {
     pub sever: Vec<i64>,
     /// Integrated payloads and dependencies: envelope members named by text (`"#name"`).
     pub integrated: Vec<(String, Vec<u8>)>,
-    /// `suit-delegation` (trust domains): chains of encoded CWTs (COSE_Sign1), each chain from
-    /// a trust anchor's CWT on, made elsewhere and written as given; none when empty.
-    pub delegation: Vec<Vec<Vec<u8>>>,
 }
 
 impl Description {
@@ -315,7 +312,6 @@ impl Description {
             coswid: None,
             sever: Vec::new(),
             integrated: Vec::new(),
-            delegation: Vec::new(),
         }
     }
 
@@ -408,20 +404,6 @@ impl Description {
         if names.len() != self.integrated.len() {
             return Err(invalid("integrated payload named twice"));
         }
-        if self.delegation.iter().any(Vec::is_empty) {
-            return Err(invalid("a delegation chain needs at least one CWT"));
-        }
-        let delegation = (!self.delegation.is_empty()).then(|| {
-            let mut e = Enc::default();
-            e.array(self.delegation.len());
-            for chain in &self.delegation {
-                e.array(chain.len());
-                for cwt in chain {
-                    e.bytes(cwt);
-                }
-            }
-            e.into_vec()
-        });
         Ok(Unsigned {
             tagged: self.tagged,
             manifest,
@@ -429,7 +411,7 @@ impl Description {
             blocks: Vec::new(),
             severed,
             integrated: self.integrated.clone(),
-            delegation,
+            delegation: None,
         })
     }
 
@@ -510,6 +492,27 @@ impl Unsigned {
         let n = b.sign(crypto, signer, &self.digest, &[], &mut out)?;
         out.truncate(n);
         self.blocks.push(out);
+        Ok(self)
+    }
+
+    /// Sets `suit-delegation` (draft-ietf-suit-trust-domains "Delegation Chains"): `chains` of
+    /// encoded CWTs (COSE_Sign1), each chain from a trust anchor's CWT to the one confirming the
+    /// key that signs this envelope, made elsewhere and written as given. The member is outside
+    /// the authentication wrapper: it may be set before or after the blocks. At least one chain,
+    /// each of at least one CWT.
+    pub fn delegate(&mut self, chains: &[Vec<Vec<u8>>]) -> Result<&mut Self> {
+        if chains.is_empty() || chains.iter().any(Vec::is_empty) {
+            return Err(invalid("a delegation needs a chain, each chain a CWT"));
+        }
+        let mut e = Enc::default();
+        e.array(chains.len());
+        for chain in chains {
+            e.array(chain.len());
+            for cwt in chain {
+                e.bytes(cwt);
+            }
+        }
+        self.delegation = Some(e.into_vec());
         Ok(self)
     }
 
