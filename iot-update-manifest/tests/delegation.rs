@@ -662,7 +662,7 @@ fn builder_writes_the_delegation() {
         cwt(anchor(), &intermediate()),
         cwt(intermediate(), &delegate()),
     ];
-    unsigned.delegate(std::slice::from_ref(&chain)).unwrap();
+    unsigned.delegate(core::slice::from_ref(&chain)).unwrap();
     let env = unsigned.to_bytes().unwrap();
     auth(&env).unwrap();
     assert_eq!(
