@@ -826,12 +826,19 @@ fn sequences_and_delegation_read_back() {
         .map(|(i, k)| (k, bstr(&sequence(&[(21, rp(i))]))))
         .collect();
     let m = manifest(1, &common(&[&[b"a"]], None), &members);
-    // suit-delegation (1) is kept, not processed; the envelope still authenticates.
+    // suit-delegation (1) is kept as bytes by decoding; authentication (feature `delegation`)
+    // reads it, and "cwt" is no SUIT_Delegation: a CBOR error at its first byte.
     let env = envelope(&m, Auth::Mac0, &[Extra::Int(1, b"cwt")]);
     assert_eq!(
         Envelope::decode(&env).unwrap().delegation(),
         Some(&b"cwt"[..])
     );
+    let at = env.windows(3).position(|w| w == b"cwt").unwrap();
+    assert_eq!(
+        open(&env).unwrap_err(),
+        Error::Core(iot_core::Error::cbor(CborError::UnexpectedType, at))
+    );
+    let env = envelope(&m, Auth::Mac0, &[]);
     let am = open(&env).unwrap();
     let man = am.manifest();
     let inline = |s: Option<Severable<'_, _>>| match s {
