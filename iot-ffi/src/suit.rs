@@ -348,6 +348,7 @@ impl From<Error> for IotStatus {
             | Error::NoTrustedKey
             | Error::NotAuthenticated(_)
             | Error::DigestMismatch
+            | Error::Delegation(_)
             | Error::SeveredMemberDigestMismatch(_) => Self::SuitNotAuthenticated,
             Error::ConditionFailed(_) => Self::SuitConditionFailed,
             Error::Rollback => Self::SuitRollback,
