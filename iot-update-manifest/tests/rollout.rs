@@ -348,6 +348,27 @@ fn a_saved_plan_loads_back_equal_and_decides_the_same() {
     }
 }
 
+/// Thresholds are kept to the bit: each of these fractions is written as its shortest decimal,
+/// which a best-effort float parser reads back one unit in the last place off.
+#[test]
+fn saved_thresholds_load_back_to_the_bit() {
+    let devices = fleet(10);
+    for x in [
+        0.9883853299755387,
+        0.22981246145434542,
+        0.018231867957088754,
+    ] {
+        let t = Thresholds {
+            min_reported: x,
+            min_success: x,
+            max_failures: x,
+        };
+        let plan = Plan::by_fractions(release(), &devices, &[0.5, 1.0], t).unwrap();
+        let loaded = Plan::from_json(&plan.to_json()).unwrap();
+        assert_eq!(loaded.thresholds(), t, "{x}");
+    }
+}
+
 #[test]
 fn a_saved_plan_that_contradicts_itself_is_refused() {
     let devices = fleet(100);
