@@ -149,7 +149,8 @@ import hashlib, json, pathlib, re, struct, sys
 src, dst = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
 TARGETS = ["coap_decode", "oscore_unprotect_request", "oscore_unprotect_response",
            "suit_envelope", "suit_manifest", "eat_token", "eat_claims", "psa_validate",
-           "eat_bundle", "cbor_diag", "eat_appraise", "suit_process", "suit_report"]
+           "eat_bundle", "cbor_diag", "eat_appraise", "suit_process", "suit_report",
+           "rollout_plan"]
 seeds = {t: set() for t in TARGETS}
 counts = dict.fromkeys(TARGETS, 0)
 
@@ -352,6 +353,17 @@ for case in doc.values():
 # and a failure with its code (5) and reason (7).
 for result in (b"\xf5", b"\xa2\x05\x01\x07\x02"):
     put("suit_report", b"\xa2\x18\x63\x82\x63abc\x82\x2f\x58\x20" + bytes(32) + b"\x04" + result)
+# rollout_plan: plans as Plan::to_json saves them, releasing, halted and completed.
+for state, reports in (
+        ({"phase": "releasing", "ring": 0}, {}),
+        ({"phase": "halted", "ring": 0, "failures": 1},
+         {"a": {"result": "failure", "reason": 1, "code": 3}, "b": {"result": "success"}}),
+        ({"phase": "completed"}, {"a": {"result": "success"}, "b": {"result": "success"},
+                                  "c": {"result": "failure", "reason": None, "code": -5}})):
+    plan = {"release": {"digest": "ab" * 32, "sequence-number": 7}, "rings": [["a", "b"], ["c"]],
+            "thresholds": {"min-reported": 0.8, "min-success": 0.9, "max-failures": 0.2},
+            "reports": reports, "state": state}
+    put("rollout_plan", json.dumps(plan, indent=2).encode())
 SEVERABLE = [14, 15, 16, 18, 20, 23]  # manifest_key::SEVERABLE, in slot order
 
 def suit_envelope(env, name):
