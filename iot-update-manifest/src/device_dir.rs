@@ -34,8 +34,7 @@ extern crate std;
 use crate::ab::{AbDevice, AbPlatform, BootState, Booted, Trial};
 use crate::component::ComponentId;
 use crate::digest::SuitDigest;
-use crate::envelope::TrustAnchors;
-use crate::envelope::{Envelope, decode_and_authenticate};
+use crate::envelope::{Envelope, TrustAnchors};
 use crate::error::Error;
 use crate::platform::{Component, Identifier, Platform, PlatformError, PlatformResult};
 use crate::process::SuitCrypto;
@@ -1043,16 +1042,19 @@ impl Kept {
         error: Option<&Error>,
     ) -> Vec<u8> {
         let mut keys = [key];
-        let auth = decode_and_authenticate(envelope, crypto, &mut TrustAnchors::signers(&mut keys));
-        let claimed = Envelope::decode(envelope).map(|e| e.digest());
-        let none = SuitDigest {
-            algorithm: crate::digest_alg::SHA256,
-            bytes: &[],
-        };
-        let (uri, digest) = match (&auth, claimed) {
-            (Ok(a), _) => (a.manifest().reference_uri().unwrap_or(""), a.digest()),
-            (Err(_), Ok(d)) => ("", d),
-            (Err(_), Err(_)) => ("", none),
+        // Decoded once: authenticated for the reference URI, else the digest it claims.
+        let (uri, digest) = match Envelope::decode(envelope) {
+            Ok(env) => match env.authenticate(crypto, &mut TrustAnchors::signers(&mut keys)) {
+                Ok(a) => (a.manifest().reference_uri().unwrap_or(""), a.digest()),
+                Err(_) => ("", env.digest()),
+            },
+            Err(_) => (
+                "",
+                SuitDigest {
+                    algorithm: crate::digest_alg::SHA256,
+                    bytes: &[],
+                },
+            ),
         };
         let failure = error.map(|e| (e, self.failure.as_ref().filter(|f| f.result == Err(*e))));
         // Room for the largest report these records make: a record is under 64 bytes and its
