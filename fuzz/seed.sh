@@ -150,7 +150,7 @@ src, dst = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
 TARGETS = ["coap_decode", "oscore_unprotect_request", "oscore_unprotect_response",
            "suit_envelope", "suit_manifest", "eat_token", "eat_claims", "psa_validate",
            "eat_bundle", "cbor_diag", "eat_appraise", "suit_process", "suit_report",
-           "rollout_plan"]
+           "rollout_plan", "suit_delegation"]
 seeds = {t: set() for t in TARGETS}
 counts = dict.fromkeys(TARGETS, 0)
 
@@ -364,6 +364,17 @@ for state, reports in (
             "thresholds": {"min-reported": 0.8, "min-success": 0.9, "max-failures": 0.2},
             "reports": reports, "state": state}
     put("rollout_plan", json.dumps(plan, indent=2).encode())
+# suit_delegation: the SUIT_Delegation of draft-ietf-suit-trust-domains' example 2 (libcsuit's
+# delegation CWT: a COSE_Sign1 by the trust anchor whose cnf is the delegated key), one chain; and
+# the same CWT as two chains, and as a chain of two.
+CWT = bytes.fromhex(
+    "D28443A10126A0584FA108A101A4010220012158200E908AA8F066DB1F084E0C3652C63952BD99F2A5BDB2"
+    "2F9E01367AAD03ABA68B22582077DA1BD8AC4F0CB490BA210648BF79AB164D49AD3551D71D314B2749EE42"
+    "D29A5840FB2D5ACF66B9C8573CE92E13BFB8D113F798715CC10B5A0010B11925C155E7245A64E131073B87"
+    "AC50CAC71650A21315B82D06CA2298CD1A95519AAE4C4B5315")
+ITEM = b"\x58" + bytes([len(CWT)]) + CWT
+for delegation in (b"\x81\x81" + ITEM, b"\x82\x81" + ITEM + b"\x81" + ITEM, b"\x81\x82" + ITEM + ITEM):
+    put("suit_delegation", delegation)
 SEVERABLE = [14, 15, 16, 18, 20, 23]  # manifest_key::SEVERABLE, in slot order
 
 def suit_envelope(env, name):
