@@ -1,14 +1,19 @@
 //! `iot_suit_process_with_options` through its C ABI: several trusted keys of one kind
 //! (`public_keys`, `mac_keys`, at most `IOT_SUIT_MAX_TRUST_ANCHORS`) and a decryption key behind
 //! `IotSuitKeyUnwrap` callbacks, on libcsuit's expEW (signed, ECDH-ES + A128KW) and expAW
-//! (MACed, A128KW) from the shared vectors.
+//! (MACed, A128KW) from the shared vectors; and an encrypted payload fetched by range through
+//! `fetch_range` and decrypted while written, on envelopes built here.
 #![allow(missing_docs)]
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use core::ffi::c_void;
 use core::ptr;
-use iot_core::crypto::{AesKeyWrap, EcdhP256, RustCrypto};
+use iot_core::cose::Algorithm;
+use iot_core::crypto::{AesKeyWrap, EcdhP256, P256SigningKey, RustCrypto};
 use iot_ffi::*;
+use iot_update_manifest::Command;
+use iot_update_manifest::builder::encrypt::{Encryption, KeyDistribution, encrypt};
+use iot_update_manifest::builder::{Cmd, Description, Digest, Param};
 
 /// The receiver key of libcsuit's ECDH-ES examples (the P-256 scalar).
 const ESDH_D: [u8; 32] = [
@@ -16,12 +21,15 @@ const ESDH_D: [u8; 32] = [
     0xC5, 0xBA, 0x81, 0xB8, 0xCB, 0x53, 0xEE, 0x24, 0x9E, 0x4B, 0x4E, 0xB1, 0x02, 0xC4, 0x76, 0xB3,
 ];
 
-/// A device in memory: the one component's bytes, the stored sequence number, the calls.
+/// A device in memory: the one component's bytes, the stored sequence number, the calls; and
+/// what it serves at any URI through `fetch_range`, at most 7 bytes a call, with the calls.
 #[derive(Default)]
 struct Device {
     image: Vec<u8>,
     sequence: Option<u64>,
     calls: usize,
+    served: Vec<u8>,
+    ranges: usize,
 }
 
 fn device<'a>(ctx: *mut c_void) -> &'a mut Device {
@@ -84,6 +92,48 @@ fn platform(d: &mut Device) -> IotSuitPlatform {
     }
 }
 
+/// Copies what `from` holds at `offset`, at most `len` bytes, to `buf`; the count to `n`.
+///
+/// # Safety
+/// `buf` is writable for `len` bytes and `n` for a `usize`, as the library passes them.
+unsafe fn copy_out(from: &[u8], offset: u64, buf: *mut u8, len: usize, n: *mut usize) -> i32 {
+    let rest = from.get(offset as usize..).unwrap_or_default();
+    let k = rest.len().min(len);
+    // SAFETY: the caller's guarantee.
+    unsafe {
+        core::ptr::copy_nonoverlapping(rest.as_ptr(), buf, k);
+        *n = k;
+    }
+    IOT_SUIT_PLATFORM_OK
+}
+
+unsafe extern "C" fn read(
+    ctx: *mut c_void,
+    _: *const IotSuitComponent,
+    offset: u64,
+    buf: *mut u8,
+    len: usize,
+    n: *mut usize,
+) -> i32 {
+    // SAFETY: the library passes `len` writable bytes and a writable count.
+    unsafe { copy_out(&device(ctx).image, offset, buf, len, n) }
+}
+
+unsafe extern "C" fn fetch_range(
+    ctx: *mut c_void,
+    _: *const core::ffi::c_char,
+    _: usize,
+    offset: u64,
+    buf: *mut u8,
+    len: usize,
+    n: *mut usize,
+) -> i32 {
+    let d = device(ctx);
+    d.ranges += 1;
+    // SAFETY: as for `read`; at most 7 of the `len` bytes are written.
+    unsafe { copy_out(&d.served, offset, buf, len.min(7), n) }
+}
+
 /// Options with nothing set: what a C caller gets from zeroing the struct.
 fn zeroed() -> IotSuitOptions {
     IotSuitOptions {
@@ -113,8 +163,18 @@ fn bytes(b: &[u8]) -> IotBytes {
 
 /// Runs the update procedure of `envelope` on a new device: the status, the result, the device.
 fn update(envelope: &[u8], o: &IotSuitOptions) -> (IotStatus, IotSuitResult, Device) {
-    let mut d = Device::default();
-    let p = platform(&mut d);
+    update_on(Device::default(), envelope, o)
+}
+
+/// [`update`] on `d`, which reads its component back and serves `d.served` by range.
+fn update_on(
+    mut d: Device,
+    envelope: &[u8],
+    o: &IotSuitOptions,
+) -> (IotStatus, IotSuitResult, Device) {
+    let mut p = platform(&mut d);
+    p.read = Some(read);
+    p.fetch_range = Some(fetch_range);
     let mut r = IotSuitResult::default();
     // SAFETY: every pointer is to a live local of the right type and length.
     let status = unsafe {
@@ -418,4 +478,115 @@ fn a_key_behind_callbacks_decrypts_and_its_errors_are_typed() {
     assert_eq!((status, d.calls), (IotStatus::InvalidArgument, 0));
     // SAFETY: as above.
     assert_eq!(unsafe { (*e).calls }, 0);
+}
+
+/// An update whose payload is fetched from a URI encrypted (draft-ietf-suit-firmware-encryption
+/// section 8: `suit-directive-fetch` with `suit-parameter-encryption-info`), signed by `signer`:
+/// fetched, decrypted while written, then image-matched against the plaintext's digest.
+fn encrypted_fetch(signer: &P256SigningKey, info: Vec<u8>) -> Vec<u8> {
+    let mut crypto = RustCrypto::from_os();
+    let mut d = Description::new(1, vec![vec![vec![0x00]]]);
+    d.install = Some(vec![
+        Cmd::OverrideParameters(vec![
+            Param::ImageDigest(Digest::sha256(&mut crypto, FIRMWARE)),
+            Param::ImageSize(FIRMWARE.len() as u64),
+            Param::Uri("coaps://fw.example/encrypted".to_owned()),
+            Param::EncryptionInfo(info),
+        ]),
+        Cmd::Policy(Command::Fetch, 2),
+        Cmd::Policy(Command::ImageMatch, 15),
+    ]);
+    let mut unsigned = d.encode(&mut crypto).unwrap();
+    unsigned
+        .sign(&mut crypto, &mut signer.clone(), Algorithm::Es256, None)
+        .unwrap();
+    unsigned.to_bytes().unwrap()
+}
+
+const FIRMWARE: &[u8] = b"firmware fetched encrypted, in pieces, decrypted while written";
+
+/// Through the C ABI, an encrypted payload fetched by URI (`fetch_range`, 7 bytes a call) is
+/// decrypted while written, for A128KW and ECDH-ES + A128KW with A128GCM and A128CTR. A flipped
+/// ciphertext bit is `IOT_STATUS_BAD_TAG` (A128GCM, the component cleared) or
+/// `IOT_STATUS_SUIT_CONDITION_FAILED` at image-match (A128CTR, which carries no tag); no key is
+/// `IOT_STATUS_SUIT_UNSUPPORTED` before anything is fetched; never is a sequence number stored
+/// but on success.
+#[test]
+fn an_encrypted_payload_fetched_by_range_is_decrypted_while_written() {
+    let mut crypto = RustCrypto::from_os();
+    let signer = P256SigningKey::from_bytes(&[0x42; 32]).unwrap();
+    let anchor = signer.verifying_key().to_sec1_uncompressed();
+    let kek = [0x61u8; 16];
+    let device_public = P256SigningKey::from_bytes(&ESDH_D)
+        .unwrap()
+        .verifying_key()
+        .to_sec1_uncompressed();
+    let recipients = [
+        (
+            KeyDistribution::A128Kw { kek: &kek },
+            IOT_SUIT_KEY_A128KW,
+            &kek[..],
+        ),
+        (
+            KeyDistribution::EcdhEsA128Kw {
+                recipient: &device_public,
+                ephemeral: None,
+            },
+            IOT_SUIT_KEY_ECDH_ES_P256,
+            &ESDH_D[..],
+        ),
+    ];
+    for (distribution, kind, key) in recipients {
+        for content in [Algorithm::A128Gcm, Algorithm::A128Ctr] {
+            let how = Encryption {
+                content,
+                distribution,
+                kid: None,
+                cek: None,
+                iv: None,
+            };
+            let e = encrypt(&mut crypto, FIRMWARE, &how).unwrap();
+            let envelope = encrypted_fetch(&signer, e.info);
+            let mut o = zeroed();
+            o.public_key = anchor.as_ptr();
+            o.public_key_len = anchor.len();
+            o.decryption_kind = kind;
+            o.decryption_key = key.as_ptr();
+            o.decryption_key_len = key.len();
+            let serving = |payload: &[u8]| Device {
+                served: payload.to_vec(),
+                ..Device::default()
+            };
+            let case = format!("{kind} {}", content.name());
+
+            let (status, _, d) = update_on(serving(&e.ciphertext), &envelope, &o);
+            assert_eq!(status, IotStatus::Ok, "{case}");
+            assert_eq!(d.image, FIRMWARE, "{case}");
+            assert_eq!(d.sequence, Some(1), "{case}");
+            assert!(d.ranges > e.ciphertext.len() / 7, "{case}: in pieces");
+
+            let mut flipped = e.ciphertext.clone();
+            flipped[3] ^= 1;
+            let (status, r, d) = update_on(serving(&flipped), &envelope, &o);
+            if content == Algorithm::A128Gcm {
+                assert_eq!(status, IotStatus::BadTag, "{case}");
+                assert!(d.image.is_empty(), "{case}: cleared");
+            } else {
+                assert_eq!(status, IotStatus::SuitConditionFailed, "{case}");
+                assert_eq!(r.command, 3, "{case}: image-match");
+            }
+            assert_eq!(d.sequence, None, "{case}");
+
+            let mut no_key = o;
+            no_key.decryption_kind = 0;
+            no_key.decryption_key = ptr::null();
+            no_key.decryption_key_len = 0;
+            let (status, _, d) = update_on(serving(&e.ciphertext), &envelope, &no_key);
+            assert_eq!(status, IotStatus::SuitUnsupported, "{case}");
+            assert!(
+                d.image.is_empty() && d.ranges == 0 && d.sequence.is_none(),
+                "{case}"
+            );
+        }
+    }
 }
