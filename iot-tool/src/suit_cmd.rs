@@ -107,6 +107,10 @@ pub struct InstallArgs {
     /// The report's `suit-report-nonce` (hex), which the server chose.
     #[arg(long, value_name = "HEX", requires = "report")]
     nonce: Option<io::Hex>,
+    /// Sign the report with the device's P-256 private key (a COSE_Sign1 with ES256, the
+    /// draft's "Protected SUIT Report"), which `suit rollout report --device-key` verifies.
+    #[arg(long, value_name = "KEY", requires = "report")]
+    sign_report: Option<PathBuf>,
 }
 
 /// The arguments of `suit boot`.
@@ -263,13 +267,31 @@ fn install(a: &InstallArgs) -> Result<()> {
     let done = match &a.report {
         None => device.install(&mut crypto, key, &envelope),
         Some(path) => {
+            // The key is read first, so that a bad one leaves the device as it was.
+            let signer = a
+                .sign_report
+                .as_deref()
+                .map(|k| Key::load(k)?.signer().context(k.display()))
+                .transpose()?;
             let (done, report) = device.install_reported(
                 &mut crypto,
                 key,
                 &envelope,
                 a.nonce.as_ref().map(|n| n.0.as_slice()),
             );
-            io::write(path, &report)?;
+            match signer {
+                None => io::write(path, &report)?,
+                Some(mut signer) => {
+                    let mut signed = vec![0u8; report.len() + 128];
+                    let n = iot_update_manifest::report::sign(
+                        &mut crypto,
+                        &mut signer,
+                        &report,
+                        &mut signed,
+                    )?;
+                    io::write(path, signed.get(..n).unwrap_or_default())?;
+                }
+            }
             done
         }
     }

@@ -1,12 +1,15 @@
 //! `iot-tool suit rollout`: a staged rollout of one SUIT manifest to rings of devices
 //! (iot-update-manifest's `rollout::Plan`), kept in a JSON file between runs. Devices' reports
-//! (`SUIT_Report`, draft-ietf-suit-report; `suit install --report` writes one) decide whether a
-//! ring advances or the rollout halts.
+//! (`SUIT_Report`, draft-ietf-suit-report; `suit install --report` writes one, signed with
+//! `--sign-report`, which `--device-key` verifies here) decide whether a ring advances or the
+//! rollout halts.
 
 use crate::fail::{Context, Failure, Result, bail};
 use crate::io;
+use crate::keys::Key;
 use crate::suit_cmd::SuitArgs;
 use clap::{Args, Subcommand};
+use iot_core::crypto::RustCrypto;
 use iot_update_manifest::rollout::{
     Decision, DeviceReport, Ingest, Outcome, Plan, Release, State, Thresholds,
 };
@@ -85,6 +88,10 @@ pub struct ReportArgs {
     /// The device that sent the report.
     #[arg(long)]
     device: String,
+    /// The device's P-256 public key: the report must then be signed by it (`suit install
+    /// --sign-report`), and is read only once verified.
+    #[arg(long, value_name = "PUB")]
+    device_key: Option<PathBuf>,
     /// Its SUIT_Report, binary or hex (`-` for stdin).
     report: PathBuf,
 }
@@ -213,8 +220,23 @@ fn report(a: &ReportArgs) -> Result<()> {
     let mut plan = load(&a.plan)?;
     let bytes = io::read_cbor(&a.report)?;
     let shown = a.report.display();
-    let read = DeviceReport::decode(a.device.as_str(), &bytes)
-        .context(format!("{shown}: not a SUIT report"))?;
+    let read = match &a.device_key {
+        None => DeviceReport::decode(a.device.as_str(), &bytes)
+            .context(format!("{shown}: not a SUIT report"))?,
+        Some(k) => {
+            let mut key = Key::load(k)?.verifier().context(k.display())?;
+            DeviceReport::decode_signed(
+                a.device.as_str(),
+                &bytes,
+                &mut RustCrypto::from_os(),
+                &mut key,
+            )
+            .context(format!(
+                "{shown}: not a SUIT report signed by {}",
+                k.display()
+            ))?
+        }
+    };
     let ingest = plan.ingest(&read);
     let counted = match ingest {
         Ingest::Recorded => match read.outcome {

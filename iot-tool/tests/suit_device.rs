@@ -518,6 +518,56 @@ fn encrypted_update_installs_on_a_device_with_its_key() {
     assert!(!t.path("never").exists());
 }
 
+/// `suit rollout new` of `t`'s v2 (under the vendor's key) to the fleet in `fleet.txt`, split
+/// into `rings`, with `extra` arguments, written to `plan.json`.
+fn rollout_new(t: &Setup, rings: &str, extra: &[&str]) -> Vec<String> {
+    let (vendor, v2, fleet, plan) = (
+        t.path("vendor.pub.pem"),
+        t.path("v2.suit"),
+        t.path("fleet.txt"),
+        t.path("plan.json"),
+    );
+    let mut args = vec![
+        "suit",
+        "rollout",
+        "new",
+        "--key",
+        s(&vendor),
+        s(&v2),
+        "--devices",
+        s(&fleet),
+        "--rings",
+        rings,
+        "-o",
+        s(&plan),
+    ];
+    args.extend(extra);
+    args.iter().map(|a| (*a).to_owned()).collect()
+}
+
+/// `suit rollout report` of `name`'s report `file` to `t`'s `plan.json`, with `extra`
+/// arguments.
+fn rollout_report(t: &Setup, name: &str, file: &Path, extra: &[&str]) -> Vec<String> {
+    let plan = t.path("plan.json");
+    let mut args = vec![
+        "suit",
+        "rollout",
+        "report",
+        "--plan",
+        s(&plan),
+        "--device",
+        name,
+    ];
+    args.extend(extra);
+    args.push(s(file));
+    args.iter().map(|a| (*a).to_owned()).collect()
+}
+
+/// `args` as the `&str`s `run`, `ok` and `fails` take.
+fn strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
 /// A staged rollout of v2 to a fleet of four directory devices: ring 0 is `dev-1`, ring 1 the
 /// other three. Each device installs with `--report`, and the server counts the reports with
 /// `suit rollout report`: ring 0 passes, a failure in ring 1 halts the rollout, a repeated report
@@ -590,20 +640,11 @@ fn a_staged_rollout_advances_on_reports_halts_on_a_failure_and_resumes() {
     };
     // `suit rollout report` of `name`'s report `file`: its one line, or why it was refused.
     let counted = |name: &str, file: &Path, expect_ok: bool| {
-        let args = [
-            "suit",
-            "rollout",
-            "report",
-            "--plan",
-            s(&plan),
-            "--device",
-            name,
-            s(file),
-        ];
+        let args = rollout_report(&t, name, file, &[]);
         if expect_ok {
-            one_line(&args)
+            one_line(&strs(&args))
         } else {
-            fails(&args)
+            fails(&strs(&args))
         }
     };
     let report = |name: &str, file: &Path| counted(name, file, true);
@@ -621,25 +662,6 @@ fn a_staged_rollout_advances_on_reports_halts_on_a_failure_and_resumes() {
         .success()
     };
 
-    // `suit rollout new` of v2 to the fleet in `rings`, with `thresholds`.
-    let new = |rings: &str, thresholds: &[&str]| {
-        let mut args = vec![
-            "suit",
-            "rollout",
-            "new",
-            "--key",
-            s(&vendor),
-            s(&v2),
-            "--devices",
-            s(&fleet),
-            "--rings",
-            rings,
-            "-o",
-            s(&plan),
-        ];
-        args.extend(thresholds);
-        args.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>()
-    };
     let strict = [
         "--min-reported",
         "1",
@@ -648,16 +670,14 @@ fn a_staged_rollout_advances_on_reports_halts_on_a_failure_and_resumes() {
         "--max-failures",
         "0",
     ];
-    let args = new("0.25,1", &strict);
-    let line = one_line(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let line = one_line(&strs(&rollout_new(&t, "0.25,1", &strict)));
     assert!(
         line.contains(
             "rollout of sequence number 2 to 4 devices in 2 rings (1, 3); released to ring 0"
         ),
         "{line}"
     );
-    let args = new("1", &[]);
-    let again = fails(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let again = fails(&strs(&rollout_new(&t, "1", &[])));
     assert!(again.contains("exists"), "{again}");
     assert!(released("dev-1") && !released("dev-2"));
 
@@ -735,5 +755,75 @@ fn a_staged_rollout_advances_on_reports_halts_on_a_failure_and_resumes() {
     assert!(
         fails(&["suit", "rollout", "status", "--plan", s(&plan)])
             .contains("not a saved rollout plan")
+    );
+}
+
+/// A device signs its report (`suit install --sign-report`) and the server verifies it with the
+/// device's key (`suit rollout report --device-key`): a report verified under another key, or
+/// not signed, is refused and changes nothing; the device's own is counted.
+#[test]
+fn signed_reports_are_verified_before_the_rollout_counts_them() {
+    let t = Setup::new();
+    keygen(t.dir.path(), "device-key");
+    let (vendor, v2, dev) = (t.path("vendor.pub.pem"), t.path("v2.suit"), t.device());
+    let (plan, fleet) = (t.path("plan.json"), t.path("fleet.txt"));
+    std::fs::write(&fleet, "device\n").unwrap();
+    t.installs("v1", &[]);
+    t.boot(true);
+    one_line(&strs(&rollout_new(&t, "1", &[])));
+    let fetch = t.fetch(URI2, "fw2.bin");
+    let (signed, unsigned) = (t.path("signed.report"), t.path("unsigned.report"));
+    // The install, its report signed; then the same again, refused (v2 is on trial), its
+    // report unsigned.
+    let device_key = t.path("device-key.pem");
+    for (report, sign) in [(&signed, true), (&unsigned, false)] {
+        let mut args = vec![
+            "suit",
+            "install",
+            "--key",
+            s(&vendor),
+            s(&v2),
+            "--device",
+            s(&dev),
+            "--fetch",
+            &fetch,
+            "--report",
+            s(report),
+        ];
+        if sign {
+            args.extend(["--sign-report", s(&device_key)]);
+        }
+        assert_eq!(run(&args).status.success(), sign);
+    }
+    let count = |report: &Path, key: &str| {
+        let key = t.path(key);
+        run(&strs(&rollout_report(
+            &t,
+            "device",
+            report,
+            &["--device-key", s(&key)],
+        )))
+    };
+    let before = std::fs::read(&plan).unwrap();
+    for (report, key) in [
+        (&signed, "other.pub.pem"),
+        (&unsigned, "device-key.pub.pem"),
+    ] {
+        let out = count(report, key);
+        assert!(!out.status.success());
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains("not a SUIT report signed by"), "{err}");
+        assert_eq!(std::fs::read(&plan).unwrap(), before, "the plan unchanged");
+    }
+    let out = count(&signed, "device-key.pub.pem");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        line.contains("device: success counted; every ring passed"),
+        "{line}"
     );
 }

@@ -16,6 +16,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 use iot_core::cbor::Reader;
+use iot_core::cose::CoseSign1;
+use iot_core::crypto::{Sha256, Verifier};
 
 #[cfg(feature = "json")]
 mod saved;
@@ -70,8 +72,26 @@ pub struct DeviceReport {
 }
 
 impl DeviceReport {
+    /// Verifies a signed `SUIT_Report` (draft-ietf-suit-report "Protected SUIT Report": a
+    /// COSE_Sign1 with the report attached, as [`crate::report::sign`] makes it) under the
+    /// device's `key`, then reads it as [`DeviceReport::decode`] does. A report without its
+    /// payload, or whose signature does not verify, is [`crate::Error::NotAuthenticated`]; it
+    /// is read only once verified.
+    pub fn decode_signed<C: Sha256, V: Verifier>(
+        device: impl Into<DeviceId>,
+        signed: &[u8],
+        crypto: &mut C,
+        key: &mut V,
+    ) -> crate::Result<Self> {
+        let msg = CoseSign1::decode(signed)?;
+        msg.verify(crypto, key, &[])
+            .map_err(crate::Error::NotAuthenticated)?;
+        // `verify` refused a message without its payload.
+        Self::decode(device, msg.payload.unwrap_or_default())
+    }
+
     /// Reads the reference and the result of an encoded `SUIT_Report` (the records are
-    /// skipped); a signed report is verified before it reaches here.
+    /// skipped); a signed report is verified first ([`DeviceReport::decode_signed`]).
     pub fn decode(device: impl Into<DeviceId>, report: &[u8]) -> crate::Result<Self> {
         let mut r = Reader::new(report);
         let mut digest = None;

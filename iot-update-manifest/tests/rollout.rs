@@ -35,6 +35,11 @@ const T: Thresholds = Thresholds {
 
 /// An encoded SUIT_Report about `digest` with `failure` (None: success), decoded as the server does.
 fn report_of(device: &str, digest: &[u8], failure: Option<Error>) -> DeviceReport {
+    DeviceReport::decode(device, &encoded_report(digest, failure)).unwrap()
+}
+
+/// The encoded SUIT_Report of [`report_of`].
+fn encoded_report(digest: &[u8], failure: Option<Error>) -> Vec<u8> {
     let entry = Entry {
         manifest: iot_update_manifest::ManifestId::ROOT,
         section: 20,
@@ -58,7 +63,7 @@ fn report_of(device: &str, digest: &[u8], failure: Option<Error>) -> DeviceRepor
         &mut out,
     )
     .unwrap();
-    DeviceReport::decode(device, &out[..len]).unwrap()
+    out[..len].to_vec()
 }
 
 fn ok(device: &str) -> DeviceReport {
@@ -457,4 +462,55 @@ fn an_operator_resumes_a_halted_plan_with_new_thresholds() {
     completed.ingest(&ok(&devices[0]));
     assert_eq!(completed.step(), Decision::Complete);
     assert_eq!(completed.resume(lenient), Err(PlanError::NotHalted));
+}
+
+/// A signed report (draft-ietf-suit-report "Protected SUIT Report", `report::sign`) reads as the
+/// report it carries under the device's key; under another key, with a byte of it changed, or
+/// with its payload detached it is refused, and an unsigned report is not taken for a signed one.
+#[test]
+fn signed_reports_are_verified_before_they_are_read() {
+    use iot_core::cose::{Algorithm, Sign1Builder};
+    use iot_core::crypto::{P256SigningKey, RustCrypto};
+    let mut crypto = RustCrypto::from_os();
+    let mut device_key = P256SigningKey::from_bytes(&[0x51; 32]).unwrap();
+    let mut public = device_key.verifying_key();
+    let mut stranger = P256SigningKey::from_bytes(&[0x52; 32])
+        .unwrap()
+        .verifying_key();
+    let encoded = encoded_report(&DIGEST, Some(Error::ConditionFailed(Command::ImageMatch)));
+    let mut signed = [0u8; 512];
+    let n = report::sign(&mut crypto, &mut device_key, &encoded, &mut signed).unwrap();
+    let signed = &signed[..n];
+    let read = DeviceReport::decode_signed("dev-1", signed, &mut crypto, &mut public).unwrap();
+    assert_eq!(read, DeviceReport::decode("dev-1", &encoded).unwrap());
+    let not_authenticated =
+        |r: Result<DeviceReport, Error>| matches!(r, Err(Error::NotAuthenticated(_)));
+    assert!(not_authenticated(DeviceReport::decode_signed(
+        "dev-1",
+        signed,
+        &mut crypto,
+        &mut stranger
+    )));
+    // Every byte of the signed report changed in turn: never read as a report.
+    for at in 0..signed.len() {
+        let mut changed = signed.to_vec();
+        changed[at] ^= 0x01;
+        assert!(
+            DeviceReport::decode_signed("dev-1", &changed, &mut crypto, &mut public).is_err(),
+            "byte {at}"
+        );
+    }
+    let mut detached = [0u8; 512];
+    let mut builder = Sign1Builder::new(Algorithm::Es256);
+    builder.detached = true;
+    let n = builder
+        .sign(&mut crypto, &mut device_key, &encoded, &[], &mut detached)
+        .unwrap();
+    assert!(not_authenticated(DeviceReport::decode_signed(
+        "dev-1",
+        &detached[..n],
+        &mut crypto,
+        &mut public
+    )));
+    assert!(DeviceReport::decode_signed("dev-1", &encoded, &mut crypto, &mut public).is_err());
 }
