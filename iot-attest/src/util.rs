@@ -60,14 +60,17 @@ pub(crate) fn bytes_sized<'a>(
     }
 }
 
-/// Reads a float of any width (RFC 8949 section 3.3) as `f64`.
+/// Reads a float of any width (RFC 8949 section 3.3) as `f64`. Every float a claim holds is a
+/// date or a measure (RFC 8392 section 2, RFC 9711 section 4.2.10), so a NaN or an infinity is
+/// an invalid value, refused here rather than compared later (a NaN `nbf` is never "after now").
 pub(crate) fn float(r: &mut Reader<'_>) -> Result<f64> {
     let at = r.position();
     if !is_float(r.datatype()?) {
         return Err(mismatch(at));
     }
     let raw = r.skip()?;
-    decode_float(raw).ok_or(mismatch(at))
+    let v = decode_float(raw).ok_or(mismatch(at))?;
+    if v.is_finite() { Ok(v) } else { Err(invalid(at)) }
 }
 
 /// Reads a `number` (an integer or a float) as `f64`.
@@ -146,8 +149,11 @@ pub(crate) fn f64_to_f16_exact(v: f64) -> Option<u16> {
 }
 
 /// Writes `v` as the shortest float that represents it exactly (preferred serialization,
-/// RFC 8949 section 4.2.2).
+/// RFC 8949 section 4.2.2). A NaN or an infinity is refused, as [`float`] refuses it.
 pub(crate) fn write_float<W: Write>(e: &mut Encoder<W>, v: f64) -> Result<()> {
+    if !v.is_finite() {
+        return Err(invalid(0));
+    }
     if let Some(h) = f64_to_f16_exact(v) {
         let [a, b] = h.to_be_bytes();
         e.writer_mut()

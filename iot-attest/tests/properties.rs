@@ -682,6 +682,18 @@ fn bad_claims_sets_get_typed_errors() {
             key::NONCE,
         ),
         (&[0xa1, 0x08, 0xa2, 0x03, 0x41, 1, 0x03, 0x41, 2], key::CNF),
+        // A NaN `nbf`, an infinite `exp`, a NaN latitude: no date or measure is not finite.
+        (&[0xa1, 0x05, 0xf9, 0x7e, 0x00], key::NBF),
+        (
+            &[0xa1, 0x04, 0xfb, 0x7f, 0xf0, 0, 0, 0, 0, 0, 0],
+            key::EXP,
+        ),
+        (
+            &[
+                0xa1, 0x19, 0x01, 0x08, 0xa2, 0x01, 0xf9, 0x7e, 0x00, 0x02, 0x00,
+            ],
+            key::LOCATION,
+        ),
     ];
     for (input, k) in cases {
         let e = Claims::decode(input).unwrap_err();
@@ -800,6 +812,17 @@ fn encoder_refuses_what_the_decoder_would() {
         },
         Claims {
             dloas: Some(Seq::Items(&[])),
+            ..Claims::default()
+        },
+        Claims {
+            nbf: Some(NumericDate::Float(f64::NAN)),
+            ..Claims::default()
+        },
+        Claims {
+            location: Some(Location {
+                speed: Some(f64::INFINITY),
+                ..Location::default()
+            }),
             ..Claims::default()
         },
     ];
