@@ -70,7 +70,11 @@ pub(crate) fn float(r: &mut Reader<'_>) -> Result<f64> {
     }
     let raw = r.skip()?;
     let v = decode_float(raw).ok_or(mismatch(at))?;
-    if v.is_finite() { Ok(v) } else { Err(invalid(at)) }
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(invalid(at))
+    }
 }
 
 /// Reads a `number` (an integer or a float) as `f64`.

@@ -682,12 +682,9 @@ fn bad_claims_sets_get_typed_errors() {
             key::NONCE,
         ),
         (&[0xa1, 0x08, 0xa2, 0x03, 0x41, 1, 0x03, 0x41, 2], key::CNF),
-        // A NaN `nbf`, an infinite `exp`, a NaN latitude: no date or measure is not finite.
+        // A NaN `nbf`, an infinite `exp`, a NaN latitude: dates and measures must be finite.
         (&[0xa1, 0x05, 0xf9, 0x7e, 0x00], key::NBF),
-        (
-            &[0xa1, 0x04, 0xfb, 0x7f, 0xf0, 0, 0, 0, 0, 0, 0],
-            key::EXP,
-        ),
+        (&[0xa1, 0x04, 0xfb, 0x7f, 0xf0, 0, 0, 0, 0, 0, 0], key::EXP),
         (
             &[
                 0xa1, 0x19, 0x01, 0x08, 0xa2, 0x01, 0xf9, 0x7e, 0x00, 0x02, 0x00,
