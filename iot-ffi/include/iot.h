@@ -972,8 +972,9 @@ typedef struct IotSuitKeyUnwrap {
     int32_t (*unwrap_a128kw)(void *ctx, const uint8_t *wrapped, size_t wrapped_len, uint8_t *cek);
     /**
      * ECDH (RFC 9053 section 6.3.1): the x-coordinate of the element's static P-256 key times
-     * the sender's `ephemeral` point (SEC1, uncompressed or compressed, not yet checked to be
-     * on the curve), 32 bytes big-endian, into `shared`.
+     * the sender's `ephemeral` point (SEC1, uncompressed or compressed), 32 bytes big-endian,
+     * into `shared`. The library has checked that the point is on the curve and not the
+     * identity (one that is not ends the call with `IOT_STATUS_INVALID_KEY` before this runs).
      */
     int32_t (*ecdh_p256)(void *ctx, const uint8_t *ephemeral, size_t ephemeral_len, uint8_t *shared);
 } IotSuitKeyUnwrap;
