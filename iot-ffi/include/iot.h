@@ -804,6 +804,116 @@ typedef struct IotBytes {
 } IotBytes;
 
 /**
+ * A decryption key kept in a secure element (draft-ietf-suit-firmware-encryption): the element
+ * does the key's own operation and never releases the key; the COSE structures, the KDF and,
+ * for ECDH-ES, the unwrap under the derived KEK run in the library. Each callback is called
+ * with `ctx` and returns `IOT_SUIT_PLATFORM_OK`, `IOT_SUIT_KEY_REJECTED`, or an
+ * `IOT_SUIT_PLATFORM_*` error (the element failed: the call ends with
+ * `IOT_STATUS_SUIT_PLATFORM` and the code in `IotSuitResult::platform_error`). What a callback
+ * writes into its output buffer is zeroized by the library after use (also on failure).
+ */
+typedef struct IotSuitKeyUnwrap {
+    /**
+     * Passed to the callbacks.
+     */
+    void *ctx;
+    /**
+     * `IOT_SUIT_KEY_A128KW` (`unwrap_a128kw` must be set) or `IOT_SUIT_KEY_ECDH_ES_P256`
+     * (`ecdh_p256` must be set): the recipient algorithm the key opens.
+     */
+    uint32_t kind;
+    /**
+     * A128KW (RFC 3394 section 2.2.2): unwraps the `wrapped_len`-byte `wrapped` (24 bytes for a
+     * 16-byte content key) under the element's key into `cek` (16 bytes).
+     */
+    int32_t (*unwrap_a128kw)(void *ctx, const uint8_t *wrapped, size_t wrapped_len, uint8_t *cek);
+    /**
+     * ECDH (RFC 9053 section 6.3.1): the x-coordinate of the element's static P-256 key times
+     * the sender's `ephemeral` point (SEC1, uncompressed or compressed), 32 bytes big-endian,
+     * into `shared`. The library has checked that the point is on the curve and not the
+     * identity (one that is not ends the call with `IOT_STATUS_INVALID_KEY` before this runs).
+     */
+    int32_t (*ecdh_p256)(void *ctx, const uint8_t *ephemeral, size_t ephemeral_len, uint8_t *shared);
+} IotSuitKeyUnwrap;
+
+/**
+ * The options of `iot_suit_process_with_options`: the trust anchors an authentication block
+ * must verify under (P-256 keys for COSE_Sign1, HMAC 256/256 keys for COSE_Mac0; at least one
+ * key in all), the device's key for encrypted payloads, in memory or in a secure element
+ * (optional), and a scratch buffer for dependency manifests (optional).
+ *
+ * Zero the whole struct (`memset`, or `= {0}`) before setting members: members are only ever
+ * added at the end, and a zeroed member means "none", so code written before a member existed
+ * keeps its meaning when compiled against a newer header.
+ */
+typedef struct IotSuitOptions {
+    /**
+     * The trusted P-256 public key, 65 bytes `04 || x || y` or a COSE_Key; NULL for none.
+     */
+    const uint8_t *public_key;
+    /**
+     * Its length.
+     */
+    size_t public_key_len;
+    /**
+     * The trusted HMAC 256/256 key (COSE_Mac0 authentication blocks); NULL for none.
+     */
+    const uint8_t *mac_key;
+    /**
+     * Its length.
+     */
+    size_t mac_key_len;
+    /**
+     * `IOT_SUIT_KEY_A128KW`, `IOT_SUIT_KEY_ECDH_ES_P256`, or 0 with `decryption_key` NULL.
+     */
+    uint32_t decryption_kind;
+    /**
+     * The key that opens the payloads' SUIT_Encryption_Info (16 bytes for A128KW, the 32-byte
+     * scalar for ECDH-ES); NULL for none.
+     */
+    const uint8_t *decryption_key;
+    /**
+     * Its length.
+     */
+    size_t decryption_key_len;
+    /**
+     * Writable memory the dependency manifests (draft-ietf-suit-trust-domains) are read into
+     * while they are processed: each level of dependency takes its envelope's size from it.
+     * NULL (with `scratch_len` 0) for none: fetching a dependency or processing one is then
+     * refused with `IOT_STATUS_CAPACITY_EXCEEDED`, before it is written. It must not overlap the
+     * envelope or the keys; its contents after the call are unspecified.
+     */
+    uint8_t *scratch;
+    /**
+     * Its length.
+     */
+    size_t scratch_len;
+    /**
+     * More trusted P-256 keys, each as `public_key`: `public_keys_count` byte strings (NULL
+     * with a count of 0 for none). With `public_key`, at most `IOT_SUIT_MAX_TRUST_ANCHORS`.
+     */
+    const struct IotBytes *public_keys;
+    /**
+     * How many.
+     */
+    size_t public_keys_count;
+    /**
+     * More trusted HMAC 256/256 keys, each as `mac_key` and not empty (NULL with a count of 0
+     * for none). With `mac_key`, at most `IOT_SUIT_MAX_TRUST_ANCHORS`.
+     */
+    const struct IotBytes *mac_keys;
+    /**
+     * How many.
+     */
+    size_t mac_keys_count;
+    /**
+     * The decryption key in a secure element instead of `decryption_key` (then
+     * `decryption_kind` is 0 and `decryption_key` NULL); NULL for none.
+     */
+    const struct IotSuitKeyUnwrap *key_unwrap;
+} IotSuitOptions;
+
+/**
  * A component as the callbacks see it: its path (the `suit-dependency-prefix`es it was reached
  * through, then its `SUIT_Component_Identifier`), and `suit-parameter-component-slot` when set.
  * Valid only during the callback.
@@ -945,116 +1055,6 @@ typedef struct IotSuitPlatform {
                            size_t buf_len,
                            size_t *read);
 } IotSuitPlatform;
-
-/**
- * A decryption key kept in a secure element (draft-ietf-suit-firmware-encryption): the element
- * does the key's own operation and never releases the key; the COSE structures, the KDF and,
- * for ECDH-ES, the unwrap under the derived KEK run in the library. Each callback is called
- * with `ctx` and returns `IOT_SUIT_PLATFORM_OK`, `IOT_SUIT_KEY_REJECTED`, or an
- * `IOT_SUIT_PLATFORM_*` error (the element failed: the call ends with
- * `IOT_STATUS_SUIT_PLATFORM` and the code in `IotSuitResult::platform_error`). What a callback
- * writes into its output buffer is zeroized by the library after use (also on failure).
- */
-typedef struct IotSuitKeyUnwrap {
-    /**
-     * Passed to the callbacks.
-     */
-    void *ctx;
-    /**
-     * `IOT_SUIT_KEY_A128KW` (`unwrap_a128kw` must be set) or `IOT_SUIT_KEY_ECDH_ES_P256`
-     * (`ecdh_p256` must be set): the recipient algorithm the key opens.
-     */
-    uint32_t kind;
-    /**
-     * A128KW (RFC 3394 section 2.2.2): unwraps the `wrapped_len`-byte `wrapped` (24 bytes for a
-     * 16-byte content key) under the element's key into `cek` (16 bytes).
-     */
-    int32_t (*unwrap_a128kw)(void *ctx, const uint8_t *wrapped, size_t wrapped_len, uint8_t *cek);
-    /**
-     * ECDH (RFC 9053 section 6.3.1): the x-coordinate of the element's static P-256 key times
-     * the sender's `ephemeral` point (SEC1, uncompressed or compressed), 32 bytes big-endian,
-     * into `shared`. The library has checked that the point is on the curve and not the
-     * identity (one that is not ends the call with `IOT_STATUS_INVALID_KEY` before this runs).
-     */
-    int32_t (*ecdh_p256)(void *ctx, const uint8_t *ephemeral, size_t ephemeral_len, uint8_t *shared);
-} IotSuitKeyUnwrap;
-
-/**
- * The options of `iot_suit_process_with_options`: the trust anchors an authentication block
- * must verify under (P-256 keys for COSE_Sign1, HMAC 256/256 keys for COSE_Mac0; at least one
- * key in all), the device's key for encrypted payloads, in memory or in a secure element
- * (optional), and a scratch buffer for dependency manifests (optional).
- *
- * Zero the whole struct (`memset`, or `= {0}`) before setting members: members are only ever
- * added at the end, and a zeroed member means "none", so code written before a member existed
- * keeps its meaning when compiled against a newer header.
- */
-typedef struct IotSuitOptions {
-    /**
-     * The trusted P-256 public key, 65 bytes `04 || x || y` or a COSE_Key; NULL for none.
-     */
-    const uint8_t *public_key;
-    /**
-     * Its length.
-     */
-    size_t public_key_len;
-    /**
-     * The trusted HMAC 256/256 key (COSE_Mac0 authentication blocks); NULL for none.
-     */
-    const uint8_t *mac_key;
-    /**
-     * Its length.
-     */
-    size_t mac_key_len;
-    /**
-     * `IOT_SUIT_KEY_A128KW`, `IOT_SUIT_KEY_ECDH_ES_P256`, or 0 with `decryption_key` NULL.
-     */
-    uint32_t decryption_kind;
-    /**
-     * The key that opens the payloads' SUIT_Encryption_Info (16 bytes for A128KW, the 32-byte
-     * scalar for ECDH-ES); NULL for none.
-     */
-    const uint8_t *decryption_key;
-    /**
-     * Its length.
-     */
-    size_t decryption_key_len;
-    /**
-     * Writable memory the dependency manifests (draft-ietf-suit-trust-domains) are read into
-     * while they are processed: each level of dependency takes its envelope's size from it.
-     * NULL (with `scratch_len` 0) for none: fetching a dependency or processing one is then
-     * refused with `IOT_STATUS_CAPACITY_EXCEEDED`, before it is written. It must not overlap the
-     * envelope or the keys; its contents after the call are unspecified.
-     */
-    uint8_t *scratch;
-    /**
-     * Its length.
-     */
-    size_t scratch_len;
-    /**
-     * More trusted P-256 keys, each as `public_key`: `public_keys_count` byte strings (NULL
-     * with a count of 0 for none). With `public_key`, at most `IOT_SUIT_MAX_TRUST_ANCHORS`.
-     */
-    const struct IotBytes *public_keys;
-    /**
-     * How many.
-     */
-    size_t public_keys_count;
-    /**
-     * More trusted HMAC 256/256 keys, each as `mac_key` and not empty (NULL with a count of 0
-     * for none). With `mac_key`, at most `IOT_SUIT_MAX_TRUST_ANCHORS`.
-     */
-    const struct IotBytes *mac_keys;
-    /**
-     * How many.
-     */
-    size_t mac_keys_count;
-    /**
-     * The decryption key in a secure element instead of `decryption_key` (then
-     * `decryption_kind` is 0 and `decryption_key` NULL); NULL for none.
-     */
-    const struct IotSuitKeyUnwrap *key_unwrap;
-} IotSuitOptions;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1549,6 +1549,27 @@ enum IotStatus iot_suit_verify(const uint8_t *envelope,
                                const uint8_t *public_key,
                                size_t public_key_len,
                                struct IotSuitResult *result);
+
+/**
+ * `iot_suit_verify` under the trust anchors of `options`: any of its P-256 keys (COSE_Sign1)
+ * or HMAC 256/256 keys (COSE_Mac0), as `iot_suit_process_with_options` takes them. Only the
+ * key members of `options` are read: nothing is decrypted, fetched or written.
+ *
+ * Statuses: those of `iot_suit_verify`; before anything is decoded, those
+ * `iot_suit_process_with_options` gives for its keys (`IOT_STATUS_NULL_ARGUMENT` for no trust
+ * anchor, `IOT_STATUS_CAPACITY_EXCEEDED` for too many, `IOT_STATUS_INVALID_KEY` for one that
+ * does not decode).
+ *
+ * # Safety
+ * `envelope` must point to `envelope_len` readable bytes no one writes during the call;
+ * `options` to an `IotSuitOptions` whose key members are readable as
+ * `iot_suit_process_with_options` requires; `result`, unless NULL, to a writable, aligned
+ * `IotSuitResult`.
+ */
+enum IotStatus iot_suit_verify_with_options(const uint8_t *envelope,
+                                            size_t envelope_len,
+                                            const struct IotSuitOptions *options,
+                                            struct IotSuitResult *result);
 
 /**
  * Authenticates a SUIT envelope as `iot_suit_verify` does, then runs a procedure of its

@@ -752,6 +752,51 @@ pub unsafe extern "C" fn iot_suit_verify(
     status
 }
 
+/// `iot_suit_verify` under the trust anchors of `options`: any of its P-256 keys (COSE_Sign1)
+/// or HMAC 256/256 keys (COSE_Mac0), as `iot_suit_process_with_options` takes them. Only the
+/// key members of `options` are read: nothing is decrypted, fetched or written.
+///
+/// Statuses: those of `iot_suit_verify`; before anything is decoded, those
+/// `iot_suit_process_with_options` gives for its keys (`IOT_STATUS_NULL_ARGUMENT` for no trust
+/// anchor, `IOT_STATUS_CAPACITY_EXCEEDED` for too many, `IOT_STATUS_INVALID_KEY` for one that
+/// does not decode).
+///
+/// # Safety
+/// `envelope` must point to `envelope_len` readable bytes no one writes during the call;
+/// `options` to an `IotSuitOptions` whose key members are readable as
+/// `iot_suit_process_with_options` requires; `result`, unless NULL, to a writable, aligned
+/// `IotSuitResult`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn iot_suit_verify_with_options(
+    envelope: *const u8,
+    envelope_len: usize,
+    options: *const IotSuitOptions,
+    result: *mut IotSuitResult,
+) -> IotStatus {
+    if !result.is_aligned() || !options.is_aligned() {
+        return IotStatus::InvalidArgument;
+    }
+    let mut r = IotSuitResult::default();
+    let status = if envelope.is_null() || options.is_null() {
+        IotStatus::NullArgument
+    } else {
+        guard(|| {
+            // SAFETY: the caller guarantees the input is readable for its length.
+            let envelope = unsafe { bytes(envelope, envelope_len) }?;
+            // SAFETY: non-NULL and aligned; the caller guarantees a readable IotSuitOptions
+            // whose keys are readable.
+            let keys = unsafe { AnchorKeys::new(&*options) }?;
+            keys.with_anchors(|anchors| authenticate(envelope, anchors, &mut r).map(drop))
+        })
+    };
+    if status != IotStatus::Ok {
+        r = IotSuitResult::default();
+    }
+    // SAFETY: aligned (checked); writable (caller).
+    unsafe { put(result, r) };
+    status
+}
+
 /// Authenticates a SUIT envelope as `iot_suit_verify` does, then runs a procedure of its
 /// manifest against the device `platform` (draft-ietf-suit-manifest "Manifest Processor"):
 /// `IOT_SUIT_UPDATE` (the sequence number must exceed the stored one, and is stored after
@@ -871,15 +916,8 @@ pub unsafe extern "C" fn iot_suit_process_with_options(
             let envelope = unsafe { bytes(envelope, envelope_len) }?;
             // SAFETY: non-NULL and aligned; the caller guarantees a readable IotSuitOptions.
             let o = unsafe { &*options };
-            // SAFETY: the caller guarantees each non-NULL key is readable for its length.
-            let public_key = unsafe { opt_bytes(o.public_key, o.public_key_len) }?;
             // SAFETY: the caller guarantees each non-NULL key and key array is readable.
-            let public_keys =
-                unsafe { KeyList::new(public_key, o.public_keys, o.public_keys_count) }?;
-            // SAFETY: as above.
-            let mac_key = unsafe { opt_bytes(o.mac_key, o.mac_key_len) }?;
-            // SAFETY: as above.
-            let mac_keys = unsafe { KeyList::new(mac_key, o.mac_keys, o.mac_keys_count) }?;
+            let anchor_keys = unsafe { AnchorKeys::new(o) }?;
             // SAFETY: as above.
             let decryption_key = unsafe { opt_bytes(o.decryption_key, o.decryption_key_len) }?;
             if !o.key_unwrap.is_aligned() {
@@ -889,8 +927,7 @@ pub unsafe extern "C" fn iot_suit_process_with_options(
             // when it is not NULL. Copied, so that nothing borrows the caller's struct.
             let key_unwrap = unsafe { o.key_unwrap.as_ref() }.copied();
             let mut inputs = core::iter::once(envelope)
-                .chain(public_keys.iter())
-                .chain(mac_keys.iter())
+                .chain(anchor_keys.iter())
                 .chain(decryption_key);
             if inputs.any(|i| overlaps(i, o.scratch.cast_const(), o.scratch_len)) {
                 return Err(IotStatus::InvalidArgument);
@@ -908,58 +945,48 @@ pub unsafe extern "C" fn iot_suit_process_with_options(
             if procedure != IOT_SUIT_UPDATE && procedure != IOT_SUIT_BOOT {
                 return Err(IotStatus::InvalidArgument);
             }
-            if public_keys.is_empty() && mac_keys.is_empty() {
-                return Err(IotStatus::NullArgument);
-            }
             let kek = kek(o.decryption_kind, decryption_key)?;
             let mut unwrapper = key_unwrap.map(CKeyUnwrap::new).transpose()?;
             if kek.is_some() && unwrapper.is_some() {
                 return Err(IotStatus::InvalidArgument);
             }
-            let mut verifiers = public_keys.verifiers()?;
-            let macs = mac_keys.mac_keys();
-            let mut anchors = TrustAnchors::new(
-                verifiers
-                    .as_mut()
-                    .and_then(|v| v.get_mut(..public_keys.len()))
-                    .unwrap_or_default(),
-                macs.get(..mac_keys.len()).unwrap_or_default(),
-            );
-            let auth = authenticate(envelope, &mut anchors, &mut r)?;
-            let mut device = CPlatform {
-                p: platform,
-                last_error: 0,
-            };
-            let mut crypto = backend();
-            let mut processor =
-                Processor::new(&mut device, &mut crypto, &mut anchors).with_scratch(scratch);
-            if let Some(kek) = kek {
-                processor = processor.with_decryption_key(kek);
-            }
-            if let Some(unwrapper) = unwrapper.as_mut() {
-                processor = processor.with_key_unwrap(unwrapper);
-            }
-            let outcome = if procedure == IOT_SUIT_UPDATE {
-                processor.update(&auth)
-            } else {
-                processor.boot(&auth)
-            };
-            match outcome {
-                Ok(()) => Ok(()),
-                Err(e) => {
-                    if let Error::ConditionFailed(c) = e {
-                        r.command = c.code();
-                    }
-                    if let Error::Platform(p) = e {
-                        r.platform_error = if device.last_error != 0 {
-                            device.last_error
-                        } else {
-                            platform_code(p)
-                        };
-                    }
-                    Err(e.into())
+            anchor_keys.with_anchors(|anchors| {
+                let auth = authenticate(envelope, anchors, &mut r)?;
+                let mut device = CPlatform {
+                    p: platform,
+                    last_error: 0,
+                };
+                let mut crypto = backend();
+                let mut processor =
+                    Processor::new(&mut device, &mut crypto, anchors).with_scratch(scratch);
+                if let Some(kek) = kek {
+                    processor = processor.with_decryption_key(kek);
                 }
-            }
+                if let Some(unwrapper) = unwrapper.as_mut() {
+                    processor = processor.with_key_unwrap(unwrapper);
+                }
+                let outcome = if procedure == IOT_SUIT_UPDATE {
+                    processor.update(&auth)
+                } else {
+                    processor.boot(&auth)
+                };
+                match outcome {
+                    Ok(()) => Ok(()),
+                    Err(e) => {
+                        if let Error::ConditionFailed(c) = e {
+                            r.command = c.code();
+                        }
+                        if let Error::Platform(p) = e {
+                            r.platform_error = if device.last_error != 0 {
+                                device.last_error
+                            } else {
+                                platform_code(p)
+                            };
+                        }
+                        Err(e.into())
+                    }
+                }
+            })
         })
     };
     // SAFETY: aligned (checked); writable (caller).
@@ -982,6 +1009,56 @@ fn kek(kind: u32, key: Option<&[u8]>) -> Result<Option<Kek<'_>>, IotStatus> {
         return Err(IotStatus::InvalidKey);
     }
     Ok(Some(kek))
+}
+
+/// The trust anchors an `IotSuitOptions` names: its P-256 keys and its HMAC keys.
+struct AnchorKeys<'o> {
+    public: KeyList<'o>,
+    mac: KeyList<'o>,
+}
+
+impl<'o> AnchorKeys<'o> {
+    /// Reads the keys of `o` (as [`KeyList::new`] does).
+    ///
+    /// # Safety
+    /// Each non-NULL key and key array of `o` must be readable as `IotSuitOptions` documents,
+    /// and nothing may write them during `'o`.
+    unsafe fn new(o: &'o IotSuitOptions) -> Result<Self, IotStatus> {
+        // SAFETY: forwarded from the caller.
+        let public_key = unsafe { opt_bytes(o.public_key, o.public_key_len) }?;
+        // SAFETY: as above.
+        let public = unsafe { KeyList::new(public_key, o.public_keys, o.public_keys_count) }?;
+        // SAFETY: as above.
+        let mac_key = unsafe { opt_bytes(o.mac_key, o.mac_key_len) }?;
+        // SAFETY: as above.
+        let mac = unsafe { KeyList::new(mac_key, o.mac_keys, o.mac_keys_count) }?;
+        Ok(Self { public, mac })
+    }
+
+    /// Every key, for the overlap checks.
+    fn iter(&self) -> impl Iterator<Item = &'o [u8]> + '_ {
+        self.public.iter().chain(self.mac.iter())
+    }
+
+    /// Runs `f` with the keys as trust anchors: `IOT_STATUS_NULL_ARGUMENT` when there are none,
+    /// `IOT_STATUS_INVALID_KEY` (or `IOT_STATUS_CBOR`) when a P-256 key does not decode.
+    fn with_anchors<T>(
+        &self,
+        f: impl FnOnce(&mut TrustAnchors<'_, P256VerifyingKey>) -> Result<T, IotStatus>,
+    ) -> Result<T, IotStatus> {
+        if self.public.is_empty() && self.mac.is_empty() {
+            return Err(IotStatus::NullArgument);
+        }
+        let mut verifiers = self.public.verifiers()?;
+        let macs = self.mac.mac_keys();
+        f(&mut TrustAnchors::new(
+            verifiers
+                .as_mut()
+                .and_then(|v| v.get_mut(..self.public.len()))
+                .unwrap_or_default(),
+            macs.get(..self.mac.len()).unwrap_or_default(),
+        ))
+    }
 }
 
 /// Up to `IOT_SUIT_MAX_TRUST_ANCHORS` trusted keys of one kind: the single key of an

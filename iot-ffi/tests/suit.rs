@@ -1,6 +1,6 @@
-//! `iot_suit_process_with_options` through its C ABI: several trusted keys of one kind
-//! (`public_keys`, `mac_keys`, at most `IOT_SUIT_MAX_TRUST_ANCHORS`) and a decryption key behind
-//! `IotSuitKeyUnwrap` callbacks, on libcsuit's expEW (signed, ECDH-ES + A128KW) and expAW
+//! `iot_suit_process_with_options` and `iot_suit_verify_with_options` through their C ABI:
+//! several trusted keys of one kind (`public_keys`, `mac_keys`, at most
+//! `IOT_SUIT_MAX_TRUST_ANCHORS`) and a decryption key behind `IotSuitKeyUnwrap` callbacks, on libcsuit's expEW (signed, ECDH-ES + A128KW) and expAW
 //! (MACed, A128KW) from the shared vectors; and an encrypted payload fetched by range through
 //! `fetch_range` and decrypted while written, on envelopes built here.
 #![allow(missing_docs)]
@@ -166,6 +166,15 @@ fn update(envelope: &[u8], o: &IotSuitOptions) -> (IotStatus, IotSuitResult, Dev
     update_on(Device::default(), envelope, o)
 }
 
+/// `iot_suit_verify_with_options` of `envelope`: the status and the sequence number.
+fn verify(envelope: &[u8], o: &IotSuitOptions) -> (IotStatus, u64) {
+    let mut r = IotSuitResult::default();
+    // SAFETY: every pointer is to a live local of the right type and length.
+    let status =
+        unsafe { iot_suit_verify_with_options(envelope.as_ptr(), envelope.len(), o, &mut r) };
+    (status, r.sequence_number)
+}
+
 /// [`update`] on `d`, which reads its component back and serves `d.served` by range.
 fn update_on(
     mut d: Device,
@@ -243,17 +252,20 @@ fn the_right_key_anywhere_among_several_authenticates() {
         (d.image, d.sequence, r.sequence_number),
         (v.image.clone(), Some(1), 1)
     );
+    assert_eq!(verify(&v.ew, &o), (IotStatus::Ok, 1));
 
     // With the single key as well, the right one is the fourth and last that is taken.
     o.public_key = g.as_ptr();
     o.public_key_len = g.len();
     assert_eq!(update(&v.ew, &o).0, IotStatus::Ok);
+    assert_eq!(verify(&v.ew, &o), (IotStatus::Ok, 1));
 
     // Only wrong keys: not authenticated, no callback called.
     o.public_keys_count = 2;
     let (status, r, d) = update(&v.ew, &o);
     assert_eq!(status, IotStatus::SuitNotAuthenticated);
     assert_eq!((d.calls, r.sequence_number), (0, 0));
+    assert_eq!(verify(&v.ew, &o), (IotStatus::SuitNotAuthenticated, 0));
 
     // The MAC key second among the HMAC keys.
     let (a, b) = ([b'a'; 32], [b'b'; 32]);
@@ -268,9 +280,21 @@ fn the_right_key_anywhere_among_several_authenticates() {
     let (status, _, d) = update(&v.aw, &o);
     assert_eq!(status, IotStatus::Ok);
     assert_eq!((d.image, d.sequence), (v.image, Some(1)));
+    // Verifying reads no decryption key: the MAC keys alone authenticate.
+    let mut only_macs = zeroed();
+    (only_macs.mac_keys, only_macs.mac_keys_count) = (macs.as_ptr(), 2);
+    assert_eq!(verify(&v.aw, &only_macs), (IotStatus::Ok, 1));
+    // A P-256 key does not authenticate a MACed envelope.
+    (only_macs.public_key, only_macs.public_key_len) = (v.anchor.as_ptr(), 65);
+    only_macs.mac_keys_count = 0;
+    assert_eq!(
+        verify(&v.aw, &only_macs),
+        (IotStatus::SuitNotAuthenticated, 0)
+    );
     o.mac_keys_count = 1;
     let (status, _, d) = update(&v.aw, &o);
     assert_eq!((status, d.calls), (IotStatus::SuitNotAuthenticated, 0));
+    assert_eq!(verify(&v.aw, &o), (IotStatus::SuitNotAuthenticated, 0));
 }
 
 #[test]
@@ -338,6 +362,7 @@ fn malformed_key_arrays_are_refused_before_anything_runs() {
             let (status, r, d) = update(&envelope, &o);
             assert_eq!(status, want, "case {i}, MAC keys: {mac_array}");
             assert_eq!((d.calls, r.sequence_number), (0, 0));
+            assert_eq!(verify(&envelope, &o), (want, 0), "verify, case {i}");
         }
     }
 }

@@ -976,6 +976,26 @@ static void test_trust_anchors(const char *libcsuit) {
     CHECK_STATUS(update_with(ew, d, with_keys(ecdh, third, 0, macs, 0), &r),
                  IOT_STATUS_NULL_ARGUMENT);
     CHECK(untouched(d) && r.sequence_number == 0);
+
+    /* iot_suit_verify_with_options takes the same keys, and reads nothing else. */
+    IotSuitOptions keys_only;
+    memset(&keys_only, 0, sizeof keys_only);
+    CHECK_STATUS(iot_suit_verify_with_options(ew->bytes, ew->len,
+                                              &(IotSuitOptions){0}, &r),
+                 IOT_STATUS_NULL_ARGUMENT);
+    o = with_keys(keys_only, third, 3, NULL, 0);
+    CHECK_STATUS(iot_suit_verify_with_options(ew->bytes, ew->len, &o, &r), IOT_STATUS_OK);
+    CHECK(r.sequence_number == 1);
+    o = with_keys(keys_only, NULL, 0, macs, 2);
+    CHECK_STATUS(iot_suit_verify_with_options(aw->bytes, aw->len, &o, &r), IOT_STATUS_OK);
+    CHECK(r.sequence_number == 1);
+    o = with_keys(keys_only, wrong, 2, wrong_macs, 2);
+    CHECK_STATUS(iot_suit_verify_with_options(aw->bytes, aw->len, &o, &r),
+                 IOT_STATUS_SUIT_NOT_AUTHENTICATED);
+    CHECK(r.sequence_number == 0);
+    o = with_keys(keys_only, five, 5, NULL, 0);
+    CHECK_STATUS(iot_suit_verify_with_options(ew->bytes, ew->len, &o, &r),
+                 IOT_STATUS_CAPACITY_EXCEEDED);
 }
 
 /* ---- a decryption key in a secure element (IotSuitOptions::key_unwrap) ---- */
