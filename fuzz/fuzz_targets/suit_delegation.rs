@@ -2,7 +2,8 @@
 //! module): decode arbitrary bytes as a SUIT_Delegation; where that succeeds, read every CWT's
 //! confirmed key and verify the chains with a first-link "verifier" that accepts any
 //! well-formed COSE_Sign1 (so that the claims and the next links are reached without a real
-//! trust anchor's signature). A chain that verifies yields one key per chain.
+//! trust anchor's signature), without a clock and at a fixed time. A chain that verifies yields
+//! one key per chain; one that holds without a clock holds at any time.
 #![no_main]
 
 use iot_core::cose::Algorithm;
@@ -37,7 +38,15 @@ fuzz_target!(|data: &[u8]| {
         assert!((1..=MAX_CHAIN_LENGTH).contains(&len));
     }
     assert!((1..=MAX_CHAINS).contains(&chains));
-    if let Ok(keys) = d.verify(&mut RustCrypto::<()>::default(), &mut [AcceptAll]) {
+    let mut crypto = RustCrypto::<()>::default();
+    let without_clock = d.verify(&mut crypto, &mut [AcceptAll], None);
+    let with_clock = d.verify(&mut crypto, &mut [AcceptAll], Some(1_700_000_000));
+    if let Ok(keys) = &without_clock {
+        assert_eq!(keys.len(), chains);
+        // Chains that hold without a clock carry no time limit: they hold at any time.
+        assert_eq!(with_clock.as_ref().ok(), Some(keys));
+    }
+    if let Ok(keys) = with_clock {
         assert_eq!(keys.len(), chains);
     }
 });

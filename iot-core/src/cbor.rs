@@ -323,6 +323,17 @@ impl<'b> Reader<'b> {
         }
     }
 
+    /// Consumes a float of any width (RFC 8949 section 3.3: half, single or double precision)
+    /// as `f64`; any other item is `UnexpectedType`.
+    pub fn float(&mut self) -> Result<f64> {
+        let at = self.position();
+        if !matches!(self.datatype()?, Type::F16 | Type::F32 | Type::F64) {
+            return Err(Error::cbor(CborError::UnexpectedType, at));
+        }
+        let raw = self.skip()?;
+        decode_float(raw).ok_or(Error::cbor(CborError::Malformed, at))
+    }
+
     /// Skips one whole item, nested at most `limits.max_depth` deep, and returns its encoded bytes.
     pub fn skip(&mut self) -> Result<&'b [u8]> {
         let start = self.position();
@@ -508,6 +519,37 @@ impl minicbor::encode::Write for SliceWriter<'_> {
         self.len = end;
         Ok(())
     }
+}
+
+/// The value of one encoded float item (RFC 8949 section 3.3: `0xf9`, `0xfa` or `0xfb` and its
+/// 2, 4 or 8 bytes); `None` for anything else.
+pub fn decode_float(raw: &[u8]) -> Option<f64> {
+    match raw {
+        [0xf9, a, b] => Some(f16_to_f64(u16::from_be_bytes([*a, *b]))),
+        [0xfa, a, b, c, d] => Some(f64::from(f32::from_be_bytes([*a, *b, *c, *d]))),
+        [0xfb, rest @ ..] => rest.try_into().ok().map(f64::from_be_bytes),
+        _ => None,
+    }
+}
+
+fn f16_to_f64(h: u16) -> f64 {
+    let sign = u64::from(h >> 15) << 63;
+    let exp = i32::from((h >> 10) & 0x1f);
+    let mant = u64::from(h & 0x3ff);
+    let bits = match (exp, mant) {
+        (0, 0) => sign,
+        (0, m) => {
+            // Subnormal: m * 2^-24; normalise so that the leading one becomes implicit.
+            let shift = m.leading_zeros() - 53; // leading one moves to bit 10
+            let m = (m << shift) & 0x3ff;
+            let e = -14 - i64::from(shift) + 1023;
+            sign | ((e as u64) << 52) | (m << 42)
+        }
+        (0x1f, 0) => sign | (0x7ff << 52),
+        (0x1f, m) => sign | (0x7ff << 52) | (m << 42) | (1 << 51),
+        (e, m) => sign | (((i64::from(e) - 15 + 1023) as u64) << 52) | (m << 42),
+    };
+    f64::from_bits(bits)
 }
 
 /// Maps an encoder error over a [`SliceWriter`] (or any writer whose error converts) to [`Error`].

@@ -911,6 +911,12 @@ typedef struct IotSuitOptions {
      * `decryption_kind` is 0 and `decryption_key` NULL); NULL for none.
      */
     const struct IotSuitKeyUnwrap *key_unwrap;
+    /**
+     * The device's time from a clock it trusts, seconds since the Unix epoch, against which
+     * `suit-delegation` CWTs' `exp` and `nbf` are checked; 0 for a device without a clock,
+     * which refuses a CWT that carries either (`IOT_STATUS_SUIT_NOT_AUTHENTICATED`).
+     */
+    uint64_t unix_time;
 } IotSuitOptions;
 
 /**

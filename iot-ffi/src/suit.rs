@@ -277,6 +277,10 @@ pub struct IotSuitOptions {
     /// The decryption key in a secure element instead of `decryption_key` (then
     /// `decryption_kind` is 0 and `decryption_key` NULL); NULL for none.
     pub key_unwrap: *const IotSuitKeyUnwrap,
+    /// The device's time from a clock it trusts, seconds since the Unix epoch, against which
+    /// `suit-delegation` CWTs' `exp` and `nbf` are checked; 0 for a device without a clock,
+    /// which refuses a CWT that carries either (`IOT_STATUS_SUIT_NOT_AUTHENTICATED`).
+    pub unix_time: u64,
 }
 
 /// A decryption key kept in a secure element (draft-ietf-suit-firmware-encryption): the element
@@ -728,28 +732,14 @@ pub unsafe extern "C" fn iot_suit_verify(
     public_key_len: usize,
     result: *mut IotSuitResult,
 ) -> IotStatus {
-    if !result.is_aligned() {
-        return IotStatus::InvalidArgument;
-    }
-    let mut r = IotSuitResult::default();
-    let status = if envelope.is_null() || public_key.is_null() {
-        IotStatus::NullArgument
-    } else {
-        guard(|| {
-            // SAFETY: the caller guarantees the inputs are readable for their lengths.
-            let envelope = unsafe { bytes(envelope, envelope_len) }?;
-            // SAFETY: as above.
-            let key = unsafe { bytes(public_key, public_key_len) }?;
-            let mut keys = [verifying_key(key)?];
-            authenticate(envelope, &mut TrustAnchors::signers(&mut keys), &mut r).map(drop)
-        })
+    // A NULL `public_key` names no trust anchor: IOT_STATUS_NULL_ARGUMENT.
+    let options = IotSuitOptions {
+        public_key,
+        public_key_len,
+        ..NO_OPTIONS
     };
-    if status != IotStatus::Ok {
-        r = IotSuitResult::default();
-    }
-    // SAFETY: aligned (checked); writable (caller).
-    unsafe { put(result, r) };
-    status
+    // SAFETY: forwarded from the caller; `options` is a valid, aligned IotSuitOptions.
+    unsafe { iot_suit_verify_with_options(envelope, envelope_len, &options, result) }
 }
 
 /// `iot_suit_verify` under the trust anchors of `options`: any of its P-256 keys (COSE_Sign1)
@@ -832,18 +822,7 @@ pub unsafe extern "C" fn iot_suit_process(
     let options = IotSuitOptions {
         public_key,
         public_key_len,
-        mac_key: core::ptr::null(),
-        mac_key_len: 0,
-        decryption_kind: 0,
-        decryption_key: core::ptr::null(),
-        decryption_key_len: 0,
-        scratch: core::ptr::null_mut(),
-        scratch_len: 0,
-        public_keys: core::ptr::null(),
-        public_keys_count: 0,
-        mac_keys: core::ptr::null(),
-        mac_keys_count: 0,
-        key_unwrap: core::ptr::null(),
+        ..NO_OPTIONS
     };
     // SAFETY: forwarded from the caller; `options` is a valid, aligned IotSuitOptions.
     unsafe {
@@ -1011,10 +990,31 @@ fn kek(kind: u32, key: Option<&[u8]>) -> Result<Option<Kek<'_>>, IotStatus> {
     Ok(Some(kek))
 }
 
-/// The trust anchors an `IotSuitOptions` names: its P-256 keys and its HMAC keys.
+/// An `IotSuitOptions` zeroed, as a C caller starts one: no key, no clock, nothing.
+const NO_OPTIONS: IotSuitOptions = IotSuitOptions {
+    public_key: core::ptr::null(),
+    public_key_len: 0,
+    mac_key: core::ptr::null(),
+    mac_key_len: 0,
+    decryption_kind: 0,
+    decryption_key: core::ptr::null(),
+    decryption_key_len: 0,
+    scratch: core::ptr::null_mut(),
+    scratch_len: 0,
+    public_keys: core::ptr::null(),
+    public_keys_count: 0,
+    mac_keys: core::ptr::null(),
+    mac_keys_count: 0,
+    key_unwrap: core::ptr::null(),
+    unix_time: 0,
+};
+
+/// The trust anchors an `IotSuitOptions` names: its P-256 keys and its HMAC keys, and the
+/// device's time (`unix_time`) they are used at.
 struct AnchorKeys<'o> {
     public: KeyList<'o>,
     mac: KeyList<'o>,
+    now: Option<u64>,
 }
 
 impl<'o> AnchorKeys<'o> {
@@ -1032,7 +1032,8 @@ impl<'o> AnchorKeys<'o> {
         let mac_key = unsafe { opt_bytes(o.mac_key, o.mac_key_len) }?;
         // SAFETY: as above.
         let mac = unsafe { KeyList::new(mac_key, o.mac_keys, o.mac_keys_count) }?;
-        Ok(Self { public, mac })
+        let now = (o.unix_time != 0).then_some(o.unix_time);
+        Ok(Self { public, mac, now })
     }
 
     /// Every key, for the overlap checks.
@@ -1057,7 +1058,8 @@ impl<'o> AnchorKeys<'o> {
                 .and_then(|v| v.get_mut(..self.public.len()))
                 .unwrap_or_default(),
             macs.get(..self.mac.len()).unwrap_or_default(),
-        ))
+        )
+        .at_time(self.now))
     }
 }
 

@@ -8,7 +8,7 @@
 
 use core::ffi::c_void;
 use core::ptr;
-use iot_core::cose::Algorithm;
+use iot_core::cose::{Algorithm, Sign1Builder};
 use iot_core::crypto::{AesKeyWrap, EcdhP256, P256SigningKey, RustCrypto};
 use iot_ffi::*;
 use iot_update_manifest::Command;
@@ -151,6 +151,7 @@ fn zeroed() -> IotSuitOptions {
         mac_keys: ptr::null(),
         mac_keys_count: 0,
         key_unwrap: ptr::null(),
+        unix_time: 0,
     }
 }
 
@@ -613,5 +614,59 @@ fn an_encrypted_payload_fetched_by_range_is_decrypted_while_written() {
                 "{case}"
             );
         }
+    }
+}
+
+/// `IotSuitOptions::unix_time`: an envelope the delegate signed, whose `suit-delegation` CWT
+/// (signed by the trust anchor) carries an `exp`, authenticates before that time, through
+/// `iot_suit_verify_with_options` and `iot_suit_process_with_options`; it is refused at it, and
+/// on a device without a clock (0).
+#[test]
+fn unix_time_limits_delegation_cwts() {
+    let mut crypto = RustCrypto::from_os();
+    let anchor = P256SigningKey::from_bytes(&[0x21; 32]).unwrap();
+    let delegate = P256SigningKey::from_bytes(&[0x42; 32]).unwrap();
+    let exp: u32 = 1_800_000_000;
+    // {4: exp, 8: {1: COSE_Key {1: 2, -1: 1, -2: x, -3: y}}} (RFC 8392, RFC 8747).
+    let sec1 = delegate.verifying_key().to_sec1_uncompressed();
+    let mut claims = vec![0xa2, 0x04, 0x1a];
+    claims.extend(exp.to_be_bytes());
+    claims.extend([
+        0x08, 0xa1, 0x01, 0xa4, 0x01, 0x02, 0x20, 0x01, 0x21, 0x58, 0x20,
+    ]);
+    claims.extend(&sec1[1..33]);
+    claims.extend([0x22, 0x58, 0x20]);
+    claims.extend(&sec1[33..]);
+    let mut cwt = vec![0u8; 256];
+    let n = Sign1Builder {
+        tagged: true,
+        ..Sign1Builder::new(Algorithm::Es256)
+    }
+    .sign(&mut crypto, &mut anchor.clone(), &claims, &[], &mut cwt)
+    .unwrap();
+    cwt.truncate(n);
+    let mut unsigned = Description::new(1, vec![vec![vec![0x00]]])
+        .encode(&mut crypto)
+        .unwrap();
+    unsigned
+        .sign(&mut crypto, &mut delegate.clone(), Algorithm::Es256, None)
+        .unwrap();
+    unsigned.delegate(&[vec![cwt]]).unwrap();
+    let envelope = unsigned.to_bytes().unwrap();
+
+    let public = anchor.verifying_key().to_sec1_uncompressed();
+    let mut o = zeroed();
+    (o.public_key, o.public_key_len) = (public.as_ptr(), 65);
+    let exp = u64::from(exp);
+    for (now, want) in [
+        (0, IotStatus::SuitNotAuthenticated),
+        (exp - 1, IotStatus::Ok),
+        (exp, IotStatus::SuitNotAuthenticated),
+    ] {
+        o.unix_time = now;
+        assert_eq!(verify(&envelope, &o).0, want, "verify at {now}");
+        let (status, _, d) = update(&envelope, &o);
+        assert_eq!(status, want, "update at {now}");
+        assert_eq!(d.sequence, (want == IotStatus::Ok).then_some(1), "at {now}");
     }
 }

@@ -111,6 +111,8 @@ pub struct InstallArgs {
     /// draft's "Protected SUIT Report"), which `suit rollout report --device-key` verifies.
     #[arg(long, value_name = "KEY", requires = "report")]
     sign_report: Option<PathBuf>,
+    #[command(flatten)]
+    clock: ClockArgs,
 }
 
 /// The arguments of `suit boot`.
@@ -122,6 +124,33 @@ pub struct BootArgs {
     /// Confirm an image on trial once it booted (the application's "all is well").
     #[arg(long)]
     confirm: bool,
+    #[command(flatten)]
+    clock: ClockArgs,
+}
+
+/// The device's clock, against which delegation CWTs' `exp` and `nbf` are checked.
+#[derive(Debug, Args)]
+pub struct ClockArgs {
+    /// The time delegation CWTs' `exp` and `nbf` are checked at: `now` (this machine's clock),
+    /// seconds since the Unix epoch, or `none` for a device without a clock, which refuses a
+    /// CWT that carries either.
+    #[arg(long, value_name = "now|none|SECONDS", default_value = "now", value_parser = clock_arg)]
+    clock: Clock,
+}
+
+/// A clock reading, or none.
+#[derive(Debug, Clone, Copy)]
+struct Clock(Option<u64>);
+
+fn clock_arg(s: &str) -> std::result::Result<Clock, String> {
+    match s {
+        "now" => Ok(Clock(Some(crate::identity_cmd::now()))),
+        "none" => Ok(Clock(None)),
+        _ => s
+            .parse()
+            .map(|t| Clock(Some(t)))
+            .map_err(|_| format!("expected now, none or seconds since the Unix epoch: {s}")),
+    }
 }
 
 fn uuid_arg(s: &str) -> std::result::Result<[u8; 16], String> {
@@ -170,6 +199,8 @@ pub struct SuitArgs {
     key: PathBuf,
     /// The SUIT envelope, binary or hex (`-` for stdin).
     envelope: PathBuf,
+    #[command(flatten)]
+    clock: ClockArgs,
 }
 
 /// Runs a `suit` command.
@@ -260,6 +291,7 @@ fn install(a: &InstallArgs) -> Result<()> {
     let key = Key::load(&a.key)?.verifier().context(a.key.display())?;
     let envelope = io::read_cbor(&a.envelope)?;
     let mut device = DirDevice::open(&a.device).map_err(|e| device_error(&a.device, e))?;
+    device.set_clock(a.clock.clock.0);
     for (uri, file) in &a.fetch {
         device.serve(uri.as_str(), file);
     }
@@ -312,6 +344,7 @@ fn install(a: &InstallArgs) -> Result<()> {
 /// `suit boot`.
 fn boot(a: &BootArgs) -> Result<()> {
     let mut device = DirDevice::open(&a.device).map_err(|e| device_error(&a.device, e))?;
+    device.set_clock(a.clock.clock.0);
     let report = device
         .boot(&mut RustCrypto::from_os(), a.confirm)
         .map_err(|e| device_error(&a.device, e))?;
@@ -371,7 +404,8 @@ fn create(a: &CreateArgs) -> Result<()> {
     let envelope = unsigned.to_bytes().context(&shown)?;
     {
         let env = Envelope::decode(&envelope).context("the built envelope does not decode")?;
-        authenticate(&env, &key, &a.key)?.context("the built envelope is refused")?;
+        // Before the delegation is added: no CWT, so no clock.
+        authenticate(&env, &key, &a.key, None)?.context("the built envelope is refused")?;
     }
     // The delegation goes outside the signature, after the check above (whose only anchor is the
     // signing key, where the chains start at the device's trust anchors): decoded, not verified.
@@ -450,17 +484,19 @@ pub(crate) fn with_manifest(
     let bytes = io::read_cbor(&a.envelope)?;
     let shown = a.envelope.display();
     let env = Envelope::decode(&bytes).context(format!("{shown}: not a SUIT envelope"))?;
-    let authenticated = authenticate(&env, &key, &a.key)?.context(format!("{shown}: refused"))?;
+    let authenticated =
+        authenticate(&env, &key, &a.key, a.clock.clock.0)?.context(format!("{shown}: refused"))?;
     then(&env, &authenticated)
 }
 
 /// Authenticates `env` under `key` (read from `key_path`): its P-256 key for COSE_Sign1 blocks,
-/// or its symmetric key for COSE_Mac0 blocks. The outer error is about the key, the inner one
-/// why the envelope was refused.
+/// or its symmetric key for COSE_Mac0 blocks, delegation CWTs checked at `now` (if any). The
+/// outer error is about the key, the inner one why the envelope was refused.
 fn authenticate<'a>(
     env: &Envelope<'a>,
     key: &Key,
     key_path: &std::path::Path,
+    now: Option<u64>,
 ) -> Result<std::result::Result<AuthenticatedManifest<'a>, iot_update_manifest::Error>> {
     let mut crypto = RustCrypto::from_os();
     Ok(if key.is_symmetric() {
@@ -468,7 +504,8 @@ fn authenticate<'a>(
         env.authenticate(&mut crypto, &mut TrustAnchors::macs(&sym))
     } else {
         let mut verifiers = [key.verifier().context(key_path.display())?];
-        env.authenticate(&mut crypto, &mut TrustAnchors::signers(&mut verifiers))
+        let mut anchors = TrustAnchors::signers(&mut verifiers).at_time(now);
+        env.authenticate(&mut crypto, &mut anchors)
     })
 }
 

@@ -327,6 +327,11 @@ fn hosted_payloads_never_overwrite_each_other_or_the_envelope() {
 /// `subject` (SPKI PEM): `{8: {1: COSE_Key}}` in a COSE_Sign1 (ES256), as draft-ietf-suit-trust-
 /// domains' `suit-delegation` carries it.
 fn cwt(issuer: &Path, subject: &Path) -> Vec<u8> {
+    cwt_until(issuer, subject, None)
+}
+
+/// [`cwt`], with an `exp` claim (4) when given.
+fn cwt_until(issuer: &Path, subject: &Path, exp: Option<u32>) -> Vec<u8> {
     use p256::elliptic_curve::sec1::ToSec1Point;
     use p256::pkcs8::{DecodePrivateKey, DecodePublicKey};
     let pem = |p: &Path| std::fs::read_to_string(p).unwrap();
@@ -334,10 +339,15 @@ fn cwt(issuer: &Path, subject: &Path) -> Vec<u8> {
     let public = p256::PublicKey::from_public_key_pem(&pem(subject)).unwrap();
     let point = public.to_sec1_point(false);
     let (x, y) = (&point.as_bytes()[1..33], &point.as_bytes()[33..]);
+    let head = match exp {
+        None => vec![0xa1],
+        Some(t) => [&[0xa2, 0x04, 0x1a][..], &t.to_be_bytes()].concat(),
+    };
     let claims = [
+        &head[..],
         &[
-            0xa1, 0x08, 0xa1, 0x01, 0xa4, 0x01, 0x02, 0x20, 0x01, 0x21, 0x58, 0x20,
-        ][..],
+            0x08, 0xa1, 0x01, 0xa4, 0x01, 0x02, 0x20, 0x01, 0x21, 0x58, 0x20,
+        ],
         x,
         &[0x22, 0x58, 0x20],
         y,
@@ -423,6 +433,29 @@ fn a_delegated_envelope_verifies_under_the_anchor() {
             "{name}: {err}"
         );
     }
+    // A CWT with an `exp` (in 2096): checked against --clock (this machine's by default);
+    // refused without a clock.
+    let until = with(
+        "until",
+        &[&[cwt_until(&anchor, &t.public(), Some(4_000_000_000))]],
+    );
+    let verify_at = |clock: Option<&'static str>| {
+        let mut args = vec!["suit", "verify", "--key", s(&anchor_pub), s(&until)];
+        args.extend(clock.map(|c| ["--clock", c]).into_iter().flatten());
+        args
+    };
+    for clock in [None, Some("now"), Some("3999999999")] {
+        ok(&verify_at(clock));
+    }
+    for (clock, why) in [
+        ("4000000000", "delegation chain 0 CWT 0: Expired"),
+        ("none", "delegation chain 0 CWT 0: UnsupportedClaim(4)"),
+    ] {
+        let err = fails(&verify_at(Some(clock)));
+        assert!(err.contains(why), "{clock}: {err}");
+    }
+    let err = fails(&verify_at(Some("tomorrow")));
+    assert!(err.contains("expected now, none or seconds"), "{err}");
     // No delegation: the anchor does not authenticate the delegate's envelope.
     let plain = t.path("plain.suit");
     ok(&suit_create(&t.key(), &t.path("update.json"), &plain));

@@ -141,6 +141,12 @@ impl<'a> Cur<'a> {
         self.r.uint().map_err(self.rebase())
     }
 
+    /// A float of any width, as `f64` (only delegation CWTs' NumericDates have one).
+    #[cfg(feature = "delegation")]
+    pub fn float(&mut self) -> Result<f64> {
+        self.r.float().map_err(self.rebase())
+    }
+
     pub fn bool(&mut self) -> Result<bool> {
         self.r.bool().map_err(self.rebase())
     }

@@ -15,9 +15,12 @@
 //! P-256 EC2 public key (x and y, or x and the sign of y), optionally restricted by `alg`; an
 //! `Encrypted_COSE_Key` or a `kid` names a key this device cannot obtain and is refused.
 //! `exp` (4), `nbf` (5) and `aud` (3) restrict where and when a token may be accepted (RFC 7519
-//! sections 4.1.3-4.1.5: a token outside them MUST be rejected); a device that authenticates
-//! without a clock or an identity of its own cannot honour them, so a CWT carrying one is
-//! refused ([`Reason::UnsupportedClaim`]) rather than accepted past its issuer's limits. `iss`,
+//! sections 4.1.3-4.1.5: a token outside them MUST be rejected). With the device's clock
+//! ([`crate::TrustAnchors::at_time`]), `exp` and `nbf` (RFC 8392 NumericDates, integer or
+//! float) are checked against it: a CWT is accepted from its `nbf` and until before its `exp`
+//! ([`Reason::NotYetValid`], [`Reason::Expired`]). Without a clock, and for `aud` always (the
+//! device has no audience identity here), a CWT carrying one is refused
+//! ([`Reason::UnsupportedClaim`]) rather than accepted past its issuer's limits. `iss`,
 //! `sub`, `iat`, `cti` and any other claim (integer or text label) inform and restrict nothing
 //! here: they are skipped, as RFC 7519 section 4 asks of claims not understood. A repeated
 //! integer label below 64 is refused as a duplicate key.
@@ -66,8 +69,12 @@ pub enum Reason {
     /// The confirmed `COSE_Key` is not a P-256 public key (another type or curve, a private
     /// part, a point not on the curve).
     InvalidKey,
-    /// A claim this processor cannot honour (`aud`, `exp`, `nbf`): its label.
+    /// A claim this processor cannot honour (`aud`; `exp` or `nbf` without a clock): its label.
     UnsupportedClaim(u8),
+    /// `exp` is not after the device's time, or is not a finite NumericDate.
+    Expired,
+    /// `nbf` is after the device's time, or is not a finite NumericDate.
+    NotYetValid,
 }
 
 /// A delegation chain that does not hold: which chain, which CWT in it (both from 0), and why.
@@ -155,11 +162,14 @@ impl<'a> Delegation<'a> {
     }
 
     /// Verifies every chain: its first CWT under one of `anchors`, each next under the key the
-    /// previous confirms. Returns the key each chain's last CWT confirms.
+    /// previous confirms, with `exp` and `nbf` checked at `now` (seconds since the Unix epoch;
+    /// `None` for a device without a clock, which refuses them). Returns the key each chain's
+    /// last CWT confirms.
     pub fn verify<C: Sha256, V: Verifier>(
         &self,
         crypto: &mut C,
         anchors: &mut [V],
+        now: Option<u64>,
     ) -> Result<DelegatedKeys> {
         let mut keys = DelegatedKeys::new();
         for (i, chain) in self.chains.iter().enumerate() {
@@ -176,7 +186,7 @@ impl<'a> Delegation<'a> {
                     Some(p) if verified => p,
                     _ => return Err(refuse(i, j, Reason::NotAuthenticated)),
                 };
-                let key = confirmed(claims, payload_base(cwt, claims))
+                let key = confirmed(claims, payload_base(cwt, claims), now)
                     .map_err(|r| r.unwrap_or_else(|r| refuse(i, j, r)))?;
                 signer = Some(key);
             }
@@ -211,15 +221,26 @@ pub fn confirmed_key(cwt: &[u8]) -> Result<CoseKey<'_>> {
     };
     let msg = sign1(&w)?;
     let claims = msg.payload.ok_or(refuse(0, 0, Reason::NotAuthenticated))?;
-    read_claims(claims, payload_base(&w, claims)).map_err(|r| r.unwrap_or_else(|r| refuse(0, 0, r)))
+    // For display, at no time: the clock does not decide which key a CWT names.
+    read_claims(claims, payload_base(&w, claims), Clock::Ignored)
+        .map_err(|r| r.unwrap_or_else(|r| refuse(0, 0, r)))
 }
 
 /// A claim-level failure ([`Reason`]) or a CBOR one ([`Error`]), the caller naming the chain.
 type ClaimResult<T> = core::result::Result<T, core::result::Result<Error, Reason>>;
 
-/// The verifying key confirmed by an authenticated claims set.
-fn confirmed(claims: &[u8], base: usize) -> ClaimResult<P256VerifyingKey> {
-    let key = read_claims(claims, base)?;
+/// How [`read_claims`] treats `exp` and `nbf`.
+#[derive(Clone, Copy)]
+enum Clock {
+    /// Checked at this time, or refused (`None`: no clock).
+    At(Option<u64>),
+    /// Skipped: the key is only shown.
+    Ignored,
+}
+
+/// The verifying key confirmed by an authenticated claims set, its time limits checked at `now`.
+fn confirmed(claims: &[u8], base: usize, now: Option<u64>) -> ClaimResult<P256VerifyingKey> {
+    let key = read_claims(claims, base, Clock::At(now))?;
     if !matches!(key, CoseKey::Ec2 { d: None, .. }) {
         return Err(Err(Reason::InvalidKey));
     }
@@ -227,7 +248,7 @@ fn confirmed(claims: &[u8], base: usize) -> ClaimResult<P256VerifyingKey> {
 }
 
 /// Reads a CWT Claims Set (RFC 8392 section 3) for its `cnf` COSE_Key, as the module doc says.
-fn read_claims(claims: &[u8], base: usize) -> ClaimResult<CoseKey<'_>> {
+fn read_claims(claims: &[u8], base: usize, clock: Clock) -> ClaimResult<CoseKey<'_>> {
     let mut c = Cur::new(claims, base);
     let n = c.map().map_err(Ok)?;
     let mut seen = 0u64;
@@ -240,9 +261,26 @@ fn read_claims(claims: &[u8], base: usize) -> ClaimResult<CoseKey<'_>> {
         }
         match c.key(&mut seen).map_err(Ok)? {
             claim::CNF => key = Some(read_cnf(&mut c)?),
-            l @ (claim::AUD | claim::EXP | claim::NBF) => {
-                return Err(Err(Reason::UnsupportedClaim(l as u8)));
-            }
+            l @ (claim::EXP | claim::NBF) => match clock {
+                Clock::At(Some(now)) => {
+                    let date = numeric_date(&mut c).map_err(Ok)?;
+                    // From `nbf` on, and until before `exp` (RFC 7519 sections 4.1.4, 4.1.5);
+                    // a NaN date passes neither comparison.
+                    #[allow(clippy::cast_precision_loss)]
+                    let now = now as f64;
+                    if l == claim::EXP && !matches!(date, Some(t) if now < t) {
+                        return Err(Err(Reason::Expired));
+                    }
+                    if l == claim::NBF && !matches!(date, Some(t) if t <= now) {
+                        return Err(Err(Reason::NotYetValid));
+                    }
+                }
+                Clock::At(None) => return Err(Err(Reason::UnsupportedClaim(l as u8))),
+                Clock::Ignored => {
+                    c.skip().map_err(Ok)?;
+                }
+            },
+            claim::AUD => return Err(Err(Reason::UnsupportedClaim(claim::AUD as u8))),
             _ => {
                 c.skip().map_err(Ok)?;
             }
@@ -250,6 +288,18 @@ fn read_claims(claims: &[u8], base: usize) -> ClaimResult<CoseKey<'_>> {
     }
     c.finish().map_err(Ok)?;
     key.ok_or(Err(Reason::NoConfirmationKey))
+}
+
+/// A NumericDate (RFC 8392 section 2: an integer or a float of seconds since the epoch) as
+/// `f64`; `None` for a NaN or an infinity, which is no date.
+fn numeric_date(c: &mut Cur<'_>) -> Result<Option<f64>> {
+    let t = match c.datatype()? {
+        Type::F16 | Type::F32 | Type::F64 => c.float()?,
+        // Integers beyond 2^53 seconds lose precision, as in any double; no clock reads them.
+        #[allow(clippy::cast_precision_loss)]
+        _ => c.int()? as f64,
+    };
+    Ok(t.is_finite().then_some(t))
 }
 
 /// `cnf` (RFC 8747 section 3.1): a map holding exactly one confirmation method, here a COSE_Key.

@@ -452,6 +452,8 @@ pub struct DirDevice {
     state: State,
     anchor: Option<P256VerifyingKey>,
     decryption_key: Option<DecryptionKey>,
+    /// The device's time ([`DirDevice::set_clock`]).
+    clock: Option<u64>,
     /// Files written since the last persistent write, relative to `dir`; `None`: removed.
     pending: BTreeMap<PathBuf, Option<Vec<u8>>>,
     uris: BTreeMap<String, PathBuf>,
@@ -513,6 +515,7 @@ impl DirDevice {
             state,
             anchor,
             decryption_key,
+            clock: None,
             pending: BTreeMap::new(),
             uris: BTreeMap::new(),
             invoked: Vec::new(),
@@ -531,6 +534,19 @@ impl DirDevice {
         )?;
         self.decryption_key = Some(key);
         Ok(())
+    }
+
+    /// Gives the device a clock reading `now` (seconds since the Unix epoch), or none: every
+    /// authentication (install, boot, report) then checks delegation CWTs' `exp` and `nbf`
+    /// against it ([`TrustAnchors::at_time`]); without one, a CWT that carries them is refused.
+    /// Not stored: a clock is the running device's, not its directory's.
+    pub fn set_clock(&mut self, now: Option<u64>) {
+        self.clock = now;
+    }
+
+    /// `keys` as trust anchors at the device's time.
+    fn anchors<'k>(&self, keys: &'k mut [P256VerifyingKey]) -> TrustAnchors<'k, P256VerifyingKey> {
+        TrustAnchors::signers(keys).at_time(self.clock)
     }
 
     /// Serves `uri` from `file` to `suit-directive-fetch`.
@@ -616,7 +632,14 @@ impl DirDevice {
             Err(DirError::NotTrustAnchor) => Some(Error::NoTrustedKey),
             Err(_) => Some(Error::Platform(PlatformError::Io)),
         };
-        let report = kept.report(crypto, key, envelope, nonce, error.as_ref());
+        let mut keys = [key];
+        let report = kept.report(
+            crypto,
+            &mut self.anchors(&mut keys),
+            envelope,
+            nonce,
+            error.as_ref(),
+        );
         (r, report)
     }
 
@@ -641,7 +664,7 @@ impl DirDevice {
             }
         }
         let mut keys = [key];
-        let mut anchors = TrustAnchors::signers(&mut keys);
+        let mut anchors = self.anchors(&mut keys);
         let mut scratch = vec![0u8; SCRATCH];
         let decryption_key = self.decryption_key.clone();
         let kek = decryption_key.as_ref().map(DecryptionKey::kek);
@@ -704,7 +727,7 @@ impl DirDevice {
             .max()
             .unwrap_or(0);
         let mut buf = vec![0u8; longest.saturating_add(SCRATCH)];
-        let mut anchors = TrustAnchors::signers(&mut keys);
+        let mut anchors = self.anchors(&mut keys);
         let decryption_key = self.decryption_key.clone();
         let mut ab = AbDevice::new(self, crypto, &mut anchors);
         if let Some(k) = &decryption_key {
@@ -1036,15 +1059,14 @@ impl Kept {
     fn report<C: SuitCrypto>(
         &self,
         crypto: &mut C,
-        key: P256VerifyingKey,
+        anchors: &mut TrustAnchors<'_, P256VerifyingKey>,
         envelope: &[u8],
         nonce: Option<&[u8]>,
         error: Option<&Error>,
     ) -> Vec<u8> {
-        let mut keys = [key];
         // Decoded once: authenticated for the reference URI, else the digest it claims.
         let (uri, digest) = match Envelope::decode(envelope) {
-            Ok(env) => match env.authenticate(crypto, &mut TrustAnchors::signers(&mut keys)) {
+            Ok(env) => match env.authenticate(crypto, anchors) {
                 Ok(a) => (a.manifest().reference_uri().unwrap_or(""), a.digest()),
                 Err(_) => ("", env.digest()),
             },

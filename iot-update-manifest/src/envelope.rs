@@ -161,7 +161,7 @@ impl<'a> Envelope<'a> {
         }
         #[cfg(feature = "delegation")]
         let mut delegated = match self.delegation_chains()? {
-            Some(d) => d.verify(crypto, anchors.verifiers)?,
+            Some(d) => d.verify(crypto, anchors.verifiers, anchors.now)?,
             None => crate::delegation::DelegatedKeys::new(),
         };
         let mut failure: Option<Error> = None;
@@ -340,6 +340,8 @@ pub struct TrustAnchors<'k, V> {
     verifiers: &'k mut [V],
     #[cfg(feature = "mac")]
     mac_keys: &'k [SymmetricKey<'k>],
+    #[cfg(feature = "delegation")]
+    now: Option<u64>,
 }
 
 impl<'k, V: Verifier> TrustAnchors<'k, V> {
@@ -349,6 +351,8 @@ impl<'k, V: Verifier> TrustAnchors<'k, V> {
         Self {
             verifiers,
             mac_keys,
+            #[cfg(feature = "delegation")]
+            now: None,
         }
     }
 
@@ -358,7 +362,25 @@ impl<'k, V: Verifier> TrustAnchors<'k, V> {
             verifiers,
             #[cfg(feature = "mac")]
             mac_keys: &[],
+            #[cfg(feature = "delegation")]
+            now: None,
         }
+    }
+
+    /// The device's time from a clock it trusts (seconds since the Unix epoch), against which
+    /// delegation CWTs' `exp` and `nbf` are checked; `None` (the default) for a device without a
+    /// clock, which refuses a CWT that carries either ([`crate::delegation`]). Without feature
+    /// `delegation` nothing reads the time.
+    #[must_use]
+    #[cfg_attr(not(feature = "delegation"), allow(unused_mut))]
+    pub fn at_time(mut self, now: Option<u64>) -> Self {
+        #[cfg(feature = "delegation")]
+        {
+            self.now = now;
+        }
+        #[cfg(not(feature = "delegation"))]
+        let _ = now;
+        self
     }
 }
 

@@ -142,14 +142,17 @@ fn signed(member: Option<&[u8]>) -> Vec<u8> {
     }
 }
 
-/// Authenticates `bytes` with `anchor()` as the only trust anchor.
+/// Authenticates `bytes` with `anchor()` as the only trust anchor, on a device without a clock.
 fn auth(bytes: &[u8]) -> Result<(), Error> {
-    let mut anchors = [anchor().verifying_key()];
+    auth_at(bytes, None)
+}
+
+/// [`auth`] on a device whose clock reads `now`, if any.
+fn auth_at(bytes: &[u8], now: Option<u64>) -> Result<(), Error> {
+    let mut keys = [anchor().verifying_key()];
+    let mut anchors = TrustAnchors::signers(&mut keys).at_time(now);
     Envelope::decode(bytes)?
-        .authenticate(
-            &mut RustCrypto::from_os(),
-            &mut TrustAnchors::signers(&mut anchors),
-        )
+        .authenticate(&mut RustCrypto::from_os(), &mut anchors)
         .map(|_| ())
 }
 
@@ -435,6 +438,16 @@ fn claims_policy() {
             refused(0, 0, Reason::UnsupportedClaim(label))
         );
     }
+    // With a clock, exp and nbf are checked (`clock_limits_delegation`); aud still is refused.
+    let c = sign(
+        &mut anchor(),
+        &claims(&delegate(), &[(3, text("device"))]),
+        true,
+    );
+    assert_eq!(
+        auth_at(&signed(Some(&delegation(&[&[c]]))), Some(1_000)),
+        refused(0, 0, Reason::UnsupportedClaim(3))
+    );
     // A text-labelled claim is skipped.
     let c = cbor(|e| {
         e.map(2).unwrap().str("private").unwrap().u8(1).unwrap();
@@ -509,6 +522,100 @@ fn claims_policy() {
 }
 
 /// A key's `alg` restriction holds: a delegate restricted to ESP256 does not verify ES256.
+/// With a clock (`TrustAnchors::at_time`), a CWT holds from its `nbf` and until before its `exp`
+/// (RFC 7519 sections 4.1.4, 4.1.5), whether they are integers or floats, in any chain link; a
+/// NaN or infinite date holds never.
+#[test]
+fn clock_limits_delegation() {
+    let date = |e: &mut common::Enc, t: f64| {
+        if t.fract() == 0.0 && t.is_finite() {
+            e.i64(t as i64).unwrap();
+        } else {
+            e.f64(t).unwrap();
+        }
+    };
+    let limited = |nbf: Option<f64>, exp: Option<f64>| {
+        let mut extra = Vec::new();
+        if let Some(t) = nbf {
+            extra.push((5, cbor(|e| date(e, t))));
+        }
+        if let Some(t) = exp {
+            extra.push((4, cbor(|e| date(e, t))));
+        }
+        extra
+    };
+    let at = |now: u64, nbf: Option<f64>, exp: Option<f64>| {
+        let c = sign(
+            &mut anchor(),
+            &claims(&delegate(), &limited(nbf, exp)),
+            true,
+        );
+        auth_at(&signed(Some(&delegation(&[&[c]]))), Some(now))
+    };
+    let now = 1_700_000_000u64;
+    let t = now as f64;
+    assert_eq!(at(now, Some(t - 60.0), Some(t + 3600.0)), Ok(()));
+    assert_eq!(at(now, Some(t), Some(t + 1.0)), Ok(()), "from nbf on");
+    assert_eq!(at(now, None, Some(t + 0.5)), Ok(()), "a float exp");
+    assert_eq!(at(now, Some(t - 0.5), None), Ok(()), "a float nbf");
+    let expired = refused(0, 0, Reason::Expired);
+    let early = refused(0, 0, Reason::NotYetValid);
+    assert_eq!(at(now, None, Some(t)), expired, "until before exp");
+    assert_eq!(at(now, None, Some(t - 0.5)), expired);
+    assert_eq!(at(now, Some(t + 1.0), None), early);
+    assert_eq!(at(now, Some(t + 0.25), None), early);
+    assert_eq!(at(now, None, Some(f64::NAN)), expired);
+    assert_eq!(at(now, None, Some(f64::INFINITY)), expired);
+    assert_eq!(at(now, Some(f64::NEG_INFINITY), None), early);
+    // A half-precision date is read too (2048 seconds after the epoch: long past).
+    let half = vec![0xf9, 0x68, 0x00];
+    let c = sign(&mut anchor(), &claims(&delegate(), &[(4, half)]), true);
+    assert_eq!(
+        auth_at(&signed(Some(&delegation(&[&[c]]))), Some(now)),
+        expired
+    );
+    // A text date is a CBOR type error, with or without a clock.
+    let text = cbor(|e| {
+        e.str("tomorrow").unwrap();
+    });
+    let c = sign(&mut anchor(), &claims(&delegate(), &[(4, text)]), true);
+    assert!(matches!(
+        auth_at(&signed(Some(&delegation(&[&[c]]))), Some(now)),
+        Err(Error::Core(iot_core::Error::Cbor {
+            kind: CborError::UnexpectedType,
+            ..
+        }))
+    ));
+    // The second link of a chain expired: the chain is refused there.
+    let limits = limited(Some(t - 10.0), Some(t - 1.0));
+    let chain = [
+        cwt(anchor(), &intermediate()),
+        sign(&mut intermediate(), &claims(&delegate(), &limits), true),
+    ];
+    assert_eq!(
+        auth_at(&signed(Some(&delegation(&[&chain]))), Some(now)),
+        refused(0, 1, Reason::Expired)
+    );
+    // Delegation::verify takes the time alike.
+    let c = sign(
+        &mut anchor(),
+        &claims(&delegate(), &limited(None, Some(t))),
+        true,
+    );
+    let member = delegation(&[&[c]]);
+    let d = Delegation::decode(&member).unwrap();
+    let mut anchors = [anchor().verifying_key()];
+    assert!(
+        d.verify(&mut RustCrypto::from_os(), &mut anchors, Some(now - 1))
+            .is_ok()
+    );
+    assert_eq!(
+        d.verify(&mut RustCrypto::from_os(), &mut anchors, Some(now))
+            .map(|_| ()),
+        refused(0, 0, Reason::Expired)
+    );
+}
+
 #[test]
 fn confirmed_alg_restricts_the_delegate() {
     let restricted = |alg: i8| {
@@ -547,13 +654,18 @@ fn reading_a_delegation() {
     };
     assert_eq!(x, &delegate().verifying_key().to_sec1_uncompressed()[1..33]);
     let keys = d
-        .verify(&mut RustCrypto::from_os(), &mut [anchor().verifying_key()])
+        .verify(
+            &mut RustCrypto::from_os(),
+            &mut [anchor().verifying_key()],
+            None,
+        )
         .unwrap();
     assert_eq!(keys.as_slice(), [delegate().verifying_key()]);
     assert_eq!(
         d.verify(
             &mut RustCrypto::from_os(),
-            &mut [stranger().verifying_key()]
+            &mut [stranger().verifying_key()],
+            None
         )
         .map(|_| ()),
         refused(0, 0, Reason::NotAuthenticated)
@@ -637,7 +749,11 @@ fn delegated_keys_are_the_confirmed_coordinates() {
     let d = delegation(&[&[cwt(anchor(), &delegate())]]);
     let keys = Delegation::decode(&d)
         .unwrap()
-        .verify(&mut RustCrypto::from_os(), &mut [anchor().verifying_key()])
+        .verify(
+            &mut RustCrypto::from_os(),
+            &mut [anchor().verifying_key()],
+            None,
+        )
         .unwrap();
     assert_eq!(keys.as_slice(), [k]);
 }

@@ -11,7 +11,7 @@
 
 use iot_core::cose::Algorithm;
 use iot_core::crypto::{P256SigningKey, P256VerifyingKey, RustCrypto};
-use iot_update_manifest::builder::{Cmd, Description, Digest, Param};
+use iot_update_manifest::builder::{Cmd, Description, Digest, Param, Unsigned};
 use iot_update_manifest::device_dir::{DirDevice, DirError, Identity, format_uuid, parse_uuid};
 use iot_update_manifest::{Command, Error, PlatformError};
 use std::collections::BTreeMap;
@@ -42,6 +42,20 @@ fn public() -> P256VerifyingKey {
 /// An update of component [h'00'] to `image`, fetched from `uri` (integrated when it starts with
 /// '#'), checked against its digest, validated again at boot and invoked; for `class`.
 fn update_for(seq: u64, image: &[u8], uri: &str, class: [u8; 16]) -> Vec<u8> {
+    let mut unsigned = unsigned_update(seq, image, uri, class);
+    unsigned
+        .sign(
+            &mut RustCrypto::from_os(),
+            &mut vendor_key(),
+            Algorithm::Es256,
+            None,
+        )
+        .unwrap();
+    unsigned.to_bytes().unwrap()
+}
+
+/// [`update_for`] before it is signed.
+fn unsigned_update(seq: u64, image: &[u8], uri: &str, class: [u8; 16]) -> Unsigned {
     let mut crypto = RustCrypto::from_os();
     let mut d = Description::new(seq, vec![vec![vec![0x00]]]);
     d.shared_sequence = Some(vec![
@@ -64,11 +78,7 @@ fn update_for(seq: u64, image: &[u8], uri: &str, class: [u8; 16]) -> Vec<u8> {
     if uri.starts_with('#') {
         d.integrated.push((uri.into(), image.to_vec()));
     }
-    let mut unsigned = d.encode(&mut crypto).unwrap();
-    unsigned
-        .sign(&mut crypto, &mut vendor_key(), Algorithm::Es256, None)
-        .unwrap();
-    unsigned.to_bytes().unwrap()
+    d.encode(&mut crypto).unwrap()
 }
 
 fn update(seq: u64, image: &[u8], uri: &str) -> Vec<u8> {
@@ -607,4 +617,59 @@ fn installs_report_their_outcome() {
         let claimed = Envelope::decode(envelope).map(|e| e.digest().bytes.to_vec());
         assert_eq!(read.digest, claimed.unwrap_or_default());
     }
+}
+
+/// `set_clock`: an update signed by a key the trust anchor delegated to until `exp` installs on a
+/// device whose clock is before `exp`, and is refused, the directory untouched, on one without a
+/// clock or at `exp`.
+#[test]
+fn the_clock_decides_a_time_limited_delegation() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut dev = provisioned(dir.path());
+    let mut crypto = RustCrypto::from_os();
+    let mut delegate = P256SigningKey::from_bytes(&[0x43; 32]).unwrap();
+    let exp: u32 = 1_900_000_000;
+    // {4: exp, 8: {1: COSE_Key of the delegate}}, signed by the trust anchor.
+    let sec1 = delegate.verifying_key().to_sec1_uncompressed();
+    let claims = [
+        &[0xa2, 0x04, 0x1a][..],
+        &exp.to_be_bytes(),
+        &[
+            0x08, 0xa1, 0x01, 0xa4, 0x01, 0x02, 0x20, 0x01, 0x21, 0x58, 0x20,
+        ],
+        &sec1[1..33],
+        &[0x22, 0x58, 0x20],
+        &sec1[33..],
+    ]
+    .concat();
+    let mut cwt = vec![0u8; 256];
+    let n = iot_core::cose::Sign1Builder::new(Algorithm::Es256)
+        .sign(&mut crypto, &mut vendor_key(), &claims, &[], &mut cwt)
+        .unwrap();
+    cwt.truncate(n);
+    let mut unsigned = unsigned_update(2, V2, "#fw2", CLASS);
+    unsigned
+        .sign(&mut crypto, &mut delegate, Algorithm::Es256, None)
+        .unwrap();
+    unsigned.delegate(&[vec![cwt]]).unwrap();
+    let envelope = unsigned.to_bytes().unwrap();
+
+    let before = snapshot(dir.path());
+    for clock in [None, Some(u64::from(exp))] {
+        dev.set_clock(clock);
+        assert!(
+            matches!(
+                dev.install(&mut crypto, public(), &envelope),
+                Err(DirError::Suit(Error::Delegation(_)))
+            ),
+            "{clock:?}"
+        );
+        assert_eq!(snapshot(dir.path()), before, "{clock:?}");
+    }
+    dev.set_clock(Some(u64::from(exp) - 1));
+    let i = dev.install(&mut crypto, public(), &envelope).unwrap();
+    assert_eq!((i.slot, i.sequence), (1, 2));
+    let report = dev.boot(&mut crypto, true).unwrap();
+    assert!(report.confirmed);
+    assert_eq!(installed(&dev, 1).as_deref(), Some(V2));
 }

@@ -781,7 +781,7 @@ mod envelopes {
             .delegation_chains()
             .unwrap()
             .unwrap()
-            .verify(&mut crypto(), &mut anchor)
+            .verify(&mut crypto(), &mut anchor, None)
             .unwrap();
         assert_eq!(keys.as_slice(), [delegated_key()]);
 

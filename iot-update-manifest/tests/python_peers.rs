@@ -1,9 +1,11 @@
+//! Delegation chains that python-cwt issues (tests/python/peer.py), with its default time
+//! claims, authenticate on a device with a clock and are refused as the claims say otherwise.
 //! Firmware encryption against pycose (tests/python/peer.py), both ways: pycose opens the
 //! SUIT_Encryption_Info and payload that the builder makes (`builder::encrypt`), and the device's
 //! decryptor (`encryption::decrypt_in_place`) opens what pycose makes, for A128KW and for ECDH-ES +
 //! A128KW, with A128GCM content (pycose has no A128CTR; the draft's A128CTR examples are
 //! reproduced in tests/encryption.rs). A flipped ciphertext bit is refused on either side.
-//! Needs `IOT_PYTHON` (a Python with pycose: `.ci/python-attest.sh`); skipped with a printed
+//! Needs `IOT_PYTHON` (a Python with pycose and python-cwt: `.ci/python-attest.sh`); skipped with a printed
 //! reason otherwise.
 #![allow(
     clippy::unwrap_used,
@@ -12,11 +14,16 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
+use common::{Auth, Extra, cbor, envelope, minimal};
 use iot_core::cose::Algorithm;
 use iot_core::crypto::{P256SigningKey, RustCrypto};
 use iot_test_vectors::peer::PythonScript;
 use iot_update_manifest::builder::encrypt::{Encryption, KeyDistribution, encrypt};
+use iot_update_manifest::delegation::{DelegationError, Reason};
 use iot_update_manifest::encryption::{Kek, decrypt_in_place};
+use iot_update_manifest::{Envelope, Error, TrustAnchors};
 use serde_json::{Value, json};
 
 const IMAGE: &[u8] = b"firmware encrypted on one side, opened on the other";
@@ -130,4 +137,99 @@ fn the_decryptor_opens_what_pycose_encrypts() {
             "{name}"
         );
     }
+}
+
+/// The public key of the scalar `d`, as the peer takes it; with `d` when `private`.
+fn p256_json(d: [u8; 32], private: bool) -> Value {
+    let sec1 = P256SigningKey::from_bytes(&d)
+        .unwrap()
+        .verifying_key()
+        .to_sec1_uncompressed();
+    let mut v = json!({"x": hex::encode(&sec1[1..33]), "y": hex::encode(&sec1[33..])});
+    if private {
+        v["d"] = json!(hex::encode(d));
+    }
+    v
+}
+
+/// python-cwt issues a two-link chain (trust anchor to an intermediate, intermediate to the
+/// envelope's signer) with its default `iat`, `nbf` and `exp`; the envelope authenticates from
+/// `nbf` until before `exp` on the device's clock, is refused outside, and without a clock.
+#[test]
+fn python_cwt_delegation_chains_authenticate() {
+    let Some(py) = peer("python_cwt_delegation_chains_authenticate") else {
+        return;
+    };
+    let (anchor, intermediate, signer) = ([0x21; 32], [0x31; 32], [0x11; 32]);
+    assert_eq!(
+        P256SigningKey::from_bytes(&signer).unwrap().verifying_key(),
+        common::signing_key().verifying_key(),
+        "the envelopes' signer"
+    );
+    let link = |issuer: [u8; 32], subject: [u8; 32], extra: Value| {
+        let args = json!({"issuer": p256_json(issuer, true), "subject": p256_json(subject, false)});
+        let out = py
+            .call("cwt", &with(args, extra))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let cwt = hex::decode(out["cwt"].as_str().unwrap()).unwrap();
+        (
+            cwt,
+            out["nbf"].as_u64().unwrap(),
+            out["exp"].as_u64().unwrap(),
+        )
+    };
+    let auth_at = |chain: &[Vec<u8>], now: Option<u64>| {
+        let member = cbor(|e| {
+            e.array(1).unwrap().array(chain.len() as u64).unwrap();
+            for cwt in chain {
+                e.bytes(cwt).unwrap();
+            }
+        });
+        let bytes = envelope(&minimal(1), Auth::Sign1, &[Extra::Int(1, &member)]);
+        let mut keys = [P256SigningKey::from_bytes(&anchor).unwrap().verifying_key()];
+        let mut anchors = TrustAnchors::signers(&mut keys).at_time(now);
+        Envelope::decode(&bytes)
+            .unwrap()
+            .authenticate(&mut RustCrypto::from_os(), &mut anchors)
+            .map(|_| ())
+    };
+    let refused = |link: u8, reason: Reason| {
+        Err(Error::Delegation(DelegationError {
+            chain: 0,
+            link,
+            reason,
+        }))
+    };
+
+    let (first, nbf, exp) = link(anchor, intermediate, json!({}));
+    let (second, nbf2, exp2) = link(intermediate, signer, json!({}));
+    assert!(nbf < exp && nbf2 < exp2, "python-cwt's defaults");
+    let chain = [first, second];
+    let (from, until) = (nbf.max(nbf2), exp.min(exp2));
+    assert_eq!(auth_at(&chain, Some(from)), Ok(()));
+    assert_eq!(auth_at(&chain, Some(until - 1)), Ok(()));
+    assert_eq!(
+        auth_at(&chain, Some(until)),
+        refused(u8::from(exp2 < exp), Reason::Expired)
+    );
+    assert_eq!(
+        auth_at(&chain, Some(nbf.min(nbf2) - 1)),
+        refused(0, Reason::NotYetValid)
+    );
+    // Without a clock the time claims cannot be honoured.
+    assert!(matches!(
+        auth_at(&chain, None),
+        Err(Error::Delegation(DelegationError {
+            link: 0,
+            reason: Reason::UnsupportedClaim(4 | 5),
+            ..
+        }))
+    ));
+    // A chain python-cwt issued with an `exp` already past.
+    let (late, _, _) = link(
+        anchor,
+        signer,
+        json!({"nbf": nbf - 7200, "exp": nbf - 3600}),
+    );
+    assert_eq!(auth_at(&[late], Some(nbf)), refused(0, Reason::Expired));
 }

@@ -1,6 +1,6 @@
-"""The Python side of iot-update-manifest's firmware-encryption cross-check
-(tests/python_peers.rs): pycose opens the SUIT_Encryption_Info (a COSE_Encrypt with detached
-ciphertext) that the builder made, and makes one for the Rust decryptor to open. One command per
+"""The Python side of iot-update-manifest's cross-checks (tests/python_peers.rs): pycose opens the
+SUIT_Encryption_Info (a COSE_Encrypt with detached ciphertext) that the builder made, and makes
+one for the Rust decryptor to open; python-cwt makes the CWTs of a delegation chain. One command per
 run: `peer.py COMMAND`, a JSON object on stdin (bytes as hex), a JSON object on stdout. A failed
 decryption exits non-zero with the reason on stderr.
 
@@ -11,6 +11,9 @@ distributions, A128KW and ECDH-ES + A128KW (the KDF context's SuppPubInfo `other
 import json
 import os
 import sys
+
+import cbor2
+import cwt as cwt_lib
 
 from pycose import headers
 from pycose.algorithms import A128GCM, A128KW, EcdhEsA128KW
@@ -76,7 +79,26 @@ def encrypt(a):
     return {"info": msg.encode(encrypt=False).hex(), "ciphertext": ciphertext.hex()}
 
 
-COMMANDS = {"decrypt": decrypt, "encrypt": encrypt}
+def cwt(a):
+    """A delegation CWT (draft-ietf-suit-trust-domains) made by python-cwt with its defaults, which
+    add `iat`, `nbf` (now) and `exp` (now + 1 hour) unless given: `issuer` (P-256 `d`, `x`, `y`)
+    signs (ES256, COSE_Sign1 tag 18) a claims set whose `cnf` is the COSE_Key of `subject`
+    (`x`, `y`); `exp` and `nbf`, when given, replace the defaults. Returns the CWT and the `exp`
+    and `nbf` it holds."""
+    iss, sub = a["issuer"], a["subject"]
+    key = cwt_lib.COSEKey.new(
+        {1: 2, 3: -7, -1: 1, -2: h(iss["x"]), -3: h(iss["y"]), -4: h(iss["d"])}
+    )
+    claims = {8: {1: {1: 2, -1: 1, -2: h(sub["x"]), -3: h(sub["y"])}}}
+    for name, label in (("exp", 4), ("nbf", 5)):
+        if name in a:
+            claims[label] = a[name]
+    token = cwt_lib.CWT.new().encode_and_sign(claims, key)
+    made = cbor2.loads(cbor2.loads(token).value[2])
+    return {"cwt": token.hex(), "exp": made[4], "nbf": made[5]}
+
+
+COMMANDS = {"decrypt": decrypt, "encrypt": encrypt, "cwt": cwt}
 
 if __name__ == "__main__":
     args = json.load(sys.stdin)
