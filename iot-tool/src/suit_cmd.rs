@@ -314,7 +314,8 @@ fn install(a: &InstallArgs) -> Result<()> {
             match signer {
                 None => io::write(path, &report)?,
                 Some(mut signer) => {
-                    let mut signed = vec![0u8; report.len() + 128];
+                    let mut signed =
+                        vec![0u8; report.len() + iot_update_manifest::report::SIGNED_OVERHEAD];
                     let n = iot_update_manifest::report::sign(
                         &mut crypto,
                         &mut signer,

@@ -411,8 +411,14 @@ fn write_record(e: &mut Enc<'_>, r: &Entry) -> EncResult {
     Ok(())
 }
 
+/// The most bytes [`sign`] adds to a report: tag 18 and the array head (2), the protected
+/// header `{1: -7}` as a bstr (4), the empty unprotected map (1), the payload's bstr head (at
+/// most 9) and the 64-byte signature as a bstr (66).
+pub const SIGNED_OVERHEAD: usize = 2 + 4 + 1 + 9 + 66;
+
 /// Signs an encoded `SUIT_Report` as a tagged COSE_Sign1 with ES256 (draft-ietf-suit-report
-/// "Protected SUIT Report"; the payload attached) into `out`; returns its length.
+/// "Protected SUIT Report"; the payload attached) into `out`, which `report.len()` +
+/// [`SIGNED_OVERHEAD`] bytes always hold; returns its length.
 pub fn sign<C: Sha256, S: Signer>(
     crypto: &mut C,
     signer: &mut S,

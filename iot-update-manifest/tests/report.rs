@@ -396,6 +396,14 @@ fn small_buffer_and_signed_report() {
     let mut signed = [0u8; 700];
     let mut key = signing_key();
     let n = report::sign(&mut crypto, &mut key, &out[..len], &mut signed).unwrap();
+    // SIGNED_OVERHEAD bounds the growth, for reports short and long (the payload's bstr head
+    // grows at 24, 256 and 65,536 bytes).
+    for size in [0, 23, 24, 255, 256, 65_535, 65_536] {
+        let report = vec![0xa0; size];
+        let mut room = vec![0u8; size + report::SIGNED_OVERHEAD];
+        let k = report::sign(&mut crypto, &mut key, &report, &mut room).unwrap();
+        assert!(k <= size + report::SIGNED_OVERHEAD, "{size}");
+    }
     let msg = CoseSign1::decode(&signed[..n]).unwrap();
     assert_eq!(msg.payload, Some(&out[..len]));
     msg.verify(&mut crypto, &mut signing_key().verifying_key(), &[])
