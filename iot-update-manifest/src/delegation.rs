@@ -265,7 +265,7 @@ fn read_claims(claims: &[u8], base: usize, clock: Clock) -> ClaimResult<CoseKey<
                 Clock::At(Some(now)) => {
                     let date = numeric_date(&mut c).map_err(Ok)?;
                     // From `nbf` on, and until before `exp` (RFC 7519 sections 4.1.4, 4.1.5);
-                    // a NaN date passes neither comparison.
+                    // a NaN or infinite date (`None`) holds never.
                     #[allow(clippy::cast_precision_loss)]
                     let now = now as f64;
                     if l == claim::EXP && !matches!(date, Some(t) if now < t) {
