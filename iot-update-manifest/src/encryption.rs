@@ -92,8 +92,9 @@ pub trait KeyUnwrap {
 
     /// ECDH-ES (RFC 9053 section 6.3.1): the P-256 shared secret (its x-coordinate) of the
     /// device's static key and `ephemeral`, the sender's SEC1 point as its COSE_Key gave it
-    /// (uncompressed, or compressed), not yet checked to be on the curve: a point that is not is
-    /// [`CoreError::InvalidKey`], as [`iot_core::crypto::EcdhP256`] answers. `backend` is
+    /// (uncompressed, or compressed), already checked by the backend to be on the curve and not
+    /// the identity ([`iot_core::crypto::EcdhP256::p256_check_point`]), so that a key kept in
+    /// an element is never multiplied by an invalid-curve point. `backend` is
     /// the processor's crypto backend, which does the ECDH of a key held in memory ([`Kek`]); an
     /// element that keeps its key ignores it.
     fn ecdh_p256(
@@ -155,6 +156,7 @@ fn ecdh_kek<C: HmacSha256 + EcdhP256, U: KeyUnwrap + ?Sized>(
     let ephemeral = CoseKey::decode(raw)
         .and_then(|k| k.sec1_point(&mut sec1))
         .map_err(|_| core(CoreError::InvalidHeader(CoreError::label(EPHEMERAL_KEY))))?;
+    crypto.p256_check_point(ephemeral).map_err(core)?;
     let shared = key.ecdh_p256(crypto, ephemeral)?;
     derive_kek(crypto, recipient, shared.as_bytes(), kek)
 }

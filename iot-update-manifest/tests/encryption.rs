@@ -163,6 +163,9 @@ mod backend {
             }
             self.inner.p256_ecdh(private, public)
         }
+        fn p256_check_point(&mut self, public: &[u8]) -> iot_core::Result<()> {
+            self.inner.p256_check_point(public)
+        }
     }
 
     impl AesKeyWrap for Backend {
@@ -331,6 +334,44 @@ fn key_unwrap_trait_opens_the_draft_examples() {
         );
         assert_eq!(other.calls, 0);
     }
+}
+
+/// An ephemeral point off the curve (one byte of the draft ECDH-ES example's `y` flipped) is
+/// refused with `InvalidKey` before the element holding the key is asked to multiply it.
+#[test]
+fn the_element_only_gets_points_on_the_curve() {
+    let Some(cases) = draft_cases() else {
+        return;
+    };
+    let mut seen = 0;
+    for (name, info, _) in cases.iter().filter(|(n, _, _)| n.starts_with("es-ecdh")) {
+        // The ephemeral COSE_Key's `-3: bstr .size 32` (y).
+        let at = info
+            .windows(3)
+            .position(|w| w == [0x22, 0x58, 0x20])
+            .unwrap_or_else(|| panic!("{name}: no y coordinate"));
+        let mut off = info.clone();
+        off[at + 3 + 31] ^= 1;
+        let mut element = Element {
+            key: esdh(),
+            ecdh: true,
+            calls: 0,
+        };
+        assert_eq!(
+            Decryptor::open_with(&mut crypto(), &off, &mut element).unwrap_err(),
+            Error::Core(CoreError::InvalidKey),
+            "{name}"
+        );
+        assert_eq!(element.calls, 0, "{name}");
+        // The same through the in-memory key: the backend's answer alike.
+        assert_eq!(
+            Decryptor::open(&mut crypto(), &off, &Kek::EcdhEsP256(&esdh())).unwrap_err(),
+            Error::Core(CoreError::InvalidKey),
+            "{name}"
+        );
+        seen += 1;
+    }
+    assert!(seen > 0, "no ECDH-ES example");
 }
 
 /// Decrypts `payload` in chunks of `chunk` bytes, as the processor does while writing.

@@ -45,6 +45,11 @@ pub trait EcdhP256 {
     /// below the group order, or a point that is not on the curve, is
     /// [`crate::Error::InvalidKey`].
     fn p256_ecdh(&mut self, private: &[u8], public: &[u8]) -> Result<P256SharedSecret>;
+
+    /// Checks `public` as [`EcdhP256::p256_ecdh`] checks its point: SEC1-encoded, on the curve,
+    /// not the identity; [`crate::Error::InvalidKey`] otherwise. For a key kept elsewhere: the
+    /// point is checked here before the element that holds the key multiplies it.
+    fn p256_check_point(&mut self, public: &[u8]) -> Result<()>;
 }
 
 #[cfg(feature = "rustcrypto")]
@@ -61,11 +66,20 @@ mod soft {
             if private.len() != SCALAR_LEN {
                 return Err(Error::InvalidKey);
             }
-            let public = p256::PublicKey::from_sec1_bytes(public).map_err(|_| Error::InvalidKey)?;
+            let public = point(public)?;
             // `SecretKey` zeroizes its scalar on drop.
             let secret = p256::SecretKey::from_slice(private).map_err(|_| Error::InvalidKey)?;
             let shared = p256::ecdh::diffie_hellman(secret.to_nonzero_scalar(), public.as_affine());
             Ok(P256SharedSecret::new((*shared.raw_secret_bytes()).into()))
         }
+
+        fn p256_check_point(&mut self, public: &[u8]) -> Result<()> {
+            point(public).map(drop)
+        }
+    }
+
+    /// A SEC1-encoded P-256 point: on the curve and not the identity (`PublicKey` refuses both).
+    fn point(public: &[u8]) -> Result<p256::PublicKey> {
+        p256::PublicKey::from_sec1_bytes(public).map_err(|_| Error::InvalidKey)
     }
 }
