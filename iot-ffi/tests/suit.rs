@@ -627,16 +627,8 @@ fn unix_time_limits_delegation_cwts() {
     let anchor = P256SigningKey::from_bytes(&[0x21; 32]).unwrap();
     let delegate = P256SigningKey::from_bytes(&[0x42; 32]).unwrap();
     let exp: u32 = 1_800_000_000;
-    // {4: exp, 8: {1: COSE_Key {1: 2, -1: 1, -2: x, -3: y}}} (RFC 8392, RFC 8747).
     let sec1 = delegate.verifying_key().to_sec1_uncompressed();
-    let mut claims = vec![0xa2, 0x04, 0x1a];
-    claims.extend(exp.to_be_bytes());
-    claims.extend([
-        0x08, 0xa1, 0x01, 0xa4, 0x01, 0x02, 0x20, 0x01, 0x21, 0x58, 0x20,
-    ]);
-    claims.extend(&sec1[1..33]);
-    claims.extend([0x22, 0x58, 0x20]);
-    claims.extend(&sec1[33..]);
+    let claims = iot_test_vectors::cnf_claims(&sec1[1..33], &sec1[33..], Some(exp));
     let mut cwt = vec![0u8; 256];
     let n = Sign1Builder {
         tagged: true,

@@ -339,20 +339,7 @@ fn cwt_until(issuer: &Path, subject: &Path, exp: Option<u32>) -> Vec<u8> {
     let public = p256::PublicKey::from_public_key_pem(&pem(subject)).unwrap();
     let point = public.to_sec1_point(false);
     let (x, y) = (&point.as_bytes()[1..33], &point.as_bytes()[33..]);
-    let head = match exp {
-        None => vec![0xa1],
-        Some(t) => [&[0xa2, 0x04, 0x1a][..], &t.to_be_bytes()].concat(),
-    };
-    let claims = [
-        &head[..],
-        &[
-            0x08, 0xa1, 0x01, 0xa4, 0x01, 0x02, 0x20, 0x01, 0x21, 0x58, 0x20,
-        ],
-        x,
-        &[0x22, 0x58, 0x20],
-        y,
-    ]
-    .concat();
+    let claims = iot_test_vectors::cnf_claims(x, y, exp);
     let mut signer = iot_core::crypto::P256SigningKey::from_bytes(&secret.to_bytes()).unwrap();
     let mut out = vec![0u8; 256];
     let n = iot_core::cose::Sign1Builder::new(iot_core::cose::Algorithm::Es256)

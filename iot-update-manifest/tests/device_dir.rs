@@ -629,19 +629,9 @@ fn the_clock_decides_a_time_limited_delegation() {
     let mut crypto = RustCrypto::from_os();
     let mut delegate = P256SigningKey::from_bytes(&[0x43; 32]).unwrap();
     let exp: u32 = 1_900_000_000;
-    // {4: exp, 8: {1: COSE_Key of the delegate}}, signed by the trust anchor.
+    // Signed by the trust anchor.
     let sec1 = delegate.verifying_key().to_sec1_uncompressed();
-    let claims = [
-        &[0xa2, 0x04, 0x1a][..],
-        &exp.to_be_bytes(),
-        &[
-            0x08, 0xa1, 0x01, 0xa4, 0x01, 0x02, 0x20, 0x01, 0x21, 0x58, 0x20,
-        ],
-        &sec1[1..33],
-        &[0x22, 0x58, 0x20],
-        &sec1[33..],
-    ]
-    .concat();
+    let claims = iot_test_vectors::cnf_claims(&sec1[1..33], &sec1[33..], Some(exp));
     let mut cwt = vec![0u8; 256];
     let n = iot_core::cose::Sign1Builder::new(Algorithm::Es256)
         .sign(&mut crypto, &mut vendor_key(), &claims, &[], &mut cwt)

@@ -174,3 +174,22 @@ pub mod peer {
         }
     }
 }
+
+/// A CWT claims set (RFC 8392) that confirms the P-256 public key (`x`, `y`, 32 bytes each) in
+/// `cnf` (RFC 8747), as a `suit-delegation` CWT carries it, with an `exp` claim when given:
+/// `{? 4: exp, 8: {1: {1: 2, -1: 1, -2: x, -3: y}}}`, hand-encoded so that every crate's tests
+/// sign the same bytes.
+pub fn cnf_claims(x: &[u8], y: &[u8], exp: Option<u32>) -> Vec<u8> {
+    assert!(x.len() == 32 && y.len() == 32, "P-256 coordinates");
+    let mut out = match exp {
+        None => vec![0xa1],
+        Some(t) => [&[0xa2, 0x04, 0x1a][..], &t.to_be_bytes()].concat(),
+    };
+    out.extend([
+        0x08, 0xa1, 0x01, 0xa4, 0x01, 0x02, 0x20, 0x01, 0x21, 0x58, 0x20,
+    ]);
+    out.extend(x);
+    out.extend([0x22, 0x58, 0x20]);
+    out.extend(y);
+    out
+}
