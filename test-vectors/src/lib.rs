@@ -1,5 +1,6 @@
 //! Finds the shared test vectors for tests, and the live peers they cross-check with ([`peer`]),
-//! as DESIGN.md "Tests and vectors" prescribes.
+//! as DESIGN.md "Tests and vectors" prescribes; and holds the fixtures several crates' tests
+//! build alike ([`cnf_claims`]).
 //!
 //! With `IOT_VECTORS` set (`.ci/run` sets it to the absolute path of `../shared/vectors`) a missing
 //! file or folder fails the test. Without it, the vectors are looked for at `../shared/vectors` beside
