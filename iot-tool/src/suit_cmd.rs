@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use iot_core::cose::{CoseKey, Ec2Y};
 use iot_core::crypto::RustCrypto;
 use iot_update_manifest::builder::{self, json};
-use iot_update_manifest::delegation::confirmed_key;
+use iot_update_manifest::delegation::read_cwt;
 use iot_update_manifest::device_dir::{
     DecryptionKey, DirDevice, DirError, Identity, format_uuid, parse_uuid,
 };
@@ -641,7 +641,8 @@ fn delegation(out: &mut String, env: &Envelope<'_>) {
                 0 => "a trust anchor".to_owned(),
                 _ => format!("CWT {}'s key", j - 1),
             };
-            let key = match confirmed_key(cwt) {
+            let view = read_cwt(cwt);
+            let key = match view.map(|v| v.key) {
                 Ok(CoseKey::Ec2 { x, y, alg, .. }) => {
                     let y = match y {
                         Ec2Y::Coordinate(y) => hex::encode(y),
@@ -652,7 +653,16 @@ fn delegation(out: &mut String, env: &Envelope<'_>) {
                 }
                 Ok(CoseKey::Symmetric(_)) | Err(_) => "no key".to_owned(),
             };
-            let _ = writeln!(out, "    CWT {j}: issued by {issuer}, confirms {key}");
+            // Seconds since the Unix epoch, as the CWT holds them (NaN: no date).
+            let limits: String = view
+                .iter()
+                .flat_map(|v| [("not before", v.not_before), ("expires", v.expires)])
+                .filter_map(|(what, t)| t.map(|t| format!(", {what} {t}")))
+                .collect();
+            let _ = writeln!(
+                out,
+                "    CWT {j}: issued by {issuer}, confirms {key}{limits}"
+            );
         }
     }
 }

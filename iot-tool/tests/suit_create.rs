@@ -443,6 +443,9 @@ fn a_delegated_envelope_verifies_under_the_anchor() {
     }
     let err = fails(&verify_at(Some("tomorrow")));
     assert!(err.contains("expected now, none or seconds"), "{err}");
+    let tree = ok(&["suit", "inspect", "--key", s(&anchor_pub), s(&until)]);
+    assert!(tree.contains(", expires 4000000000\n"), "{tree}");
+    assert!(!tree.contains("not before"), "{tree}");
     // No delegation: the anchor does not authenticate the delegate's envelope.
     let plain = t.path("plain.suit");
     ok(&suit_create(&t.key(), &t.path("update.json"), &plain));

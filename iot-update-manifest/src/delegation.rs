@@ -211,9 +211,21 @@ fn payload_base(cwt: &Wrapped<'_>, claims: &[u8]) -> usize {
     cwt.base.saturating_add(from)
 }
 
-/// The key a CWT confirms, read without checking its signature: for display (what a chain
-/// names); [`Delegation::verify`] is what authenticates. `cwt` is one CWT's encoded COSE_Sign1.
-pub fn confirmed_key(cwt: &[u8]) -> Result<CoseKey<'_>> {
+/// What one CWT of a chain says, as [`read_cwt`] reads it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CwtView<'a> {
+    /// The key its `cnf` confirms.
+    pub key: CoseKey<'a>,
+    /// `nbf`, seconds since the Unix epoch (NaN for a date that is not finite).
+    pub not_before: Option<f64>,
+    /// `exp`, likewise.
+    pub expires: Option<f64>,
+}
+
+/// The key a CWT confirms and its time limits, read without checking its signature or the
+/// time: for display (what a chain names, and when); [`Delegation::verify`] is what
+/// authenticates. `cwt` is one CWT's encoded COSE_Sign1.
+pub fn read_cwt(cwt: &[u8]) -> Result<CwtView<'_>> {
     let w = Wrapped {
         encoded: cwt,
         content: cwt,
@@ -221,7 +233,7 @@ pub fn confirmed_key(cwt: &[u8]) -> Result<CoseKey<'_>> {
     };
     let msg = sign1(&w)?;
     let claims = msg.payload.ok_or(refuse(0, 0, Reason::NotAuthenticated))?;
-    // For display, at no time: the clock does not decide which key a CWT names.
+    // For display, at no time: the dates are shown, not checked.
     read_claims(claims, payload_base(&w, claims), Clock::Ignored)
         .map_err(|r| r.unwrap_or_else(|r| refuse(0, 0, r)))
 }
@@ -234,13 +246,13 @@ type ClaimResult<T> = core::result::Result<T, core::result::Result<Error, Reason
 enum Clock {
     /// Checked at this time, or refused (`None`: no clock).
     At(Option<u64>),
-    /// Skipped: the key is only shown.
+    /// Read, not checked: the CWT is only shown.
     Ignored,
 }
 
 /// The verifying key confirmed by an authenticated claims set, its time limits checked at `now`.
 fn confirmed(claims: &[u8], base: usize, now: Option<u64>) -> ClaimResult<P256VerifyingKey> {
-    let key = read_claims(claims, base, Clock::At(now))?;
+    let key = read_claims(claims, base, Clock::At(now))?.key;
     if !matches!(key, CoseKey::Ec2 { d: None, .. }) {
         return Err(Err(Reason::InvalidKey));
     }
@@ -248,11 +260,12 @@ fn confirmed(claims: &[u8], base: usize, now: Option<u64>) -> ClaimResult<P256Ve
 }
 
 /// Reads a CWT Claims Set (RFC 8392 section 3) for its `cnf` COSE_Key, as the module doc says.
-fn read_claims(claims: &[u8], base: usize, clock: Clock) -> ClaimResult<CoseKey<'_>> {
+fn read_claims(claims: &[u8], base: usize, clock: Clock) -> ClaimResult<CwtView<'_>> {
     let mut c = Cur::new(claims, base);
     let n = c.map().map_err(Ok)?;
     let mut seen = 0u64;
     let mut key = None;
+    let (mut not_before, mut expires) = (None, None);
     for _ in 0..n {
         if c.datatype().map_err(Ok)? == Type::String {
             c.str().map_err(Ok)?;
@@ -261,25 +274,30 @@ fn read_claims(claims: &[u8], base: usize, clock: Clock) -> ClaimResult<CoseKey<
         }
         match c.key(&mut seen).map_err(Ok)? {
             claim::CNF => key = Some(read_cnf(&mut c)?),
-            l @ (claim::EXP | claim::NBF) => match clock {
-                Clock::At(Some(now)) => {
-                    let date = numeric_date(&mut c).map_err(Ok)?;
-                    // From `nbf` on, and until before `exp` (RFC 7519 sections 4.1.4, 4.1.5);
-                    // a NaN or infinite date (`None`) holds never.
-                    #[allow(clippy::cast_precision_loss)]
-                    let now = now as f64;
-                    if l == claim::EXP && !matches!(date, Some(t) if now < t) {
+            l @ (claim::EXP | claim::NBF) => {
+                let now = match clock {
+                    Clock::At(None) => return Err(Err(Reason::UnsupportedClaim(l as u8))),
+                    Clock::At(Some(now)) => Some(now),
+                    Clock::Ignored => None,
+                };
+                let date = numeric_date(&mut c).map_err(Ok)?;
+                if l == claim::EXP {
+                    expires = Some(date);
+                } else {
+                    not_before = Some(date);
+                }
+                // From `nbf` on, and until before `exp` (RFC 7519 sections 4.1.4, 4.1.5); a
+                // NaN (a date that is not finite) holds never.
+                #[allow(clippy::cast_precision_loss)]
+                if let Some(now) = now.map(|t| t as f64) {
+                    if l == claim::EXP && (date.is_nan() || date <= now) {
                         return Err(Err(Reason::Expired));
                     }
-                    if l == claim::NBF && !matches!(date, Some(t) if t <= now) {
+                    if l == claim::NBF && (date.is_nan() || date > now) {
                         return Err(Err(Reason::NotYetValid));
                     }
                 }
-                Clock::At(None) => return Err(Err(Reason::UnsupportedClaim(l as u8))),
-                Clock::Ignored => {
-                    c.skip().map_err(Ok)?;
-                }
-            },
+            }
             claim::AUD => return Err(Err(Reason::UnsupportedClaim(claim::AUD as u8))),
             _ => {
                 c.skip().map_err(Ok)?;
@@ -287,19 +305,23 @@ fn read_claims(claims: &[u8], base: usize, clock: Clock) -> ClaimResult<CoseKey<
         }
     }
     c.finish().map_err(Ok)?;
-    key.ok_or(Err(Reason::NoConfirmationKey))
+    Ok(CwtView {
+        key: key.ok_or(Err(Reason::NoConfirmationKey))?,
+        not_before,
+        expires,
+    })
 }
 
 /// A NumericDate (RFC 8392 section 2: an integer or a float of seconds since the epoch) as
-/// `f64`; `None` for a NaN or an infinity, which is no date.
-fn numeric_date(c: &mut Cur<'_>) -> Result<Option<f64>> {
+/// `f64`; NaN for an infinity or a NaN, which is no date.
+fn numeric_date(c: &mut Cur<'_>) -> Result<f64> {
     let t = match c.datatype()? {
         Type::F16 | Type::F32 | Type::F64 => c.float()?,
         // Integers beyond 2^53 seconds lose precision, as in any double; no clock reads them.
         #[allow(clippy::cast_precision_loss)]
         _ => c.int()? as f64,
     };
-    Ok(t.is_finite().then_some(t))
+    Ok(if t.is_finite() { t } else { f64::NAN })
 }
 
 /// `cnf` (RFC 8747 section 3.1): a map holding exactly one confirmation method, here a COSE_Key.

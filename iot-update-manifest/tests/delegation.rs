@@ -18,7 +18,7 @@ use iot_core::CborError;
 use iot_core::cose::{Algorithm, Sign1Builder};
 use iot_core::crypto::{P256SigningKey, P256VerifyingKey, RustCrypto};
 use iot_update_manifest::delegation::{
-    Delegation, DelegationError, MAX_CHAIN_LENGTH, MAX_CHAINS, Reason, confirmed_key,
+    Delegation, DelegationError, MAX_CHAIN_LENGTH, MAX_CHAINS, Reason, read_cwt,
 };
 use iot_update_manifest::{Capacity, Envelope, Error, Processor, TrustAnchors};
 use proptest::prelude::*;
@@ -596,6 +596,22 @@ fn clock_limits_delegation() {
         auth_at(&signed(Some(&delegation(&[&chain]))), Some(now)),
         refused(0, 1, Reason::Expired)
     );
+    // read_cwt shows the limits without checking them (a NaN for a date that is no date).
+    let c = sign(
+        &mut anchor(),
+        &claims(&delegate(), &limited(Some(t - 0.5), Some(t))),
+        true,
+    );
+    let view = read_cwt(&c).unwrap();
+    assert_eq!((view.not_before, view.expires), (Some(t - 0.5), Some(t)));
+    assert_eq!(view.key, read_cwt(&cwt(anchor(), &delegate())).unwrap().key);
+    let c = sign(
+        &mut anchor(),
+        &claims(&delegate(), &limited(None, Some(f64::INFINITY))),
+        true,
+    );
+    let view = read_cwt(&c).unwrap();
+    assert!(view.not_before.is_none() && view.expires.is_some_and(f64::is_nan));
     // Delegation::verify takes the time alike.
     let c = sign(
         &mut anchor(),
@@ -649,7 +665,7 @@ fn reading_a_delegation() {
     let d = Delegation::decode(&member).unwrap();
     let cwts: Vec<Vec<&[u8]>> = d.chains().map(|c| c.collect()).collect();
     assert_eq!(cwts, [[&chain[0][..], &chain[1][..]]]);
-    let iot_core::cose::CoseKey::Ec2 { x, .. } = confirmed_key(cwts[0][1]).unwrap() else {
+    let iot_core::cose::CoseKey::Ec2 { x, .. } = read_cwt(cwts[0][1]).unwrap().key else {
         panic!()
     };
     assert_eq!(x, &delegate().verifying_key().to_sec1_uncompressed()[1..33]);
