@@ -64,23 +64,25 @@ pub(crate) fn bytes_sized<'a>(
 /// date or a measure (RFC 8392 section 2, RFC 9711 section 4.2.10), so a NaN or an infinity is
 /// an invalid value, refused here rather than compared later (a NaN `nbf` is never "after now").
 pub(crate) fn float(r: &mut Reader<'_>) -> Result<f64> {
+    finite(r, Reader::float)
+}
+
+/// Reads a `number` (an integer or a float) as `f64`, a float as [`float`] does.
+pub(crate) fn number(r: &mut Reader<'_>) -> Result<f64> {
+    finite(r, Reader::number)
+}
+
+/// What `read` reads, when finite.
+fn finite<'b>(
+    r: &mut Reader<'b>,
+    read: fn(&mut Reader<'b>) -> iot_core::Result<f64>,
+) -> Result<f64> {
     let at = r.position();
-    let v = r.float()?;
+    let v = read(r)?;
     if v.is_finite() {
         Ok(v)
     } else {
         Err(invalid(at))
-    }
-}
-
-/// Reads a `number` (an integer or a float) as `f64`.
-pub(crate) fn number(r: &mut Reader<'_>) -> Result<f64> {
-    if is_int(r.datatype()?) {
-        // Integers beyond 2^53 lose precision, as they would in any double.
-        #[allow(clippy::cast_precision_loss)]
-        Ok(r.int()? as f64)
-    } else {
-        float(r)
     }
 }
 

@@ -334,6 +334,28 @@ impl<'b> Reader<'b> {
         decode_float(raw).ok_or(Error::cbor(CborError::Malformed, at))
     }
 
+    /// Consumes a number: an integer that fits an `i64` (integers beyond 2^53 lose precision, as
+    /// in any double) or a float of any width, as `f64`; any other item is `UnexpectedType`.
+    pub fn number(&mut self) -> Result<f64> {
+        match self.datatype()? {
+            Type::F16 | Type::F32 | Type::F64 => self.float(),
+            Type::U8
+            | Type::U16
+            | Type::U32
+            | Type::U64
+            | Type::I8
+            | Type::I16
+            | Type::I32
+            | Type::I64
+            | Type::Int =>
+            {
+                #[allow(clippy::cast_precision_loss)]
+                Ok(self.int()? as f64)
+            }
+            _ => Err(self.err(CborError::UnexpectedType)),
+        }
+    }
+
     /// Skips one whole item, nested at most `limits.max_depth` deep, and returns its encoded bytes.
     pub fn skip(&mut self) -> Result<&'b [u8]> {
         let start = self.position();

@@ -955,3 +955,38 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// `Reader::number` reads back any integer and any float minicbor writes, at every width,
+    /// to the bit (NaN to a NaN); `Reader::float` the floats alike and refuses integers.
+    #[test]
+    fn numbers_read_back(i in any::<i64>(), f in any::<f64>(), s in any::<f32>()) {
+        let enc = |write: &dyn Fn(&mut minicbor::Encoder<&mut Vec<u8>>)| {
+            let mut out = Vec::new();
+            write(&mut minicbor::Encoder::new(&mut out));
+            out
+        };
+        let int = enc(&|e| { e.i64(i).unwrap(); });
+        #[allow(clippy::cast_precision_loss)]
+        let as_f64 = i as f64;
+        prop_assert_eq!(Reader::new(&int).number().unwrap().to_bits(), as_f64.to_bits());
+        prop_assert_eq!(
+            Reader::new(&int).float(),
+            Err(Error::cbor(CborError::UnexpectedType, 0))
+        );
+        for (bytes, want) in [
+            (enc(&|e| { e.f64(f).unwrap(); }), f),
+            (enc(&|e| { e.f32(s).unwrap(); }), f64::from(s)),
+        ] {
+            for got in [Reader::new(&bytes).number().unwrap(), Reader::new(&bytes).float().unwrap()] {
+                prop_assert!(got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()));
+            }
+        }
+        // A half: 1.5 is 0x3e00.
+        prop_assert_eq!(Reader::new(&[0xf9, 0x3e, 0x00]).number(), Ok(1.5));
+        prop_assert_eq!(
+            Reader::new(&[0x61, b'1']).number(),
+            Err(Error::cbor(CborError::UnexpectedType, 0))
+        );
+    }
+}

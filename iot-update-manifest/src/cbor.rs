@@ -141,10 +141,10 @@ impl<'a> Cur<'a> {
         self.r.uint().map_err(self.rebase())
     }
 
-    /// A float of any width, as `f64` (only delegation CWTs' NumericDates have one).
+    /// An integer or a float, as `f64` (only delegation CWTs' NumericDates are numbers).
     #[cfg(feature = "delegation")]
-    pub fn float(&mut self) -> Result<f64> {
-        self.r.float().map_err(self.rebase())
+    pub fn number(&mut self) -> Result<f64> {
+        self.r.number().map_err(self.rebase())
     }
 
     pub fn bool(&mut self) -> Result<bool> {

@@ -315,12 +315,7 @@ fn read_claims(claims: &[u8], base: usize, clock: Clock) -> ClaimResult<CwtView<
 /// A NumericDate (RFC 8392 section 2: an integer or a float of seconds since the epoch) as
 /// `f64`; NaN for an infinity or a NaN, which is no date.
 fn numeric_date(c: &mut Cur<'_>) -> Result<f64> {
-    let t = match c.datatype()? {
-        Type::F16 | Type::F32 | Type::F64 => c.float()?,
-        // Integers beyond 2^53 seconds lose precision, as in any double; no clock reads them.
-        #[allow(clippy::cast_precision_loss)]
-        _ => c.int()? as f64,
-    };
+    let t = c.number()?;
     Ok(if t.is_finite() { t } else { f64::NAN })
 }
 
