@@ -1,9 +1,9 @@
 //! Claim keys and other map keys: an integer or a text string (RFC 8392 section 3).
 
 use crate::error::Result;
-use crate::util::{enc, is_int, mismatch};
+use crate::util::{enc, mismatch};
 use core::cmp::Ordering;
-use iot_core::cbor::Reader;
+use iot_core::cbor::{Reader, is_int};
 use minicbor::data::Type;
 use minicbor::encode::{Encoder, Write};
 

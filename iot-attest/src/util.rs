@@ -3,7 +3,6 @@
 use crate::error::{Error, NO_KEY, Result};
 use iot_core::CborError;
 use iot_core::cbor::{Limits, Reader};
-use minicbor::data::Type;
 use minicbor::encode::{Encoder, Write};
 
 /// Maps an encoder error to [`iot_core::Error::BufferTooSmall`]: the only way the writers used
@@ -23,27 +22,6 @@ pub(crate) const fn invalid(offset: usize) -> Error {
 /// A value of the wrong CBOR type at `offset`.
 pub(crate) const fn mismatch(offset: usize) -> Error {
     Error::Core(iot_core::Error::cbor(CborError::UnexpectedType, offset))
-}
-
-/// Whether `ty` is an integer (major type 0 or 1).
-pub(crate) fn is_int(ty: Type) -> bool {
-    matches!(
-        ty,
-        Type::U8
-            | Type::U16
-            | Type::U32
-            | Type::U64
-            | Type::I8
-            | Type::I16
-            | Type::I32
-            | Type::I64
-            | Type::Int
-    )
-}
-
-/// Whether `ty` is a float (major type 7, additional information 25 to 27).
-pub(crate) fn is_float(ty: Type) -> bool {
-    matches!(ty, Type::F16 | Type::F32 | Type::F64)
 }
 
 /// Reads a byte string whose length lies in `len`.
@@ -75,7 +53,7 @@ pub(crate) fn number(r: &mut Reader<'_>) -> Result<f64> {
 /// What `read` reads, when finite.
 fn finite<'b>(
     r: &mut Reader<'b>,
-    read: fn(&mut Reader<'b>) -> iot_core::Result<f64>,
+    read: impl FnOnce(&mut Reader<'b>) -> iot_core::Result<f64>,
 ) -> Result<f64> {
     let at = r.position();
     let v = read(r)?;

@@ -4,11 +4,9 @@
 use crate::error::{Error, Result};
 use crate::label::Label;
 use crate::seq::{Ctx, Item, Seq};
-use crate::util::{
-    bytes_sized, enc, float, invalid, is_float, is_int, mismatch, number, write_float, write_raw,
-};
+use crate::util::{bytes_sized, enc, float, invalid, mismatch, number, write_float, write_raw};
 use iot_core::CborError;
-use iot_core::cbor::Reader;
+use iot_core::cbor::{Reader, is_float, is_int};
 use iot_core::cose::CoseKey;
 use minicbor::data::Type;
 use minicbor::encode::{Encoder, Write};

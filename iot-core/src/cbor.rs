@@ -327,7 +327,7 @@ impl<'b> Reader<'b> {
     /// as `f64`; any other item is `UnexpectedType`.
     pub fn float(&mut self) -> Result<f64> {
         let at = self.position();
-        if !matches!(self.datatype()?, Type::F16 | Type::F32 | Type::F64) {
+        if !is_float(self.datatype()?) {
             return Err(Error::cbor(CborError::UnexpectedType, at));
         }
         let raw = self.skip()?;
@@ -337,22 +337,14 @@ impl<'b> Reader<'b> {
     /// Consumes a number: an integer that fits an `i64` (integers beyond 2^53 lose precision, as
     /// in any double) or a float of any width, as `f64`; any other item is `UnexpectedType`.
     pub fn number(&mut self) -> Result<f64> {
-        match self.datatype()? {
-            Type::F16 | Type::F32 | Type::F64 => self.float(),
-            Type::U8
-            | Type::U16
-            | Type::U32
-            | Type::U64
-            | Type::I8
-            | Type::I16
-            | Type::I32
-            | Type::I64
-            | Type::Int =>
-            {
-                #[allow(clippy::cast_precision_loss)]
-                Ok(self.int()? as f64)
-            }
-            _ => Err(self.err(CborError::UnexpectedType)),
+        let ty = self.datatype()?;
+        if is_float(ty) {
+            self.float()
+        } else if is_int(ty) {
+            #[allow(clippy::cast_precision_loss)]
+            Ok(self.int()? as f64)
+        } else {
+            Err(self.err(CborError::UnexpectedType))
         }
     }
 
@@ -541,6 +533,27 @@ impl minicbor::encode::Write for SliceWriter<'_> {
         self.len = end;
         Ok(())
     }
+}
+
+/// Whether `ty` is an integer (major type 0 or 1).
+pub fn is_int(ty: Type) -> bool {
+    matches!(
+        ty,
+        Type::U8
+            | Type::U16
+            | Type::U32
+            | Type::U64
+            | Type::I8
+            | Type::I16
+            | Type::I32
+            | Type::I64
+            | Type::Int
+    )
+}
+
+/// Whether `ty` is a float (major type 7, additional information 25 to 27).
+pub fn is_float(ty: Type) -> bool {
+    matches!(ty, Type::F16 | Type::F32 | Type::F64)
 }
 
 /// The value of one encoded float item (RFC 8949 section 3.3: `0xf9`, `0xfa` or `0xfb` and its
