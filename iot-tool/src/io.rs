@@ -64,6 +64,30 @@ pub fn write(path: &Path, data: &[u8]) -> Result<()> {
     std::fs::write(path, data).context(path.display())
 }
 
+/// Replaces the file at `path` with `data` so that a crash leaves the old content or the new,
+/// never part of either: a synced temporary file beside it, renamed over it, then the folder
+/// synced (the rename itself made durable).
+pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let written = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(data)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        std::fs::File::open(folder)?.sync_all()
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written.context(path.display())
+}
+
 /// Writes a secret to a new file readable by its owner only; an existing file is kept unless `force`.
 pub fn write_secret(path: &Path, data: &[u8], force: bool) -> Result<()> {
     if is_std(path) {

@@ -132,14 +132,9 @@ fn load(path: &Path) -> Result<Plan> {
     Plan::from_json(&text).context(path.display())
 }
 
-/// Writes the plan through a temporary file renamed over the old one, so that a crash leaves
-/// the old plan or the new one, never half of one.
+/// Writes the plan so that a crash leaves the old plan or the new one, never half of one.
 fn save(path: &Path, plan: &Plan) -> Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, plan.to_json() + "\n").context(tmp.display())?;
-    std::fs::rename(&tmp, path).context(path.display())
+    io::write_atomic(path, (plan.to_json() + "\n").as_bytes())
 }
 
 /// "1 device", "3 devices".
