@@ -37,6 +37,11 @@ pub struct Release {
 
 /// When a ring advances or halts; fractions in `0.0..=1.0`.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(
+    feature = "json",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "kebab-case", deny_unknown_fields)
+)]
 pub struct Thresholds {
     /// Reports needed before a ring may advance, as a fraction of the ring.
     pub min_reported: f64,
@@ -150,6 +155,11 @@ fn read_result(r: &mut Reader<'_>) -> crate::Result<Outcome> {
 
 /// Where a rollout stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "json",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "kebab-case", tag = "phase", deny_unknown_fields)
+)]
 pub enum State {
     /// Released to rings `0..=ring`; collecting the reports of `ring`.
     Releasing {

@@ -19,9 +19,9 @@ use serde::{Deserialize, Serialize};
 struct Saved {
     release: SavedRelease,
     rings: Vec<Vec<String>>,
-    thresholds: SavedThresholds,
+    thresholds: Thresholds,
     reports: BTreeMap<String, SavedOutcome>,
-    state: SavedState,
+    state: State,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -29,14 +29,6 @@ struct Saved {
 struct SavedRelease {
     digest: String,
     sequence_number: u64,
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
-struct SavedThresholds {
-    min_reported: f64,
-    min_success: f64,
-    max_failures: f64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -50,14 +42,6 @@ enum SavedOutcome {
     },
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", tag = "phase", deny_unknown_fields)]
-enum SavedState {
-    Releasing { ring: usize },
-    Completed,
-    Halted { ring: usize, failures: usize },
-}
-
 fn invalid(why: impl ToString) -> PlanError {
     PlanError::Invalid(why.to_string())
 }
@@ -65,18 +49,13 @@ fn invalid(why: impl ToString) -> PlanError {
 impl Plan {
     /// The plan as JSON text, for [`Plan::from_json`].
     pub fn to_json(&self) -> String {
-        let t = self.thresholds;
         let saved = Saved {
             release: SavedRelease {
                 digest: hex::encode(&self.release.digest),
                 sequence_number: self.release.sequence_number,
             },
             rings: self.rings.clone(),
-            thresholds: SavedThresholds {
-                min_reported: t.min_reported,
-                min_success: t.min_success,
-                max_failures: t.max_failures,
-            },
+            thresholds: self.thresholds,
             reports: self
                 .reports
                 .iter()
@@ -91,11 +70,7 @@ impl Plan {
                     (device.clone(), saved)
                 })
                 .collect(),
-            state: match self.state {
-                State::Releasing { ring } => SavedState::Releasing { ring },
-                State::Completed => SavedState::Completed,
-                State::Halted { ring, failures } => SavedState::Halted { ring, failures },
-            },
+            state: self.state,
         };
         // Strings, numbers and maps with string keys: serializing cannot fail.
         serde_json::to_string_pretty(&saved).unwrap_or_default()
@@ -110,18 +85,8 @@ impl Plan {
             digest: hex::decode(&saved.release.digest).map_err(invalid)?,
             sequence_number: saved.release.sequence_number,
         };
-        let t = saved.thresholds;
-        let thresholds = Thresholds {
-            min_reported: t.min_reported,
-            min_success: t.min_success,
-            max_failures: t.max_failures,
-        };
-        let mut plan = Self::new(release, saved.rings, thresholds)?;
-        plan.state = match saved.state {
-            SavedState::Releasing { ring } => State::Releasing { ring },
-            SavedState::Completed => State::Completed,
-            SavedState::Halted { ring, failures } => State::Halted { ring, failures },
-        };
+        let mut plan = Self::new(release, saved.rings, saved.thresholds)?;
+        plan.state = saved.state;
         match plan.state {
             State::Releasing { ring } if ring >= plan.rings.len() => {
                 return Err(invalid(format_args!("state names ring {ring}")));
