@@ -1079,19 +1079,20 @@ impl Kept {
             ),
         };
         let failure = error.map(|e| (e, self.failure.as_ref().filter(|f| f.result == Err(*e))));
-        // Room for the largest report these records make: a record is under 64 bytes and its
-        // property, the reference its URI and digest, the rest (keys, heads, the result's code
-        // and reason) under 160 bytes.
-        let record = 64 + report::MAX_PROPERTY_LEN;
-        let room = (self.records.len() + 1) * record
-            + uri.len()
-            + digest.bytes.len()
-            + nonce.map_or(0, <[u8]>::len)
-            + 160;
-        let mut out = vec![0u8; room];
-        let n = report::encode(uri, digest, nonce, &self.records, failure, &mut out).unwrap_or(0);
-        out.truncate(n);
-        out
+        // Into a buffer that doubles until the report fits (its parts are all bounded), rather
+        // than one sized by an estimate that, were it short, would lose the report.
+        let mut out = vec![0u8; 512];
+        loop {
+            match report::encode(uri, digest, nonce, &self.records, failure, &mut out) {
+                Ok(n) => {
+                    out.truncate(n);
+                    return out;
+                }
+                Err(iot_core::Error::BufferTooSmall) => out.resize(out.len() * 2, 0),
+                // The encoder fails only for room.
+                Err(_) => return Vec::new(),
+            }
+        }
     }
 }
 
