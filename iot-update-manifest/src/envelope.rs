@@ -227,9 +227,12 @@ impl<'a> Envelope<'a> {
                 }
                 let verified = self.verify_sign1(crypto, &msg, anchors.verifiers);
                 #[cfg(feature = "delegation")]
-                let verified = verified.or_else(|e| match delegated.is_empty() {
-                    true => Err(e),
-                    false => self.verify_sign1(crypto, &msg, delegated),
+                let verified = verified.or_else(|e| {
+                    if delegated.is_empty() {
+                        Err(e)
+                    } else {
+                        self.verify_sign1(crypto, &msg, delegated)
+                    }
                 });
                 verified.map_err(Error::NotAuthenticated)
             }
