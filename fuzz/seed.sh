@@ -350,9 +350,13 @@ for case in doc.values():
 
 # --- SUIT
 # suit_report: SUIT_Reports as devices send them ({99: [uri, [-16, digest]], 4: result}); success,
-# and a failure with its code (5) and reason (7).
+# and a failure with its code (5) and reason (7); each also signed, as a tagged COSE_Sign1
+# (ES256, the report attached, a 64-byte signature the target's verifier accepts).
 for result in (b"\xf5", b"\xa2\x05\x01\x07\x02"):
-    put("suit_report", b"\xa2\x18\x63\x82\x63abc\x82\x2f\x58\x20" + bytes(32) + b"\x04" + result)
+    report = b"\xa2\x18\x63\x82\x63abc\x82\x2f\x58\x20" + bytes(32) + b"\x04" + result
+    put("suit_report", report)
+    put("suit_report", b"\xd2\x84\x43\xa1\x01\x26\xa0\x58" + bytes([len(report)]) + report
+        + b"\x58\x40" + bytes(64))
 # rollout_plan: plans as Plan::to_json saves them, releasing, halted and completed.
 for state, reports in (
         ({"phase": "releasing", "ring": 0}, {}),
