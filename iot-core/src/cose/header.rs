@@ -1,7 +1,7 @@
 //! COSE header maps (RFC 9052 section 3): the common parameters decoded borrowed from the input,
 //! unknown non-critical labels skipped, unknown critical ones rejected.
 
-use crate::cbor::{Reader, enc_err};
+use crate::cbor::{Reader, enc_err, is_int};
 use crate::error::{CborError, Error, Result};
 use minicbor::data::Type;
 use minicbor::encode::{Encoder, Write};
@@ -44,6 +44,13 @@ enum Slot {
     X5t,
 }
 
+impl Slot {
+    /// The slot's bit in a set of labels.
+    const fn bit(self) -> u16 {
+        1 << self as u16
+    }
+}
+
 /// The labels this implementation understands, and so accepts in `crit`, with their slots, in the
 /// order of [`Slot`]: a slot's bit is its index here. Each label as error payloads hold it
 /// ([`Error::label`], which leaves these small labels as they are).
@@ -70,6 +77,14 @@ const _: () = {
     }
 };
 
+/// The understood label `label` with its slot, if it is one.
+fn understood(label: i64) -> Option<(i32, Slot)> {
+    UNDERSTOOD
+        .iter()
+        .find(|&&(u, _)| i64::from(u) == label)
+        .copied()
+}
+
 /// How many labels a `crit` array may list here.
 pub const MAX_CRIT: usize = 4;
 
@@ -81,6 +96,18 @@ pub const MAX_HEADER_PARAMS: u64 = 64;
 pub(crate) enum Label<'a> {
     Int(i64),
     Text(&'a str),
+}
+
+/// Reads a label (RFC 9052 section 1.5): a text string if the next item is one, else an integer,
+/// so that an item of another type fails as the integer read fails.
+// Out of line: map decoders read keys, values and earlier keys for duplicates through it.
+#[inline(never)]
+pub(crate) fn read_label<'a>(r: &mut Reader<'a>) -> Result<Label<'a>> {
+    Ok(if r.datatype()? == Type::String {
+        Label::Text(r.str()?)
+    } else {
+        Label::Int(r.int()?)
+    })
 }
 
 /// Whether `label` is a key of the map that starts at `map_at` in `r`'s input, among the entries
@@ -96,11 +123,7 @@ pub(crate) fn label_seen(
     let mut e = Reader::with_limits(earlier, r.limits());
     e.map()?;
     while !e.is_empty() {
-        let key = match e.datatype()? {
-            Type::String => Label::Text(e.str()?),
-            _ => Label::Int(e.int()?),
-        };
-        if key == label {
+        if read_label(&mut e)? == label {
             return Ok(true);
         }
         e.skip()?;
@@ -137,6 +160,15 @@ impl AlgId<'_> {
                 Algorithm::from_id(id).ok_or(Error::UnsupportedAlgorithm(Error::label(id)))
             }
             Self::Text(_) => Err(Error::UnsupportedAlgorithm(i32::MIN)),
+        }
+    }
+}
+
+impl<'a> From<Label<'a>> for AlgId<'a> {
+    fn from(l: Label<'a>) -> Self {
+        match l {
+            Label::Int(i) => Self::Int(i),
+            Label::Text(t) => Self::Text(t),
         }
     }
 }
@@ -284,7 +316,8 @@ impl<'a> HeaderMap<'a> {
 
     /// [`HeaderMap::decode`] into `self`, which is empty (as [`HeaderMap::default`]), so that
     /// [`Headers::decode`] fills its buckets where they stay; on an error `self` is to be dropped.
-    fn decode_into(&mut self, r: &mut Reader<'a>, protected: bool) -> Result<()> {
+    /// Returns the parameters set, as [`HeaderMap::present`] gives them.
+    fn decode_into(&mut self, r: &mut Reader<'a>, protected: bool) -> Result<u16> {
         let start = r.position();
         let n = r.map()?;
         if n > MAX_HEADER_PARAMS {
@@ -293,30 +326,19 @@ impl<'a> HeaderMap<'a> {
         let mut seen: u16 = 0;
         for _ in 0..n {
             let key_at = r.position();
-            let key = match r.datatype()? {
-                Type::U8
-                | Type::U16
-                | Type::U32
-                | Type::U64
-                | Type::I8
-                | Type::I16
-                | Type::I32
-                | Type::I64
-                | Type::Int => Label::Int(r.int()?),
-                // Private-use or application-specific: no text label is understood here.
-                Type::String => Label::Text(r.str()?),
-                _ => return Err(Error::cbor(CborError::UnexpectedType, key_at)),
-            };
+            let ty = r.datatype()?;
+            if !is_int(ty) && ty != Type::String {
+                return Err(Error::cbor(CborError::UnexpectedType, key_at));
+            }
+            let key = read_label(r)?;
             let known = match key {
-                Label::Int(l) => UNDERSTOOD
-                    .iter()
-                    .find(|&&(u, _)| i64::from(u) == l)
-                    .copied(),
+                // Private-use or application-specific: no text label is understood here.
+                Label::Int(l) => understood(l),
                 Label::Text(_) => None,
             };
             let duplicate = match known {
                 Some((_, slot)) => {
-                    let b = 1 << slot as u16;
+                    let b = slot.bit();
                     let duplicate = seen & b != 0;
                     seen |= b;
                     duplicate
@@ -327,22 +349,24 @@ impl<'a> HeaderMap<'a> {
                 return Err(Error::cbor(CborError::DuplicateKey, key_at));
             }
             match known {
-                Some((label, slot)) => self.decode_value(r, label, slot, protected)?,
+                // A value of the wrong type is an invalid parameter; truncation and the like stay
+                // CBOR errors.
+                Some((label, slot)) => self
+                    .decode_value(r, label, slot, protected)
+                    .map_err(|e| type_error_as(e, Error::InvalidHeader(label)))?,
                 None => {
                     r.skip()?;
                 }
             }
         }
-        let iv_and_partial_iv = 1 << Slot::Iv as u16 | 1 << Slot::PartialIv as u16;
-        if seen & iv_and_partial_iv == iv_and_partial_iv {
-            // RFC 9052 section 3.1: IV and Partial IV MUST NOT both be present.
-            return Err(Error::InvalidHeader(Error::label(label::PARTIAL_IV)));
-        }
+        check_iv(seen)?;
         self.raw = r.input().get(start..r.position()).unwrap_or_default();
-        Ok(())
+        Ok(seen)
     }
 
-    /// Reads the value of `label` into `slot`.
+    #[inline(never)]
+    /// Reads the value of `label` into `slot`; the caller turns a type mismatch into
+    /// [`Error::InvalidHeader`].
     fn decode_value(
         &mut self,
         r: &mut Reader<'a>,
@@ -350,52 +374,41 @@ impl<'a> HeaderMap<'a> {
         slot: Slot,
         protected: bool,
     ) -> Result<()> {
-        // A value of the wrong type is an invalid parameter; truncation and the like stay CBOR errors.
-        let bad = |e: Error| type_error_as(e, Error::InvalidHeader(label));
         if matches!(slot, Slot::Crit) && !protected {
             return Err(Error::InvalidHeader(label));
         }
         // Typing the value first changes no error: a read that fails here fails alike in the arms.
         let ty = r.datatype()?;
-        // alg and content type may be given as text.
-        let text = match (slot, ty) {
-            (Slot::Alg | Slot::ContentType, Type::String) => Some(r.str()?),
-            _ => None,
-        };
         match slot {
-            Slot::Alg => {
-                self.alg = Some(match text {
-                    Some(t) => AlgId::Text(t),
-                    None => AlgId::Int(r.int().map_err(bad)?),
-                });
-            }
+            // alg and content type may be given as text.
+            Slot::Alg => self.alg = Some(read_label(r)?.into()),
             Slot::Crit => {
-                let n = r.array().map_err(bad)?;
+                let n = r.array()?;
                 if n == 0 {
                     return Err(Error::InvalidHeader(label));
                 }
                 for _ in 0..n {
-                    let l = match r.datatype()? {
-                        Type::String => return Err(Error::UnknownCriticalHeader(i32::MIN)),
-                        _ => r.int().map_err(bad)?,
-                    };
-                    if !UNDERSTOOD.iter().any(|&(u, _)| i64::from(u) == l) {
+                    if r.datatype()? == Type::String {
+                        return Err(Error::UnknownCriticalHeader(i32::MIN));
+                    }
+                    let l = r.int()?;
+                    if understood(l).is_none() {
                         return Err(Error::UnknownCriticalHeader(Error::label(l)));
                     }
                     self.crit.push(l).map_err(|_| Error::CapacityExceeded)?;
                 }
             }
             Slot::ContentType => {
-                self.content_type = Some(match text {
-                    Some(t) => ContentType::Text(t),
-                    None => ContentType::Format(
-                        u16::try_from(r.uint().map_err(bad)?)
-                            .map_err(|_| Error::InvalidHeader(label))?,
-                    ),
+                self.content_type = Some(if ty == Type::String {
+                    ContentType::Text(r.str()?)
+                } else {
+                    ContentType::Format(
+                        u16::try_from(r.uint()?).map_err(|_| Error::InvalidHeader(label))?,
+                    )
                 });
             }
             Slot::Kid | Slot::Iv | Slot::PartialIv | Slot::KidContext => {
-                let value = Some(r.bytes().map_err(bad)?);
+                let value = Some(r.bytes()?);
                 *match slot {
                     Slot::Kid => &mut self.kid,
                     Slot::Iv => &mut self.iv,
@@ -405,29 +418,28 @@ impl<'a> HeaderMap<'a> {
             }
             Slot::X5Chain => {
                 let at = r.position();
-                match ty {
-                    Type::Bytes => {
-                        r.bytes()?;
-                    }
+                let n = match ty {
+                    Type::Bytes => 1,
                     Type::Array => {
                         let n = r.array()?;
                         if n == 0 {
                             return Err(Error::InvalidHeader(label));
                         }
-                        for _ in 0..n {
-                            r.bytes().map_err(bad)?;
-                        }
+                        n
                     }
                     _ => return Err(Error::InvalidHeader(label)),
+                };
+                for _ in 0..n {
+                    r.bytes()?;
                 }
                 self.x5chain = Some(X5Chain::Encoded(
                     r.input().get(at..r.position()).unwrap_or_default(),
                 ));
             }
             Slot::X5t => {
-                r.array_of(2).map_err(bad)?;
-                let alg = r.int().map_err(bad)?;
-                let hash = r.bytes().map_err(bad)?;
+                r.array_of(2)?;
+                let alg = r.int()?;
+                let hash = r.bytes()?;
                 self.x5t = Some(X5t { alg, hash });
             }
         }
@@ -456,7 +468,7 @@ impl<'a> HeaderMap<'a> {
 
     /// `true` when no parameter is set.
     pub fn is_empty(&self) -> bool {
-        self.count() == 0 && self.raw.len() <= 1
+        is_empty(self.present(), self.raw)
     }
 
     /// The modelled parameters that are set: bit `Slot as u16` for each.
@@ -479,10 +491,7 @@ impl<'a> HeaderMap<'a> {
 
     /// `true` when `label` is set in this bucket.
     pub fn has(&self, label: i64) -> bool {
-        UNDERSTOOD
-            .iter()
-            .find(|&&(l, _)| i64::from(l) == label)
-            .is_some_and(|&(_, slot)| self.present() & 1 << slot as u16 != 0)
+        understood(label).is_some_and(|(_, slot)| self.present() & slot.bit() != 0)
     }
 
     /// Encodes the modelled parameters as a map, labels in ascending order (deterministic encoding,
@@ -548,20 +557,35 @@ impl<'a> HeaderMap<'a> {
     }
 }
 
+/// Whether a bucket with the parameters `set` (as [`HeaderMap::present`] gives them) and the
+/// encoded form `raw` holds no parameter.
+fn is_empty(set: u16, raw: &[u8]) -> bool {
+    set == 0 && raw.len() <= 1
+}
+
 /// The rules that span both buckets of a message, for decoders and encoders alike (RFC 9052
 /// section 3): no label in both, `crit` only protected, IV and Partial IV not both (section 3.1,
 /// whichever bucket: they are in the same security layer).
 pub(crate) fn check_buckets(protected: &HeaderMap<'_>, unprotected: &HeaderMap<'_>) -> Result<()> {
-    let (p, u) = (protected.present(), unprotected.present());
+    check_present(protected.present(), unprotected.present())
+}
+
+/// [`check_buckets`] on the parameters set in each bucket, as [`HeaderMap::present`] gives them.
+fn check_present(p: u16, u: u16) -> Result<()> {
     // The lowest label in both; none when no bit is shared (trailing_zeros is then 16).
     if let Some(&(l, _)) = UNDERSTOOD.get((p & u).trailing_zeros() as usize) {
         return Err(Error::InvalidHeader(l));
     }
-    if !unprotected.crit.is_empty() {
+    if u & Slot::Crit.bit() != 0 {
         return Err(Error::InvalidHeader(Error::label(label::CRIT)));
     }
-    let layer = p | u;
-    if layer & 1 << Slot::Iv as u16 != 0 && layer & 1 << Slot::PartialIv as u16 != 0 {
+    check_iv(p | u)
+}
+
+/// RFC 9052 section 3.1: IV and Partial IV MUST NOT both be present among the parameters `set`.
+fn check_iv(set: u16) -> Result<()> {
+    let iv_and_partial_iv = Slot::Iv.bit() | Slot::PartialIv.bit();
+    if set & iv_and_partial_iv == iv_and_partial_iv {
         return Err(Error::InvalidHeader(Error::label(label::PARTIAL_IV)));
     }
     Ok(())
@@ -589,25 +613,28 @@ impl<'a> Headers<'a> {
             protected_raw: r.bytes()?,
             ..Self::default()
         };
+        // The parameters set in each bucket, as `HeaderMap::present` gives them.
+        let mut protected = 0;
         if !h.protected_raw.is_empty() {
             // Errors inside the bstr report offsets in the whole input, not in the bstr.
             let base = r.position().saturating_sub(h.protected_raw.len());
             let mut pr = Reader::with_limits(h.protected_raw, r.limits());
-            h.protected
+            protected = h
+                .protected
                 .decode_into(&mut pr, true)
-                .and_then(|()| pr.finish())
+                .and_then(|set| pr.finish().map(|()| set))
                 .map_err(|e| match e {
                     Error::Cbor { kind, offset } => Error::cbor(kind, offset.saturating_add(base)),
                     other => other,
                 })?;
-            if h.protected.is_empty() {
+            if is_empty(protected, h.protected.raw) {
                 // An empty map sent as h'A0' enters the structures as the zero-length string
                 // (RFC 9052 section 3: recipients accept both forms).
                 h.protected_raw = h.protected_raw.get(..0).unwrap_or_default();
             }
         }
-        h.unprotected.decode_into(r, false)?;
-        check_buckets(&h.protected, &h.unprotected)?;
+        let unprotected = h.unprotected.decode_into(r, false)?;
+        check_present(protected, unprotected)?;
         Ok(h)
     }
 

@@ -1,6 +1,6 @@
 //! COSE_Key (RFC 9052 section 7, RFC 9053 sections 7.1 and 7.4): EC2 P-256 and Symmetric keys.
 
-use super::header::{Label, MAX_HEADER_PARAMS, label_seen, type_error_as};
+use super::header::{Label, MAX_HEADER_PARAMS, label_seen, read_label, type_error_as};
 use super::{AlgId, Algorithm};
 use crate::cbor::{Limits, Reader, SliceWriter, enc_err};
 use crate::error::{CborError, Error, Result};
@@ -106,16 +106,15 @@ impl<'a> CoseKey<'a> {
         let mut seen: u16 = 0;
         for _ in 0..n {
             let at = r.position();
-            let label = match r.datatype()? {
-                Type::String => {
-                    let text = r.str()?;
-                    if label_seen(r, start, at, Label::Text(text))? {
+            let label = match read_label(r)? {
+                text @ Label::Text(_) => {
+                    if label_seen(r, start, at, text)? {
                         return Err(Error::cbor(CborError::DuplicateKey, at));
                     }
                     r.skip()?;
                     continue;
                 }
-                _ => r.int()?,
+                Label::Int(label) => label,
             };
             if (-4..=5).contains(&label) {
                 let b = 1u16 << (label + 4);
@@ -131,12 +130,7 @@ impl<'a> CoseKey<'a> {
             match label {
                 KTY => kty_v = Some(r.int().map_err(bad)?),
                 KID => kid = Some(r.bytes().map_err(bad)?),
-                ALG => {
-                    alg = Some(match r.datatype()? {
-                        Type::String => AlgId::Text(r.str()?),
-                        _ => AlgId::Int(r.int().map_err(bad)?),
-                    })
-                }
+                ALG => alg = Some(read_label(r).map_err(bad)?.into()),
                 BASE_IV => base_iv = Some(r.bytes().map_err(bad)?),
                 // -1 is crv for EC2 and k for Symmetric: keep the raw item and interpret it with kty.
                 CRV => crv = Some(r.skip()?),
