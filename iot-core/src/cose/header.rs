@@ -52,18 +52,18 @@ impl Slot {
 }
 
 /// The labels this implementation understands, and so accepts in `crit`, with their slots, in the
-/// order of [`Slot`]: a slot's bit is its index here. Each label as error payloads hold it
-/// ([`Error::label`], which leaves these small labels as they are).
-const UNDERSTOOD: [(i32, Slot); 9] = [
-    (Error::label(label::ALG), Slot::Alg),
-    (Error::label(label::CRIT), Slot::Crit),
-    (Error::label(label::CONTENT_TYPE), Slot::ContentType),
-    (Error::label(label::KID), Slot::Kid),
-    (Error::label(label::IV), Slot::Iv),
-    (Error::label(label::PARTIAL_IV), Slot::PartialIv),
-    (Error::label(label::KID_CONTEXT), Slot::KidContext),
-    (Error::label(label::X5CHAIN), Slot::X5Chain),
-    (Error::label(label::X5T), Slot::X5t),
+/// order of [`Slot`]: a slot's bit is its index here. Each label fits an `i8`, so that the table is
+/// small, and is its own error payload ([`Error::label`] leaves small labels as they are).
+const UNDERSTOOD: [(i8, Slot); 9] = [
+    (small(label::ALG), Slot::Alg),
+    (small(label::CRIT), Slot::Crit),
+    (small(label::CONTENT_TYPE), Slot::ContentType),
+    (small(label::KID), Slot::Kid),
+    (small(label::IV), Slot::Iv),
+    (small(label::PARTIAL_IV), Slot::PartialIv),
+    (small(label::KID_CONTEXT), Slot::KidContext),
+    (small(label::X5CHAIN), Slot::X5Chain),
+    (small(label::X5T), Slot::X5t),
 ];
 
 // `check_buckets` finds a label by its slot's bit, so row `i` must hold slot `i`. Evaluated at
@@ -77,12 +77,18 @@ const _: () = {
     }
 };
 
+/// `label` as an `i8`; used in constants only, where a label that does not fit fails the build.
+const fn small(label: i64) -> i8 {
+    assert!(label >= i8::MIN as i64 && label <= i8::MAX as i64);
+    label as i8
+}
+
 /// The understood label `label` with its slot, if it is one.
 fn understood(label: i64) -> Option<(i32, Slot)> {
     UNDERSTOOD
         .iter()
         .find(|&&(u, _)| i64::from(u) == label)
-        .copied()
+        .map(|&(u, slot)| (i32::from(u), slot))
 }
 
 /// How many labels a `crit` array may list here.
@@ -574,7 +580,7 @@ pub(crate) fn check_buckets(protected: &HeaderMap<'_>, unprotected: &HeaderMap<'
 fn check_present(p: u16, u: u16) -> Result<()> {
     // The lowest label in both; none when no bit is shared (trailing_zeros is then 16).
     if let Some(&(l, _)) = UNDERSTOOD.get((p & u).trailing_zeros() as usize) {
-        return Err(Error::InvalidHeader(l));
+        return Err(Error::InvalidHeader(i32::from(l)));
     }
     if u & Slot::Crit.bit() != 0 {
         return Err(Error::InvalidHeader(Error::label(label::CRIT)));
