@@ -46,8 +46,8 @@ enum Slot {
 
 impl Slot {
     /// The slot's bit in a set of labels.
-    const fn bit(self) -> u16 {
-        1 << self as u16
+    const fn bit(self) -> u32 {
+        1 << self as u32
     }
 }
 
@@ -323,13 +323,13 @@ impl<'a> HeaderMap<'a> {
     /// [`HeaderMap::decode`] into `self`, which is empty (as [`HeaderMap::default`]), so that
     /// [`Headers::decode`] fills its buckets where they stay; on an error `self` is to be dropped.
     /// Returns the parameters set, as [`HeaderMap::present`] gives them.
-    fn decode_into(&mut self, r: &mut Reader<'a>, protected: bool) -> Result<u16> {
+    fn decode_into(&mut self, r: &mut Reader<'a>, protected: bool) -> Result<u32> {
         let start = r.position();
         let n = r.map()?;
         if n > MAX_HEADER_PARAMS {
             return Err(Error::CapacityExceeded);
         }
-        let mut seen: u16 = 0;
+        let mut seen: u32 = 0;
         for _ in 0..n {
             let key_at = r.position();
             let ty = r.datatype()?;
@@ -477,9 +477,9 @@ impl<'a> HeaderMap<'a> {
         is_empty(self.present(), self.raw)
     }
 
-    /// The modelled parameters that are set: bit `Slot as u16` for each.
-    fn present(&self) -> u16 {
-        let bit = |set: bool, slot: Slot| u16::from(set) << slot as u16;
+    /// The modelled parameters that are set: bit `Slot as u32` for each.
+    fn present(&self) -> u32 {
+        let bit = |set: bool, slot: Slot| u32::from(set) << slot as u32;
         bit(self.alg.is_some(), Slot::Alg)
             | bit(!self.crit.is_empty(), Slot::Crit)
             | bit(self.content_type.is_some(), Slot::ContentType)
@@ -565,7 +565,7 @@ impl<'a> HeaderMap<'a> {
 
 /// Whether a bucket with the parameters `set` (as [`HeaderMap::present`] gives them) and the
 /// encoded form `raw` holds no parameter.
-fn is_empty(set: u16, raw: &[u8]) -> bool {
+fn is_empty(set: u32, raw: &[u8]) -> bool {
     set == 0 && raw.len() <= 1
 }
 
@@ -577,7 +577,7 @@ pub(crate) fn check_buckets(protected: &HeaderMap<'_>, unprotected: &HeaderMap<'
 }
 
 /// [`check_buckets`] on the parameters set in each bucket, as [`HeaderMap::present`] gives them.
-fn check_present(p: u16, u: u16) -> Result<()> {
+fn check_present(p: u32, u: u32) -> Result<()> {
     // The lowest label in both; none when no bit is shared (trailing_zeros is then 16).
     if let Some(&(l, _)) = UNDERSTOOD.get((p & u).trailing_zeros() as usize) {
         return Err(Error::InvalidHeader(i32::from(l)));
@@ -589,7 +589,7 @@ fn check_present(p: u16, u: u16) -> Result<()> {
 }
 
 /// RFC 9052 section 3.1: IV and Partial IV MUST NOT both be present among the parameters `set`.
-fn check_iv(set: u16) -> Result<()> {
+fn check_iv(set: u32) -> Result<()> {
     let iv_and_partial_iv = Slot::Iv.bit() | Slot::PartialIv.bit();
     if set & iv_and_partial_iv == iv_and_partial_iv {
         return Err(Error::InvalidHeader(Error::label(label::PARTIAL_IV)));
