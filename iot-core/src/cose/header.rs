@@ -137,6 +137,12 @@ pub(crate) fn label_seen(
     Ok(false)
 }
 
+/// The input `r` has consumed since position `at`.
+#[inline(never)]
+fn since<'a>(r: &Reader<'a>, at: usize) -> &'a [u8] {
+    r.input().get(at..r.position()).unwrap_or_default()
+}
+
 /// Turns a CBOR type mismatch into `invalid` (a parameter of the wrong type) and keeps every other
 /// error, so that truncated or indefinite input is reported as such.
 pub(crate) fn type_error_as(e: Error, invalid: Error) -> Error {
@@ -366,7 +372,7 @@ impl<'a> HeaderMap<'a> {
             }
         }
         check_iv(seen)?;
-        self.raw = r.input().get(start..r.position()).unwrap_or_default();
+        self.raw = since(r, start);
         Ok(seen)
     }
 
@@ -438,9 +444,7 @@ impl<'a> HeaderMap<'a> {
                 for _ in 0..n {
                     r.bytes()?;
                 }
-                self.x5chain = Some(X5Chain::Encoded(
-                    r.input().get(at..r.position()).unwrap_or_default(),
-                ));
+                self.x5chain = Some(X5Chain::Encoded(since(r, at)));
             }
             Slot::X5t => {
                 r.array_of(2)?;
