@@ -109,11 +109,17 @@ pub(crate) enum Label<'a> {
 // Out of line: map decoders read keys, values and earlier keys for duplicates through it.
 #[inline(never)]
 pub(crate) fn read_label<'a>(r: &mut Reader<'a>) -> Result<Label<'a>> {
-    Ok(if r.datatype()? == Type::String {
+    Ok(if next_is_text(r) {
         Label::Text(r.str()?)
     } else {
         Label::Int(r.int()?)
     })
+}
+
+/// Whether the next item is a text string. An item that cannot be typed is not: the read that
+/// follows fails on it as typing it fails (a missing byte is [`CborError::Truncated`] alike).
+fn next_is_text(r: &Reader<'_>) -> bool {
+    r.datatype() == Ok(Type::String)
 }
 
 /// Whether `label` is a key of the map that starts at `map_at` in `r`'s input, among the entries
@@ -338,8 +344,8 @@ impl<'a> HeaderMap<'a> {
         let mut seen: u32 = 0;
         for _ in 0..n {
             let key_at = r.position();
-            let ty = r.datatype()?;
-            if !is_int(ty) && ty != Type::String {
+            // An item that cannot be typed fails in `read_label` as it fails here.
+            if r.datatype().is_ok_and(|ty| !is_int(ty) && ty != Type::String) {
                 return Err(Error::cbor(CborError::UnexpectedType, key_at));
             }
             let key = read_label(r)?;
@@ -389,8 +395,8 @@ impl<'a> HeaderMap<'a> {
         if matches!(slot, Slot::Crit) && !protected {
             return Err(Error::InvalidHeader(label));
         }
-        // Typing the value first changes no error: a read that fails here fails alike in the arms.
-        let ty = r.datatype()?;
+        // A value that cannot be typed fails in the arms' reads as it fails here.
+        let ty = r.datatype();
         match slot {
             // alg and content type may be given as text.
             Slot::Alg => self.alg = Some(read_label(r)?.into()),
@@ -400,7 +406,7 @@ impl<'a> HeaderMap<'a> {
                     return Err(Error::InvalidHeader(label));
                 }
                 for _ in 0..n {
-                    if r.datatype()? == Type::String {
+                    if next_is_text(r) {
                         return Err(Error::UnknownCriticalHeader(i32::MIN));
                     }
                     let l = r.int()?;
@@ -411,7 +417,7 @@ impl<'a> HeaderMap<'a> {
                 }
             }
             Slot::ContentType => {
-                self.content_type = Some(if ty == Type::String {
+                self.content_type = Some(if ty == Ok(Type::String) {
                     ContentType::Text(r.str()?)
                 } else {
                     ContentType::Format(
@@ -430,7 +436,7 @@ impl<'a> HeaderMap<'a> {
             }
             Slot::X5Chain => {
                 let at = r.position();
-                let n = match ty {
+                let n = match ty? {
                     Type::Bytes => 1,
                     Type::Array => {
                         let n = r.array()?;
