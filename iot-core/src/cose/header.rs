@@ -342,7 +342,8 @@ impl<'a> HeaderMap<'a> {
             return Err(Error::CapacityExceeded);
         }
         let mut seen: u32 = 0;
-        for _ in 0..n {
+        // At most `MAX_HEADER_PARAMS`: a narrow count is a smaller loop.
+        for _ in 0..n as u32 {
             let key_at = r.position();
             // An item that cannot be typed fails in `read_label` as it fails here.
             if r.datatype().is_ok_and(|ty| !is_int(ty) && ty != Type::String) {
