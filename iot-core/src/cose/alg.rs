@@ -55,7 +55,11 @@ impl Algorithm {
 
     /// The algorithm with registry id `id`, if this family implements it.
     pub const fn from_id(id: i64) -> Option<Self> {
-        Some(match id {
+        // Every id fits an i32, and a match on one compiles to single-word comparisons.
+        if id < i32::MIN as i64 || id > i32::MAX as i64 {
+            return None;
+        }
+        Some(match id as i32 {
             -7 => Self::Es256,
             -9 => Self::Esp256,
             -35 => Self::Es384,
