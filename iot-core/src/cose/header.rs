@@ -485,7 +485,7 @@ impl<'a> HeaderMap<'a> {
 
     /// `true` when no parameter is set.
     pub fn is_empty(&self) -> bool {
-        is_empty(self.present(), self.raw)
+        self.count() == 0 && self.raw.len() <= 1
     }
 
     /// The modelled parameters that are set: bit `Slot as u32` for each.
@@ -574,12 +574,6 @@ impl<'a> HeaderMap<'a> {
     }
 }
 
-/// Whether a bucket with the parameters `set` (as [`HeaderMap::present`] gives them) and the
-/// encoded form `raw` holds no parameter.
-fn is_empty(set: u32, raw: &[u8]) -> bool {
-    set == 0 && raw.len() <= 1
-}
-
 /// The rules that span both buckets of a message, for decoders and encoders alike (RFC 9052
 /// section 3): no label in both, `crit` only protected, IV and Partial IV not both (section 3.1,
 /// whichever bucket: they are in the same security layer).
@@ -644,9 +638,9 @@ impl<'a> Headers<'a> {
                     Error::Cbor { kind, offset } => Error::cbor(kind, offset.saturating_add(base)),
                     other => other,
                 })?;
-            if is_empty(protected, h.protected.raw) {
-                // An empty map sent as h'A0' enters the structures as the zero-length string
-                // (RFC 9052 section 3: recipients accept both forms).
+            if h.protected_raw.len() == 1 {
+                // An empty map sent as h'A0' (the one map of one byte) enters the structures as the
+                // zero-length string (RFC 9052 section 3: recipients accept both forms).
                 h.protected_raw = h.protected_raw.get(..0).unwrap_or_default();
             }
         }
