@@ -172,16 +172,13 @@ pub(crate) fn verify_signature<C: Sha256, V: Verifier>(
     signature: &[u8],
     input: &SigInput<'_>,
 ) -> Result<()> {
-    if is_wide_ecdsa(alg) {
-        check_alg(alg, key.algorithm(), is_wide_ecdsa)?;
-        if Some(signature.len()) != alg.ecdsa_signature_len() {
-            return Err(Error::BadSignature);
-        }
-        return key.verify_message(alg, &mut |sink| feed_sig_structure(input, sink), signature);
-    }
-    check_alg(alg, key.algorithm(), Algorithm::is_ecdsa_p256)?;
-    if signature.len() != P256_SIGNATURE_LEN {
+    // One check for all four: an ECDSA algorithm the key takes, a signature of its length.
+    check_alg(alg, key.algorithm(), |a| a.ecdsa_signature_len().is_some())?;
+    if Some(signature.len()) != alg.ecdsa_signature_len() {
         return Err(Error::BadSignature);
+    }
+    if is_wide_ecdsa(alg) {
+        return key.verify_message(alg, &mut |sink| feed_sig_structure(input, sink), signature);
     }
     let digest = sig_digest(crypto, input);
     key.verify_digest(&digest, signature)
