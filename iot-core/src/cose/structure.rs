@@ -26,15 +26,16 @@ pub fn write_sig_structure<W: Write>(
     external_aad: &[u8],
     payload: &[u8],
 ) -> core::result::Result<(), minicbor::encode::Error<W::Error>> {
-    let mut e = Encoder::new(w);
-    e.array(if sign_protected.is_some() { 5 } else { 4 })?
-        .str(context)?
-        .bytes(body_protected)?;
-    if let Some(sp) = sign_protected {
-        e.bytes(sp)?;
-    }
-    e.bytes(external_aad)?.bytes(payload)?;
-    Ok(())
+    write_structure(
+        w,
+        context,
+        [
+            Some(body_protected),
+            sign_protected,
+            Some(external_aad),
+            Some(payload),
+        ],
+    )
 }
 
 /// Writes `MAC_structure` (RFC 9052 section 6.3): `[context, protected, external_aad, payload]`.
@@ -45,13 +46,38 @@ pub fn write_mac_structure<W: Write>(
     external_aad: &[u8],
     payload: &[u8],
 ) -> core::result::Result<(), minicbor::encode::Error<W::Error>> {
-    Encoder::new(w)
-        .array(4)?
-        .str(context)?
-        .bytes(protected)?
-        .bytes(external_aad)?
-        .bytes(payload)?;
+    write_structure(
+        w,
+        context,
+        [Some(protected), None, Some(external_aad), Some(payload)],
+    )
+}
+
+/// Writes the array `[context, fields...]` of the fields present, each a bstr: the shape that
+/// `Sig_structure` and `MAC_structure` share.
+fn write_structure<W: Write>(
+    mut w: W,
+    context: &str,
+    fields: [Option<&[u8]>; 4],
+) -> core::result::Result<(), minicbor::encode::Error<W::Error>> {
+    let present = fields.iter().flatten().count() as u64;
+    write_head(&mut w, 4, 1 + present).map_err(minicbor::encode::Error::write)?;
+    write_string(&mut w, 3, context.as_bytes())?;
+    for field in fields.into_iter().flatten() {
+        write_string(&mut w, 2, field)?;
+    }
     Ok(())
+}
+
+/// Writes a definite-length string of major type `major` (2 or 3): its head, then `content`.
+fn write_string<W: Write>(
+    w: &mut W,
+    major: u8,
+    content: &[u8],
+) -> core::result::Result<(), minicbor::encode::Error<W::Error>> {
+    write_head(w, major, content.len() as u64)
+        .and_then(|()| w.write_all(content))
+        .map_err(minicbor::encode::Error::write)
 }
 
 /// `Enc_structure` (RFC 9052 section 5.3) as four pieces for an AEAD's associated data: two small
@@ -110,25 +136,24 @@ impl<'a> EncStructure<'a> {
     }
 }
 
-/// Writes a CBOR head of major type `major` with argument `arg`, in preferred (shortest) form.
+/// Writes a CBOR head of major type `major` with argument `arg`, in preferred (shortest) form,
+/// in one piece.
 pub fn write_head<W: Write>(w: &mut W, major: u8, arg: u64) -> core::result::Result<(), W::Error> {
-    let mt = major << 5;
-    match arg {
-        0..=23 => w.write_all(&[mt | arg as u8]),
-        24..=0xff => w.write_all(&[mt | 24, arg as u8]),
-        0x100..=0xffff => {
-            w.write_all(&[mt | 25])?;
-            w.write_all(&(arg as u16).to_be_bytes())
-        }
-        0x1_0000..=0xffff_ffff => {
-            w.write_all(&[mt | 26])?;
-            w.write_all(&(arg as u32).to_be_bytes())
-        }
-        _ => {
-            w.write_all(&[mt | 27])?;
-            w.write_all(&arg.to_be_bytes())
-        }
+    // The argument's bytes after the initial byte: none below 24, else 1, 2, 4 or 8.
+    let n = head_len(arg) - 1;
+    let info = match n {
+        0 => arg as u8,
+        1 => 24,
+        2 => 25,
+        4 => 26,
+        _ => 27,
+    };
+    let mut head = [major << 5 | info, 0, 0, 0, 0, 0, 0, 0, 0];
+    let be = arg.to_be_bytes();
+    if let (Some(to), Some(from)) = (head.get_mut(1..=n), be.get(8 - n..)) {
+        to.copy_from_slice(from);
     }
+    w.write_all(head.get(..=n).unwrap_or_default())
 }
 
 /// Number of bytes [`write_head`] writes for `arg`.
