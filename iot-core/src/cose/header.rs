@@ -346,7 +346,9 @@ impl<'a> HeaderMap<'a> {
         for _ in 0..n as u32 {
             let key_at = r.position();
             // An item that cannot be typed fails in `read_label` as it fails here.
-            if r.datatype().is_ok_and(|ty| !is_int(ty) && ty != Type::String) {
+            if r.datatype()
+                .is_ok_and(|ty| !is_int(ty) && ty != Type::String)
+            {
                 return Err(Error::cbor(CborError::UnexpectedType, key_at));
             }
             let key = read_label(r)?;

@@ -148,12 +148,16 @@ pub fn write_head<W: Write>(w: &mut W, major: u8, arg: u64) -> core::result::Res
         4 => 26,
         _ => 27,
     };
-    let mut head = [major << 5 | info, 0, 0, 0, 0, 0, 0, 0, 0];
-    let be = arg.to_be_bytes();
-    if let (Some(to), Some(from)) = (head.get_mut(1..=n), be.get(8 - n..)) {
-        to.copy_from_slice(from);
+    // The argument big-endian in the last eight bytes, its initial byte just before the `n` it
+    // needs (with none needed, over the argument's own last byte, which it then holds).
+    let mut head = [0u8; 9];
+    let [_, be @ ..] = &mut head;
+    *be = arg.to_be_bytes();
+    let start = 8 - n;
+    if let Some(initial) = head.get_mut(start) {
+        *initial = major << 5 | info;
     }
-    w.write_all(head.get(..=n).unwrap_or_default())
+    w.write_all(head.get(start..).unwrap_or_default())
 }
 
 /// Number of bytes [`write_head`] writes for `arg`.
