@@ -70,6 +70,16 @@ impl<'b> Reader<'b> {
         }
     }
 
+    /// A reader over `input` with the given limits whose next item is at byte `position`: the
+    /// positions and error offsets it reports count from the start of `input`, so that a reader
+    /// over an item nested in a larger input (the content of a byte string, say) reports offsets
+    /// in that whole input.
+    pub fn with_limits_at(input: &'b [u8], position: usize, limits: Limits) -> Self {
+        let mut r = Self::with_limits(input, limits);
+        r.dec.set_position(position);
+        r
+    }
+
     /// The limits in force.
     pub fn limits(&self) -> Limits {
         self.limits

@@ -1341,3 +1341,23 @@ fn reader_refuses_two_byte_simple_below_32() {
     );
     assert!(Reader::new(&[0xf8, 0x20]).skip().is_ok());
 }
+
+/// A reader started inside a larger input counts positions and error offsets from that input's
+/// start, and stops at its end.
+#[test]
+fn reader_started_inside_an_input_reports_offsets_in_it() {
+    // [1, "a", h'00'] then a truncated byte string at offset 6.
+    let input = h("830161614100 42ff");
+    let mut r = Reader::with_limits_at(&input, 1, Limits::default());
+    assert_eq!(r.position(), 1);
+    assert_eq!(r.uint().ok(), Some(1));
+    assert_cbor(r.uint(), CborError::UnexpectedType, 2);
+    assert_eq!(r.str().ok(), Some("a"));
+    assert_eq!(r.bytes().ok(), Some(&[0u8][..]));
+    assert_eq!(r.position(), 6);
+    assert_cbor(r.finish(), CborError::TrailingBytes, 6);
+    assert_cbor(r.bytes(), CborError::Truncated, 6);
+    // Past the end: nothing to read, at the offset asked for.
+    let mut r = Reader::with_limits_at(&input, 9, Limits::default());
+    assert_cbor(r.uint(), CborError::Truncated, 9);
+}

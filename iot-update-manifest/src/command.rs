@@ -311,13 +311,9 @@ impl<'a> CommandSequence<'a> {
             });
         }
         // Trusted: the content after the head is the whole rest of the bstr.
-        let rest = w
-            .content
-            .get(start.saturating_sub(w.base)..)
-            .ok_or(c.err(CborError::Malformed))?;
         Ok(Self {
             items: Items {
-                bytes: rest,
+                outer: w.outer,
                 base: start,
                 count,
             },
@@ -502,9 +498,9 @@ impl<'a> TryEach<'a> {
         let mut items = c.items_since(start, count)?;
         if empty_fallback {
             // Drop the trailing nil from the sequences' bytes.
-            items.bytes = items
-                .bytes
-                .get(..items.bytes.len().saturating_sub(1))
+            items.outer = items
+                .outer
+                .get(..items.outer.len().saturating_sub(1))
                 .unwrap_or_default();
         }
         Ok(Self {

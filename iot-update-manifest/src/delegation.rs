@@ -158,7 +158,7 @@ impl<'a> Delegation<'a> {
     pub fn chains(&self) -> impl Iterator<Item = impl Iterator<Item = &'a [u8]> + '_> + '_ {
         self.chains
             .iter()
-            .map(|chain| chain.iter().map(|w| w.content))
+            .map(|chain| chain.iter().map(Wrapped::content))
     }
 
     /// Verifies every chain: its first CWT under one of `anchors`, each next under the key the
@@ -186,7 +186,7 @@ impl<'a> Delegation<'a> {
                     Some(p) if verified => p,
                     _ => return Err(refuse(i, j, Reason::NotAuthenticated)),
                 };
-                let key = confirmed(claims, payload_base(cwt, claims), now)
+                let key = confirmed(payload(cwt, claims), now)
                     .map_err(|r| r.unwrap_or_else(|r| refuse(i, j, r)))?;
                 signer = Some(key);
             }
@@ -202,13 +202,18 @@ impl<'a> Delegation<'a> {
 
 /// The COSE_Sign1 of a CWT, CBOR errors at their offsets in the envelope.
 fn sign1<'a>(cwt: &Wrapped<'a>) -> Result<CoseSign1<'a>> {
-    CoseSign1::decode(cwt.content).map_err(|e| crate::cbor::rebase(e, cwt.base))
+    CoseSign1::decode(cwt.content()).map_err(|e| crate::cbor::rebase(e, cwt.base))
 }
 
-/// The absolute offset of `claims`, a slice of `cwt`'s content.
-fn payload_base(cwt: &Wrapped<'_>, claims: &[u8]) -> usize {
-    let from = (claims.as_ptr() as usize).saturating_sub(cwt.content.as_ptr() as usize);
-    cwt.base.saturating_add(from)
+/// `claims`, a slice of `cwt`'s content, as it sits in the envelope: a cursor over it.
+fn payload<'a>(cwt: &Wrapped<'a>, claims: &'a [u8]) -> Cur<'a> {
+    let from = (claims.as_ptr() as usize).saturating_sub(cwt.content().as_ptr() as usize);
+    let base = cwt.base.saturating_add(from);
+    let outer = cwt
+        .outer
+        .get(..base.saturating_add(claims.len()))
+        .unwrap_or_default();
+    Cur::new(outer, base)
 }
 
 /// What one CWT of a chain says, as [`read_cwt`] reads it.
@@ -228,13 +233,13 @@ pub struct CwtView<'a> {
 pub fn read_cwt(cwt: &[u8]) -> Result<CwtView<'_>> {
     let w = Wrapped {
         encoded: cwt,
-        content: cwt,
+        outer: cwt,
         base: 0,
     };
     let msg = sign1(&w)?;
     let claims = msg.payload.ok_or(refuse(0, 0, Reason::NotAuthenticated))?;
     // For display, at no time: the dates are shown, not checked.
-    read_claims(claims, payload_base(&w, claims), Clock::Ignored)
+    read_claims(payload(&w, claims), Clock::Ignored)
         .map_err(|r| r.unwrap_or_else(|r| refuse(0, 0, r)))
 }
 
@@ -251,8 +256,8 @@ enum Clock {
 }
 
 /// The verifying key confirmed by an authenticated claims set, its time limits checked at `now`.
-fn confirmed(claims: &[u8], base: usize, now: Option<u64>) -> ClaimResult<P256VerifyingKey> {
-    let key = read_claims(claims, base, Clock::At(now))?.key;
+fn confirmed(claims: Cur<'_>, now: Option<u64>) -> ClaimResult<P256VerifyingKey> {
+    let key = read_claims(claims, Clock::At(now))?.key;
     if !matches!(key, CoseKey::Ec2 { d: None, .. }) {
         return Err(Err(Reason::InvalidKey));
     }
@@ -260,8 +265,7 @@ fn confirmed(claims: &[u8], base: usize, now: Option<u64>) -> ClaimResult<P256Ve
 }
 
 /// Reads a CWT Claims Set (RFC 8392 section 3) for its `cnf` COSE_Key, as the module doc says.
-fn read_claims(claims: &[u8], base: usize, clock: Clock) -> ClaimResult<CwtView<'_>> {
-    let mut c = Cur::new(claims, base);
+fn read_claims(mut c: Cur<'_>, clock: Clock) -> ClaimResult<CwtView<'_>> {
     let n = c.map().map_err(Ok)?;
     let mut seen = 0u64;
     let mut key = None;

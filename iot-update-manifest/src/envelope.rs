@@ -118,7 +118,7 @@ impl<'a> Envelope<'a> {
     /// feature `delegation`, [`Envelope::authenticate`] verifies its chains
     /// ([`crate::delegation`]); without it the member is not used.
     pub fn delegation(&self) -> Option<&'a [u8]> {
-        self.bstrs[2].map(|w| w.content)
+        self.bstrs[2].map(|w| w.content())
     }
 
     /// `suit-delegation` decoded (feature `delegation`), its CBOR errors at their offsets in the
@@ -218,10 +218,10 @@ impl<'a> Envelope<'a> {
             Error::Core(e) => Error::NotAuthenticated(e),
             other => other,
         };
-        let peek = Reader::new(block.content).opt_tag().map_err(not_auth)?;
+        let peek = Reader::new(block.content()).opt_tag().map_err(not_auth)?;
         match peek {
             Some(tag::SIGN1) => {
-                let msg = CoseSign1::decode(block.content).map_err(not_auth)?;
+                let msg = CoseSign1::decode(block.content()).map_err(not_auth)?;
                 if anchors.verifiers.is_empty() {
                     return Err(Error::NoTrustedKey);
                 }
@@ -238,7 +238,7 @@ impl<'a> Envelope<'a> {
             }
             #[cfg(feature = "mac")]
             Some(tag::MAC0) => {
-                let msg = CoseMac0::decode(block.content).map_err(not_auth)?;
+                let msg = CoseMac0::decode(block.content()).map_err(not_auth)?;
                 if anchors.mac_keys.is_empty() {
                     return Err(Error::NoTrustedKey);
                 }
@@ -333,7 +333,7 @@ fn decode_wrapper(w: Wrapped<'_>) -> Result<(&[u8], SuitDigest<'_>, Blocks<'_>)>
             .map_err(|_| Error::CapacityExceeded(Capacity::AuthenticationBlocks))?;
     }
     c.finish()?;
-    Ok((digest_w.content, digest, blocks))
+    Ok((digest_w.content(), digest, blocks))
 }
 
 /// The keys an envelope may be authenticated under: P-256 public keys for COSE_Sign1 and

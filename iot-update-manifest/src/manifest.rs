@@ -317,7 +317,7 @@ impl<'a> Manifest<'a> {
                         }
                     };
                     match key {
-                        COSWID => coswid = Some(member.map(|w| Ok(w.content))?),
+                        COSWID => coswid = Some(member.map(|w| Ok(w.content()))?),
                         #[cfg(feature = "text")]
                         TEXT => text = Some(member.map(|w| Text::decode(w.cursor()))?),
                         // Without the feature the text is not decoded: a severed one is
