@@ -56,6 +56,36 @@ fn mismatch(input: &[u8], at: usize) -> Error {
     Error::cbor(kind, at)
 }
 
+/// [`Reader::datatype`]'s types by major type and additional information 0 to 23, 24, 25, 26, 27
+/// and 31 (a negative integer's row holds one more width, and a simple value's row its widths).
+const TYPES: [[Type; 6]; 8] = {
+    use Type::{
+        Array, ArrayIndef, Break, Bytes, BytesIndef, F16, F32, F64, I8, I16, I32, I64, Int, Map,
+        MapIndef, Simple, String, StringIndef, Tag, U8, U16, U32, U64,
+    };
+    [
+        [U8, U8, U16, U32, U64, U64],
+        [I8, I8, I16, I32, I64, Int],
+        [Bytes, Bytes, Bytes, Bytes, Bytes, BytesIndef],
+        [String, String, String, String, String, StringIndef],
+        [Array, Array, Array, Array, Array, ArrayIndef],
+        [Map, Map, Map, Map, Map, MapIndef],
+        [Tag, Tag, Tag, Tag, Tag, Tag],
+        [Simple, Simple, F16, F32, F64, Break],
+    ]
+};
+
+/// `e`, but a [`CborError::Truncated`] is reported at `at`.
+fn truncated_at(e: Error, at: usize) -> Error {
+    match e {
+        Error::Cbor {
+            kind: CborError::Truncated,
+            ..
+        } => Error::cbor(CborError::Truncated, at),
+        other => other,
+    }
+}
+
 impl<'b> Reader<'b> {
     /// A reader over `input` with the default [`Limits`].
     pub fn new(input: &'b [u8]) -> Self {
@@ -104,47 +134,43 @@ impl<'b> Reader<'b> {
         Error::cbor(kind, self.position())
     }
 
-    /// The type of the next item, without consuming it.
-    pub fn datatype(&self) -> Result<Type> {
+    /// The initial byte of the next item, or [`CborError::Truncated`] where [`Reader::datatype`]
+    /// cannot type it: no byte, or a negative integer's head without its argument's first byte
+    /// (from which minicbor types it).
+    fn initial(&self) -> Result<u8> {
         let at = self.position();
         let input = self.input();
-        let truncated = Error::cbor(CborError::Truncated, at);
-        let initial = *input.get(at).ok_or(truncated)?;
-        // A negative integer's type depends on its argument's first byte, as minicbor types it.
-        let by_sign = |narrow, wide| match input.get(at + 1) {
-            Some(&b) if b < 0x80 => Ok(narrow),
-            Some(_) => Ok(wide),
-            None => Err(truncated),
+        match input.get(at) {
+            Some(&b) if !matches!(b, 0x38..=0x3b) || input.get(at + 1).is_some() => Ok(b),
+            _ => Err(self.err(CborError::Truncated)),
+        }
+    }
+
+    /// The type of the next item, without consuming it.
+    pub fn datatype(&self) -> Result<Type> {
+        let initial = self.initial()?;
+        let (major, info) = (initial >> 5, initial & 0x1f);
+        let column = match (major, info) {
+            (7, 20 | 21) => return Ok(Type::Bool),
+            (7, 22) => return Ok(Type::Null),
+            (7, 23) => return Ok(Type::Undefined),
+            (_, 0..=23) => 0,
+            (_, 24..=27) => info - 23,
+            (2..=5 | 7, 31) => 5,
+            _ => return Ok(Type::Unknown(initial)),
         };
-        Ok(match (initial >> 5, initial & 0x1f) {
-            (0, 0..=24) => Type::U8,
-            (0, 25) => Type::U16,
-            (0, 26) => Type::U32,
-            (0, 27) => Type::U64,
-            (1, 0..=23) => Type::I8,
-            (1, 24) => by_sign(Type::I8, Type::I16)?,
-            (1, 25) => by_sign(Type::I16, Type::I32)?,
-            (1, 26) => by_sign(Type::I32, Type::I64)?,
-            (1, 27) => by_sign(Type::I64, Type::Int)?,
-            (2, 0..=27) => Type::Bytes,
-            (2, 31) => Type::BytesIndef,
-            (3, 0..=27) => Type::String,
-            (3, 31) => Type::StringIndef,
-            (4, 0..=27) => Type::Array,
-            (4, 31) => Type::ArrayIndef,
-            (5, 0..=27) => Type::Map,
-            (5, 31) => Type::MapIndef,
-            (6, 0..=27) => Type::Tag,
-            (7, 0..=19 | 24) => Type::Simple,
-            (7, 20 | 21) => Type::Bool,
-            (7, 22) => Type::Null,
-            (7, 23) => Type::Undefined,
-            (7, 25) => Type::F16,
-            (7, 26) => Type::F32,
-            (7, 27) => Type::F64,
-            (7, 31) => Type::Break,
-            _ => Type::Unknown(initial),
-        })
+        // A negative integer's type also depends on its argument's first byte, as minicbor types it.
+        let wider = major == 1
+            && column > 0
+            && self
+                .input()
+                .get(self.position() + 1)
+                .is_some_and(|&b| b >= 0x80);
+        Ok(TYPES
+            .get(usize::from(major))
+            .and_then(|row| row.get(usize::from(column + u8::from(wider))))
+            .copied()
+            .unwrap_or(Type::Unknown(initial)))
     }
 
     /// Consumes the head of an item of major type `major` (RFC 8949 section 3.1) and returns its
@@ -161,103 +187,94 @@ impl<'b> Reader<'b> {
     fn head_checked(&mut self, major: u8, preferred: bool) -> Result<Option<u64>> {
         let at = self.position();
         let input = self.input();
-        let truncated = Error::cbor(CborError::Truncated, at);
-        let initial = *input.get(at).ok_or(truncated)?;
+        let err = |kind| Error::cbor(kind, at);
+        let initial = *input.get(at).ok_or(err(CborError::Truncated))?;
         let info = initial & 0x1f;
-        let len = match info {
-            24 => 1,
-            25 => 2,
-            26 => 4,
-            27 => 8,
-            _ => 0,
+        // Additional information 24 to 27: an argument of 1, 2, 4 or 8 bytes.
+        let len = if matches!(info, 24..=27) {
+            1 << (info - 24)
+        } else {
+            0
         };
-        let argument = input.get(at + 1..).and_then(|rest| rest.get(..len));
-        let value = argument.map(|a| a.iter().fold(0u64, |v, &b| (v << 8) | u64::from(b)));
-        if preferred && len > 0 && initial >> 5 != 7 {
-            let shortest = match value.ok_or(truncated)? {
-                0..=23 => 23,
-                24..=0xff => 24,
-                0x100..=0xffff => 25,
-                0x1_0000..=0xffff_ffff => 26,
-                _ => 27,
-            };
-            if info != shortest {
-                return Err(Error::cbor(CborError::NotPreferred, at));
-            }
+        let checked = preferred && len > 0 && initial >> 5 != 7;
+        if initial >> 5 != major && !checked {
+            return Err(mismatch(input, at));
+        }
+        let argument = input
+            .get(at + 1..at + 1 + len)
+            .ok_or(err(CborError::Truncated))?;
+        let value = if len == 0 {
+            u64::from(info)
+        } else {
+            argument.iter().fold(0, |v, &b| (v << 8) | u64::from(b))
+        };
+        // Preferred: an argument below 24 in the initial byte, a wider one only where needed.
+        if checked && (value < 24 || value >> (len * 4) == 0) {
+            return Err(err(CborError::NotPreferred));
         }
         if initial >> 5 != major {
             return Err(mismatch(input, at));
         }
         let value = match info {
-            0..=23 => u64::from(info),
-            24..=27 => value.ok_or(truncated)?,
-            31 => {
-                self.dec.set_position(at + 1);
-                return Ok(None);
-            }
-            _ => return Err(Error::cbor(CborError::UnexpectedType, at)),
+            0..=27 => Some(value),
+            31 => None,
+            _ => return Err(err(CborError::UnexpectedType)),
         };
         self.dec.set_position(at + 1 + len);
-        Ok(Some(value))
+        Ok(value)
     }
 
-    /// [`Reader::head`] of a definite length: indefinite is [`CborError::UnexpectedType`].
-    fn definite(&mut self, major: u8) -> Result<u64> {
+    /// [`Reader::head`] of a definite length: indefinite is an error of kind `indefinite`.
+    fn definite(&mut self, major: u8, indefinite: CborError) -> Result<u64> {
         let at = self.position();
-        self.head(major)?
-            .ok_or(Error::cbor(CborError::UnexpectedType, at))
+        self.head(major)?.ok_or(Error::cbor(indefinite, at))
     }
 
     /// Consumes a definite-length string of major type `major` (2 or 3) and returns its content;
     /// its head is held to preferred serialization only if `preferred`.
     fn string(&mut self, major: u8, preferred: bool) -> Result<&'b [u8]> {
         let at = self.position();
+        let err = |kind| Error::cbor(kind, at);
         let len = self
             .head_checked(major, preferred)?
-            .ok_or(Error::cbor(CborError::UnexpectedType, at))?;
-        let len = usize::try_from(len).map_err(|_| Error::cbor(CborError::Malformed, at))?;
+            .ok_or(err(CborError::UnexpectedType))?;
+        let len = usize::try_from(len).map_err(|_| err(CborError::Malformed))?;
         let start = self.position();
         let content = self
             .input()
             .get(start..)
             .and_then(|rest| rest.get(..len))
-            .ok_or(Error::cbor(CborError::Truncated, at))?;
+            .ok_or(err(CborError::Truncated))?;
         self.dec.set_position(start + len);
         Ok(content)
     }
 
-    /// Consumes the one-byte item `byte` (a simple value).
-    fn simple_byte(&mut self, byte: u8) -> Result<()> {
+    /// Consumes a one-byte item (a simple value) from `lo` to `hi` and returns it.
+    fn simple_byte(&mut self, lo: u8, hi: u8) -> Result<u8> {
         let at = self.position();
         match self.input().get(at) {
-            Some(&b) if b == byte => {
+            Some(&b) if (lo..=hi).contains(&b) => {
                 self.dec.set_position(at + 1);
-                Ok(())
+                Ok(b)
             }
             Some(_) => Err(mismatch(self.input(), at)),
-            None => Err(Error::cbor(CborError::Truncated, at)),
+            None => Err(self.err(CborError::Truncated)),
         }
     }
 
     /// If the next item is a tag, consumes it and returns its number.
     pub fn opt_tag(&mut self) -> Result<Option<u64>> {
-        let at = self.position();
-        let input = self.input();
-        match input.get(at) {
-            // As `datatype` types it: a negative integer's head with an argument needs that argument.
-            Some(0x38..=0x3b) if input.get(at + 1).is_none() => {
-                Err(Error::cbor(CborError::Truncated, at))
-            }
-            Some(0xc0..=0xdb) => self.definite(6).map(Some),
-            _ => Ok(None),
+        match self.input().get(self.position()) {
+            None => Ok(None),
+            // A tag's head has a definite argument, so `head` returns it.
+            Some(0xc0..=0xdb) => self.head(6),
+            Some(_) => self.initial().map(|_| None),
         }
     }
 
     /// Consumes a definite-length array head and returns its length.
     pub fn array(&mut self) -> Result<u64> {
-        let at = self.position();
-        self.head(4)?
-            .ok_or(Error::cbor(CborError::IndefiniteLength, at))
+        self.definite(4, CborError::IndefiniteLength)
     }
 
     /// Consumes a definite-length array head of exactly `len` items.
@@ -272,27 +289,27 @@ impl<'b> Reader<'b> {
 
     /// Consumes a definite-length map head and returns its number of pairs.
     pub fn map(&mut self) -> Result<u64> {
-        let at = self.position();
-        self.head(5)?
-            .ok_or(Error::cbor(CborError::IndefiniteLength, at))
+        self.definite(5, CborError::IndefiniteLength)
+    }
+
+    /// Consumes a definite-length string of major type `major` (2 or 3); an indefinite one is
+    /// [`CborError::IndefiniteLength`].
+    fn definite_string(&mut self, major: u8) -> Result<&'b [u8]> {
+        if self.input().get(self.position()) == Some(&(major << 5 | 31)) {
+            return Err(self.err(CborError::IndefiniteLength));
+        }
+        self.string(major, self.limits.require_preferred)
     }
 
     /// Consumes a definite-length byte string.
     pub fn bytes(&mut self) -> Result<&'b [u8]> {
-        let at = self.position();
-        if self.input().get(at) == Some(&0x5f) {
-            return Err(Error::cbor(CborError::IndefiniteLength, at));
-        }
-        self.string(2, self.limits.require_preferred)
+        self.definite_string(2)
     }
 
     /// Consumes a definite-length text string.
     pub fn str(&mut self) -> Result<&'b str> {
         let at = self.position();
-        if self.input().get(at) == Some(&0x7f) {
-            return Err(Error::cbor(CborError::IndefiniteLength, at));
-        }
-        core::str::from_utf8(self.string(3, self.limits.require_preferred)?)
+        core::str::from_utf8(self.definite_string(3)?)
             .map_err(|_| Error::cbor(CborError::Malformed, at))
     }
 
@@ -300,32 +317,29 @@ impl<'b> Reader<'b> {
     pub fn int(&mut self) -> Result<i64> {
         let at = self.position();
         let negative = self.input().get(at).is_some_and(|&b| b >> 5 == 1);
-        let value = i64::try_from(self.definite(u8::from(negative))?)
-            .map_err(|_| Error::cbor(CborError::Malformed, at))?;
+        let value = self.definite(u8::from(negative), CborError::UnexpectedType)?;
+        let value = i64::try_from(value).map_err(|_| Error::cbor(CborError::Malformed, at))?;
         Ok(if negative { -1 - value } else { value })
     }
 
     /// Consumes an unsigned integer (major type 0).
     pub fn uint(&mut self) -> Result<u64> {
-        self.definite(0)
+        self.definite(0, CborError::UnexpectedType)
     }
 
     /// Consumes a boolean.
     pub fn bool(&mut self) -> Result<bool> {
-        let at = self.position();
-        let value = self.input().get(at) == Some(&0xf5);
-        self.simple_byte(if value { 0xf5 } else { 0xf4 })?;
-        Ok(value)
+        Ok(self.simple_byte(0xf4, 0xf5)? == 0xf5)
     }
 
     /// Consumes a `null`.
     pub fn null(&mut self) -> Result<()> {
-        self.simple_byte(0xf6)
+        self.simple_byte(0xf6, 0xf6).map(|_| ())
     }
 
     /// Consumes a byte string, or `null` (returned as `None`).
     pub fn bytes_or_null(&mut self) -> Result<Option<&'b [u8]>> {
-        if self.datatype()? == Type::Null {
+        if self.initial()? == 0xf6 {
             self.null()?;
             Ok(None)
         } else {
@@ -337,8 +351,8 @@ impl<'b> Reader<'b> {
     /// as `f64`; any other item is `UnexpectedType`.
     pub fn float(&mut self) -> Result<f64> {
         let at = self.position();
-        if !is_float(self.datatype()?) {
-            return Err(Error::cbor(CborError::UnexpectedType, at));
+        if !matches!(self.initial()?, 0xf9..=0xfb) {
+            return Err(self.err(CborError::UnexpectedType));
         }
         let raw = self.skip()?;
         decode_float(raw).ok_or(Error::cbor(CborError::Malformed, at))
@@ -347,14 +361,11 @@ impl<'b> Reader<'b> {
     /// Consumes a number: an integer that fits an `i64` (integers beyond 2^53 lose precision, as
     /// in any double) or a float of any width, as `f64`; any other item is `UnexpectedType`.
     pub fn number(&mut self) -> Result<f64> {
-        let ty = self.datatype()?;
-        if is_float(ty) {
-            self.float()
-        } else if is_int(ty) {
+        match self.initial()? {
+            0xf9..=0xfb => self.float(),
             #[allow(clippy::cast_precision_loss)]
-            Ok(self.int()? as f64)
-        } else {
-            Err(self.err(CborError::UnexpectedType))
+            0x00..=0x1b | 0x20..=0x3b => Ok(self.int()? as f64),
+            _ => Err(self.err(CborError::UnexpectedType)),
         }
     }
 
@@ -367,92 +378,60 @@ impl<'b> Reader<'b> {
             .ok_or(self.err(CborError::Malformed))
     }
 
+    /// Skips an item nested `depth` deep: its head, then its content (a string's bytes, each chunk
+    /// of an indefinite string, a definite string of the same major type, or the nested items).
     fn skip_at(&mut self, depth: u8) -> Result<()> {
         let at = self.position();
-        let input = self.input();
-        let initial = *input.get(at).ok_or(Error::cbor(CborError::Truncated, at))?;
-        // As `datatype` types it: a negative integer's head with an argument needs that argument.
-        if matches!(initial, 0x38..=0x3b) && input.get(at + 1).is_none() {
-            return Err(Error::cbor(CborError::Truncated, at));
-        }
+        let err = |kind| Error::cbor(kind, at);
+        let initial = self.initial()?;
         let (major, info) = (initial >> 5, initial & 0x1f);
         // Reserved additional information, and a break or indefinite length where none can be.
         let indefinite = info == 31 && matches!(major, 2..=5);
         if info >= 28 && !indefinite {
-            return Err(Error::cbor(CborError::Malformed, at));
+            return Err(err(CborError::Malformed));
         }
         if indefinite && !self.limits.allow_indefinite {
-            return Err(Error::cbor(CborError::IndefiniteLength, at));
+            return Err(err(CborError::IndefiniteLength));
         }
         if matches!(major, 4..=6) && depth >= self.limits.max_depth {
-            return Err(Error::cbor(CborError::TooDeep, at));
+            return Err(err(CborError::TooDeep));
         }
-        match major {
-            4 | 5 => {
-                // A map's pairs are two items each; counted as such, so that one loop skips them.
-                let per_entry = if major == 5 { 2 } else { 1 };
-                match self.head(major)? {
-                    Some(n) => {
-                        for _ in 0..n.saturating_mul(per_entry) {
-                            self.skip_at(depth + 1)?;
-                        }
-                    }
-                    None => loop {
-                        if self.input().get(self.position()) == Some(&0xff) {
-                            // Consume the break byte itself.
-                            self.dec.set_position(self.position() + 1);
-                            break;
-                        }
-                        for _ in 0..per_entry {
-                            self.skip_at(depth + 1)?;
-                        }
-                    },
-                }
-            }
-            6 => {
-                self.head(6)?;
-                self.skip_at(depth + 1)?;
-            }
-            // RFC 8949 section 3.3: 0xf8 followed by a value below 32 is not well-formed.
-            7 if initial == 0xf8 && input.get(at + 1).is_some_and(|&n| n < 32) => {
-                return Err(Error::cbor(CborError::Malformed, at));
-            }
-            // Scalars and strings (definite or, when allowed, indefinite); a truncated one is
-            // reported at its start.
-            _ => self.skip_scalar().map_err(|e| match e {
-                Error::Cbor {
-                    kind: CborError::Truncated,
-                    ..
-                } => Error::cbor(CborError::Truncated, at),
-                other => other,
-            })?,
+        // RFC 8949 section 3.3: 0xf8 followed by a value below 32 is not well-formed.
+        if initial == 0xf8 && self.input().get(at + 1).is_some_and(|&n| n < 32) {
+            return Err(err(CborError::Malformed));
         }
-        Ok(())
-    }
-
-    /// Skips an integer, a simple value or float, or a string (an indefinite one chunk by chunk,
-    /// each a definite string of the same major type); text must be UTF-8.
-    fn skip_scalar(&mut self) -> Result<()> {
-        let at = self.position();
-        let major = self.input().get(at).map_or(0, |b| b >> 5);
-        if !matches!(major, 2 | 3) {
-            return self.head(major).map(|_| ());
-        }
-        if self.input().get(at) != Some(&(major << 5 | 31)) {
+        if matches!(major, 2 | 3) && !indefinite {
             return self.skip_string(major, self.limits.require_preferred);
         }
-        self.dec.set_position(at + 1);
-        loop {
-            match self.input().get(self.position()) {
-                Some(0xff) => {
+        // Items nested in it: a map's pairs are two items each, counted as such.
+        let nested = match (major, self.head(major)?) {
+            (4, Some(n)) => n,
+            (5, Some(n)) => n.saturating_mul(2),
+            (6, _) => 1,
+            (_, Some(_)) => 0,
+            (_, None) => loop {
+                if self.input().get(self.position()) == Some(&0xff) {
+                    // Consume the break byte itself.
                     self.dec.set_position(self.position() + 1);
-                    return Ok(());
+                    break 0;
                 }
-                // Chunk heads are not held to preferred serialization.
-                Some(_) => self.skip_string(major, false)?,
-                None => return Err(self.err(CborError::Truncated)),
-            }
+                if major < 4 {
+                    // Chunk heads are not held to preferred serialization; a truncated chunk is
+                    // reported at the string's start.
+                    if let Err(e) = self.skip_string(major, false) {
+                        return Err(truncated_at(e, at));
+                    }
+                } else {
+                    for _ in 0..major - 3 {
+                        self.skip_at(depth + 1)?;
+                    }
+                }
+            },
+        };
+        for _ in 0..nested {
+            self.skip_at(depth + 1)?;
         }
+        Ok(())
     }
 
     /// Skips a definite-length string of major type `major` ([`Reader::string`]); text must be UTF-8.
