@@ -75,6 +75,18 @@ const TYPES: [[Type; 6]; 8] = {
     ]
 };
 
+/// What [`Reader::head`] makes of an indefinite length (additional information 31).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Length {
+    /// Accepted, as argument 0.
+    Any,
+    /// An error of this kind, after the head's byte.
+    Definite(CborError),
+    /// A chunk of an indefinite-length string (RFC 8949 section 3.2.3): the error
+    /// [`CborError::UnexpectedType`], and no preferred serialization asked of the head.
+    Chunk,
+}
+
 /// `e`, but a [`CborError::Truncated`] is reported at `at`.
 fn truncated_at(e: Error, at: usize) -> Error {
     match e {
@@ -174,17 +186,13 @@ impl<'b> Reader<'b> {
     }
 
     /// Consumes the head of an item of major type `major` (RFC 8949 section 3.1) and returns its
-    /// argument, `None` for an indefinite length (additional information 31). Errors as minicbor's
-    /// typed reads give them: another major type or a reserved additional information is
-    /// [`CborError::UnexpectedType`], a missing byte [`CborError::Truncated`], at the item; when
-    /// [`Limits::require_preferred`] holds, an argument longer than it needs to be is first
-    /// [`CborError::NotPreferred`] (simple values and floats are not checked).
-    fn head(&mut self, major: u8) -> Result<Option<u64>> {
-        self.head_checked(major, self.limits.require_preferred)
-    }
-
-    /// [`Reader::head`], checking preferred serialization only if `preferred`.
-    fn head_checked(&mut self, major: u8, preferred: bool) -> Result<Option<u64>> {
+    /// argument; an indefinite length (additional information 31) as `length` says. Otherwise
+    /// errors as minicbor's typed reads give them: another major type or a reserved additional
+    /// information is [`CborError::UnexpectedType`], a missing byte [`CborError::Truncated`], at
+    /// the item; when [`Limits::require_preferred`] holds (and it is not a [`Length::Chunk`]), an
+    /// argument longer than it needs to be is first [`CborError::NotPreferred`] (simple values and
+    /// floats are not checked).
+    fn head(&mut self, major: u8, length: Length) -> Result<u64> {
         let at = self.position();
         let input = self.input();
         let err = |kind| Error::cbor(kind, at);
@@ -196,7 +204,10 @@ impl<'b> Reader<'b> {
         } else {
             0
         };
-        let checked = preferred && len > 0 && initial >> 5 != 7;
+        let checked = self.limits.require_preferred
+            && length != Length::Chunk
+            && len > 0
+            && initial >> 5 != 7;
         if initial >> 5 != major && !checked {
             return Err(mismatch(input, at));
         }
@@ -209,35 +220,31 @@ impl<'b> Reader<'b> {
             argument.iter().fold(0, |v, &b| (v << 8) | u64::from(b))
         };
         // Preferred: an argument below 24 in the initial byte, a wider one only where needed.
-        if checked && (value < 24 || value >> (len * 4) == 0) {
+        if checked && (value < 24 || value.leading_zeros() as usize + len * 4 >= 64) {
             return Err(err(CborError::NotPreferred));
         }
         if initial >> 5 != major {
             return Err(mismatch(input, at));
         }
-        let value = match info {
-            0..=27 => Some(value),
-            31 => None,
-            _ => return Err(err(CborError::UnexpectedType)),
-        };
+        if matches!(info, 28..=30) {
+            return Err(err(CborError::UnexpectedType));
+        }
         self.dec.set_position(at + 1 + len);
-        Ok(value)
+        match length {
+            _ if info != 31 => Ok(value),
+            Length::Any => Ok(0),
+            Length::Definite(kind) => Err(err(kind)),
+            Length::Chunk => Err(err(CborError::UnexpectedType)),
+        }
     }
 
-    /// [`Reader::head`] of a definite length: indefinite is an error of kind `indefinite`.
-    fn definite(&mut self, major: u8, indefinite: CborError) -> Result<u64> {
-        let at = self.position();
-        self.head(major)?.ok_or(Error::cbor(indefinite, at))
-    }
-
-    /// Consumes a definite-length string of major type `major` (2 or 3) and returns its content;
-    /// its head is held to preferred serialization only if `preferred`.
-    fn string(&mut self, major: u8, preferred: bool) -> Result<&'b [u8]> {
+    /// Consumes a definite-length string of major type `major` (2 or 3) and returns its content,
+    /// which for text must be UTF-8; `length` is [`Length::Chunk`] for a chunk of an indefinite one,
+    /// else [`Length::Definite`] with [`CborError::UnexpectedType`].
+    fn string(&mut self, major: u8, length: Length) -> Result<&'b [u8]> {
         let at = self.position();
         let err = |kind| Error::cbor(kind, at);
-        let len = self
-            .head_checked(major, preferred)?
-            .ok_or(err(CborError::UnexpectedType))?;
+        let len = self.head(major, length)?;
         let len = usize::try_from(len).map_err(|_| err(CborError::Malformed))?;
         let start = self.position();
         let content = self
@@ -246,6 +253,9 @@ impl<'b> Reader<'b> {
             .and_then(|rest| rest.get(..len))
             .ok_or(err(CborError::Truncated))?;
         self.dec.set_position(start + len);
+        if major == 3 && core::str::from_utf8(content).is_err() {
+            return Err(err(CborError::Malformed));
+        }
         Ok(content)
     }
 
@@ -266,15 +276,16 @@ impl<'b> Reader<'b> {
     pub fn opt_tag(&mut self) -> Result<Option<u64>> {
         match self.input().get(self.position()) {
             None => Ok(None),
-            // A tag's head has a definite argument, so `head` returns it.
-            Some(0xc0..=0xdb) => self.head(6),
+            // A tag's head has a definite argument.
+            Some(0xc0..=0xdb) => self.head(6, Length::Any).map(Some),
             Some(_) => self.initial().map(|_| None),
         }
     }
 
     /// Consumes a definite-length array head and returns its length.
+    #[inline(never)]
     pub fn array(&mut self) -> Result<u64> {
-        self.definite(4, CborError::IndefiniteLength)
+        self.head(4, Length::Definite(CborError::IndefiniteLength))
     }
 
     /// Consumes a definite-length array head of exactly `len` items.
@@ -288,8 +299,9 @@ impl<'b> Reader<'b> {
     }
 
     /// Consumes a definite-length map head and returns its number of pairs.
+    #[inline(never)]
     pub fn map(&mut self) -> Result<u64> {
-        self.definite(5, CborError::IndefiniteLength)
+        self.head(5, Length::Definite(CborError::IndefiniteLength))
     }
 
     /// Consumes a definite-length string of major type `major` (2 or 3); an indefinite one is
@@ -298,7 +310,7 @@ impl<'b> Reader<'b> {
         if self.input().get(self.position()) == Some(&(major << 5 | 31)) {
             return Err(self.err(CborError::IndefiniteLength));
         }
-        self.string(major, self.limits.require_preferred)
+        self.string(major, Length::Definite(CborError::UnexpectedType))
     }
 
     /// Consumes a definite-length byte string.
@@ -317,14 +329,17 @@ impl<'b> Reader<'b> {
     pub fn int(&mut self) -> Result<i64> {
         let at = self.position();
         let negative = self.input().get(at).is_some_and(|&b| b >> 5 == 1);
-        let value = self.definite(u8::from(negative), CborError::UnexpectedType)?;
+        let value = self.head(
+            u8::from(negative),
+            Length::Definite(CborError::UnexpectedType),
+        )?;
         let value = i64::try_from(value).map_err(|_| Error::cbor(CborError::Malformed, at))?;
         Ok(if negative { -1 - value } else { value })
     }
 
     /// Consumes an unsigned integer (major type 0).
     pub fn uint(&mut self) -> Result<u64> {
-        self.definite(0, CborError::UnexpectedType)
+        self.head(0, Length::Definite(CborError::UnexpectedType))
     }
 
     /// Consumes a boolean.
@@ -401,15 +416,14 @@ impl<'b> Reader<'b> {
             return Err(err(CborError::Malformed));
         }
         if matches!(major, 2 | 3) && !indefinite {
-            return self.skip_string(major, self.limits.require_preferred);
+            return self
+                .string(major, Length::Definite(CborError::UnexpectedType))
+                .map(|_| ());
         }
         // Items nested in it: a map's pairs are two items each, counted as such.
-        let nested = match (major, self.head(major)?) {
-            (4, Some(n)) => n,
-            (5, Some(n)) => n.saturating_mul(2),
-            (6, _) => 1,
-            (_, Some(_)) => 0,
-            (_, None) => loop {
+        let n = self.head(major, Length::Any)?;
+        let nested = match major {
+            _ if indefinite => loop {
                 if self.input().get(self.position()) == Some(&0xff) {
                     // Consume the break byte itself.
                     self.dec.set_position(self.position() + 1);
@@ -418,7 +432,7 @@ impl<'b> Reader<'b> {
                 if major < 4 {
                     // Chunk heads are not held to preferred serialization; a truncated chunk is
                     // reported at the string's start.
-                    if let Err(e) = self.skip_string(major, false) {
+                    if let Err(e) = self.string(major, Length::Chunk) {
                         return Err(truncated_at(e, at));
                     }
                 } else {
@@ -427,19 +441,13 @@ impl<'b> Reader<'b> {
                     }
                 }
             },
+            4 => n,
+            5 => n.saturating_mul(2),
+            6 => 1,
+            _ => 0,
         };
         for _ in 0..nested {
             self.skip_at(depth + 1)?;
-        }
-        Ok(())
-    }
-
-    /// Skips a definite-length string of major type `major` ([`Reader::string`]); text must be UTF-8.
-    fn skip_string(&mut self, major: u8, preferred: bool) -> Result<()> {
-        let at = self.position();
-        let content = self.string(major, preferred)?;
-        if major == 3 && core::str::from_utf8(content).is_err() {
-            return Err(Error::cbor(CborError::Malformed, at));
         }
         Ok(())
     }
