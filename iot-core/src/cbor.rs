@@ -87,17 +87,6 @@ enum Length {
     Chunk,
 }
 
-/// `e`, but a [`CborError::Truncated`] is reported at `at`.
-fn truncated_at(e: Error, at: usize) -> Error {
-    match e {
-        Error::Cbor {
-            kind: CborError::Truncated,
-            ..
-        } => Error::cbor(CborError::Truncated, at),
-        other => other,
-    }
-}
-
 impl<'b> Reader<'b> {
     /// A reader over `input` with the default [`Limits`].
     pub fn new(input: &'b [u8]) -> Self {
@@ -420,34 +409,39 @@ impl<'b> Reader<'b> {
                 .string(major, Length::Definite(CborError::UnexpectedType))
                 .map(|_| ());
         }
-        // Items nested in it: a map's pairs are two items each, counted as such.
+        // Items nested in it, or chunks of an indefinite string: a map's pairs are two items
+        // each, counted as such; indefinite lengths end at a break where an entry could start.
         let n = self.head(major, Length::Any)?;
-        let nested = match major {
-            _ if indefinite => loop {
-                if self.input().get(self.position()) == Some(&0xff) {
-                    // Consume the break byte itself.
-                    self.dec.set_position(self.position() + 1);
-                    break 0;
-                }
-                if major < 4 {
-                    // Chunk heads are not held to preferred serialization; a truncated chunk is
-                    // reported at the string's start.
-                    if let Err(e) = self.string(major, Length::Chunk) {
-                        return Err(truncated_at(e, at));
-                    }
-                } else {
-                    for _ in 0..major - 3 {
-                        self.skip_at(depth + 1)?;
-                    }
-                }
-            },
+        let mut remaining = match major {
+            _ if indefinite => u64::MAX,
             4 => n,
             5 => n.saturating_mul(2),
             6 => 1,
             _ => 0,
         };
-        for _ in 0..nested {
-            self.skip_at(depth + 1)?;
+        while remaining > 0 {
+            if indefinite
+                && (major != 5 || remaining & 1 == 1)
+                && self.input().get(self.position()) == Some(&0xff)
+            {
+                // Consume the break byte itself.
+                self.dec.set_position(self.position() + 1);
+                break;
+            }
+            if major < 4 {
+                // Chunk heads are not held to preferred serialization; a truncated chunk is
+                // reported at the string's start.
+                match self.string(major, Length::Chunk) {
+                    Err(Error::Cbor {
+                        kind: CborError::Truncated,
+                        ..
+                    }) => return Err(err(CborError::Truncated)),
+                    chunk => chunk?,
+                };
+            } else {
+                self.skip_at(depth + 1)?;
+            }
+            remaining -= 1;
         }
         Ok(())
     }
