@@ -56,8 +56,9 @@ fn mismatch(input: &[u8], at: usize) -> Error {
     Error::cbor(kind, at)
 }
 
-/// [`Reader::datatype`]'s types by major type and additional information 0 to 23, 24, 25, 26, 27
-/// and 31 (a negative integer's row holds one more width, and a simple value's row its widths).
+/// [`Reader::datatype`]'s types by major type (row) and additional information 0 to 23, 24, 25,
+/// 26, 27 and 31 (column). A negative integer whose argument's first byte is 0x80 or more takes
+/// the next column, which is why its row ends in `Int`; major type 7 with 20 to 23 is typed apart.
 const TYPES: [[Type; 6]; 8] = {
     use Type::{
         Array, ArrayIndef, Break, Bytes, BytesIndef, F16, F32, F64, I8, I16, I32, I64, Int, Map,
@@ -80,7 +81,7 @@ const TYPES: [[Type; 6]; 8] = {
 enum Length {
     /// Accepted, as argument 0.
     Any,
-    /// An error of this kind, after the head's byte.
+    /// An error of this kind, the reader left after the head's byte.
     Definite(CborError),
     /// A chunk of an indefinite-length string (RFC 8949 section 3.2.3): the error
     /// [`CborError::UnexpectedType`], and no preferred serialization asked of the head.
@@ -382,8 +383,9 @@ impl<'b> Reader<'b> {
             .ok_or(self.err(CborError::Malformed))
     }
 
-    /// Skips an item nested `depth` deep: its head, then its content (a string's bytes, each chunk
-    /// of an indefinite string, a definite string of the same major type, or the nested items).
+    /// Skips an item nested `depth` deep: its head, then its content (a string's bytes, text
+    /// being UTF-8; each chunk of an indefinite string, a definite string of the same major type;
+    /// or the nested items).
     fn skip_at(&mut self, depth: u8) -> Result<()> {
         let at = self.position();
         let err = |kind| Error::cbor(kind, at);
@@ -410,7 +412,8 @@ impl<'b> Reader<'b> {
                 .map(|_| ());
         }
         // Items nested in it, or chunks of an indefinite string: a map's pairs are two items
-        // each, counted as such; indefinite lengths end at a break where an entry could start.
+        // each, counted as such. An indefinite length counts down from u64::MAX (odd) and ends
+        // at a break where an entry could start: before any item, or before a map's key.
         let n = self.head(major, Length::Any)?;
         let mut remaining = match major {
             _ if indefinite => u64::MAX,
