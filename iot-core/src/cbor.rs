@@ -412,11 +412,13 @@ impl<'b> Reader<'b> {
                 .map(|_| ());
         }
         // Items nested in it, or chunks of an indefinite string: a map's pairs are two items
-        // each, counted as such. An indefinite length counts down from u64::MAX (odd) and ends
+        // each, counted as such. An indefinite length counts down from usize::MAX (odd) and ends
         // at a break where an entry could start: before any item, or before a map's key.
-        let n = self.head(major, Length::Any)?;
+        // Counted in a `usize`, saturating: the input holds fewer items than `usize::MAX`, so a
+        // larger count ends in the same error.
+        let n = usize::try_from(self.head(major, Length::Any)?).unwrap_or(usize::MAX);
         let mut remaining = match major {
-            _ if indefinite => u64::MAX,
+            _ if indefinite => usize::MAX,
             4 => n,
             5 => n.saturating_mul(2),
             6 => 1,
