@@ -82,87 +82,107 @@ pub enum Command {
     Custom(i32),
 }
 
+/// The codes of the known commands, in the order of [`Command`]'s variants.
+const CODES: [u8; 30] = [
+    1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 14, 15, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
+    32, 33, 34, 35,
+];
+
 // See `Command::Custom`: every decoded command and every `Error` that names one is this size.
 #[cfg(target_pointer_width = "32")]
 const _: () = assert!(size_of::<Command>() == 8);
 
 impl Command {
     /// The command for `code`; `None` for a non-negative code this implementation does not know
-    /// and for a code at or below `i32::MIN`. Not inlined: in the command decoder its match was
-    /// merged with the argument's into a larger one (out of line: 140 B less in all on thumbv7em).
+    /// and for a code at or below `i32::MIN`. Looked up in [`CODES`], a byte per known command,
+    /// instead of a jump table with an arm per code. Not inlined: in the command decoder its match
+    /// was merged with the argument's into a larger one (out of line: 140 B less on thumbv7em).
     #[inline(never)]
     pub const fn from_code(code: i64) -> Option<Self> {
-        Some(match code {
-            1 => Self::VendorIdentifier,
-            2 => Self::ClassIdentifier,
-            3 => Self::ImageMatch,
-            4 => Self::UseBefore,
-            5 => Self::ComponentSlot,
-            6 => Self::CheckContent,
-            7 => Self::DependencyIntegrity,
-            8 => Self::IsDependency,
-            11 => Self::ProcessDependency,
-            12 => Self::SetComponentIndex,
-            14 => Self::Abort,
-            15 => Self::TryEach,
-            18 => Self::Write,
-            19 => Self::SetParameters,
-            20 => Self::OverrideParameters,
-            21 => Self::Fetch,
-            22 => Self::Copy,
-            23 => Self::Invoke,
-            24 => Self::DeviceIdentifier,
-            25 => Self::ImageNotMatch,
-            26 => Self::MinimumBattery,
-            27 => Self::UpdateAuthorized,
-            28 => Self::Version,
-            29 => Self::Wait,
-            30 => Self::FetchUriList,
-            31 => Self::Swap,
-            32 => Self::RunSequence,
-            33 => Self::Unlink,
-            34 => Self::OverrideMultiple,
-            35 => Self::CopyParams,
-            c if c < 0 && c > i32::MIN as i64 => Self::Custom(c as i32),
-            _ => return None,
-        })
+        if code < 0 {
+            return if code > i32::MIN as i64 { Some(Self::Custom(code as i32)) } else { None };
+        }
+        let mut i = 0;
+        while i < CODES.len() {
+            if CODES[i] as i64 == code {
+                return Some(Self::known(i));
+            }
+            i += 1;
+        }
+        None
+    }
+
+    /// The known command at `index` in [`CODES`] (the variants' order).
+    const fn known(index: usize) -> Self {
+        match index {
+            0 => Self::VendorIdentifier,
+            1 => Self::ClassIdentifier,
+            2 => Self::ImageMatch,
+            3 => Self::UseBefore,
+            4 => Self::ComponentSlot,
+            5 => Self::CheckContent,
+            6 => Self::DependencyIntegrity,
+            7 => Self::IsDependency,
+            8 => Self::ProcessDependency,
+            9 => Self::SetComponentIndex,
+            10 => Self::Abort,
+            11 => Self::TryEach,
+            12 => Self::Write,
+            13 => Self::SetParameters,
+            14 => Self::OverrideParameters,
+            15 => Self::Fetch,
+            16 => Self::Copy,
+            17 => Self::Invoke,
+            18 => Self::DeviceIdentifier,
+            19 => Self::ImageNotMatch,
+            20 => Self::MinimumBattery,
+            21 => Self::UpdateAuthorized,
+            22 => Self::Version,
+            23 => Self::Wait,
+            24 => Self::FetchUriList,
+            25 => Self::Swap,
+            26 => Self::RunSequence,
+            27 => Self::Unlink,
+            28 => Self::OverrideMultiple,
+            _ => Self::CopyParams,
+        }
     }
 
     /// The command code.
     pub const fn code(self) -> i64 {
-        match self {
-            Self::VendorIdentifier => 1,
-            Self::ClassIdentifier => 2,
-            Self::ImageMatch => 3,
-            Self::UseBefore => 4,
-            Self::ComponentSlot => 5,
-            Self::CheckContent => 6,
-            Self::DependencyIntegrity => 7,
-            Self::IsDependency => 8,
-            Self::ProcessDependency => 11,
-            Self::SetComponentIndex => 12,
-            Self::Abort => 14,
-            Self::TryEach => 15,
-            Self::Write => 18,
-            Self::SetParameters => 19,
-            Self::OverrideParameters => 20,
-            Self::Fetch => 21,
-            Self::Copy => 22,
-            Self::Invoke => 23,
-            Self::DeviceIdentifier => 24,
-            Self::ImageNotMatch => 25,
-            Self::MinimumBattery => 26,
-            Self::UpdateAuthorized => 27,
-            Self::Version => 28,
-            Self::Wait => 29,
-            Self::FetchUriList => 30,
-            Self::Swap => 31,
-            Self::RunSequence => 32,
-            Self::Unlink => 33,
-            Self::OverrideMultiple => 34,
-            Self::CopyParams => 35,
-            Self::Custom(c) => c as i64,
-        }
+        CODES[match self {
+            Self::VendorIdentifier => 0,
+            Self::ClassIdentifier => 1,
+            Self::ImageMatch => 2,
+            Self::UseBefore => 3,
+            Self::ComponentSlot => 4,
+            Self::CheckContent => 5,
+            Self::DependencyIntegrity => 6,
+            Self::IsDependency => 7,
+            Self::ProcessDependency => 8,
+            Self::SetComponentIndex => 9,
+            Self::Abort => 10,
+            Self::TryEach => 11,
+            Self::Write => 12,
+            Self::SetParameters => 13,
+            Self::OverrideParameters => 14,
+            Self::Fetch => 15,
+            Self::Copy => 16,
+            Self::Invoke => 17,
+            Self::DeviceIdentifier => 18,
+            Self::ImageNotMatch => 19,
+            Self::MinimumBattery => 20,
+            Self::UpdateAuthorized => 21,
+            Self::Version => 22,
+            Self::Wait => 23,
+            Self::FetchUriList => 24,
+            Self::Swap => 25,
+            Self::RunSequence => 26,
+            Self::Unlink => 27,
+            Self::OverrideMultiple => 28,
+            Self::CopyParams => 29,
+            Self::Custom(c) => return c as i64,
+        }] as i64
     }
 
     /// `true` for conditions ("SUIT_Condition"): they test and never change state.
