@@ -261,7 +261,7 @@ impl<'a> Manifest<'a> {
         let n = c.map()?;
         let mut seen = 0u64;
         let mut used = [false; manifest_key::SEVERABLE.len()];
-        let mut version = None;
+        let mut version = false;
         let mut sequence_number = None;
         let mut common = None;
         let mut reference_uri = None;
@@ -280,7 +280,7 @@ impl<'a> Manifest<'a> {
                     if v != MANIFEST_VERSION {
                         return Err(Error::UnsupportedVersion(iot_core::Error::uint(v)));
                     }
-                    version = Some(v);
+                    version = true;
                 }
                 SEQUENCE_NUMBER => sequence_number = Some(c.uint()?),
                 COMMON => common = Some(Common::decode(c.wrapped()?)?),
@@ -347,7 +347,9 @@ impl<'a> Manifest<'a> {
             map: MapKind::Manifest,
             key: iot_core::Error::label(key),
         };
-        version.ok_or(missing(manifest_key::VERSION))?;
+        if !version {
+            return Err(missing(manifest_key::VERSION));
+        }
         Ok(Self {
             sequence_number: sequence_number.ok_or(missing(manifest_key::SEQUENCE_NUMBER))?,
             common: common.ok_or(missing(manifest_key::COMMON))?,
