@@ -314,6 +314,7 @@ fn c_dup(at: usize) -> Error {
 type Blocks<'a> = heapless::Vec<Wrapped<'a>, MAX_AUTHENTICATION_BLOCKS>;
 
 /// `SUIT_Authentication = [bstr .cbor SUIT_Digest, * bstr .cbor SUIT_Authentication_Block]`.
+#[inline(always)]
 fn decode_wrapper(w: Wrapped<'_>) -> Result<(&[u8], SuitDigest<'_>, Blocks<'_>)> {
     let mut c = w.cursor();
     let at = c.position();
