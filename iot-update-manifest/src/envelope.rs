@@ -69,10 +69,10 @@ impl<'a> Envelope<'a> {
             }
             let key = c.key(&mut seen)?;
             // Every other member is a byte string: one read, stored by slot.
-            let slot = bstrs
-                .iter_mut()
-                .zip(BSTR_MEMBERS)
-                .find_map(|(s, k)| (i64::from(k) == key).then_some(s))
+            let slot = BSTR_MEMBERS
+                .iter()
+                .position(|&k| i64::from(k) == key)
+                .and_then(|i| bstrs.get_mut(i))
                 .ok_or(Error::UnknownMember {
                     map: MapKind::Envelope,
                     key: iot_core::Error::label(key),
