@@ -121,8 +121,9 @@ const _: () = {
 /// The slot of severable member `key` in [`manifest_key::SEVERABLE`].
 fn severable_slot(key: i64) -> Option<usize> {
     BSTR_MEMBERS
+        .split_at(SEVERED)
+        .1
         .iter()
-        .skip(SEVERED)
         .position(|&k| i64::from(k) == key)
 }
 
