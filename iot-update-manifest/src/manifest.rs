@@ -537,10 +537,17 @@ impl<'a, C: Sha256> SeverableInput<'_, 'a, C> {
 impl<'a> Severable<'a, Wrapped<'a>> {
     /// The member decoded by `decode`, kept inline, restored or missing as it was.
     fn map<T>(self, decode: impl FnOnce(Wrapped<'a>) -> Result<T>) -> Result<Severable<'a, T>> {
-        Ok(match self {
-            Self::Inline(w) => Severable::Inline(decode(w)?),
-            Self::Restored(w) => Severable::Restored(decode(w)?),
-            Self::Missing(digest) => Severable::Missing(digest),
+        // One call of `decode` for both kinds that hold the member.
+        let (w, restored) = match self {
+            Self::Inline(w) => (w, false),
+            Self::Restored(w) => (w, true),
+            Self::Missing(digest) => return Ok(Severable::Missing(digest)),
+        };
+        let t = decode(w)?;
+        Ok(if restored {
+            Severable::Restored(t)
+        } else {
+            Severable::Inline(t)
         })
     }
 }
