@@ -100,7 +100,11 @@ impl Command {
     #[inline(never)]
     pub const fn from_code(code: i64) -> Option<Self> {
         if code < 0 {
-            return if code > i32::MIN as i64 { Some(Self::Custom(code as i32)) } else { None };
+            return if code > i32::MIN as i64 {
+                Some(Self::Custom(code as i32))
+            } else {
+                None
+            };
         }
         let mut i = 0;
         while i < CODES.len() {
@@ -796,4 +800,73 @@ fn read_value<'a>(c: &mut Cur<'a>, key: i64) -> Result<Parameter<'a>> {
             value: c.skip()?,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Command::{self, *};
+
+    /// Every command code of draft-ietf-suit-manifest, -trust-domains and -update-management,
+    /// written out here independently of [`super::CODES`].
+    const SPEC: [(Command, i64); 30] = [
+        (VendorIdentifier, 1),
+        (ClassIdentifier, 2),
+        (ImageMatch, 3),
+        (UseBefore, 4),
+        (ComponentSlot, 5),
+        (CheckContent, 6),
+        (DependencyIntegrity, 7),
+        (IsDependency, 8),
+        (ProcessDependency, 11),
+        (SetComponentIndex, 12),
+        (Abort, 14),
+        (TryEach, 15),
+        (Write, 18),
+        (SetParameters, 19),
+        (OverrideParameters, 20),
+        (Fetch, 21),
+        (Copy, 22),
+        (Invoke, 23),
+        (DeviceIdentifier, 24),
+        (ImageNotMatch, 25),
+        (MinimumBattery, 26),
+        (UpdateAuthorized, 27),
+        (Version, 28),
+        (Wait, 29),
+        (FetchUriList, 30),
+        (Swap, 31),
+        (RunSequence, 32),
+        (Unlink, 33),
+        (OverrideMultiple, 34),
+        (CopyParams, 35),
+    ];
+
+    #[test]
+    fn codes_map_both_ways() {
+        for (command, code) in SPEC {
+            assert_eq!(command.code(), code, "{command:?}");
+            assert_eq!(Command::from_code(code), Some(command), "{code}");
+        }
+        for code in 0..=300 {
+            let known = SPEC.iter().find(|(_, c)| *c == code).map(|(k, _)| *k);
+            assert_eq!(Command::from_code(code), known, "{code}");
+        }
+        for code in [-1, -2, -36, -300, i64::from(i32::MIN) + 1] {
+            assert_eq!(
+                Command::from_code(code),
+                Some(Custom(code as i32)),
+                "{code}"
+            );
+            assert_eq!(Custom(code as i32).code(), code);
+        }
+        for code in [
+            i64::from(i32::MIN),
+            i64::from(i32::MIN) - 1,
+            i64::MIN,
+            i64::MAX,
+            36,
+        ] {
+            assert_eq!(Command::from_code(code), None, "{code}");
+        }
+    }
 }
