@@ -106,12 +106,12 @@ impl Command {
                 None
             };
         }
-        let mut i = 0;
-        while i < CODES.len() {
-            if CODES[i] as i64 == code {
+        let (mut i, mut rest) = (0, CODES.as_slice());
+        while let [known, tail @ ..] = rest {
+            if *known as i64 == code {
                 return Some(Self::known(i));
             }
-            i += 1;
+            (i, rest) = (i + 1, tail);
         }
         None
     }
@@ -154,7 +154,7 @@ impl Command {
 
     /// The command code.
     pub const fn code(self) -> i64 {
-        CODES[match self {
+        let index = match self {
             Self::VendorIdentifier => 0,
             Self::ClassIdentifier => 1,
             Self::ImageMatch => 2,
@@ -186,7 +186,12 @@ impl Command {
             Self::OverrideMultiple => 28,
             Self::CopyParams => 29,
             Self::Custom(c) => return c as i64,
-        }] as i64
+        };
+        // Every index above is in the table.
+        match CODES.split_at_checked(index) {
+            Some((_, [code, ..])) => *code as i64,
+            _ => 0,
+        }
     }
 
     /// `true` for conditions ("SUIT_Condition"): they test and never change state.
