@@ -175,6 +175,13 @@ impl<'a> Cur<'a> {
     }
 }
 
+/// An item count from a CBOR head as a loop bound. A count past `usize::MAX` saturates, which
+/// changes nothing: every item takes at least a byte of an input shorter than that, so the reads
+/// fail at the same item either way. On 32-bit targets a `usize` counter is cheaper than a `u64`.
+pub(crate) fn count(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
 /// Shifts the offset of a CBOR error by `base`.
 pub(crate) fn rebase(e: iot_core::Error, base: usize) -> Error {
     match e {

@@ -480,12 +480,14 @@ fn read_index<'a>(c: &mut Cur<'a>) -> Result<IndexArg<'a>> {
             if n > MAX_COMPONENTS as u64 {
                 return Err(Error::CapacityExceeded(Capacity::Components));
             }
+            // At most `MAX_COMPONENTS`: `as` is exact.
+            let n = n as usize;
             let start = c.position();
             for _ in 0..n {
                 c.uint()?;
             }
             Ok(IndexArg::List(IndexList {
-                items: c.items_since(start, n as usize)?,
+                items: c.items_since(start, n)?,
             }))
         }
         _ => Ok(IndexArg::One(c.uint()?)),
@@ -506,6 +508,8 @@ impl<'a> TryEach<'a> {
         if n > MAX_COMMANDS as u64 {
             return Err(Error::CapacityExceeded(Capacity::Commands));
         }
+        // At most `MAX_COMMANDS`: `as` is exact.
+        let n = n as usize;
         let start = c.position();
         let mut count = 0usize;
         let mut empty_fallback = false;

@@ -223,7 +223,7 @@ fn decode_dependency<'a>(c: &mut Cur<'a>) -> Result<Dependency<'a>> {
     let n = c.map()?;
     let mut prefix = None;
     let mut seen = 0u64;
-    for _ in 0..n {
+    for _ in 0..crate::cbor::count(n) {
         let key = c.key(&mut seen)?;
         match key {
             DEPENDENCY_PREFIX => prefix = Some(ComponentId::decode(c)?),

@@ -1,6 +1,6 @@
 //! SUIT_Digest (draft-ietf-suit-manifest, the `SUIT_Digest` CDDL).
 
-use crate::cbor::Cur;
+use crate::cbor::{Cur, count};
 use crate::error::{Error, Result};
 use iot_core::CborError;
 use iot_core::crypto::{Sha256, ct_eq};
@@ -41,7 +41,7 @@ impl<'a> SuitDigest<'a> {
         }
         let algorithm = c.int()?;
         let bytes = c.bytes()?;
-        for _ in 2..n {
+        for _ in 2..count(n) {
             c.skip()?;
         }
         Ok(Self { algorithm, bytes })

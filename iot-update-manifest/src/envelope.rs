@@ -330,7 +330,7 @@ fn decode_wrapper(w: Wrapped<'_>) -> Result<(&[u8], SuitDigest<'_>, Blocks<'_>)>
     let digest_w = c.wrapped()?;
     let digest = SuitDigest::decode_all(digest_w.cursor())?;
     let mut blocks = heapless::Vec::new();
-    for _ in 1..n {
+    for _ in 1..crate::cbor::count(n) {
         blocks
             .push(c.wrapped()?)
             .map_err(|_| Error::CapacityExceeded(Capacity::AuthenticationBlocks))?;
