@@ -5,7 +5,7 @@
 use super::list::{CoseList, ListItem};
 use super::structure::write_head;
 use super::{Algorithm, HeaderMap, Headers, SymmetricKey, write_bytes_or_nil, write_prefix};
-use crate::cbor::{Reader, SliceWriter, enc_err};
+use crate::cbor::{Reader, SliceWriter, enc_err, is_int};
 use crate::crypto::HkdfSha256;
 use crate::error::{CborError, Error, Result};
 use minicbor::data::Type;
@@ -335,19 +335,7 @@ impl<'a> CoseRecipient<'a> {
                     match r.datatype()? {
                         Type::Bytes => e.bytes(r.bytes().map_err(|_| bad)?),
                         // Only the nonce may be an integer.
-                        Type::U8
-                        | Type::U16
-                        | Type::U32
-                        | Type::U64
-                        | Type::I8
-                        | Type::I16
-                        | Type::I32
-                        | Type::I64
-                        | Type::Int
-                            if i == 1 =>
-                        {
-                            e.i64(r.int().map_err(|_| bad)?)
-                        }
+                        ty if i == 1 && is_int(ty) => e.i64(r.int().map_err(|_| bad)?),
                         _ => return Err(bad),
                     }
                 }
