@@ -6,22 +6,10 @@
 //! one key per chain; one that holds without a clock holds at any time.
 #![no_main]
 
-use iot_core::cose::Algorithm;
-use iot_core::crypto::{RustCrypto, SHA256_LEN, Verifier};
+use iot_core::crypto::RustCrypto;
+use iot_fuzz::AcceptAll;
 use iot_update_manifest::delegation::{Delegation, MAX_CHAIN_LENGTH, MAX_CHAINS, read_cwt};
 use libfuzzer_sys::fuzz_target;
-
-/// Accepts every signature of the first CWT (this target fuzzes decoding, not ECDSA).
-struct AcceptAll;
-
-impl Verifier for AcceptAll {
-    fn algorithm(&self) -> Option<Algorithm> {
-        None
-    }
-    fn verify_digest(&mut self, _: &[u8; SHA256_LEN], _: &[u8]) -> iot_core::Result<()> {
-        Ok(())
-    }
-}
 
 fuzz_target!(|data: &[u8]| {
     let Ok(d) = Delegation::decode(data) else {

@@ -5,28 +5,12 @@
 //! manifest decoder run for every envelope, and walk what an authenticated manifest offers.
 #![no_main]
 
-use iot_core::cose::{Algorithm, SymmetricKey};
-use iot_core::crypto::{RustCrypto, SHA256_LEN, Verifier};
+use iot_core::cose::SymmetricKey;
+use iot_core::crypto::RustCrypto;
+use iot_fuzz::AcceptAll;
 use iot_fuzz::suit::{SUIT_MAC_KEY, walk};
 use iot_update_manifest::{Envelope, Error, TrustAnchors};
 use libfuzzer_sys::fuzz_target;
-
-/// Accepts every signature (this target fuzzes decoding, not ECDSA).
-struct AcceptAll;
-
-impl Verifier for AcceptAll {
-    fn algorithm(&self) -> Option<Algorithm> {
-        None
-    }
-    fn verify_digest(&mut self, _: &[u8; SHA256_LEN], signature: &[u8]) -> iot_core::Result<()> {
-        assert_eq!(
-            signature.len(),
-            64,
-            "a P-256 signature reached the verifier"
-        );
-        Ok(())
-    }
-}
 
 fuzz_target!(|data: &[u8]| {
     let Ok(env) = Envelope::decode(data) else {

@@ -20,8 +20,9 @@
 #![no_main]
 
 use iot_core::cbor::Reader;
-use iot_core::cose::{Algorithm, SymmetricKey};
-use iot_core::crypto::{RustCrypto, SHA256_LEN, Verifier};
+use iot_core::cose::SymmetricKey;
+use iot_core::crypto::RustCrypto;
+use iot_fuzz::AcceptAll;
 use iot_fuzz::suit::{SUIT_MAC_KEY, envelope};
 use iot_update_manifest::encryption::Kek;
 use iot_update_manifest::report::Reporter;
@@ -31,23 +32,6 @@ use iot_update_manifest::{
 };
 use libfuzzer_sys::fuzz_target;
 use std::collections::BTreeMap;
-
-/// Accepts every signature (this target fuzzes the processor, not ECDSA).
-struct AcceptAll;
-
-impl Verifier for AcceptAll {
-    fn algorithm(&self) -> Option<Algorithm> {
-        None
-    }
-    fn verify_digest(&mut self, _: &[u8; SHA256_LEN], signature: &[u8]) -> iot_core::Result<()> {
-        assert_eq!(
-            signature.len(),
-            64,
-            "a P-256 signature reached the verifier"
-        );
-        Ok(())
-    }
-}
 
 const VENDOR: [u8; 16] = [
     0xfa, 0x6b, 0x4a, 0x53, 0xd5, 0xad, 0x5f, 0xdf, 0xbe, 0x9d, 0xe6, 0x63, 0xe4, 0xd4, 0x1f, 0xfe,

@@ -8,22 +8,11 @@
 //! not ECDSA), what decodes is the report its payload holds.
 #![no_main]
 
-use iot_core::cose::{Algorithm, CoseSign1};
-use iot_core::crypto::{RustCrypto, SHA256_LEN, Verifier};
+use iot_core::cose::CoseSign1;
+use iot_core::crypto::RustCrypto;
+use iot_fuzz::AcceptAll;
 use iot_update_manifest::rollout::DeviceReport;
 use libfuzzer_sys::fuzz_target;
-
-/// Accepts every signature.
-struct AcceptAll;
-
-impl Verifier for AcceptAll {
-    fn algorithm(&self) -> Option<Algorithm> {
-        None
-    }
-    fn verify_digest(&mut self, _: &[u8; SHA256_LEN], _: &[u8]) -> iot_core::Result<()> {
-        Ok(())
-    }
-}
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(report) = DeviceReport::decode("device", data) {
