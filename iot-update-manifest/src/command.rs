@@ -94,7 +94,7 @@ const _: () = assert!(size_of::<Command>() == 8);
 
 impl Command {
     /// The command for `code`; `None` for a non-negative code this implementation does not know
-    /// and for a code at or below `i32::MIN`. Looked up in [`CODES`], a byte per known command,
+    /// and for a code at or below `i32::MIN`. Looked up in `CODES`, a byte per known command,
     /// instead of a jump table with an arm per code. Not inlined: in the command decoder its match
     /// was merged with the argument's into a larger one (out of line: 140 B less on thumbv7em).
     #[inline(never)]
