@@ -14,9 +14,10 @@
 //! The anti-rollback counter ([`Platform::store_sequence_number`]) advances when a trial is
 //! confirmed (after install, validate and a boot succeeded), not at the switch: the fallback
 //! image must stay bootable until then. Updates must exceed both the stored counter and the
-//! known-good image's sequence number, and are refused while a trial is pending. If power fails
-//! between the confirming state write and the counter write, the next boot of the confirmed
-//! image advances the counter.
+//! known-good image's sequence number, and are refused while a trial is pending. The counters of
+//! the dependency manifests stored in the slot advance with it, before it (feature
+//! `dependencies`). If power fails between the confirming state write and the last counter write,
+//! the next boot of the confirmed image advances the counters.
 
 use crate::component::ComponentId;
 use crate::envelope::{AuthenticatedManifest, TrustAnchors};
@@ -179,10 +180,12 @@ pub struct Booted {
 }
 
 /// A [`Platform`] confined to one slot: components without a slot parameter are placed in it,
-/// a component slot condition holds for it alone, and any other slot is refused.
+/// a component slot condition holds for it alone, and any other slot is refused. Sequence
+/// numbers are stored only when `commit` is set (when the A/B layer advances the counters).
 struct Slotted<'p, P> {
     inner: &'p mut P,
     slot: u8,
+    commit: bool,
 }
 
 impl<P> Slotted<'_, P> {
@@ -255,11 +258,14 @@ impl<P: Platform> Platform for Slotted<'_, P> {
     }
     fn store_sequence_number(
         &mut self,
-        _manifest: Option<&ComponentId<'_>>,
-        _sequence_number: u64,
+        manifest: Option<&ComponentId<'_>>,
+        sequence_number: u64,
     ) -> PlatformResult<()> {
-        // Only the A/B layer advances the counter, when a trial is confirmed.
-        Err(PlatformError::Denied)
+        // Only the A/B layer advances the counters, when a trial is confirmed.
+        if !self.commit {
+            return Err(PlatformError::Denied);
+        }
+        self.inner.store_sequence_number(manifest, sequence_number)
     }
     fn unlink(&mut self, component: &Component<'_>) -> PlatformResult<()> {
         let c = self.map(component)?;
@@ -355,17 +361,15 @@ where
             return Err(Error::Platform(PlatformError::Denied));
         }
         let auth = self.authenticate(envelope)?;
-        self.install_into(0, &auth, scratch)?;
+        self.install_into(0, &auth, &mut *scratch)?;
         self.platform.write_envelope(0, envelope)?;
-        let m = auth.manifest();
+        let sequence = auth.manifest().sequence_number();
         self.platform.write_boot_state(&BootState {
             active: 0,
-            active_sequence: m.sequence_number(),
+            active_sequence: sequence,
             trial: None,
         })?;
-        self.platform
-            .store_sequence_number(m.component_id().as_ref(), m.sequence_number())?;
-        Ok(())
+        self.advance_counters(0, &auth, sequence, scratch)
     }
 
     /// Installs and validates `envelope` in the inactive slot and switches to it as a trial;
@@ -436,9 +440,12 @@ where
         })
     }
 
-    /// Confirms the running trial: it becomes the known-good image and the counter advances to
-    /// its sequence number. Does nothing when no booted trial is pending. `buf` holds the
-    /// trial's envelope (read back for its manifest component id).
+    /// Confirms the running trial: it becomes the known-good image, and the counters of its
+    /// manifest and of the dependency manifests stored with it
+    /// ([`Processor::store_dependency_numbers`]) advance to their sequence numbers, the
+    /// manifest's last. Does nothing when no booted trial is pending. `buf`
+    /// holds the trial's envelope (read back for its manifest) and, after it, dependency
+    /// manifests.
     pub fn confirm(&mut self, buf: &mut [u8]) -> Result<()> {
         let state = self.state()?;
         let Some(trial) = state.trial.filter(|t| t.booted) else {
@@ -450,21 +457,13 @@ where
             trial: None,
         })?;
         let n = self.load_envelope(trial.slot, buf)?;
-        let auth = self.authenticate_stored(buf, n)?;
-        self.advance_counter(&auth, trial.sequence)
+        let (envelope, scratch) = buf.split_at_mut(n);
+        let auth = self.authenticate(envelope)?;
+        self.advance_counters(trial.slot, &auth, trial.sequence, scratch)
     }
 
     fn authenticate<'e>(&mut self, envelope: &'e [u8]) -> Result<AuthenticatedManifest<'e>> {
         crate::envelope::decode_and_authenticate(envelope, self.crypto, self.anchors)
-    }
-
-    fn authenticate_stored<'e>(
-        &mut self,
-        buf: &'e [u8],
-        n: usize,
-    ) -> Result<AuthenticatedManifest<'e>> {
-        let bytes = buf.get(..n).ok_or(Error::NoBootableImage)?;
-        self.authenticate(bytes)
     }
 
     fn install_into(
@@ -473,20 +472,23 @@ where
         auth: &AuthenticatedManifest<'_>,
         scratch: &mut [u8],
     ) -> Result<()> {
-        self.in_slot(slot, scratch, |mut p| p.install(auth))
+        self.in_slot(slot, scratch, false, |mut p| p.install(auth))
     }
 
     /// Runs `procedure` on a processor confined to `slot`, with `scratch` for dependency
-    /// manifests and the decryption key when one was given.
+    /// manifests and the decryption key when one was given; it may store sequence numbers
+    /// only with `commit`.
     fn in_slot<T>(
         &mut self,
         slot: u8,
         scratch: &mut [u8],
+        commit: bool,
         procedure: impl FnOnce(Processor<'_, 'k, Slotted<'_, P>, C, V>) -> Result<T>,
     ) -> Result<T> {
         let mut slotted = Slotted {
             inner: &mut *self.platform,
             slot,
+            commit,
         };
         let p = Processor::new(&mut slotted, self.crypto, self.anchors).with_scratch(scratch);
         #[cfg(feature = "encryption")]
@@ -497,11 +499,28 @@ where
         procedure(p)
     }
 
-    /// Raises the stored counter of `auth`'s manifest to `sequence` (never lowers it).
-    fn advance_counter(&mut self, auth: &AuthenticatedManifest<'_>, sequence: u64) -> Result<()> {
+    /// Raises the stored counter of `auth`'s manifest, the one in `slot`, to `sequence`, and
+    /// before it those of the dependency manifests stored under it in that slot
+    /// ([`Processor::store_dependency_numbers`], feature `dependencies`), with `scratch` to read
+    /// them into; never lowers one. Only while the manifest's own counter is behind: as it is
+    /// written last, a power cut before it leaves it behind, and the next boot of the
+    /// known-good slot does the whole again.
+    fn advance_counters(
+        &mut self,
+        slot: u8,
+        auth: &AuthenticatedManifest<'_>,
+        sequence: u64,
+        scratch: &mut [u8],
+    ) -> Result<()> {
         let id = auth.manifest().component_id();
         let stored = self.platform.stored_sequence_number(id.as_ref())?;
         if stored.is_none_or(|s| s < sequence) {
+            #[cfg(feature = "dependencies")]
+            self.in_slot(slot, scratch, true, |mut p| {
+                p.store_dependency_numbers(auth)
+            })?;
+            #[cfg(not(feature = "dependencies"))]
+            let _ = (slot, scratch);
             self.platform.store_sequence_number(id.as_ref(), sequence)?;
         }
         Ok(())
@@ -542,8 +561,8 @@ where
             if auth.manifest().sequence_number() != sequence {
                 return Err(Error::NoBootableImage);
             }
-            self.advance_counter(&auth, sequence)?;
+            self.advance_counters(slot, &auth, sequence, &mut *scratch)?;
         }
-        self.in_slot(slot, scratch, |mut p| p.boot(&auth))
+        self.in_slot(slot, scratch, false, |mut p| p.boot(&auth))
     }
 }

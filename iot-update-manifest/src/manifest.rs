@@ -5,9 +5,9 @@
 
 use crate::cbor::{Cur, Wrapped};
 use crate::command::CommandSequence;
-#[cfg(feature = "dependencies")]
-use crate::component::Dependencies;
 use crate::component::{ComponentId, Components};
+#[cfg(feature = "dependencies")]
+use crate::component::{Dependencies, Dependency};
 use crate::digest::SuitDigest;
 use crate::error::{Error, MapKind, Result};
 use crate::platform::SequenceKind;
@@ -379,6 +379,24 @@ impl<'a> Manifest<'a> {
             )),
             s => Ok(s.and_then(|s| s.get())),
         }
+    }
+
+    /// The identifier of component `index`: its entry in `suit-components`, or for a dependency
+    /// not listed there its `suit-dependency-prefix` (draft-ietf-suit-trust-domains).
+    pub(crate) fn component(&self, index: usize) -> Option<ComponentId<'a>> {
+        let listed = self.common.components.get(index);
+        #[cfg(feature = "dependencies")]
+        let listed = listed.or_else(|| self.dependency(index)?.prefix);
+        listed
+    }
+
+    /// The entry of `suit-dependencies` for component `index` (draft-ietf-suit-trust-domains).
+    #[cfg(feature = "dependencies")]
+    pub(crate) fn dependency(&self, index: usize) -> Option<Dependency<'a>> {
+        self.common
+            .dependencies?
+            .iter()
+            .find(|d| d.index == index as u64)
     }
 
     /// `suit-manifest-version`: always [`MANIFEST_VERSION`] (others are rejected).

@@ -7,7 +7,9 @@
 //!   number; [`Processor::boot`] runs validate, load and invoke.
 //! * Anti-rollback ("suit-manifest-sequence-number"): an update must carry a sequence number
 //!   greater than the stored one; an invocation one at least as great. The number is stored only
-//!   after install and validate succeeded.
+//!   after install and validate succeeded. A dependency manifest's must be at least as great as
+//!   the one stored under its own `suit-manifest-component-id`, which is stored with the
+//!   dependent's ([`Processor::store_dependency_numbers`]).
 //! * Soft failure ("suit-parameter-soft-failure"): a failed condition ends its sequence; inside
 //!   try-each (soft failure on by default) the next sequence is tried, inside run-sequence (off
 //!   by default) the failure propagates unless the sequence turned it on. Directive failures
@@ -121,6 +123,9 @@ use crate::platform::{
 #[cfg(feature = "update-management")]
 use core::cmp::Ordering;
 use iot_core::crypto::{AesCtr, AesGcmOpen, AesKeyWrap, HmacSha256, Sha256, Verifier, ct_eq};
+
+#[cfg(feature = "dependencies")]
+mod counters;
 
 /// Dependency manifests processed below the root manifest, counting each level once.
 pub const MAX_DEPENDENCY_DEPTH: usize = 2;
@@ -339,8 +344,7 @@ impl<'m, 'f> Frame<'m, 'f> {
 
     #[cfg(feature = "dependencies")]
     fn dependency(&self, index: usize) -> Option<Dependency<'m>> {
-        let deps = self.manifest().common().dependencies()?;
-        deps.iter().find(|d| d.index == index as u64)
+        self.manifest().dependency(index)
     }
 
     /// Whether `index` names a dependency (never without the `dependencies` feature).
@@ -351,17 +355,6 @@ impl<'m, 'f> Frame<'m, 'f> {
         {
             let _ = index;
             false
-        }
-    }
-
-    /// The `suit-dependency-prefix` of the dependency at `index`.
-    fn dependency_prefix(&self, index: usize) -> Option<ComponentId<'m>> {
-        #[cfg(feature = "dependencies")]
-        return self.dependency(index).and_then(|d| d.prefix);
-        #[cfg(not(feature = "dependencies"))]
-        {
-            let _ = index;
-            None
         }
     }
 
@@ -436,10 +429,7 @@ impl<'m, 'f> Frame<'m, 'f> {
     fn component(&self, index: usize) -> Result<Component<'f>> {
         let id = self
             .manifest()
-            .common()
-            .components()
-            .get(index)
-            .or_else(|| self.dependency_prefix(index))
+            .component(index)
             .ok_or(Error::ComponentIndex(iot_core::Error::uint(index as u64)))?;
         Ok(Component {
             prefix: self.prefix,
@@ -614,8 +604,12 @@ where
 
     /// The update procedure: checks that the sequence number is newer than the stored one, runs
     /// [`UPDATE_SEQUENCES`], and stores the sequence number once install and validate succeeded.
+    /// With `dependencies`, the numbers of the dependency manifests stored under it are stored
+    /// first ([`Processor::store_dependency_numbers`]).
     pub fn update(&mut self, auth: &AuthenticatedManifest<'_>) -> Result<()> {
         self.install(auth)?;
+        #[cfg(feature = "dependencies")]
+        self.store_dependency_numbers(auth)?;
         let m = auth.manifest();
         self.platform
             .store_sequence_number(m.component_id().as_ref(), m.sequence_number())?;

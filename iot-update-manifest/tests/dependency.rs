@@ -16,11 +16,12 @@
 mod sim;
 
 use iot_core::crypto::{P256SigningKey, RustCrypto};
+use iot_update_manifest::ab::AbDevice;
 use iot_update_manifest::builder::json;
 use iot_update_manifest::encryption::Kek;
 use iot_update_manifest::{Envelope, Error, Processor, TrustAnchors};
 use p256::pkcs8::DecodePrivateKey;
-use sim::{Sim, path};
+use sim::{Cut, Sim, path};
 use std::path::Path;
 
 const DIR: &str = "suit/libcsuit";
@@ -53,9 +54,43 @@ fn pem_key(pem: &[u8]) -> P256SigningKey {
 
 /// expU's description, tagged, with `edit` applied to its JSON text, built and signed by `key`.
 fn dependency(key: &mut P256SigningKey, edit: impl Fn(String) -> String) -> Vec<u8> {
+    build("libcsuit-expU.json", key, |t| {
+        edit(t.replace("\"tagged\": false", "\"tagged\": true"))
+    })
+}
+
+/// expD's description with sequence number `sequence`, naming `dependency` by its manifest
+/// digest and size, built and signed by `key`.
+fn dependent(key: &mut P256SigningKey, sequence: u64, dependency: &[u8]) -> Vec<u8> {
+    let mut keys = [key.verifying_key()];
+    let digest = Envelope::decode(dependency)
+        .unwrap()
+        .authenticate(
+            &mut RustCrypto::<()>::default(),
+            &mut TrustAnchors::signers(&mut keys),
+        )
+        .unwrap()
+        .digest()
+        .bytes
+        .to_vec();
+    build("libcsuit-expD.json", key, |t| {
+        t.replace(
+            "\"sequence-number\": 3",
+            &format!("\"sequence-number\": {sequence}"),
+        )
+        .replace(DEPENDENCY_DIGEST, &hex::encode(&digest))
+        .replace(
+            &format!("\"image-size\": {DEPENDENCY_SIZE}"),
+            &format!("\"image-size\": {}", dependency.len()),
+        )
+    })
+}
+
+/// The builder description `name` in `tests/data/builder`, with `edit` applied to its JSON text,
+/// built and signed by `key`.
+fn build(name: &str, key: &mut P256SigningKey, edit: impl Fn(String) -> String) -> Vec<u8> {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/builder");
-    let text = std::fs::read_to_string(data.join("libcsuit-expU.json")).unwrap();
-    let text = edit(text.replace("\"tagged\": false", "\"tagged\": true"));
+    let text = edit(std::fs::read_to_string(data.join(name)).unwrap());
     let base = iot_test_vectors::path(DIR).unwrap();
     let mut crypto = RustCrypto::from_os();
     let parsed = json::parse(&text, &base, &mut crypto).unwrap();
@@ -83,7 +118,11 @@ fn device(dependency: Option<&[u8]>) -> Sim {
 
 /// Runs expD's update on `sim` under the trust anchor `anchor`, decrypting with the ES-DH key.
 fn update(sim: &mut Sim, anchor: &P256SigningKey) -> Result<(), Error> {
-    let exp_d = read("suit_manifest_expD.suit").unwrap();
+    update_with(sim, anchor, &read("suit_manifest_expD.suit").unwrap())
+}
+
+/// Runs the update of `exp_d` (expD or a variant) as [`update`] does.
+fn update_with(sim: &mut Sim, anchor: &P256SigningKey, exp_d: &[u8]) -> Result<(), Error> {
     let mut keys = [anchor.verifying_key()];
     let mut anchors = TrustAnchors::signers(&mut keys);
     let mut crypto = RustCrypto::<()>::default();
@@ -92,7 +131,7 @@ fn update(sim: &mut Sim, anchor: &P256SigningKey) -> Result<(), Error> {
     let mut p = Processor::new(sim, &mut crypto, &mut anchors)
         .with_scratch(&mut scratch)
         .with_decryption_key(Kek::EcdhEsP256(&d));
-    let auth = p.authenticate(&exp_d)?;
+    let auth = p.authenticate(exp_d)?;
     p.update(&auth)
 }
 
@@ -153,8 +192,9 @@ fn exp_d_processes_the_dependency_built_here() {
         sim.get(&path(&[b"TEEP-Device", b"SecureFS", b"config.json"])),
         Some(&config)
     );
-    let stored: Vec<_> = sim.flash.sequence.values().copied().collect();
-    assert_eq!(stored, [3], "expD's sequence number, stored once");
+    // expD's sequence number and its dependency's, each under its manifest component id.
+    assert_eq!(sim.flash.sequence.len(), 2);
+    assert_eq!(counters(&sim), (Some(3), Some(3)));
 }
 
 /// Every refused dependency leaves the device exactly as it was: nothing fetched is written,
@@ -198,9 +238,7 @@ fn a_bad_dependency_changes_nothing() {
         ),
         (
             "authentic, but not the manifest expD names",
-            dependency(&mut anchor, |t| {
-                t.replace("\"sequence-number\": 3", "\"sequence-number\": 4")
-            }),
+            numbered(&mut anchor, 4),
             Error::ImageMismatch,
         ),
         ("cut short", built[..200].to_vec(), Error::ImageMismatch),
@@ -220,4 +258,144 @@ fn a_bad_dependency_changes_nothing() {
         ))
     );
     assert!(sim.flash.storage.is_empty() && sim.flash.sequence.is_empty());
+}
+
+/// The sequence numbers `sim` stores for expD and for its dependency, each under its
+/// `suit-manifest-component-id`.
+fn counters(sim: &Sim) -> (Option<u64>, Option<u64>) {
+    let tc = tc();
+    let stored = |segments: &[&[u8]]| {
+        let id = segments.iter().map(|s| s.to_vec()).collect();
+        sim.flash.sequence.get(&Some(id)).copied()
+    };
+    (
+        stored(&[b"TEEP-Device", b"SecureFS", b"config.suit"]),
+        stored(&[b"TEEP-Device", b"SecureFS", &tc, b"suit"]),
+    )
+}
+
+/// The dependency as [`dependency`] builds it, with sequence number `n`.
+fn numbered(key: &mut P256SigningKey, n: u64) -> Vec<u8> {
+    dependency(key, |t| {
+        t.replace(
+            "\"sequence-number\": 3",
+            &format!("\"sequence-number\": {n}"),
+        )
+    })
+}
+
+/// A dependency manifest's sequence number is stored with its dependent's once the update
+/// succeeded, under its own `suit-manifest-component-id`; a later dependent that names an older
+/// dependency manifest is refused with nothing stored, one that names the same one again is not.
+#[test]
+fn an_older_dependency_is_refused_once_a_newer_one_was_installed() {
+    let Some(pem) = read("key/trust_anchor_secp256r1.pem") else {
+        return;
+    };
+    let mut anchor = pem_key(&pem);
+    let (second, third) = (numbered(&mut anchor, 2), numbered(&mut anchor, 3));
+    let mut sim = device(Some(&third));
+    update(&mut sim, &anchor).unwrap();
+    assert_eq!(counters(&sim), (Some(3), Some(3)), "the dependency's too");
+
+    // A newer dependent (4) that names the older dependency manifest (2).
+    let downgrade = dependent(&mut anchor, 4, &second);
+    sim.uris.insert(DEPENDENCY_URI.into(), second);
+    let before = sim.flash.sequence.clone();
+    assert_eq!(
+        update_with(&mut sim, &anchor, &downgrade),
+        Err(Error::Rollback)
+    );
+    assert_eq!(sim.flash.sequence, before, "no sequence number stored");
+
+    // A newer dependent (5) that names the same dependency manifest (3) again.
+    let same = dependent(&mut anchor, 5, &third);
+    sim.uris.insert(DEPENDENCY_URI.into(), third);
+    update_with(&mut sim, &anchor, &same).unwrap();
+    assert_eq!(counters(&sim), (Some(5), Some(3)));
+}
+
+/// What an A/B device over `sim` does: provision, update, boot or confirm.
+enum Ab<'e> {
+    Provision(&'e [u8]),
+    Update(&'e [u8]),
+    Boot,
+    Confirm,
+}
+
+/// Runs `step` on an A/B device over `sim` under `anchor`, decrypting with the ES-DH key.
+fn ab(sim: &mut Sim, anchor: &P256SigningKey, step: Ab<'_>) -> Result<(), Error> {
+    let mut keys = [anchor.verifying_key()];
+    let mut anchors = TrustAnchors::signers(&mut keys);
+    let mut crypto = RustCrypto::<()>::default();
+    let d = hex::decode(ESDH_D).unwrap();
+    let mut dev =
+        AbDevice::new(sim, &mut crypto, &mut anchors).with_decryption_key(Kek::EcdhEsP256(&d));
+    let mut buf = [0u8; 4096];
+    match step {
+        Ab::Provision(e) => dev.provision(e, &mut buf),
+        Ab::Update(e) => dev.update(e, &mut buf).map(|_| ()),
+        Ab::Boot => dev.boot(&mut buf).map(|_| ()),
+        Ab::Confirm => dev.confirm(&mut buf),
+    }
+}
+
+/// On an A/B device the dependency's number advances with its dependent's, when the trial is
+/// confirmed, not when it is installed (the known-good image must stay bootable until then); a
+/// power cut after the confirming state write is made good by the next boot.
+#[test]
+fn an_ab_device_stores_the_dependency_number_when_it_confirms() {
+    let Some(pem) = read("key/trust_anchor_secp256r1.pem") else {
+        return;
+    };
+    let mut anchor = pem_key(&pem);
+    let (third, fourth, fifth) = (
+        numbered(&mut anchor, 3),
+        numbered(&mut anchor, 4),
+        numbered(&mut anchor, 5),
+    );
+    let exp_d = read("suit_manifest_expD.suit").unwrap();
+    let mut sim = device(Some(&third));
+    ab(&mut sim, &anchor, Ab::Provision(&exp_d)).unwrap();
+    assert_eq!(counters(&sim), (Some(3), Some(3)));
+
+    // Installed as a trial: nothing advances yet.
+    let update = dependent(&mut anchor, 4, &fifth);
+    sim.uris.insert(DEPENDENCY_URI.into(), fifth);
+    ab(&mut sim, &anchor, Ab::Update(&update)).unwrap();
+    assert_eq!(
+        counters(&sim),
+        (Some(3), Some(3)),
+        "not before it is confirmed"
+    );
+    ab(&mut sim, &anchor, Ab::Boot).unwrap();
+    assert_eq!(counters(&sim), (Some(3), Some(3)), "nor when it boots");
+
+    // The power goes right after the confirming state write (confirm's second call).
+    let mut cut = sim.reboot();
+    cut.cut = Some(Cut::After(2));
+    assert!(ab(&mut cut, &anchor, Ab::Confirm).is_err());
+    let mut cut = cut.reboot();
+    assert_eq!(counters(&cut), (Some(3), Some(3)));
+    ab(&mut cut, &anchor, Ab::Boot).unwrap();
+    assert_eq!(
+        counters(&cut),
+        (Some(4), Some(5)),
+        "made good by the next boot"
+    );
+
+    // Confirmed without a cut: both advance.
+    ab(&mut sim, &anchor, Ab::Confirm).unwrap();
+    assert_eq!(counters(&sim), (Some(4), Some(5)));
+
+    // A newer dependent that names an older dependency manifest is refused, nothing changed.
+    let downgrade = dependent(&mut anchor, 6, &fourth);
+    sim.uris.insert(DEPENDENCY_URI.into(), fourth);
+    let before = sim.flash.clone();
+    assert_eq!(
+        ab(&mut sim, &anchor, Ab::Update(&downgrade)),
+        Err(Error::Rollback)
+    );
+    assert_eq!(sim.flash.boot_state, before.boot_state);
+    assert_eq!(sim.flash.sequence, before.sequence);
 }

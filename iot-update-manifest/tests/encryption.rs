@@ -661,9 +661,10 @@ mod envelopes {
         assert!(sim.get(&path(&[b"dependency-manifest.suit"])).is_some());
         // The dependent's own component is not written: the parameters went to the dependency.
         assert_eq!(sim.get(&path(&[b"decrypted-firmware"])), None);
+        // The dependent's sequence number and its dependency's.
         assert_eq!(
             sim.flash.sequence.values().copied().collect::<Vec<_>>(),
-            [1]
+            [1, 1]
         );
         // A wrong key: refused in the dependency, nothing decrypted, nothing stored.
         let mut wrong = d.clone();
@@ -766,9 +767,10 @@ mod envelopes {
         )
         .unwrap();
         assert_eq!(sim.get(&plain).map(|v| v.as_slice()), Some(IMAGE));
+        // The dependent's sequence number and its dependency's.
         assert_eq!(
             sim.flash.sequence.values().copied().collect::<Vec<_>>(),
-            [1]
+            [1, 1]
         );
         // The delegated key alone: the dependency is refused, nothing decrypted or stored.
         let mut sim = Sim::new();
@@ -836,9 +838,10 @@ mod envelopes {
         )
         .unwrap();
         assert_eq!(sim.get(&plain).map(|v| v.as_slice()), Some(IMAGE));
+        // The dependent's sequence number and its dependency's.
         assert_eq!(
             sim.flash.sequence.values().copied().collect::<Vec<_>>(),
-            [1]
+            [1, 1]
         );
 
         let chain_refused = |reason| {
