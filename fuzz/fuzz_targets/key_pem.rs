@@ -26,7 +26,11 @@ fuzz_target!(|data: &[u8]| {
             let pem = key_pem::public_spki(&key).expect("a decoded key encodes");
             match key_pem::decode(&pem) {
                 Ok(PemKey::Public(again)) => {
-                    assert_eq!(again.to_sec1_uncompressed(), key.to_sec1_uncompressed(), "the same key read back")
+                    assert_eq!(
+                        again.to_sec1_uncompressed(),
+                        key.to_sec1_uncompressed(),
+                        "the same key read back"
+                    )
                 }
                 other => panic!("our SPKI did not read back: {other:?}"),
             }
