@@ -21,7 +21,9 @@ where
     /// manifest (and under theirs, [`MAX_DEPENDENCY_DEPTH`] levels down) to that manifest's
     /// number; never lowers one. A dependency whose component is absent, or holds nothing that
     /// authenticates, has nothing that could run and is passed over. The manifests are read into
-    /// the scratch buffer ([`Processor::with_scratch`]).
+    /// the scratch buffer ([`Processor::with_scratch`]), each from its component as addressed
+    /// without a `suit-parameter-component-slot` (the A/B layer places it in its slot): one that
+    /// a sequence read from an explicit slot is not found there unless the platform maps it.
     ///
     /// [`Processor::update`] calls it after install and validate succeeded, before it stores the
     /// dependent's own number; the A/B layer ([`crate::ab`]) when it confirms a trial.
