@@ -399,3 +399,68 @@ fn an_ab_device_stores_the_dependency_number_when_it_confirms() {
     assert_eq!(sim.flash.boot_state, before.boot_state);
     assert_eq!(sim.flash.sequence, before.sequence);
 }
+
+/// A power cut before or after any platform call of an update's life on an A/B device (install
+/// with its dependency, trial boot, confirm, boot): the dependent's counter, written last, never
+/// gets ahead of its dependency's, neither goes past what was confirmed, and once the power is
+/// back the update can be completed with both advanced.
+#[test]
+fn power_cut_anywhere_keeps_the_dependent_counter_behind_its_dependency() {
+    let Some(pem) = read("key/trust_anchor_secp256r1.pem") else {
+        return;
+    };
+    let mut anchor = pem_key(&pem);
+    let (third, fifth) = (numbered(&mut anchor, 3), numbered(&mut anchor, 5));
+    let update = dependent(&mut anchor, 4, &fifth);
+    let mut factory = device(Some(&third));
+    ab(
+        &mut factory,
+        &anchor,
+        Ab::Provision(&read("suit_manifest_expD.suit").unwrap()),
+    )
+    .unwrap();
+    factory.uris.insert(DEPENDENCY_URI.into(), fifth);
+    let life = |sim: &mut Sim| -> Result<(), Error> {
+        ab(sim, &anchor, Ab::Update(&update))?;
+        ab(sim, &anchor, Ab::Boot)?;
+        ab(sim, &anchor, Ab::Confirm)?;
+        ab(sim, &anchor, Ab::Boot)
+    };
+    let mut reference = factory.reboot();
+    life(&mut reference).unwrap();
+    assert_eq!(counters(&reference), (Some(4), Some(5)));
+    let total = reference.calls;
+    // How often the power left each pair of counters: before, between the two writes, after.
+    let mut seen = [0usize; 3];
+    for n in 1..=total {
+        for cut in [Cut::Before(n), Cut::After(n)] {
+            let mut sim = factory.reboot();
+            sim.cut = Some(cut);
+            assert!(life(&mut sim).is_err(), "{cut:?}: the cut was not felt");
+            let between = match counters(&sim) {
+                (Some(3), Some(3)) => 0,
+                (Some(3), Some(5)) => 1,
+                (Some(4), Some(5)) => 2,
+                other => panic!("{cut:?}: counters {other:?}"),
+            };
+            seen[between] += 1;
+
+            // Power comes back: the update can be completed, and both counters advance.
+            let mut sim = sim.reboot();
+            ab(&mut sim, &anchor, Ab::Boot).unwrap_or_else(|e| panic!("{cut:?}: {e:?}"));
+            let state = sim.flash.boot_state.unwrap();
+            match state.trial {
+                Some(t) if t.booted => ab(&mut sim, &anchor, Ab::Confirm).unwrap(),
+                _ if state.active_sequence == 3 => life(&mut sim).unwrap(),
+                _ => {}
+            }
+            ab(&mut sim, &anchor, Ab::Boot).unwrap();
+            assert_eq!(counters(&sim), (Some(4), Some(5)), "{cut:?}");
+        }
+    }
+    println!(
+        "power cut before and after each of {total} platform calls: counters left before, \
+         between and after their writes {seen:?}"
+    );
+    assert!(seen.iter().all(|&n| n > 0), "{seen:?}");
+}
