@@ -790,7 +790,8 @@ pub unsafe extern "C" fn iot_suit_verify_with_options(
 /// Authenticates a SUIT envelope as `iot_suit_verify` does, then runs a procedure of its
 /// manifest against the device `platform` (draft-ietf-suit-manifest "Manifest Processor"):
 /// `IOT_SUIT_UPDATE` (the sequence number must exceed the stored one, and is stored after
-/// install and validate succeeded) or `IOT_SUIT_BOOT` (at least the stored one). Integrated
+/// install and validate succeeded, just after those of the dependency manifests stored under
+/// it) or `IOT_SUIT_BOOT` (at least the stored one). Integrated
 /// payloads are served from the envelope; nothing of the manifest is acted on before it
 /// authenticated. `iot_suit_process_with_options` also takes a MAC key, a decryption key and a
 /// scratch buffer for dependency manifests.

@@ -692,7 +692,9 @@ static void check_exp_s23(const Envelope *e, const Envelope *s0, const uint8_t *
     CHECK(holds(stored_at(d, DEP, 1), s0->bytes, s0->len));
     CHECK(holds(stored_at(d, DEP_00, 2), (const uint8_t *)hello, strlen(hello)));
     CHECK(holds(stored_at(d, TEN, 1), (const uint8_t *)more, strlen(more)));
-    CHECK(d->has_seq && d->seq == 0 && d->stores_of_seq == 1);
+    /* Two stores: the dependency manifest's number, then the dependent's, which this
+     * one-counter device keeps. */
+    CHECK(d->has_seq && d->seq == 0 && d->stores_of_seq == 2);
     CHECK(d->seq_key_len == sizeof DEPENDING - 1 &&
           memcmp(d->seq_key, DEPENDING, sizeof DEPENDING - 1) == 0);
     CHECK_STATUS(process_with(e, d, with_scratch(o, scratch, sizeof scratch), IOT_SUIT_BOOT, &r),
@@ -842,7 +844,11 @@ static void test_dependencies(const char *libcsuit) {
     CHECK(holds(stored_at(d, manifest_at, 4), exp_u.bytes, exp_u.len));
     CHECK(holds(stored_at(d, ta_at, 8), ta, ta_len));
     CHECK(holds(stored_at(d, config_at, 3), config, config_len));
-    CHECK(d->has_seq && d->seq == 3 && d->stores_of_seq == 1);
+    /* expU's number (3), then expD's (3), whose key this one-counter device keeps. */
+    CHECK(d->has_seq && d->seq == 3 && d->stores_of_seq == 2);
+    static const uint8_t EXP_D_ID[] = "\x0b" "TEEP-Device" "\x08" "SecureFS" "\x0b" "config.suit";
+    CHECK(d->seq_key_len == sizeof EXP_D_ID - 1 &&
+          memcmp(d->seq_key, EXP_D_ID, sizeof EXP_D_ID - 1) == 0);
     /* Another dependency than the one expD names (expU untagged: another size) writes
      * nothing. */
     d = new_device(0);
