@@ -439,6 +439,28 @@ impl<'m, 'f> Frame<'m, 'f> {
     }
 }
 
+/// A dependency's component prefix ([`Component::prefix`]): its dependent's `prefix`, then
+/// its own `suit-dependency-prefix`.
+#[cfg(feature = "dependencies")]
+type Prefix<'m> = heapless::Vec<ComponentId<'m>, MAX_DEPENDENCY_DEPTH>;
+
+/// Fills `nested` with the prefix of `dependency`'s components ([`Prefix`]), under its
+/// dependent's `prefix`. Filled in place: returned through a `Result`, the prefix took room in
+/// both callers' frames (`suit_dependency`'s stack +40 B).
+#[cfg(feature = "dependencies")]
+fn nest<'m>(
+    nested: &mut Prefix<'m>,
+    prefix: &[ComponentId<'m>],
+    dependency: &Dependency<'m>,
+) -> Result<()> {
+    for id in prefix.iter().copied().chain(dependency.prefix) {
+        nested
+            .push(id)
+            .map_err(|_| Error::CapacityExceeded(Capacity::DependencyDepth))?;
+    }
+    Ok(())
+}
+
 #[cfg(feature = "dependencies")]
 fn same_digest(a: SuitDigest<'_>, b: SuitDigest<'_>) -> bool {
     a.algorithm == b.algorithm && ct_eq(a.bytes, b.bytes)
@@ -1561,12 +1583,8 @@ where
         {
             return Err(Error::Rollback);
         }
-        let mut prefix = heapless::Vec::<ComponentId<'_>, MAX_DEPENDENCY_DEPTH>::new();
-        for id in f.prefix.iter().copied().chain(dependency.prefix) {
-            prefix
-                .push(id)
-                .map_err(|_| Error::CapacityExceeded(Capacity::DependencyDepth))?;
-        }
+        let mut prefix = Prefix::new();
+        nest(&mut prefix, f.prefix, &dependency)?;
         self.top(dep, &prefix, id, f.kind, Some(f), rest)
     }
 }

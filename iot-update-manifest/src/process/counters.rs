@@ -4,10 +4,10 @@
 //! stored once the update that processed it is committed, under the dependency's own
 //! `suit-manifest-component-id`: a dependent that later names an older one is refused.
 
-use super::{MAX_DEPENDENCY_DEPTH, Processor, SuitCrypto};
+use super::{MAX_DEPENDENCY_DEPTH, Prefix, Processor, SuitCrypto, nest};
 use crate::component::ComponentId;
 use crate::envelope::{AuthenticatedManifest, decode_and_authenticate};
-use crate::error::{Capacity, Error, Result};
+use crate::error::{Error, Result};
 use crate::platform::{Component, Platform, PlatformError};
 use iot_core::crypto::Verifier;
 
@@ -74,13 +74,9 @@ where
             let Ok(dep) = &authenticated else {
                 continue;
             };
-            let mut under = heapless::Vec::<ComponentId<'_>, MAX_DEPENDENCY_DEPTH>::new();
-            for id in prefix.iter().copied().chain(d.prefix) {
-                under
-                    .push(id)
-                    .map_err(|_| Error::CapacityExceeded(Capacity::DependencyDepth))?;
-            }
-            self.store_under(dep, &under, depth + 1, rest)?;
+            let mut nested = Prefix::new();
+            nest(&mut nested, prefix, &d)?;
+            self.store_under(dep, &nested, depth + 1, rest)?;
             let dm = dep.manifest();
             let (id, number) = (dm.component_id(), dm.sequence_number());
             let stored = self.platform.stored_sequence_number(id.as_ref())?;
