@@ -295,20 +295,19 @@ fn gives_up_after_max_retransmit() {
     assert!(matches!(err, TransportError::Timeout), "{err}");
     let times = counter.join().unwrap();
     // MAX_RETRANSMIT 3: four transmissions, then the last timeout; 50 ms * (1 + 2 + 4 + 8)
-    // times a factor in [1, 1.5].
+    // times a factor in [1, 1.5]. The exact schedule is the unit test
+    // `timeouts_double_from_the_drawn_initial_one`. On the wire only bounds from the start hold:
+    // a loaded machine wakes the client late, never early, and a late retransmission does not
+    // shorten the next wait; the gaps between arrivals also carry the receiving thread's own
+    // lateness, so they are not checked one by one. Transmission i comes at least
+    // 50 ms * (2^i - 1) after the counter started, which was before the client.
     assert_eq!(times.len(), 4, "{times:?}");
-    let gaps: Vec<f64> = times
-        .windows(2)
-        .map(|w| (w[1] - w[0]).as_secs_f64())
-        .collect();
-    // Loose bounds: a loaded machine wakes late, never early.
-    for (g, next) in gaps.iter().zip(gaps.iter().skip(1)) {
-        assert!(next / g > 1.4 && next / g < 2.8, "doubling: {gaps:?}");
+    for (i, t) in times.iter().enumerate() {
+        assert!(
+            *t >= Duration::from_millis(50 * ((1 << i) - 1)),
+            "{i}: {times:?}"
+        );
     }
-    assert!(
-        gaps[0] >= 0.048 && gaps[0] <= 0.15,
-        "first timeout in [50, 75] ms: {gaps:?}"
-    );
     assert!(
         took >= Duration::from_millis(750) && took < Duration::from_millis(2500),
         "{took:?}"

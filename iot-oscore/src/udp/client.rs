@@ -461,21 +461,20 @@ impl<C: Aead + Rng> Client<C> {
         self.stats.requests += 1;
         let start = Instant::now();
         let r = self.random_fraction()?;
-        let mut timeout = self.params.initial_timeout(r);
-        let mut retransmits = 0u32;
-        let mut retransmit_at = confirmable.then(|| start + timeout);
+        let mut timeouts = self.params.retransmission_timeouts(r);
+        let first = timeouts.next().unwrap_or_default();
+        let mut retransmit_at = confirmable.then(|| start + first);
         let mut give_up = (!confirmable).then(|| start + self.params.response_timeout);
         let mut separate = false;
         for _ in 0..MAX_DATAGRAMS {
             let now = Instant::now();
             if let Some(at) = retransmit_at.filter(|at| now >= *at) {
-                if retransmits >= self.params.max_retransmit {
+                // None after MAX_RETRANSMIT retransmissions.
+                let Some(timeout) = timeouts.next() else {
                     return Err(TransportError::Timeout);
-                }
+                };
                 self.socket.send_to(datagram, peer)?;
-                retransmits += 1;
                 self.stats.retransmissions += 1;
-                timeout = timeout.saturating_mul(2);
                 retransmit_at = Some(at.max(now) + timeout);
                 continue;
             }

@@ -80,6 +80,14 @@ impl TransmissionParams {
             .mul_f64(1.0 + (factor - 1.0) * r.clamp(0.0, 1.0))
     }
 
+    /// The timeouts of a confirmable message (section 4.2): the initial one for a random
+    /// fraction `r` in `[0, 1]`, then after each of the MAX_RETRANSMIT retransmissions one twice
+    /// the last; the exchange ends when the last runs out.
+    pub(crate) fn retransmission_timeouts(&self, r: f64) -> impl Iterator<Item = Duration> + use<> {
+        let first = self.initial_timeout(r);
+        (0..=self.max_retransmit).map(move |i| first.saturating_mul(2u32.saturating_pow(i)))
+    }
+
     /// MAX_TRANSMIT_SPAN of section 4.8.2: from the first transmission to the last retransmission.
     pub fn max_transmit_span(&self) -> Duration {
         let doublings = 2u32.saturating_pow(self.max_retransmit).saturating_sub(1);
@@ -424,3 +432,43 @@ pub(crate) const DEFAULT_SZX: u8 = 6;
 
 /// The largest body a client assembles from Block2 or a server from Block1 (16 MiB).
 pub const MAX_BODY: usize = 16 << 20;
+
+#[cfg(test)]
+mod tests {
+    use super::TransmissionParams;
+    use core::time::Duration;
+    use std::vec::Vec;
+
+    /// Section 4.2: the initial timeout is drawn from `[ACK_TIMEOUT, ACK_TIMEOUT *
+    /// ACK_RANDOM_FACTOR]` and doubles after each of the MAX_RETRANSMIT retransmissions; the
+    /// span to the last retransmission at the largest draw is MAX_TRANSMIT_SPAN (section 4.8.2).
+    #[test]
+    fn timeouts_double_from_the_drawn_initial_one() {
+        for params in [TransmissionParams::fast(), TransmissionParams::default()] {
+            for r in [0.0, 0.3, 1.0] {
+                let t: Vec<Duration> = params.retransmission_timeouts(r).collect();
+                assert_eq!(t.len(), params.max_retransmit as usize + 1);
+                let first = t.first().copied().unwrap_or_default();
+                assert_eq!(first, params.initial_timeout(r));
+                assert!(first >= params.ack_timeout);
+                assert!(first <= params.ack_timeout.mul_f64(params.ack_random_factor));
+                for (i, timeout) in t.iter().enumerate() {
+                    assert_eq!(*timeout, first * (1 << i), "{params:?} r {r}");
+                }
+            }
+            let span: Duration = params
+                .retransmission_timeouts(1.0)
+                .take(params.max_retransmit as usize)
+                .sum();
+            let expected = params.max_transmit_span();
+            assert!(
+                span.abs_diff(expected) < Duration::from_micros(1),
+                "{span:?}"
+            );
+        }
+        assert_eq!(
+            TransmissionParams::default().max_transmit_span(),
+            Duration::from_secs(45)
+        );
+    }
+}
