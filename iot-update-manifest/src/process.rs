@@ -687,14 +687,22 @@ where
         auth: &AuthenticatedManifest<'_>,
         kinds: &[SequenceKind],
     ) -> Result<()> {
-        let scratch = core::mem::take(&mut self.scratch);
-        let mut result = Ok(());
-        for &kind in kinds {
-            result = self.top(auth, &[], ManifestId::ROOT, kind, None, &mut *scratch);
-            if result.is_err() {
-                break;
+        self.lending_scratch(|p, scratch| {
+            for &kind in kinds {
+                p.top(auth, &[], ManifestId::ROOT, kind, None, &mut *scratch)?;
             }
-        }
+            Ok(())
+        })
+    }
+
+    /// Runs `run` with the scratch buffer lent to it (dependency manifests are read into it
+    /// while the processor itself stays usable), and puts the buffer back whatever `run` returns.
+    fn lending_scratch<T>(
+        &mut self,
+        run: impl FnOnce(&mut Self, &mut [u8]) -> Result<T>,
+    ) -> Result<T> {
+        let scratch = core::mem::take(&mut self.scratch);
+        let result = run(self, &mut *scratch);
         self.scratch = scratch;
         result
     }

@@ -41,6 +41,11 @@ fn read(name: &str) -> Option<Vec<u8>> {
     iot_test_vectors::read(&format!("{DIR}/{name}"))
 }
 
+/// The signing key of libcsuit's trust anchor, which signs expD (`None` without the vectors).
+fn trust_anchor() -> Option<P256SigningKey> {
+    read("key/trust_anchor_secp256r1.pem").map(|pem| pem_key(&pem))
+}
+
 /// The P-256 key of a PEM file (libcsuit labels its PKCS#8 body "EC PRIVATE KEY").
 fn pem_key(pem: &[u8]) -> P256SigningKey {
     let pem = core::str::from_utf8(pem).unwrap();
@@ -141,14 +146,13 @@ fn tc() -> Vec<u8> {
 
 #[test]
 fn exp_d_processes_the_dependency_built_here() {
-    let (Some(pem), Some(exp_u), Some(config)) = (
-        read("key/trust_anchor_secp256r1.pem"),
+    let (Some(mut anchor), Some(exp_u), Some(config)) = (
+        trust_anchor(),
         read("suit_manifest_expU.suit"),
         read("config.json"),
     ) else {
         return;
     };
-    let mut anchor = pem_key(&pem);
     let built = dependency(&mut anchor, |t| t);
     // expU, tagged: the size and the manifest digest expD names.
     assert_eq!(built.len(), DEPENDENCY_SIZE);
@@ -201,10 +205,9 @@ fn exp_d_processes_the_dependency_built_here() {
 /// no sequence number stored.
 #[test]
 fn a_bad_dependency_changes_nothing() {
-    let Some(pem) = read("key/trust_anchor_secp256r1.pem") else {
+    let Some(mut anchor) = trust_anchor() else {
         return;
     };
-    let mut anchor = pem_key(&pem);
     let built = dependency(&mut anchor, |t| t);
     let mut other = P256SigningKey::from_bytes(&[0x11; 32]).unwrap();
     let cases: Vec<(&str, Vec<u8>, Error)> = vec![
@@ -289,10 +292,9 @@ fn numbered(key: &mut P256SigningKey, n: u64) -> Vec<u8> {
 /// dependency manifest is refused with nothing stored, one that names the same one again is not.
 #[test]
 fn an_older_dependency_is_refused_once_a_newer_one_was_installed() {
-    let Some(pem) = read("key/trust_anchor_secp256r1.pem") else {
+    let Some(mut anchor) = trust_anchor() else {
         return;
     };
-    let mut anchor = pem_key(&pem);
     let (second, third) = (numbered(&mut anchor, 2), numbered(&mut anchor, 3));
     let mut sim = device(Some(&third));
     update(&mut sim, &anchor).unwrap();
@@ -345,10 +347,9 @@ fn ab(sim: &mut Sim, anchor: &P256SigningKey, step: Ab<'_>) -> Result<(), Error>
 /// power cut after the confirming state write is made good by the next boot.
 #[test]
 fn an_ab_device_stores_the_dependency_number_when_it_confirms() {
-    let Some(pem) = read("key/trust_anchor_secp256r1.pem") else {
+    let Some(mut anchor) = trust_anchor() else {
         return;
     };
-    let mut anchor = pem_key(&pem);
     let (third, fourth, fifth) = (
         numbered(&mut anchor, 3),
         numbered(&mut anchor, 4),
@@ -406,10 +407,9 @@ fn an_ab_device_stores_the_dependency_number_when_it_confirms() {
 /// back the update can be completed with both advanced.
 #[test]
 fn power_cut_anywhere_keeps_the_dependent_counter_behind_its_dependency() {
-    let Some(pem) = read("key/trust_anchor_secp256r1.pem") else {
+    let Some(mut anchor) = trust_anchor() else {
         return;
     };
-    let mut anchor = pem_key(&pem);
     let (third, fifth) = (numbered(&mut anchor, 3), numbered(&mut anchor, 5));
     let update = dependent(&mut anchor, 4, &fifth);
     let mut factory = device(Some(&third));

@@ -28,10 +28,7 @@ where
     /// [`Processor::update`] calls it after install and validate succeeded, before it stores the
     /// dependent's own number; the A/B layer ([`crate::ab`]) when it confirms a trial.
     pub fn store_dependency_numbers(&mut self, auth: &AuthenticatedManifest<'_>) -> Result<()> {
-        let scratch = core::mem::take(&mut self.scratch);
-        let result = self.store_under(auth, &[], 0, &mut *scratch);
-        self.scratch = scratch;
-        result
+        self.lending_scratch(|p, scratch| p.store_under(auth, &[], 0, scratch))
     }
 
     /// [`Processor::store_dependency_numbers`] for the manifest of `auth`, `depth` levels below
