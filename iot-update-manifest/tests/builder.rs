@@ -1,5 +1,6 @@
 //! The builder (feature `alloc`, JSON with `json`): what it builds authenticates with our decoder
-//! and runs through the Processor on the simulated device; severing keeps the envelope valid;
+//! and runs through the Processor on the simulated device (a manifest for one device identifier
+//! runs there alone); severing keeps the envelope valid;
 //! descriptions that are not manifests are refused with a reason.
 #![allow(
     clippy::unwrap_used,
@@ -16,7 +17,7 @@ use iot_update_manifest::builder::{
     BuildError, Cmd, Description, Digest, Index, LanguageText, Param, json, sever,
 };
 use iot_update_manifest::{
-    Command, Envelope, Error, Processor, Severable, TrustAnchors, manifest_key,
+    Argument, Command, Envelope, Error, Parameter, Processor, Severable, TrustAnchors, manifest_key,
 };
 use sim::Sim;
 use std::path::PathBuf;
@@ -117,14 +118,22 @@ fn device(slot: u64) -> Sim {
     sim
 }
 
-fn update(sim: &mut Sim, envelope: &[u8]) -> Result<(), Error> {
+/// Authenticates `envelope`, runs the update procedure when `install` is set, then the boot
+/// procedure.
+fn process(sim: &mut Sim, envelope: &[u8], install: bool) -> Result<(), Error> {
     let mut crypto = RustCrypto::from_os();
     let mut keys = [key().verifying_key()];
     let mut anchors = TrustAnchors::signers(&mut keys);
     let mut p = Processor::new(sim, &mut crypto, &mut anchors);
     let auth = p.authenticate(envelope)?;
-    p.update(&auth)?;
+    if install {
+        p.update(&auth)?;
+    }
     p.boot(&auth)
+}
+
+fn update(sim: &mut Sim, envelope: &[u8]) -> Result<(), Error> {
+    process(sim, envelope, true)
 }
 
 #[test]
@@ -206,6 +215,135 @@ fn severing_keeps_the_envelope_valid() {
     assert!(sim.flash.sequence.is_empty());
     // Not an envelope: refused.
     assert!(matches!(sever(&severed[1..]), Err(BuildError::Envelope(_))));
+}
+
+/// The device one manifest is for, and another of the same vendor and class (RFC 9562 UUIDs).
+const DEVICE_BYTES: [u8; 16] = [
+    0x6e, 0x2f, 0x3c, 0x41, 0x9a, 0x07, 0x5b, 0x8d, 0xa1, 0x52, 0x0c, 0x7e, 0x94, 0x3b, 0xd8, 0x16,
+];
+const OTHER_DEVICE_BYTES: [u8; 16] = [
+    0x6e, 0x2f, 0x3c, 0x41, 0x9a, 0x07, 0x5b, 0x8d, 0xa1, 0x52, 0x0c, 0x7e, 0x94, 0x3b, 0xd8, 0x17,
+];
+const ONE_DEVICE_IMAGE: &[u8] = b"firmware built for one device";
+
+/// An update of component ['fw'] for one device: the shared sequence sets vendor, class and
+/// device identifier and checks all three; install writes the integrated image and checks it,
+/// validate checks it again, invoke runs it.
+fn one_device_envelope() -> Vec<u8> {
+    let mut crypto = RustCrypto::from_os();
+    let mut d = Description::new(4, vec![vec![b"fw".to_vec()]]);
+    d.shared_sequence = Some(vec![
+        Cmd::OverrideParameters(vec![
+            Param::VendorId(VENDOR_BYTES.to_vec()),
+            Param::ClassId(CLASS_BYTES.to_vec()),
+            Param::DeviceId(DEVICE_BYTES.to_vec()),
+            Param::ImageDigest(Digest::sha256(&mut crypto, ONE_DEVICE_IMAGE)),
+            Param::ImageSize(ONE_DEVICE_IMAGE.len() as u64),
+        ]),
+        Cmd::Policy(Command::VendorIdentifier, 15),
+        Cmd::Policy(Command::ClassIdentifier, 15),
+        Cmd::Policy(Command::DeviceIdentifier, 15),
+    ]);
+    d.install = Some(vec![
+        Cmd::OverrideParameters(vec![Param::Uri("#fw".into())]),
+        Cmd::Policy(Command::Fetch, 2),
+        Cmd::Policy(Command::ImageMatch, 15),
+    ]);
+    d.validate = Some(vec![Cmd::Policy(Command::ImageMatch, 15)]);
+    d.invoke = Some(vec![Cmd::Policy(Command::Invoke, 2)]);
+    d.integrated = vec![("#fw".into(), ONE_DEVICE_IMAGE.to_vec())];
+    let mut unsigned = d.encode(&mut crypto).unwrap();
+    unsigned
+        .sign(&mut crypto, &mut key(), Algorithm::Es256, None)
+        .unwrap();
+    unsigned.to_bytes().unwrap()
+}
+
+/// suit-condition-device-identifier (24): a manifest naming one device installs and boots there,
+/// and is refused, with nothing changed, by a device of the same vendor and class with another
+/// device identifier or with none.
+#[test]
+fn device_identifier_condition_selects_one_device() {
+    let envelope = one_device_envelope();
+    let fw = sim::path(&[b"fw"]);
+    // The builder wrote condition 24 after parameter 24 with the device's UUID.
+    let auth = Envelope::decode(&envelope)
+        .unwrap()
+        .authenticate(
+            &mut RustCrypto::from_os(),
+            &mut TrustAnchors::signers(&mut [key().verifying_key()]),
+        )
+        .unwrap();
+    let shared = auth.manifest().common().shared_sequence().unwrap();
+    let commands: Vec<_> = shared.iter().collect();
+    assert_eq!(commands.len(), 4);
+    let Argument::Parameters(params) = commands[0].1 else {
+        panic!("override-parameters first")
+    };
+    assert!(
+        params
+            .iter()
+            .any(|p| p == Parameter::DeviceId(&DEVICE_BYTES))
+    );
+    assert_eq!(commands[3].0, Command::DeviceIdentifier);
+    assert_eq!(Command::DeviceIdentifier.code(), 24);
+
+    // The device it names: installed, counter stored, booted.
+    let mut sim = device(0);
+    sim.device_ids = vec![DEVICE_BYTES.to_vec()];
+    update(&mut sim, &envelope).unwrap();
+    assert_eq!(sim.get(&fw), Some(&ONE_DEVICE_IMAGE.to_vec()));
+    assert_eq!(sim.flash.sequence.get(&None), Some(&4));
+    assert_eq!(sim.invoked.len(), 1, "booted");
+    // A device may assert several device identifiers; matching one of them is enough.
+    let mut several = device(0);
+    several.device_ids = vec![OTHER_DEVICE_BYTES.to_vec(), DEVICE_BYTES.to_vec()];
+    update(&mut several, &envelope).unwrap();
+    assert_eq!(several.get(&fw), Some(&ONE_DEVICE_IMAGE.to_vec()));
+
+    // Devices it does not name, both with an image and a counter already. A device without a
+    // device identifier cannot match one, so the condition fails there too:
+    // draft-ietf-suit-manifest "suit-condition-vendor-identifier, suit-condition-class-identifier,
+    // and suit-condition-device-identifier" (the Recipient must match the UUID for the manifest
+    // to be valid; identifiers must be known to the Manifest Processor to evaluate compatibility).
+    for (who, ids) in [
+        ("another device", vec![OTHER_DEVICE_BYTES.to_vec()]),
+        ("a device without a device identifier", vec![]),
+    ] {
+        let mut sim = device(0);
+        sim.device_ids = ids;
+        sim.flash
+            .storage
+            .insert(fw.clone(), b"the image it runs".to_vec());
+        sim.flash.sequence.insert(None, 3);
+        let before = sim.flash.clone();
+        let refused = update(&mut sim, &envelope);
+        assert_eq!(
+            refused,
+            Err(Error::ConditionFailed(Command::DeviceIdentifier)),
+            "{who}"
+        );
+        assert_eq!(refused.unwrap_err().to_string(), "condition 24 failed");
+        assert_eq!(sim.flash, before, "{who}: nothing changed");
+        assert!(sim.fetched.is_empty() && sim.invoked.is_empty(), "{who}");
+    }
+
+    // Booting checks it too: the installed image, moved to another device, is not invoked.
+    for ids in [vec![OTHER_DEVICE_BYTES.to_vec()], vec![]] {
+        let mut moved = sim.reboot();
+        moved.device_ids = ids;
+        let before = moved.flash.clone();
+        assert_eq!(
+            process(&mut moved, &envelope, false),
+            Err(Error::ConditionFailed(Command::DeviceIdentifier))
+        );
+        assert!(moved.invoked.is_empty());
+        assert_eq!(moved.flash, before);
+    }
+    // And on the device it names, it boots.
+    let mut same = sim.reboot();
+    process(&mut same, &envelope, false).unwrap();
+    assert_eq!(same.invoked.len(), 1);
 }
 
 /// A small description through the Rust API.

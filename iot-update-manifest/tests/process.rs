@@ -35,6 +35,7 @@ const OVERRIDE: i64 = 20;
 const FETCH: i64 = 21;
 const COPY: i64 = 22;
 const INVOKE: i64 = 23;
+const DEVICE_ID: i64 = 24;
 const SWAP: i64 = 31;
 const RUN_SEQUENCE: i64 = 32;
 const PROCESS_DEPENDENCY: i64 = 11;
@@ -631,6 +632,8 @@ fn missing_parameters() {
     // A condition whose parameter is not set fails (soft-failable, unlike the directives).
     for (code, command) in [
         (VENDOR_ID, Command::VendorIdentifier),
+        (CLASS_ID, Command::ClassIdentifier),
+        (DEVICE_ID, Command::DeviceIdentifier),
         (IMAGE_MATCH, Command::ImageMatch),
         (COMPONENT_SLOT, Command::ComponentSlot),
         (CHECK_CONTENT, Command::CheckContent),
