@@ -1,5 +1,6 @@
 //! A/B updates: trial boot, confirmation, reversion, downgrades, and power cut before and after
-//! every platform call of an update's whole life.
+//! every platform call of an update's whole life, of factory provisioning, and of the revert of
+//! a trial booted and never confirmed.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -122,14 +123,16 @@ macro_rules! with {
     }};
 }
 
+fn provision(sim: &mut Sim) -> Result<(), Error> {
+    let v1 = v1_envelope();
+    with!(sim, |d: &mut AbDevice<_, _, _>| d
+        .provision(&v1, &mut [0u8; 512]))
+}
+
 fn provisioned() -> Sim {
     let mut sim = device();
-    let v1 = v1_envelope();
-    with!(&mut sim, |d: &mut AbDevice<_, _, _>| d
-        .provision(&v1, &mut [0u8; 512]))
-    .unwrap();
+    provision(&mut sim).unwrap();
     sim.fetched.clear();
-    sim.calls = 0;
     sim
 }
 
@@ -368,46 +371,180 @@ fn life(sim: &mut Sim) -> Result<(), Error> {
     Ok(())
 }
 
-#[test]
-fn power_cut_before_and_after_every_platform_call() {
-    let mut reference = provisioned();
-    life(&mut reference).unwrap();
+/// The power-cut harness: runs `steps` once uncut on a device from `setup` to count its
+/// platform calls, then once per cut point (power lost before, and after, each of those calls)
+/// on a fresh device from `setup`, and hands `check` the device switched on again (the flash as
+/// the power left it, RAM lost) with the cut's name. Returns the number of cut points.
+fn cut_everywhere(
+    setup: impl Fn() -> Sim,
+    steps: impl Fn(&mut Sim) -> Result<(), Error>,
+    mut check: impl FnMut(Sim, &str),
+) -> usize {
+    let fresh = || {
+        let mut sim = setup();
+        sim.calls = 0;
+        sim
+    };
+    let mut reference = fresh();
+    steps(&mut reference).unwrap();
     let total = reference.calls;
-    assert!(total > 20, "the life takes {total} platform calls");
-    let mut outcomes = [0usize; 2];
     for n in 1..=total {
         for cut in [Cut::Before(n), Cut::After(n)] {
-            let mut sim = provisioned();
+            let mut sim = fresh();
             sim.cut = Some(cut);
             let context = format!("{cut:?}");
-            let interrupted = life(&mut sim);
+            let interrupted = steps(&mut sim);
             assert!(interrupted.is_err(), "{context}: the cut was not felt");
             assert!(sim.dead, "{context}");
-            // The flash as the power left it: the counter is sane already.
-            check_counter(&sim, &context);
-
-            // Power comes back: the device boots an authentic image.
-            let mut sim = sim.reboot();
-            let b = boot(&mut sim).unwrap_or_else(|e| panic!("{context}: boot failed: {e}"));
-            check_booted(&sim, &b, &context);
-            outcomes[usize::from(b.slot)] += 1;
-
-            // And the update can be completed from there.
-            if b.tentative {
-                confirm(&mut sim).unwrap();
-            } else if b.slot == 0 {
-                life(&mut sim).unwrap();
-            }
-            let b = boot(&mut sim).unwrap();
-            check_booted(&sim, &b, &context);
-            assert_eq!((b.slot, b.sequence), (1, 2), "{context}: update completed");
-            assert_eq!(counter(&sim), Some(2), "{context}");
+            check(sim.reboot(), &context);
         }
     }
+    2 * total
+}
+
+/// Boots uncut an authentic image: `slot` with its manifest's `sequence`, the stored counter.
+fn boots_into(sim: &mut Sim, (slot, sequence): (u8, u64), context: &str) {
+    let b = boot(sim).unwrap_or_else(|e| panic!("{context}: boot failed: {e}"));
+    check_booted(sim, &b, context);
+    assert_eq!((b.slot, b.sequence), (slot, sequence), "{context}");
+    assert_eq!(counter(sim), Some(sequence), "{context}");
+}
+
+/// A provisioned device switched on after a cut: the counter is sane already in the flash as the
+/// power left it, and the device boots an authentic image.
+fn boot_after_the_cut(sim: &mut Sim, context: &str) -> Booted {
+    check_counter(sim, context);
+    let b = boot(sim).unwrap_or_else(|e| panic!("{context}: boot failed: {e}"));
+    check_booted(sim, &b, context);
+    b
+}
+
+#[test]
+fn power_cut_before_and_after_every_platform_call() {
+    let mut outcomes = [0usize; 2];
+    let cuts = cut_everywhere(provisioned, life, |mut sim, context| {
+        let b = boot_after_the_cut(&mut sim, context);
+        outcomes[usize::from(b.slot)] += 1;
+
+        // The update can be completed from there.
+        if b.tentative {
+            confirm(&mut sim).unwrap();
+        } else if b.slot == 0 {
+            life(&mut sim).unwrap();
+        }
+        boots_into(&mut sim, (1, 2), context);
+    });
+    assert!(cuts > 40, "the life has {cuts} cut points");
     println!(
-        "power cut before and after each of {total} platform calls: {} reboots came up on the \
-         factory image, {} on the update",
+        "update life: {cuts} cut points (before and after each platform call): {} reboots came \
+         up on the factory image, {} on the update",
         outcomes[0], outcomes[1]
     );
     assert!(outcomes[0] > 0 && outcomes[1] > 0);
+}
+
+/// Factory provisioning of a blank device, cut anywhere: the device either boots the
+/// provisioned image, or has no boot state and provisions again. Never a boot state without its
+/// envelope or image, never a provisioned device that fails to boot.
+#[test]
+fn power_cut_during_provisioning() {
+    let mut outcomes = [0usize; 2];
+    let cuts = cut_everywhere(device, provision, |mut sim, context| {
+        let provisioned = match boot(&mut sim) {
+            Ok(b) => {
+                check_booted(&sim, &b, context);
+                assert_eq!(
+                    (b.slot, b.sequence, b.tentative, b.reverted),
+                    (0, 1, false, false),
+                    "{context}"
+                );
+                // Provisioned once and for all.
+                assert_eq!(
+                    provision(&mut sim),
+                    Err(Error::Platform(PlatformError::Denied)),
+                    "{context}"
+                );
+                true
+            }
+            Err(Error::NoBootableImage) => {
+                assert_eq!(
+                    sim.flash.boot_state, None,
+                    "{context}: a boot state the device cannot boot"
+                );
+                provision(&mut sim).unwrap_or_else(|e| panic!("{context}: reprovision: {e}"));
+                false
+            }
+            Err(e) => panic!("{context}: boot failed: {e}"),
+        };
+        outcomes[usize::from(provisioned)] += 1;
+        boots_into(&mut sim, (0, 1), context);
+    });
+    assert!(cuts > 10, "provisioning has {cuts} cut points");
+    println!(
+        "provisioning: {cuts} cut points: {} left the device blank, {} provisioned",
+        outcomes[0], outcomes[1]
+    );
+    assert!(outcomes[0] > 0 && outcomes[1] > 0);
+}
+
+/// A device whose trial (the update) was booted once and never confirmed.
+fn trial_abandoned() -> Sim {
+    let mut sim = provisioned();
+    update(&mut sim, &v2_envelope()).unwrap();
+    assert!(boot(&mut sim).unwrap().tentative);
+    sim.invoked.clear();
+    sim
+}
+
+/// The boot that reverts the abandoned trial, then the boot after it: both start the known-good
+/// image, and nothing else is ever invoked.
+fn revert_and_boot(sim: &mut Sim) -> Result<(), Error> {
+    let mut two_boots = || {
+        for _ in 0..2 {
+            let b = boot(sim)?;
+            assert_eq!((b.slot, b.sequence, b.tentative), (0, 1, false));
+        }
+        Ok(())
+    };
+    let result = two_boots();
+    assert!(
+        sim.invoked
+            .iter()
+            .all(|(key, _, image)| *key == fw(0) && image == V1),
+        "the abandoned trial ran again"
+    );
+    result
+}
+
+/// The revert of a trial booted and not confirmed, cut before and after every platform call of
+/// the reverting boot and of the boot after it: the device always comes up on the known-good
+/// image (never the abandoned trial again), with the trial gone, and can take the update again.
+#[test]
+fn power_cut_during_the_revert_of_an_abandoned_trial() {
+    let mut reverted = [0usize; 2];
+    let cuts = cut_everywhere(trial_abandoned, revert_and_boot, |mut sim, context| {
+        let b = boot_after_the_cut(&mut sim, context);
+        assert_eq!(
+            (b.slot, b.sequence, b.tentative),
+            (0, 1, false),
+            "{context}: the known-good image"
+        );
+        reverted[usize::from(b.reverted)] += 1;
+        assert_eq!(
+            sim.flash.boot_state.unwrap().trial,
+            None,
+            "{context}: the trial is gone"
+        );
+        assert_eq!(counter(&sim), Some(1), "{context}");
+        // The abandoned update may be tried again, and completed.
+        life(&mut sim).unwrap_or_else(|e| panic!("{context}: update again: {e}"));
+        boots_into(&mut sim, (1, 2), context);
+    });
+    assert!(cuts > 20, "the two boots have {cuts} cut points");
+    println!(
+        "revert: {cuts} cut points: the reboot reverted the trial after {}, found it reverted \
+         after {}",
+        reverted[1], reverted[0]
+    );
+    assert!(reverted[0] > 0 && reverted[1] > 0);
 }
