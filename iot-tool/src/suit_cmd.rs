@@ -7,7 +7,7 @@ use crate::io;
 use crate::keys::Key;
 use clap::{Args, Subcommand};
 use iot_core::cose::{CoseKey, Ec2Y};
-use iot_core::crypto::RustCrypto;
+use iot_core::crypto::{P256SigningKey, RustCrypto};
 use iot_update_manifest::builder::{self, json};
 use iot_update_manifest::delegation::read_cwt;
 use iot_update_manifest::device_dir::{
@@ -100,8 +100,19 @@ pub struct InstallArgs {
     /// repeatable.
     #[arg(long, value_name = "URI=FILE", value_parser = fetch_arg)]
     fetch: Vec<(String, PathBuf)>,
-    /// Write the device's SUIT_Report (draft-ietf-suit-report) to FILE, whether the install
-    /// succeeds or is refused: what `suit rollout report` reads.
+    #[command(flatten)]
+    report: ReportArgs,
+    #[command(flatten)]
+    clock: ClockArgs,
+}
+
+/// Where a device writes its SUIT_Report (draft-ietf-suit-report), for `suit rollout report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Write the device's SUIT_Report to FILE, what `suit rollout report` reads. `install`
+    /// writes one whether it succeeds or is refused; `boot` writes the one of the trial it
+    /// settles (a success when --confirm confirmed it, a failure when the boot abandoned it),
+    /// and no file when it settles none.
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
     /// The report's `suit-report-nonce` (hex), which the server chose.
@@ -111,8 +122,39 @@ pub struct InstallArgs {
     /// draft's "Protected SUIT Report"), which `suit rollout report --device-key` verifies.
     #[arg(long, value_name = "KEY", requires = "report")]
     sign_report: Option<PathBuf>,
-    #[command(flatten)]
-    clock: ClockArgs,
+}
+
+impl ReportArgs {
+    /// The signing key, read before the device is touched, so that a bad one leaves it as it
+    /// was.
+    fn signer(&self) -> Result<Option<P256SigningKey>> {
+        self.sign_report
+            .as_deref()
+            .map(|k| Key::load(k)?.signer().context(k.display()))
+            .transpose()
+    }
+
+    fn nonce(&self) -> Option<&[u8]> {
+        self.nonce.as_ref().map(|n| n.0.as_slice())
+    }
+
+    /// Writes `report` to the report file, signed when a key was given.
+    fn write(
+        &self,
+        crypto: &mut impl iot_core::crypto::Sha256,
+        signer: Option<P256SigningKey>,
+        report: &[u8],
+    ) -> Result<()> {
+        let Some(path) = &self.report else {
+            return Ok(());
+        };
+        let Some(mut signer) = signer else {
+            return io::write(path, report);
+        };
+        let mut signed = vec![0u8; report.len() + iot_update_manifest::report::SIGNED_OVERHEAD];
+        let n = iot_update_manifest::report::sign(crypto, &mut signer, report, &mut signed)?;
+        io::write(path, signed.get(..n).unwrap_or_default())
+    }
 }
 
 /// The arguments of `suit boot`.
@@ -124,6 +166,8 @@ pub struct BootArgs {
     /// Confirm an image on trial once it booted (the application's "all is well").
     #[arg(long)]
     confirm: bool,
+    #[command(flatten)]
+    report: ReportArgs,
     #[command(flatten)]
     clock: ClockArgs,
 }
@@ -296,37 +340,13 @@ fn install(a: &InstallArgs) -> Result<()> {
         device.serve(uri.as_str(), file);
     }
     let mut crypto = RustCrypto::from_os();
-    let done = match &a.report {
-        None => device.install(&mut crypto, key, &envelope),
-        Some(path) => {
-            // The key is read first, so that a bad one leaves the device as it was.
-            let signer = a
-                .sign_report
-                .as_deref()
-                .map(|k| Key::load(k)?.signer().context(k.display()))
-                .transpose()?;
-            let (done, report) = device.install_reported(
-                &mut crypto,
-                key,
-                &envelope,
-                a.nonce.as_ref().map(|n| n.0.as_slice()),
-            );
-            match signer {
-                None => io::write(path, &report)?,
-                Some(mut signer) => {
-                    let mut signed =
-                        vec![0u8; report.len() + iot_update_manifest::report::SIGNED_OVERHEAD];
-                    let n = iot_update_manifest::report::sign(
-                        &mut crypto,
-                        &mut signer,
-                        &report,
-                        &mut signed,
-                    )?;
-                    io::write(path, signed.get(..n).unwrap_or_default())?;
-                }
-            }
-            done
-        }
+    let done = if a.report.report.is_none() {
+        device.install(&mut crypto, key, &envelope)
+    } else {
+        let signer = a.report.signer()?;
+        let (done, report) = device.install_reported(&mut crypto, key, &envelope, a.report.nonce());
+        a.report.write(&mut crypto, signer, &report)?;
+        done
     }
     .map_err(|e| device_error(&a.device, e))?;
     let how = if done.provisioned {
@@ -346,14 +366,28 @@ fn install(a: &InstallArgs) -> Result<()> {
 fn boot(a: &BootArgs) -> Result<()> {
     let mut device = DirDevice::open(&a.device).map_err(|e| device_error(&a.device, e))?;
     device.set_clock(a.clock.clock.0);
-    let report = device
-        .boot(&mut RustCrypto::from_os(), a.confirm)
-        .map_err(|e| device_error(&a.device, e))?;
-    let b = report.booted;
-    let reverted = if b.reverted {
-        "unconfirmed trial abandoned; "
+    let mut crypto = RustCrypto::from_os();
+    let (report, written) = if a.report.report.is_none() {
+        (device.boot(&mut crypto, a.confirm), "")
     } else {
-        ""
+        let signer = a.report.signer()?;
+        let (report, suit_report) = device.boot_reported(&mut crypto, a.confirm, a.report.nonce());
+        match suit_report {
+            Some(r) => {
+                a.report.write(&mut crypto, signer, &r)?;
+                (report, "; report written")
+            }
+            None => (report, "; no trial settled: no report"),
+        }
+    };
+    let report = report.map_err(|e| device_error(&a.device, e))?;
+    let b = report.booted;
+    let reverted = match b.reverted {
+        Some(t) => format!(
+            "trial of sequence number {} abandoned ({}); ",
+            t.sequence, t.cause
+        ),
+        None => String::new(),
     };
     let how = match (b.tentative, report.confirmed) {
         (true, true) => "confirmed: now the known-good image",
@@ -366,7 +400,7 @@ fn boot(a: &BootArgs) -> Result<()> {
         .map(|i| i.file.display().to_string())
         .collect();
     crate::say(&format!(
-        "{}: {reverted}booted slot {} (sequence number {}, {how}); invoked {}",
+        "{}: {reverted}booted slot {} (sequence number {}, {how}); invoked {}{written}",
         a.device.display(),
         b.slot,
         b.sequence,

@@ -10,6 +10,7 @@ use crate::keys::Key;
 use crate::suit_cmd::SuitArgs;
 use clap::{Args, Subcommand};
 use iot_core::crypto::RustCrypto;
+use iot_update_manifest::report::Reason;
 use iot_update_manifest::rollout::{
     Decision, DeviceReport, Ingest, Outcome, Plan, Release, State, Thresholds,
 };
@@ -168,7 +169,7 @@ fn decision_line(plan: &Plan, d: Decision) -> String {
         Decision::Complete => "every ring passed: rollout complete".to_owned(),
         Decision::Halt { ring, failures } => {
             format!(
-                "halted at ring {ring} on {}: nothing more is released",
+                "halted on {} of ring {ring}: nothing more is released",
                 count(failures, "failure")
             )
         }
@@ -233,19 +234,25 @@ fn report(a: &ReportArgs) -> Result<()> {
         }
     };
     let ingest = plan.ingest(&read);
-    let counted = match ingest {
-        Ingest::Recorded => match read.outcome {
-            Outcome::Success => "success counted".to_owned(),
-            Outcome::Failure { reason, code } => format!(
-                "failure counted ({}, code {code})",
-                reason.map_or_else(|| "unknown reason".to_owned(), |r| format!("{r:?}"))
-            ),
-        },
-        Ingest::Duplicate => "repeated report, nothing changed".to_owned(),
-        Ingest::Conflict => "contradicts its first report, ignored".to_owned(),
-        Ingest::OtherManifest => bail!("{shown}: a report on another manifest"),
-        Ingest::UnknownDevice => bail!("{}: not in the rollout", a.device),
-        Ingest::NotReleased => bail!("{}: the release is not for it yet", a.device),
+    let failure = |reason: Option<Reason>, code| {
+        format!(
+            "failure counted ({}, code {code})",
+            reason.map_or_else(|| "unknown reason".to_owned(), |r| format!("{r:?}"))
+        )
+    };
+    let counted = match (ingest, read.outcome) {
+        (Ingest::Recorded, Outcome::Success) => "success counted".to_owned(),
+        (Ingest::Recorded, Outcome::Failure { reason, code }) => failure(reason, code),
+        (Ingest::Overturned, Outcome::Failure { reason, code }) => {
+            format!("{} instead of its earlier success", failure(reason, code))
+        }
+        (Ingest::Duplicate, _) => "repeated report, nothing changed".to_owned(),
+        (Ingest::Conflict | Ingest::Overturned, _) => {
+            "contradicts its earlier failure, ignored".to_owned()
+        }
+        (Ingest::OtherManifest, _) => bail!("{shown}: a report on another manifest"),
+        (Ingest::UnknownDevice, _) => bail!("{}: not in the rollout", a.device),
+        (Ingest::NotReleased, _) => bail!("{}: the release is not for it yet", a.device),
     };
     let decision = plan.step();
     save(&a.plan, &plan)?;
@@ -268,9 +275,19 @@ fn status(a: &StatusArgs) -> Result<()> {
     let state = match plan.state() {
         State::Releasing { ring } => format!("releasing to ring {ring}"),
         State::Completed => "complete".to_owned(),
-        State::Halted { ring, failures } => {
-            format!("halted at ring {ring} on {}", count(failures, "failure"))
-        }
+        State::Halted {
+            ring,
+            passed_ring: None,
+            failures,
+        } => format!("halted at ring {ring} on {}", count(failures, "failure")),
+        State::Halted {
+            ring,
+            passed_ring: Some(passed),
+            failures,
+        } => format!(
+            "halted at ring {ring} on {} of ring {passed}, reported after it passed",
+            count(failures, "failure")
+        ),
     };
     let mut lines = vec![format!(
         "sequence number {}: {state}",

@@ -257,7 +257,7 @@ fn an_unconfirmed_image_reverts_at_the_next_boot() {
     let line = t.boot(true);
     assert!(
         line.contains(
-            "unconfirmed trial abandoned; booted slot 0 (sequence number 1, known-good); invoked slot0/00"
+            "trial of sequence number 2 abandoned (the tentative image booted and was not confirmed); booted slot 0 (sequence number 1, known-good); invoked slot0/00"
         ),
         "{line}"
     );
@@ -695,7 +695,7 @@ fn a_staged_rollout_advances_on_reports_halts_on_a_failure_and_resumes() {
     assert!(!installed);
     let line = report("dev-2", &r2);
     assert!(line.contains("dev-2: failure counted"), "{line}");
-    assert!(line.contains("halted at ring 1 on 1 failure"), "{line}");
+    assert!(line.contains("halted on 1 failure of ring 1"), "{line}");
     let line = report("dev-2", &r2);
     assert!(
         line.starts_with("dev-2: repeated report, nothing changed; halted"),
@@ -755,6 +755,86 @@ fn a_staged_rollout_advances_on_reports_halts_on_a_failure_and_resumes() {
     assert!(
         fails(&["suit", "rollout", "status", "--plan", s(&plan)])
             .contains("not a saved rollout plan")
+    );
+}
+
+/// The failure an A/B rollout most needs to see: an update installs (the device reports success
+/// and its ring passes), then its trial never confirms. `suit boot --report` reports the
+/// reverted trial, the failure replaces the success, and the rollout halts on the ring that had
+/// passed.
+#[test]
+fn a_trial_that_reverts_after_its_ring_passed_halts_the_rollout() {
+    let t = Setup::new();
+    t.installs("v1", &[]);
+    let (v2, dev, plan) = (t.path("v2.suit"), t.device(), t.path("plan.json"));
+    std::fs::write(t.path("fleet.txt"), "device\nother\n").unwrap();
+    let strict = [
+        "--min-reported",
+        "1",
+        "--min-success",
+        "1",
+        "--max-failures",
+        "0",
+    ];
+    one_line(&strs(&rollout_new(&t, "0.5,1", &strict)));
+    let (installed, booted) = (t.path("install.report"), t.path("boot.report"));
+    let fetch = t.fetch(URI2, "fw2.bin");
+    let vendor = t.path("vendor.pub.pem");
+    one_line(&[
+        "suit",
+        "install",
+        "--key",
+        s(&vendor),
+        s(&v2),
+        "--device",
+        s(&dev),
+        "--fetch",
+        &fetch,
+        "--report",
+        s(&installed),
+    ]);
+    let line = one_line(&strs(&rollout_report(&t, "device", &installed, &[])));
+    assert!(
+        line.contains("device: success counted; ring 0 (1 device): 1 reported, 0 failed; passed: released to ring 1"),
+        "{line}"
+    );
+
+    let boot = |confirm: bool| {
+        let mut args = vec!["suit", "boot", "--device", s(&dev), "--report", s(&booted)];
+        if confirm {
+            args.push("--confirm");
+        }
+        one_line(&args)
+    };
+    // The trial boots, and the application never confirms it: nothing settled yet.
+    let line = boot(false);
+    assert!(line.contains("on trial, not confirmed"), "{line}");
+    assert!(line.ends_with("; no trial settled: no report\n"), "{line}");
+    assert!(!booted.exists());
+    // The next boot reverts it and reports its failure.
+    let line = boot(true);
+    assert!(
+        line.contains("trial of sequence number 2 abandoned (the tentative image booted and was not confirmed); booted slot 0"),
+        "{line}"
+    );
+    assert!(line.ends_with("; report written\n"), "{line}");
+    let line = one_line(&strs(&rollout_report(&t, "device", &booted, &[])));
+    assert!(
+        line.contains("device: failure counted (OperationFailed, code 0) instead of its earlier success; halted on 1 failure of ring 0: nothing more is released"),
+        "{line}"
+    );
+    let status = ok(&["suit", "rollout", "status", "--plan", s(&plan)]);
+    assert_eq!(
+        status.lines().next(),
+        Some(
+            "sequence number 2: halted at ring 1 on 1 failure of ring 0, reported after it passed"
+        )
+    );
+    // The install's success again changes nothing: the failure stands.
+    let line = one_line(&strs(&rollout_report(&t, "device", &installed, &[])));
+    assert!(
+        line.contains("contradicts its earlier failure, ignored"),
+        "{line}"
     );
 }
 

@@ -175,8 +175,20 @@ pub struct Booted {
     pub sequence: u64,
     /// Whether it runs on trial (confirm it with [`AbDevice::confirm`]).
     pub tentative: bool,
-    /// Whether a trial was abandoned on the way.
-    pub reverted: bool,
+    /// The trial abandoned on the way, if any.
+    pub reverted: Option<Reverted>,
+}
+
+/// A trial [`AbDevice::boot`] abandoned for the known-good image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reverted {
+    /// Its slot, which keeps its envelope until the next update.
+    pub slot: u8,
+    /// Its manifest's sequence number.
+    pub sequence: u64,
+    /// Why: the error its boot failed with, or [`Error::TrialNotConfirmed`] when it booted
+    /// before and was never confirmed.
+    pub cause: Error,
 }
 
 /// A [`Platform`] confined to one slot: components without a slot parameter are placed in it,
@@ -406,9 +418,11 @@ where
     /// and, after it, dependency manifests.
     pub fn boot(&mut self, buf: &mut [u8]) -> Result<Booted> {
         let mut state = self.state()?;
-        let mut reverted = false;
+        let mut reverted = None;
         if let Some(trial) = state.trial {
-            if !trial.booted {
+            let cause = if trial.booted {
+                Error::TrialNotConfirmed
+            } else {
                 let started = BootState {
                     trial: Some(Trial {
                         booted: true,
@@ -418,18 +432,25 @@ where
                 };
                 self.platform.write_boot_state(&started)?;
                 // A trial that fails (for whatever reason) has had its boot.
-                if self.boot_slot(trial.slot, None, &mut *buf).is_ok() {
-                    return Ok(Booted {
-                        slot: trial.slot,
-                        sequence: trial.sequence,
-                        tentative: true,
-                        reverted: false,
-                    });
+                match self.boot_slot(trial.slot, None, &mut *buf) {
+                    Ok(()) => {
+                        return Ok(Booted {
+                            slot: trial.slot,
+                            sequence: trial.sequence,
+                            tentative: true,
+                            reverted: None,
+                        });
+                    }
+                    Err(e) => e,
                 }
-            }
+            };
             state.trial = None;
             self.platform.write_boot_state(&state)?;
-            reverted = true;
+            reverted = Some(Reverted {
+                slot: trial.slot,
+                sequence: trial.sequence,
+                cause,
+            });
         }
         self.boot_slot(state.active, Some(state.active_sequence), buf)?;
         Ok(Booted {

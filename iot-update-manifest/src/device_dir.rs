@@ -676,16 +676,7 @@ impl DirDevice {
             envelope,
             scratch: &mut scratch,
         };
-        let slot = match kept {
-            None => run.on(self)?,
-            Some(kept) => {
-                let mut reporter = Reporter::<_, REPORT_RECORDS>::new(&mut *self);
-                let r = run.on(&mut reporter);
-                kept.records = reporter.records().to_vec();
-                kept.failure = reporter.failure().cloned();
-                r?
-            }
-        };
+        let slot = self.run(run, kept)?;
         self.anchor = Some(key);
         let sequence = match self.state.boot {
             Some(BootState { trial: Some(t), .. }) => t.sequence,
@@ -707,14 +698,56 @@ impl DirDevice {
         crypto: &mut C,
         confirm: bool,
     ) -> Result<BootReport, DirError> {
-        let r = self.try_boot(crypto, confirm);
+        let r = self.try_boot(crypto, confirm, None);
         self.settle(r)
+    }
+
+    /// [`DirDevice::boot`], and the `SUIT_Report` (draft-ietf-suit-report, unsigned, `nonce`
+    /// as `suit-report-nonce`) of the trial this boot settled, which a staged rollout
+    /// ([`crate::rollout`]) counts: a success when the trial booted and `confirm` confirmed it
+    /// (with the records its manifest's reporting policies ask for), a failure when the boot
+    /// abandoned it ([`crate::ab::Reverted::cause`] as the reason, with the record of the command that
+    /// failed, if one did). Its reference is the trial's manifest. `None` when the boot settled
+    /// no trial: the known-good image booted with none pending, a trial runs unconfirmed, or
+    /// the boot failed (its error says why).
+    pub fn boot_reported<C: SuitCrypto>(
+        &mut self,
+        crypto: &mut C,
+        confirm: bool,
+        nonce: Option<&[u8]>,
+    ) -> (Result<BootReport, DirError>, Option<Vec<u8>>) {
+        let mut kept = Kept::default();
+        let r = self.try_boot(crypto, confirm, Some(&mut kept));
+        let r = self.settle(r);
+        let settled = match &r {
+            Ok(b) if b.confirmed => Some((b.booted.slot, None)),
+            Ok(b) => b.booted.reverted.map(|t| (t.slot, Some(t.cause))),
+            Err(_) => None,
+        };
+        let report = settled.and_then(|(slot, cause)| {
+            if cause.is_some() {
+                // The trial's records are mixed with the known-good image's: only the failing
+                // command's is kept.
+                kept.records.clear();
+            }
+            let envelope = fs::read(self.dir.join(envelope_file(slot))).ok()?;
+            let mut keys = [self.anchor?];
+            Some(kept.report(
+                crypto,
+                &mut self.anchors(&mut keys),
+                &envelope,
+                nonce,
+                cause.as_ref(),
+            ))
+        });
+        (r, report)
     }
 
     fn try_boot<C: SuitCrypto>(
         &mut self,
         crypto: &mut C,
         confirm: bool,
+        kept: Option<&mut Kept>,
     ) -> Result<BootReport, DirError> {
         let mut keys = [self.anchor.ok_or(DirError::NotProvisioned)?];
         if self.state.boot.is_none() {
@@ -729,16 +762,26 @@ impl DirDevice {
         let mut buf = vec![0u8; longest.saturating_add(SCRATCH)];
         let mut anchors = self.anchors(&mut keys);
         let decryption_key = self.decryption_key.clone();
-        let mut ab = AbDevice::new(self, crypto, &mut anchors);
-        if let Some(k) = &decryption_key {
-            ab = ab.with_decryption_key(k.kek());
-        }
-        let booted = ab.boot(&mut buf)?;
-        let confirmed = confirm && booted.tentative;
-        if confirmed {
-            ab.confirm(&mut buf)?;
-        }
-        Ok(BootReport { booted, confirmed })
+        let run = Boot {
+            crypto,
+            anchors: &mut anchors,
+            kek: decryption_key.as_ref().map(DecryptionKey::kek),
+            confirm,
+            buf: &mut buf,
+        };
+        Ok(self.run(run, kept)?)
+    }
+
+    /// Runs `run` on the device, behind a [`Reporter`] whose records go to `kept` when given.
+    fn run<R: AbRun>(&mut self, run: R, kept: Option<&mut Kept>) -> Result<R::Out, Error> {
+        let Some(kept) = kept else {
+            return run.on(self);
+        };
+        let mut reporter = Reporter::<_, REPORT_RECORDS>::new(&mut *self);
+        let r = run.on(&mut reporter);
+        kept.records = reporter.records().to_vec();
+        kept.failure = reporter.failure().cloned();
+        r
     }
 
     /// Drops staged writes after a failure, and names the file behind a platform I/O error.
@@ -1020,8 +1063,7 @@ impl Platform for DirDevice {
 /// The records [`DirDevice::install_reported`] keeps for its report, at most.
 pub const REPORT_RECORDS: usize = 64;
 
-/// One A/B install (provisioning, or an update on trial) of an envelope, run on a platform:
-/// the device itself, or the device behind a [`Reporter`].
+/// One A/B install (provisioning, or an update on trial) of an envelope.
 struct Install<'r, 'k, C> {
     crypto: &'r mut C,
     anchors: &'r mut TrustAnchors<'k, P256VerifyingKey>,
@@ -1031,8 +1073,16 @@ struct Install<'r, 'k, C> {
     scratch: &'r mut [u8],
 }
 
-impl<C: SuitCrypto> Install<'_, '_, C> {
+/// An A/B procedure that runs on any [`AbPlatform`]: the device itself, or the device behind a
+/// [`Reporter`].
+trait AbRun {
+    type Out;
+    fn on<P: AbPlatform>(self, platform: &mut P) -> Result<Self::Out, Error>;
+}
+
+impl<C: SuitCrypto> AbRun for Install<'_, '_, C> {
     /// The slot the image went to.
+    type Out = u8;
     fn on<P: AbPlatform>(self, platform: &mut P) -> Result<u8, Error> {
         let mut ab = AbDevice::new(platform, self.crypto, self.anchors);
         if let Some(k) = self.kek {
@@ -1047,7 +1097,33 @@ impl<C: SuitCrypto> Install<'_, '_, C> {
     }
 }
 
-/// What a [`Reporter`] kept of an install, for its report.
+/// One A/B boot of whichever slot [`AbDevice::boot`] chooses, confirming a trial that booted
+/// when `confirm` is set.
+struct Boot<'r, 'k, C> {
+    crypto: &'r mut C,
+    anchors: &'r mut TrustAnchors<'k, P256VerifyingKey>,
+    kek: Option<crate::encryption::Kek<'r>>,
+    confirm: bool,
+    buf: &'r mut [u8],
+}
+
+impl<C: SuitCrypto> AbRun for Boot<'_, '_, C> {
+    type Out = BootReport;
+    fn on<P: AbPlatform>(self, platform: &mut P) -> Result<BootReport, Error> {
+        let mut ab = AbDevice::new(platform, self.crypto, self.anchors);
+        if let Some(k) = self.kek {
+            ab = ab.with_decryption_key(k);
+        }
+        let booted = ab.boot(&mut *self.buf)?;
+        let confirmed = self.confirm && booted.tentative;
+        if confirmed {
+            ab.confirm(self.buf)?;
+        }
+        Ok(BootReport { booted, confirmed })
+    }
+}
+
+/// What a [`Reporter`] kept of an install or a boot, for its report.
 #[derive(Default)]
 struct Kept {
     records: Vec<Entry>,
@@ -1055,7 +1131,7 @@ struct Kept {
 }
 
 impl Kept {
-    /// The encoded `SUIT_Report` of an install of `envelope` that ended with `error`.
+    /// The encoded `SUIT_Report` of the processing of `envelope` that ended with `error`.
     fn report<C: SuitCrypto>(
         &self,
         crypto: &mut C,

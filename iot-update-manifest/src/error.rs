@@ -162,6 +162,9 @@ pub enum Error {
     TrialPending,
     /// No A/B slot holds a bootable image.
     NoBootableImage,
+    /// A tentative A/B image booted and was not confirmed before the next boot, which reverted
+    /// it to the known-good image ([`crate::ab::Reverted`]).
+    TrialNotConfirmed,
     /// A `suit-delegation` chain does not hold (feature `delegation`, draft-ietf-suit-trust-domains).
     #[cfg(feature = "delegation")]
     Delegation(crate::delegation::DelegationError),
@@ -238,6 +241,9 @@ impl fmt::Display for Error {
             }
             Self::TrialPending => f.write_str("a tentative image awaits confirmation"),
             Self::NoBootableImage => f.write_str("no slot holds a bootable image"),
+            Self::TrialNotConfirmed => {
+                f.write_str("the tentative image booted and was not confirmed")
+            }
             #[cfg(feature = "delegation")]
             Self::Delegation(e) => write!(f, "{e}"),
         }

@@ -122,7 +122,8 @@ impl Reason {
             Error::Platform(_)
             | Error::SourceIsDestination
             | Error::TrialPending
-            | Error::NoBootableImage => Self::OperationFailed,
+            | Error::NoBootableImage
+            | Error::TrialNotConfirmed => Self::OperationFailed,
         }
     }
 

@@ -5,10 +5,15 @@
 //! A ring advances when at least [`Thresholds::min_reported`] of its devices reported and at
 //! least [`Thresholds::min_success`] of those reports are successes; it halts as soon as its
 //! failures exceed [`Thresholds::max_failures`] of the ring, or when every device reported and
-//! the successes stay below the threshold. Completed is final; a halted plan moves on only when
-//! an operator resumes it ([`Plan::resume`], with new thresholds). A device's first
-//! report for the release counts; a repeated report changes nothing ([`Ingest::Duplicate`]), a
-//! contradicting one is [`Ingest::Conflict`] and ignored.
+//! the successes stay below the threshold. A ring that passed still halts the rollout when its
+//! failures exceed the threshold later: an A/B device reports its install's success, then the
+//! failure of a trial that did not confirm (`DirDevice::boot_reported`), perhaps after its ring
+//! advanced. Completed is final; a halted plan moves on only when an operator resumes it
+//! ([`Plan::resume`], with new thresholds).
+//!
+//! Per device, a failure counts over a success: a failure after a success replaces it
+//! ([`Ingest::Overturned`]), a success after a failure is [`Ingest::Conflict`] and ignored, as is
+//! a failure with another reason; a repeated report changes nothing ([`Ingest::Duplicate`]).
 
 use crate::report::{Reason, report_key};
 use alloc::collections::BTreeMap;
@@ -158,7 +163,12 @@ fn read_result(r: &mut Reader<'_>) -> crate::Result<Outcome> {
 #[cfg_attr(
     feature = "json",
     derive(serde::Serialize, serde::Deserialize),
-    serde(rename_all = "kebab-case", tag = "phase", deny_unknown_fields)
+    serde(
+        rename_all = "kebab-case",
+        rename_all_fields = "kebab-case",
+        tag = "phase",
+        deny_unknown_fields
+    )
 )]
 pub enum State {
     /// Released to rings `0..=ring`; collecting the reports of `ring`.
@@ -170,9 +180,16 @@ pub enum State {
     Completed,
     /// Stopped at `ring`; nothing more is released.
     Halted {
-        /// The ring whose reports stopped the rollout.
+        /// The ring released to last, where [`Plan::resume`] goes on.
         ring: usize,
-        /// Its failures when it stopped.
+        /// The ring whose failures stopped the rollout when it is not `ring`: an earlier ring
+        /// that had passed, whose devices reported failures since.
+        #[cfg_attr(
+            feature = "json",
+            serde(default, skip_serializing_if = "Option::is_none")
+        )]
+        passed_ring: Option<usize>,
+        /// The failures of the ring that stopped it, when it stopped.
         failures: usize,
     },
 }
@@ -198,7 +215,7 @@ pub enum Decision {
     Complete,
     /// The rollout stops (also returned again once halted).
     Halt {
-        /// The ring that failed.
+        /// The ring whose failures stopped it (the current ring, or one that had passed).
         ring: usize,
         /// Its failures.
         failures: usize,
@@ -212,7 +229,11 @@ pub enum Ingest {
     Recorded,
     /// The device already reported the same outcome: nothing changed.
     Duplicate,
-    /// The device already reported another outcome: ignored, the first one counts.
+    /// The device reported a success before and now a failure (a trial that did not
+    /// confirm): the failure counts instead.
+    Overturned,
+    /// The device reported a failure before, and now a success or another failure: ignored,
+    /// the first failure counts.
     Conflict,
     /// The report is about another manifest.
     OtherManifest,
@@ -395,14 +416,14 @@ impl Plan {
         if ring > self.released_through() {
             return Ingest::NotReleased;
         }
-        match self.reports.get(&report.device) {
-            Some(o) if *o == report.outcome => Ingest::Duplicate,
-            Some(_) => Ingest::Conflict,
-            None => {
-                self.reports.insert(report.device.clone(), report.outcome);
-                Ingest::Recorded
-            }
-        }
+        let counted = match self.reports.get(&report.device) {
+            Some(o) if *o == report.outcome => return Ingest::Duplicate,
+            Some(Outcome::Success) => Ingest::Overturned,
+            Some(Outcome::Failure { .. }) => return Ingest::Conflict,
+            None => Ingest::Recorded,
+        };
+        self.reports.insert(report.device.clone(), report.outcome);
+        counted
     }
 
     /// Releases again from the ring a halt stopped at, deciding from now on with `thresholds`
@@ -434,26 +455,53 @@ impl Plan {
         })
     }
 
-    /// Decides on the current ring's reports and moves the state on; repeating it without new
-    /// reports decides the same (or, after an advance, waits on the new ring).
+    /// Whether ring `ring`'s `failures` exceed [`Thresholds::max_failures`] of it.
+    fn too_many(&self, ring: usize, failures: usize) -> bool {
+        let size = self.rings.get(ring).map_or(0, Vec::len);
+        failures as f64 > self.thresholds.max_failures * size as f64
+    }
+
+    /// Decides on the released rings' reports and moves the state on: a halt when the failures
+    /// of any of them exceed the threshold (the first such ring is named), else on the current
+    /// ring's reports. Repeating it without new reports decides the same (or, after an advance,
+    /// waits on the new ring).
     pub fn step(&mut self) -> Decision {
         let ring = match self.state {
             State::Completed => return Decision::Complete,
-            State::Halted { ring, failures } => return Decision::Halt { ring, failures },
+            State::Halted {
+                ring,
+                passed_ring,
+                failures,
+            } => {
+                return Decision::Halt {
+                    ring: passed_ring.unwrap_or(ring),
+                    failures,
+                };
+            }
             State::Releasing { ring } => ring,
         };
+        let halt = |plan: &mut Self, failed: usize, failures: usize| {
+            plan.state = State::Halted {
+                ring,
+                passed_ring: Some(failed).filter(|&r| r != ring),
+                failures,
+            };
+            Decision::Halt {
+                ring: failed,
+                failures,
+            }
+        };
+        for r in 0..=ring {
+            let (_, failures) = self.ring_counts(r);
+            if self.too_many(r, failures) {
+                return halt(self, r, failures);
+            }
+        }
         let size = self.rings.get(ring).map_or(0, Vec::len);
         let (reported, failures) = self.ring_counts(ring);
         let successes = reported - failures;
         let t = self.thresholds;
         let needed = share(t.min_reported, size);
-        let halt = |plan: &mut Self| {
-            plan.state = State::Halted { ring, failures };
-            Decision::Halt { ring, failures }
-        };
-        if failures as f64 > t.max_failures * size as f64 {
-            return halt(self);
-        }
         let enough_success = successes as f64 >= t.min_success * reported as f64;
         if reported >= needed && reported > 0 && enough_success {
             let next = ring + 1;
@@ -465,7 +513,7 @@ impl Plan {
                 Decision::Complete
             }
         } else if reported == size && !enough_success {
-            halt(self)
+            halt(self, ring, failures)
         } else {
             Decision::Wait {
                 ring,

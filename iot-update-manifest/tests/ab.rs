@@ -13,8 +13,8 @@ mod sim;
 
 use common::{Auth, Extra, bstr, cbor, envelope, rp, sequence, signing_key};
 use iot_core::crypto::RustCrypto;
-use iot_update_manifest::ab::{AbDevice, BOOT_STATE_LEN, BootState, Booted, Trial};
-use iot_update_manifest::{Envelope, Error, PlatformError, TrustAnchors};
+use iot_update_manifest::ab::{AbDevice, BOOT_STATE_LEN, BootState, Booted, Reverted, Trial};
+use iot_update_manifest::{Command, Envelope, Error, PlatformError, TrustAnchors};
 use sim::{Cut, Sim, sha256};
 
 const VENDOR: &[u8] = b"vendor-uuid-0001";
@@ -203,7 +203,7 @@ fn update_trial_confirm() {
     let b = boot(&mut sim).unwrap();
     assert_eq!(
         (b.slot, b.sequence, b.tentative, b.reverted),
-        (0, 1, false, false)
+        (0, 1, false, None)
     );
 
     assert_eq!(update(&mut sim, &v2_envelope()), Ok(1));
@@ -236,7 +236,7 @@ fn update_trial_confirm() {
         }
     );
     let b = boot(&mut sim).unwrap();
-    assert_eq!((b.slot, b.tentative, b.reverted), (1, false, false));
+    assert_eq!((b.slot, b.tentative, b.reverted), (1, false, None));
 
     // Downgrades and replays are refused with nothing changed.
     let before = sim.flash.clone();
@@ -255,7 +255,16 @@ fn unconfirmed_trial_reverts_on_the_next_boot() {
     let b = boot(&mut sim).unwrap();
     assert_eq!(
         (b.slot, b.sequence, b.tentative, b.reverted),
-        (0, 1, false, true)
+        (
+            0,
+            1,
+            false,
+            Some(Reverted {
+                slot: 1,
+                sequence: 2,
+                cause: Error::TrialNotConfirmed
+            })
+        )
     );
     assert_eq!(sim.invoked[0].2, V1);
     assert_eq!(counter(&sim), Some(1));
@@ -277,7 +286,18 @@ fn corrupted_trial_reverts_in_the_same_boot() {
     sim.flash.storage.get_mut(&fw(1)).unwrap()[0] ^= 1;
     sim.invoked.clear();
     let b = boot(&mut sim).unwrap();
-    assert_eq!((b.slot, b.reverted), (0, true));
+    let why = Error::ConditionFailed(Command::ImageMatch);
+    assert_eq!(
+        (b.slot, b.reverted),
+        (
+            0,
+            Some(Reverted {
+                slot: 1,
+                sequence: 2,
+                cause: why
+            })
+        )
+    );
     assert_eq!(sim.invoked.len(), 1);
     assert_eq!(sim.invoked[0].2, V1);
 }

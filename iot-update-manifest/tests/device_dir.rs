@@ -219,7 +219,7 @@ fn provision_update_boot_confirm_and_reopen() {
     assert!(state.contains("trial 1 2 pending"), "{state}");
     let b = dev.boot(&mut crypto, true).unwrap();
     assert_eq!((b.booted.slot, b.booted.sequence), (1, 2));
-    assert!(b.booted.tentative && b.confirmed && !b.booted.reverted);
+    assert!(b.booted.tentative && b.confirmed && b.booted.reverted.is_none());
     assert_eq!(dev.invoked()[0].file, Path::new("slot1/00"));
     assert_eq!(dev.sequence_number(), Some(2));
     drop(dev);
@@ -248,7 +248,7 @@ fn an_unconfirmed_trial_reverts_at_the_next_boot() {
     let mut dev = DirDevice::open(&dir).unwrap();
     let b = dev.boot(&mut crypto, true).unwrap();
     assert_eq!((b.booted.slot, b.booted.sequence), (0, 1));
-    assert!(b.booted.reverted && !b.booted.tentative && !b.confirmed);
+    assert!(b.booted.reverted.is_some() && !b.booted.tentative && !b.confirmed);
     assert_eq!(dev.invoked()[0].file, Path::new("slot0/00"));
     assert_eq!(dev.sequence_number(), Some(1), "the counter never moved");
     // The same update may be tried again.
@@ -385,7 +385,7 @@ fn a_crash_leaves_the_previous_state() {
     envelope[20] ^= 1;
     std::fs::write(dir.join("slot1.suit"), &envelope).unwrap();
     let b = dev.boot(&mut crypto, true).unwrap();
-    assert_eq!((b.booted.slot, b.booted.reverted), (0, true));
+    assert_eq!((b.booted.slot, b.booted.reverted.is_some()), (0, true));
 }
 
 #[test]
@@ -617,6 +617,94 @@ fn installs_report_their_outcome() {
         let claimed = Envelope::decode(envelope).map(|e| e.digest().bytes.to_vec());
         assert_eq!(read.digest, claimed.unwrap_or_default());
     }
+}
+
+/// `boot_reported` boots exactly as `boot` does and reports the trial the boot settled, as a
+/// rollout server reads it: the failure of a trial that was never confirmed or that failed its
+/// boot, the success of a confirmed one, and nothing when no trial was settled.
+#[test]
+fn boots_report_the_trial_they_settle() {
+    use iot_update_manifest::Envelope;
+    use iot_update_manifest::report::Reason;
+    use iot_update_manifest::rollout::{DeviceReport, Outcome};
+    let tmp = tempfile::tempdir().unwrap();
+    let mut crypto = RustCrypto::from_os();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    // The reporting device and a plain one, which must stay alike.
+    let mut devs = [provisioned(&a), provisioned(&b)];
+    fn both(devs: &mut [DirDevice; 2], confirm: bool, nonce: Option<&[u8]>) -> Option<Vec<u8>> {
+        let mut crypto = RustCrypto::from_os();
+        let [reported, plain] = devs;
+        let (done, report) = reported.boot_reported(&mut crypto, confirm, nonce);
+        assert_eq!(done.unwrap(), plain.boot(&mut crypto, confirm).unwrap());
+        report
+    }
+    let install = |devs: &mut [DirDevice; 2], envelope: &[u8]| {
+        for dev in devs {
+            dev.install(&mut RustCrypto::from_os(), public(), envelope)
+                .unwrap();
+        }
+    };
+    let digest = |e: &[u8]| Envelope::decode(e).unwrap().digest().bytes.to_vec();
+    let v2 = update(2, V2, "#fw");
+    let same_files = |why: &str| {
+        assert_eq!(
+            snapshot(&a).values().collect::<Vec<_>>(),
+            snapshot(&b).values().collect::<Vec<_>>(),
+            "{why}: the same files as a plain boot"
+        );
+    };
+    let outcome = |report: Option<Vec<u8>>| {
+        let read = DeviceReport::decode("a", &report.expect("a report")).unwrap();
+        (read.digest, read.outcome)
+    };
+
+    // No trial: nothing settled.
+    assert_eq!(both(&mut devs, true, None), None);
+    install(&mut devs, &v2);
+    // The trial boots and is not confirmed: not settled yet.
+    assert_eq!(both(&mut devs, false, None), None);
+    same_files("a tentative boot");
+    // The next boot abandons it.
+    let failure = Outcome::Failure {
+        reason: Some(Reason::OperationFailed),
+        code: 0,
+    };
+    assert_eq!(
+        outcome(both(&mut devs, true, Some(b"n-1"))),
+        (digest(&v2), failure)
+    );
+    same_files("a reverting boot");
+
+    // Tried again, and confirmed at its first boot.
+    install(&mut devs, &v2);
+    let report = both(&mut devs, true, Some(b"n-2"));
+    assert!(report.as_ref().unwrap().windows(3).any(|w| w == b"n-2"));
+    assert_eq!(outcome(report), (digest(&v2), Outcome::Success));
+    same_files("a confirming boot");
+    assert_eq!(both(&mut devs, true, None), None, "the known-good image");
+
+    // A trial whose image was damaged fails its boot: the condition that failed is reported.
+    let v3 = update(3, V3, "#fw");
+    let [reported, _] = &mut devs;
+    reported.install(&mut crypto, public(), &v3).unwrap();
+    let image = a.join("slot0/00");
+    let mut bytes = std::fs::read(&image).unwrap();
+    bytes[0] ^= 1;
+    std::fs::write(&image, bytes).unwrap();
+    let (done, report) = reported.boot_reported(&mut crypto, true, None);
+    let t = done.unwrap().booted.reverted.unwrap();
+    assert_eq!((t.slot, t.sequence), (0, 3));
+    assert_eq!(
+        outcome(report),
+        (
+            digest(&v3),
+            Outcome::Failure {
+                reason: Some(Reason::ConditionFailed),
+                code: Command::ImageMatch.code()
+            }
+        )
+    );
 }
 
 /// `set_clock`: an update signed by a key the trust anchor delegated to until `exp` installs on a

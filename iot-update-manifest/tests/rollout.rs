@@ -192,6 +192,7 @@ fn halts_when_failures_exceed_the_threshold() {
         plan.state(),
         State::Halted {
             ring: 0,
+            passed_ring: None,
             failures: 3
         }
     );
@@ -261,9 +262,6 @@ fn duplicate_reports_are_idempotent() {
             }
         );
     }
-    // A contradicting report from the same device is ignored: the first one counts.
-    assert_eq!(plan.ingest(&failed("dev-000")), Ingest::Conflict);
-    assert_eq!(plan.ring_counts(0), (1, 0));
     // Reports about another manifest, or from devices in no ring, count nothing.
     assert_eq!(
         plan.ingest(&report_of("dev-001", &[0; 32], None)),
@@ -290,6 +288,73 @@ fn duplicate_reports_are_idempotent() {
             needed: 1
         }
     );
+}
+
+/// An A/B device reports its install's success, then the failure of a trial that did not
+/// confirm: the failure counts, and halts the rollout even though the device's ring had passed.
+#[test]
+fn a_failure_after_a_success_counts_and_halts_a_ring_that_passed() {
+    let t = Thresholds {
+        min_reported: 1.0,
+        min_success: 1.0,
+        max_failures: 0.0,
+    };
+    let next = vec!["next-0".to_owned(), "next-1".to_owned()];
+    let mut plan = Plan::new(release(), vec![fleet(2), next.clone()], t).unwrap();
+    assert_eq!(plan.ingest(&ok("dev-000")), Ingest::Recorded);
+    assert_eq!(plan.ingest(&ok("dev-001")), Ingest::Recorded);
+    assert_eq!(plan.step(), Decision::Advance { to: 1 });
+    assert_eq!(plan.ingest(&ok("next-0")), Ingest::Recorded);
+
+    assert_eq!(plan.ingest(&failed("dev-000")), Ingest::Overturned);
+    assert_eq!(plan.ring_counts(0), (2, 1));
+    // Once failed, it stays failed: a success, or a failure for another reason, is ignored.
+    assert_eq!(plan.ingest(&ok("dev-000")), Ingest::Conflict);
+    assert_eq!(
+        plan.ingest(&report_of(
+            "dev-000",
+            &DIGEST,
+            Some(Error::TrialNotConfirmed)
+        )),
+        Ingest::Conflict
+    );
+    assert_eq!(plan.ingest(&failed("dev-000")), Ingest::Duplicate);
+    assert_eq!(plan.ring_counts(0), (2, 1));
+
+    let halt = Decision::Halt {
+        ring: 0,
+        failures: 1,
+    };
+    assert_eq!(plan.step(), halt);
+    assert_eq!(
+        plan.state(),
+        State::Halted {
+            ring: 1,
+            passed_ring: Some(0),
+            failures: 1
+        }
+    );
+    assert_eq!(plan.step(), halt, "halted stays halted");
+    // Ring 1 keeps the release it got; nothing further is released.
+    assert!(next.iter().all(|d| plan.is_released_to(d)));
+    assert_eq!(plan.ingest(&ok("next-1")), Ingest::Recorded);
+    assert_eq!(plan.step(), halt);
+
+    let text = plan.to_json();
+    assert!(text.contains("\"passed-ring\": 0"), "{text}");
+    assert_eq!(Plan::from_json(&text), Ok(plan.clone()));
+
+    // The operator accepts ring 0's failure: the release goes on from ring 1.
+    let lenient = Thresholds {
+        max_failures: 0.5,
+        ..t
+    };
+    plan.resume(lenient).unwrap();
+    assert_eq!(plan.step(), Decision::Complete);
+
+    // A completed rollout is final: a late failure is counted but decides nothing.
+    assert_eq!(plan.ingest(&failed("next-0")), Ingest::Overturned);
+    assert_eq!(plan.step(), Decision::Complete);
 }
 
 #[test]
@@ -342,6 +407,8 @@ fn a_saved_plan_loads_back_equal_and_decides_the_same() {
     completed.ingest(&ok(&devices[0]));
     completed.ingest(&ok(&devices[1]));
     assert_eq!(completed.step(), Decision::Complete);
+    // A halt on the current ring's failures is saved as before there were passed rings.
+    assert!(!halted.to_json().contains("passed-ring"));
     for plan in [fresh, waiting, unknown_reason, halted, completed] {
         let text = plan.to_json();
         let mut loaded = Plan::from_json(&text).unwrap();
@@ -392,6 +459,8 @@ fn a_saved_plan_that_contradicts_itself_is_refused() {
     assert!(invalid(edit(&|j| j["release"]["digest"] = "zz".into())));
     assert!(invalid(edit(&|j| j["state"]["ring"] = 2.into())));
     assert!(invalid(edit(&|j| j["state"]["failures"] = 11.into())));
+    // A passed ring must come before the ring the plan halted at (ring 0 here).
+    assert!(invalid(edit(&|j| j["state"]["passed-ring"] = 0.into())));
     assert!(invalid(edit(&|j| {
         j["state"] = serde_json::json!({"phase": "releasing", "ring": 5})
     })));

@@ -277,7 +277,7 @@ fn run(ctx: &mut Ctx<'_>) -> Result<()> {
     let running = dev
         .component(Some(b.booted.slot), &[&[0x00]])
         .unwrap_or_default();
-    if !(b.booted.reverted && running == FW2) {
+    if !(b.booted.reverted.is_some() && running == FW2) {
         return Err(Failure::new(
             "demo: the unconfirmed update was not rolled back",
         ));

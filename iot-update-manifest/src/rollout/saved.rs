@@ -4,8 +4,9 @@
 //! The text holds what the plan holds: the release (digest in hex), the rings, the thresholds,
 //! each counted report and the state. [`Plan::from_json`] rebuilds the plan through
 //! [`Plan::new`]'s checks and then checks what `new` does not see: a state naming a ring the
-//! plan does not have, a report from a device in no ring or in a ring not yet released to, a
-//! halt with more failures than its ring has devices. A plan that was saved loads back equal.
+//! plan does not have (or a passed ring that is not before the halted one), a report from a
+//! device in no ring or in a ring not yet released to, a halt with more failures than its ring
+//! has devices. A plan that was saved loads back equal.
 
 use super::{Outcome, Plan, PlanError, Release, State, Thresholds};
 use crate::report::Reason;
@@ -91,16 +92,24 @@ impl Plan {
             State::Releasing { ring } if ring >= plan.rings.len() => {
                 return Err(invalid(format_args!("state names ring {ring}")));
             }
-            State::Halted { ring, failures } => match plan.rings.get(ring) {
-                None => return Err(invalid(format_args!("state names ring {ring}"))),
-                Some(r) if failures > r.len() => {
+            State::Halted {
+                ring,
+                passed_ring,
+                failures,
+            } => {
+                if ring >= plan.rings.len() || passed_ring.is_some_and(|p| p >= ring) {
                     return Err(invalid(format_args!(
-                        "ring {ring} halted on {failures} failures of {} devices",
-                        r.len()
+                        "state names ring {ring} (passed ring {passed_ring:?})"
                     )));
                 }
-                Some(_) => {}
-            },
+                let failed = passed_ring.unwrap_or(ring);
+                let size = plan.rings.get(failed).map_or(0, Vec::len);
+                if failures > size {
+                    return Err(invalid(format_args!(
+                        "ring {failed} halted on {failures} failures of {size} devices"
+                    )));
+                }
+            }
             _ => {}
         }
         for (device, saved) in saved.reports {
