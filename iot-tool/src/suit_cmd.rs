@@ -746,7 +746,18 @@ fn sequence(out: &mut String, seq: CommandSequence<'_>, depth: usize) {
                 sequence(out, s, depth + 1);
             }
             Argument::Raw(raw) => {
-                let _ = writeln!(out, "{pad}{kind} {name} {}", diag(raw));
+                let named = matches!(cmd, Command::OverrideMultiple | Command::CopyParams)
+                    .then(|| by_component(cmd, raw, &pad))
+                    .flatten();
+                match named {
+                    Some(lines) => {
+                        let _ = writeln!(out, "{pad}{kind} {name}");
+                        out.push_str(&lines);
+                    }
+                    None => {
+                        let _ = writeln!(out, "{pad}{kind} {name} {}", diag(raw));
+                    }
+                }
             }
             _ => {
                 let _ = writeln!(out, "{pad}{kind} {name} (argument not shown)");
@@ -757,66 +768,87 @@ fn sequence(out: &mut String, seq: CommandSequence<'_>, depth: usize) {
 
 /// The draft's name of a command, without its `suit-condition-` / `suit-directive-` prefix.
 fn command_name(c: Command) -> String {
-    let name = match c {
-        Command::VendorIdentifier => "vendor-identifier",
-        Command::ClassIdentifier => "class-identifier",
-        Command::ImageMatch => "image-match",
-        Command::UseBefore => "use-before",
-        Command::ComponentSlot => "component-slot",
-        Command::CheckContent => "check-content",
-        Command::DependencyIntegrity => "dependency-integrity",
-        Command::IsDependency => "is-dependency",
-        Command::ProcessDependency => "process-dependency",
-        Command::SetComponentIndex => "set-component-index",
-        Command::Abort => "abort",
-        Command::TryEach => "try-each",
-        Command::Write => "write",
-        Command::SetParameters => "set-parameters",
-        Command::OverrideParameters => "override-parameters",
-        Command::Fetch => "fetch",
-        Command::Copy => "copy",
-        Command::Invoke => "invoke",
-        Command::DeviceIdentifier => "device-identifier",
-        Command::ImageNotMatch => "image-not-match",
-        Command::MinimumBattery => "minimum-battery",
-        Command::UpdateAuthorized => "update-authorized",
-        Command::Version => "version",
-        Command::Wait => "wait",
-        Command::FetchUriList => "fetch-uri-list",
-        Command::Swap => "swap",
-        Command::RunSequence => "run-sequence",
-        Command::Unlink => "unlink",
-        Command::OverrideMultiple => "override-multiple",
-        Command::CopyParams => "copy-params",
-        other => return format!("custom-{}", other.code()),
-    };
-    name.to_owned()
+    c.name()
+        .map_or_else(|| format!("custom-{}", c.code()), str::to_owned)
 }
 
 /// A parameter as `name: value`.
 fn parameter(p: Parameter<'_>) -> String {
-    match p {
-        Parameter::VendorId(b) => format!("vendor-id: {}", uuid(b)),
-        Parameter::ClassId(b) => format!("class-id: {}", uuid(b)),
-        Parameter::DeviceId(b) => format!("device-id: {}", uuid(b)),
-        Parameter::ImageDigest(d) => format!("image-digest: {}", digest(d)),
-        Parameter::UseBefore(t) => format!("use-before: {t}"),
-        Parameter::ComponentSlot(s) => format!("component-slot: {s}"),
-        Parameter::StrictOrder(b) => format!("strict-order: {b}"),
-        Parameter::SoftFailure(b) => format!("soft-failure: {b}"),
-        Parameter::ImageSize(n) => format!("image-size: {n}"),
-        Parameter::Content(b) => format!("content: {} bytes {}", b.len(), bytes(b)),
-        Parameter::EncryptionInfo(b) => format!("encryption-info: {}", diag(b)),
-        Parameter::Uri(u) => format!("uri: {u}"),
-        Parameter::SourceComponent(i) => format!("source-component: {i}"),
-        Parameter::InvokeArgs(b) => format!("invoke-args: {}", bytes(b)),
-        Parameter::MinimumBattery(n) => format!("minimum-battery: {n}"),
-        Parameter::UpdatePriority(n) => format!("update-priority: {n}"),
-        Parameter::Version(v) => format!("version: {}", diag(v)),
-        Parameter::WaitInfo(w) => format!("wait-info: {}", diag(w)),
-        Parameter::Other { key, value } => format!("parameter {key}: {}", diag(value)),
-        other => format!("parameter {}", other.key()),
+    let value = match p {
+        Parameter::VendorId(b) | Parameter::ClassId(b) | Parameter::DeviceId(b) => uuid(b),
+        Parameter::ImageDigest(d) => digest(d),
+        Parameter::UseBefore(n)
+        | Parameter::ComponentSlot(n)
+        | Parameter::ImageSize(n)
+        | Parameter::SourceComponent(n)
+        | Parameter::MinimumBattery(n) => n.to_string(),
+        Parameter::StrictOrder(b) | Parameter::SoftFailure(b) => b.to_string(),
+        Parameter::Content(b) => format!("{} bytes {}", b.len(), bytes(b)),
+        Parameter::Uri(u) => u.to_owned(),
+        Parameter::InvokeArgs(b) => bytes(b),
+        Parameter::UpdatePriority(n) => n.to_string(),
+        Parameter::EncryptionInfo(v)
+        | Parameter::Version(v)
+        | Parameter::WaitInfo(v)
+        | Parameter::Other { value: v, .. } => diag(v),
+        _ => return parameter_name(p.key()),
+    };
+    format!("{}: {value}", parameter_name(p.key()))
+}
+
+/// The name `suit inspect` gives parameter `key`: the draft's, without `suit-parameter-` (and
+/// `-identifier` shortened to `-id`).
+fn parameter_name(key: i64) -> String {
+    use iot_update_manifest::command::param::*;
+    let name = match key {
+        VENDOR_IDENTIFIER => "vendor-id",
+        CLASS_IDENTIFIER => "class-id",
+        DEVICE_IDENTIFIER => "device-id",
+        IMAGE_DIGEST => "image-digest",
+        USE_BEFORE => "use-before",
+        COMPONENT_SLOT => "component-slot",
+        STRICT_ORDER => "strict-order",
+        SOFT_FAILURE => "soft-failure",
+        IMAGE_SIZE => "image-size",
+        CONTENT => "content",
+        ENCRYPTION_INFO => "encryption-info",
+        URI => "uri",
+        SOURCE_COMPONENT => "source-component",
+        INVOKE_ARGS => "invoke-args",
+        MINIMUM_BATTERY => "minimum-battery",
+        UPDATE_PRIORITY => "update-priority",
+        VERSION => "version",
+        WAIT_INFO => "wait-info",
+        other => return format!("parameter {other}"),
+    };
+    name.to_owned()
+}
+
+/// The argument of override-multiple (`{+ index => SUIT_Parameters}`) or copy-params
+/// (`{+ index => [+ parameter key]}`, draft-ietf-suit-update-management) with its parameters
+/// named, one component a line; `None` when it does not have that shape.
+fn by_component(command: Command, raw: &[u8], pad: &str) -> Option<String> {
+    let mut r = iot_core::cbor::Reader::new(raw);
+    let mut out = String::new();
+    for _ in 0..r.map().ok()? {
+        let index = r.uint().ok()?;
+        if command == Command::OverrideMultiple {
+            let _ = writeln!(out, "{pad}  component {index}:");
+            for _ in 0..r.map().ok()? {
+                let key = r.int().ok()?;
+                let value = r.skip().ok()?;
+                let _ = writeln!(out, "{pad}    {}: {}", parameter_name(key), diag(value));
+            }
+        } else {
+            let keys = (0..r.array().ok()?)
+                .map(|_| r.int().map(parameter_name))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .ok()?;
+            let _ = writeln!(out, "{pad}  from component {index}: {}", keys.join(", "));
+        }
     }
+    r.finish().ok()?;
+    Some(out)
 }
 
 /// A 16-byte identifier in RFC 9562 text form, anything else as bytes.

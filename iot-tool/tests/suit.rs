@@ -189,8 +189,8 @@ fn own_diag(diag: &str) -> &str {
 }
 
 /// The parameter names inspect prints, as libcsuit's diagnostic comments spell them (with or
-/// without a `parameter-` prefix).
-const PARAMETERS: [&str; 11] = [
+/// without a `parameter-` prefix), also inside override-multiple and copy-params (expU0, expU1).
+const PARAMETERS: [&str; 16] = [
     "vendor-id",
     "class-id",
     "image-digest",
@@ -202,6 +202,11 @@ const PARAMETERS: [&str; 11] = [
     "soft-failure",
     "invoke-args",
     "component-slot",
+    "use-before",
+    "minimum-battery",
+    "update-priority",
+    "version",
+    "wait-info",
 ];
 
 #[test]
@@ -237,8 +242,11 @@ fn inspect_names_every_command_and_parameter_of_the_libcsuit_diag_files() {
         }
         for p in PARAMETERS {
             if diag.contains(&format!("/ {p} /")) || diag.contains(&format!("/ parameter-{p} /")) {
+                // `name: value`, or a name in copy-params' list.
                 assert!(
-                    tree.contains(&format!("{p}: ")),
+                    tree.contains(&format!("{p}: "))
+                        || tree.contains(&format!(" {p},"))
+                        || tree.contains(&format!(" {p}\n")),
                     "{name}: parameter {p} not shown in\n{tree}"
                 );
             }

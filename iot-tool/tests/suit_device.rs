@@ -276,7 +276,10 @@ fn refused_installs_leave_the_directory_byte_for_byte_unchanged() {
             .stderr,
     )
     .unwrap();
-    assert!(e.contains("refused: condition 2 failed"), "{e}");
+    assert!(
+        e.contains("refused: condition class-identifier (2) failed"),
+        "{e}"
+    );
     assert_eq!(t.hash(), fresh);
 
     t.installs("v1", &[]);
@@ -311,7 +314,7 @@ fn refused_installs_leave_the_directory_byte_for_byte_unchanged() {
             "vendor",
             "v3",
             vec![t.fetch(URI3, "corrupted.bin")],
-            "condition 3 failed",
+            "condition image-match (3) failed",
         ),
         (
             "tampered envelope",
@@ -332,7 +335,7 @@ fn refused_installs_leave_the_directory_byte_for_byte_unchanged() {
             "vendor",
             "v3-other-class",
             vec![t.fetch(URI3, "fw3.bin")],
-            "condition 2 failed",
+            "condition class-identifier (2) failed",
         ),
         (
             "missing payload",

@@ -88,6 +88,40 @@ const CODES: [u8; 30] = [
     32, 33, 34, 35,
 ];
 
+/// The draft's names of the known commands, in the order of [`CODES`].
+const NAMES: [&str; 30] = [
+    "vendor-identifier",
+    "class-identifier",
+    "image-match",
+    "use-before",
+    "component-slot",
+    "check-content",
+    "dependency-integrity",
+    "is-dependency",
+    "process-dependency",
+    "set-component-index",
+    "abort",
+    "try-each",
+    "write",
+    "set-parameters",
+    "override-parameters",
+    "fetch",
+    "copy",
+    "invoke",
+    "device-identifier",
+    "image-not-match",
+    "minimum-battery",
+    "update-authorized",
+    "version",
+    "wait",
+    "fetch-uri-list",
+    "swap",
+    "run-sequence",
+    "unlink",
+    "override-multiple",
+    "copy-params",
+];
+
 // See `Command::Custom`: every decoded command and every `Error` that names one is this size.
 #[cfg(target_pointer_width = "32")]
 const _: () = assert!(size_of::<Command>() == 8);
@@ -154,7 +188,32 @@ impl Command {
 
     /// The command code.
     pub const fn code(self) -> i64 {
-        let index = match self {
+        let index = match self.index() {
+            Ok(i) => i,
+            Err(custom) => return custom as i64,
+        };
+        // Every index is in the table.
+        match CODES.split_at_checked(index) {
+            Some((_, [code, ..])) => *code as i64,
+            _ => 0,
+        }
+    }
+
+    /// The draft's name of a known command, without its `suit-condition-` or
+    /// `suit-directive-` prefix (`"image-match"`); `None` for a custom one.
+    pub const fn name(self) -> Option<&'static str> {
+        match self.index() {
+            Ok(i) => match NAMES.split_at_checked(i) {
+                Some((_, [name, ..])) => Some(name),
+                _ => None,
+            },
+            Err(_) => None,
+        }
+    }
+
+    /// The index of a known command in [`CODES`] and [`NAMES`]; a custom one's code.
+    const fn index(self) -> core::result::Result<usize, i32> {
+        Ok(match self {
             Self::VendorIdentifier => 0,
             Self::ClassIdentifier => 1,
             Self::ImageMatch => 2,
@@ -185,13 +244,8 @@ impl Command {
             Self::Unlink => 27,
             Self::OverrideMultiple => 28,
             Self::CopyParams => 29,
-            Self::Custom(c) => return c as i64,
-        };
-        // Every index above is in the table.
-        match CODES.split_at_checked(index) {
-            Some((_, [code, ..])) => *code as i64,
-            _ => 0,
-        }
+            Self::Custom(c) => return Err(c),
+        })
     }
 
     /// `true` for conditions ("SUIT_Condition"): they test and never change state.

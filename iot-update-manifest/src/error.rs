@@ -220,7 +220,10 @@ impl fmt::Display for Error {
             }
             Self::CapacityExceeded(c) => write!(f, "capacity exceeded: {c:?}"),
             Self::Platform(e) => write!(f, "platform: {e}"),
-            Self::ConditionFailed(c) => write!(f, "condition {} failed", c.code()),
+            Self::ConditionFailed(c) => match c.name() {
+                Some(name) => write!(f, "condition {name} ({}) failed", c.code()),
+                None => write!(f, "condition {} failed", c.code()),
+            },
             Self::MissingParameter { command, parameter } => {
                 write!(f, "command {command} lacks parameter {parameter}")
             }
