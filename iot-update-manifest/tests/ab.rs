@@ -475,7 +475,7 @@ fn power_cut_during_provisioning() {
                 check_booted(&sim, &b, context);
                 assert_eq!(
                     (b.slot, b.sequence, b.tentative, b.reverted),
-                    (0, 1, false, false),
+                    (0, 1, false, None),
                     "{context}"
                 );
                 // Provisioned once and for all.
@@ -549,7 +549,15 @@ fn power_cut_during_the_revert_of_an_abandoned_trial() {
             (0, 1, false),
             "{context}: the known-good image"
         );
-        reverted[usize::from(b.reverted)] += 1;
+        if let Some(t) = b.reverted {
+            let abandoned = Reverted {
+                slot: 1,
+                sequence: 2,
+                cause: Error::TrialNotConfirmed,
+            };
+            assert_eq!(t, abandoned, "{context}: the abandoned trial, and why");
+        }
+        reverted[usize::from(b.reverted.is_some())] += 1;
         assert_eq!(
             sim.flash.boot_state.unwrap().trial,
             None,

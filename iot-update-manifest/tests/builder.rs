@@ -323,7 +323,10 @@ fn device_identifier_condition_selects_one_device() {
             Err(Error::ConditionFailed(Command::DeviceIdentifier)),
             "{who}"
         );
-        assert_eq!(refused.unwrap_err().to_string(), "condition 24 failed");
+        assert_eq!(
+            refused.unwrap_err().to_string(),
+            "condition device-identifier (24) failed"
+        );
         assert_eq!(sim.flash, before, "{who}: nothing changed");
         assert!(sim.fetched.is_empty() && sim.invoked.is_empty(), "{who}");
     }
