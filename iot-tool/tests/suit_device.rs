@@ -122,6 +122,11 @@ impl Setup {
 
     /// `suit install --key vendor.pub.pem <name>.suit --device DIR [--fetch ...]`.
     fn install(&self, key: &str, name: &str, fetch: &[String]) -> Output {
+        self.install_with(key, name, fetch, &[])
+    }
+
+    /// [`Setup::install`] with `extra` arguments.
+    fn install_with(&self, key: &str, name: &str, fetch: &[String], extra: &[&str]) -> Output {
         let (key, env, dev) = (
             self.path(&format!("{key}.pub.pem")),
             self.path(&format!("{name}.suit")),
@@ -139,7 +144,16 @@ impl Setup {
         for f in fetch {
             args.extend(["--fetch", f.as_str()]);
         }
+        args.extend(extra);
         run(&args)
+    }
+
+    /// `suit install` of v2 (served) with `--report FILE` and `extra` arguments.
+    fn install_reported(&self, report: &Path, extra: &[&str]) -> Output {
+        let fetch = [self.fetch(URI2, "fw2.bin")];
+        let mut args = vec!["--report", s(report)];
+        args.extend(extra);
+        self.install_with("vendor", "v2", &fetch, &args)
     }
 
     fn installs(&self, name: &str, fetch: &[String]) -> String {
@@ -769,7 +783,7 @@ fn a_staged_rollout_advances_on_reports_halts_on_a_failure_and_resumes() {
 fn a_trial_that_reverts_after_its_ring_passed_halts_the_rollout() {
     let t = Setup::new();
     t.installs("v1", &[]);
-    let (v2, dev, plan) = (t.path("v2.suit"), t.device(), t.path("plan.json"));
+    let (dev, plan) = (t.device(), t.path("plan.json"));
     std::fs::write(t.path("fleet.txt"), "device\nother\n").unwrap();
     let strict = [
         "--min-reported",
@@ -781,21 +795,7 @@ fn a_trial_that_reverts_after_its_ring_passed_halts_the_rollout() {
     ];
     one_line(&strs(&rollout_new(&t, "0.5,1", &strict)));
     let (installed, booted) = (t.path("install.report"), t.path("boot.report"));
-    let fetch = t.fetch(URI2, "fw2.bin");
-    let vendor = t.path("vendor.pub.pem");
-    one_line(&[
-        "suit",
-        "install",
-        "--key",
-        s(&vendor),
-        s(&v2),
-        "--device",
-        s(&dev),
-        "--fetch",
-        &fetch,
-        "--report",
-        s(&installed),
-    ]);
+    assert!(t.install_reported(&installed, &[]).status.success());
     let line = one_line(&strs(&rollout_report(&t, "device", &installed, &[])));
     assert!(
         line.contains("device: success counted; ring 0 (1 device): 1 reported, 0 failed; passed: released to ring 1"),
@@ -848,35 +848,22 @@ fn a_trial_that_reverts_after_its_ring_passed_halts_the_rollout() {
 fn signed_reports_are_verified_before_the_rollout_counts_them() {
     let t = Setup::new();
     keygen(t.dir.path(), "device-key");
-    let (vendor, v2, dev) = (t.path("vendor.pub.pem"), t.path("v2.suit"), t.device());
     let (plan, fleet) = (t.path("plan.json"), t.path("fleet.txt"));
     std::fs::write(&fleet, "device\n").unwrap();
     t.installs("v1", &[]);
     t.boot(true);
     one_line(&strs(&rollout_new(&t, "1", &[])));
-    let fetch = t.fetch(URI2, "fw2.bin");
     let (signed, unsigned) = (t.path("signed.report"), t.path("unsigned.report"));
     // The install, its report signed; then the same again, refused (v2 is on trial), its
     // report unsigned.
     let device_key = t.path("device-key.pem");
     for (report, sign) in [(&signed, true), (&unsigned, false)] {
-        let mut args = vec![
-            "suit",
-            "install",
-            "--key",
-            s(&vendor),
-            s(&v2),
-            "--device",
-            s(&dev),
-            "--fetch",
-            &fetch,
-            "--report",
-            s(report),
-        ];
-        if sign {
-            args.extend(["--sign-report", s(&device_key)]);
-        }
-        assert_eq!(run(&args).status.success(), sign);
+        let extra: &[&str] = if sign {
+            &["--sign-report", s(&device_key)]
+        } else {
+            &[]
+        };
+        assert_eq!(t.install_reported(report, extra).status.success(), sign);
     }
     let count = |report: &Path, key: &str| {
         let key = t.path(key);

@@ -663,20 +663,13 @@ impl DirDevice {
                     .insert(PathBuf::from(TRUST_ANCHOR), Some(text.into_bytes()));
             }
         }
-        let mut keys = [key];
-        let mut anchors = self.anchors(&mut keys);
         let mut scratch = vec![0u8; SCRATCH];
-        let decryption_key = self.decryption_key.clone();
-        let kek = decryption_key.as_ref().map(DecryptionKey::kek);
         let run = Install {
-            crypto,
-            anchors: &mut anchors,
-            kek,
             provision: provisioned,
             envelope,
             scratch: &mut scratch,
         };
-        let slot = self.run(run, kept)?;
+        let slot = self.run(crypto, key, run, kept)?;
         self.anchor = Some(key);
         let sequence = match self.state.boot {
             Some(BootState { trial: Some(t), .. }) => t.sequence,
@@ -749,7 +742,7 @@ impl DirDevice {
         confirm: bool,
         kept: Option<&mut Kept>,
     ) -> Result<BootReport, DirError> {
-        let mut keys = [self.anchor.ok_or(DirError::NotProvisioned)?];
+        let anchor = self.anchor.ok_or(DirError::NotProvisioned)?;
         if self.state.boot.is_none() {
             return Err(DirError::NotProvisioned);
         }
@@ -760,25 +753,35 @@ impl DirDevice {
             .max()
             .unwrap_or(0);
         let mut buf = vec![0u8; longest.saturating_add(SCRATCH)];
-        let mut anchors = self.anchors(&mut keys);
-        let decryption_key = self.decryption_key.clone();
         let run = Boot {
-            crypto,
-            anchors: &mut anchors,
-            kek: decryption_key.as_ref().map(DecryptionKey::kek),
             confirm,
             buf: &mut buf,
         };
-        Ok(self.run(run, kept)?)
+        Ok(self.run(crypto, anchor, run, kept)?)
     }
 
-    /// Runs `run` on the device, behind a [`Reporter`] whose records go to `kept` when given.
-    fn run<R: AbRun>(&mut self, run: R, kept: Option<&mut Kept>) -> Result<R::Out, Error> {
+    /// Runs `run` on an [`AbDevice`] over this device, trusting `key` and opening encrypted
+    /// payloads with the device's decryption key; behind a [`Reporter`] whose records go to
+    /// `kept` when given.
+    fn run<C: SuitCrypto, R: AbRun>(
+        &mut self,
+        crypto: &mut C,
+        key: P256VerifyingKey,
+        run: R,
+        kept: Option<&mut Kept>,
+    ) -> Result<R::Out, Error> {
+        let mut keys = [key];
+        let mut anchors = self.anchors(&mut keys);
+        let decryption_key = self.decryption_key.clone();
+        let kek = decryption_key.as_ref().map(DecryptionKey::kek);
         let Some(kept) = kept else {
-            return run.on(self);
+            return run.on(with_kek(AbDevice::new(self, crypto, &mut anchors), kek));
         };
         let mut reporter = Reporter::<_, REPORT_RECORDS>::new(&mut *self);
-        let r = run.on(&mut reporter);
+        let r = run.on(with_kek(
+            AbDevice::new(&mut reporter, crypto, &mut anchors),
+            kek,
+        ));
         kept.records = reporter.records().to_vec();
         kept.failure = reporter.failure().cloned();
         r
@@ -1064,30 +1067,40 @@ impl Platform for DirDevice {
 pub const REPORT_RECORDS: usize = 64;
 
 /// One A/B install (provisioning, or an update on trial) of an envelope.
-struct Install<'r, 'k, C> {
-    crypto: &'r mut C,
-    anchors: &'r mut TrustAnchors<'k, P256VerifyingKey>,
-    kek: Option<crate::encryption::Kek<'r>>,
+struct Install<'r> {
     provision: bool,
     envelope: &'r [u8],
     scratch: &'r mut [u8],
 }
 
-/// An A/B procedure that runs on any [`AbPlatform`]: the device itself, or the device behind a
-/// [`Reporter`].
+/// An A/B procedure [`DirDevice::run`] runs on an [`AbDevice`] over any [`AbPlatform`]: the
+/// device itself, or the device behind a [`Reporter`].
 trait AbRun {
     type Out;
-    fn on<P: AbPlatform>(self, platform: &mut P) -> Result<Self::Out, Error>;
+    fn on<P: AbPlatform, C: SuitCrypto>(
+        self,
+        ab: AbDevice<'_, '_, P, C, P256VerifyingKey>,
+    ) -> Result<Self::Out, Error>;
 }
 
-impl<C: SuitCrypto> AbRun for Install<'_, '_, C> {
+/// `ab` opening encrypted payloads with `kek`, when there is one.
+fn with_kek<'r, 'k, P: AbPlatform, C: SuitCrypto>(
+    ab: AbDevice<'r, 'k, P, C, P256VerifyingKey>,
+    kek: Option<crate::encryption::Kek<'r>>,
+) -> AbDevice<'r, 'k, P, C, P256VerifyingKey> {
+    match kek {
+        Some(k) => ab.with_decryption_key(k),
+        None => ab,
+    }
+}
+
+impl AbRun for Install<'_> {
     /// The slot the image went to.
     type Out = u8;
-    fn on<P: AbPlatform>(self, platform: &mut P) -> Result<u8, Error> {
-        let mut ab = AbDevice::new(platform, self.crypto, self.anchors);
-        if let Some(k) = self.kek {
-            ab = ab.with_decryption_key(k);
-        }
+    fn on<P: AbPlatform, C: SuitCrypto>(
+        self,
+        mut ab: AbDevice<'_, '_, P, C, P256VerifyingKey>,
+    ) -> Result<u8, Error> {
         if self.provision {
             ab.provision(self.envelope, self.scratch)?;
             Ok(0)
@@ -1099,21 +1112,17 @@ impl<C: SuitCrypto> AbRun for Install<'_, '_, C> {
 
 /// One A/B boot of whichever slot [`AbDevice::boot`] chooses, confirming a trial that booted
 /// when `confirm` is set.
-struct Boot<'r, 'k, C> {
-    crypto: &'r mut C,
-    anchors: &'r mut TrustAnchors<'k, P256VerifyingKey>,
-    kek: Option<crate::encryption::Kek<'r>>,
+struct Boot<'r> {
     confirm: bool,
     buf: &'r mut [u8],
 }
 
-impl<C: SuitCrypto> AbRun for Boot<'_, '_, C> {
+impl AbRun for Boot<'_> {
     type Out = BootReport;
-    fn on<P: AbPlatform>(self, platform: &mut P) -> Result<BootReport, Error> {
-        let mut ab = AbDevice::new(platform, self.crypto, self.anchors);
-        if let Some(k) = self.kek {
-            ab = ab.with_decryption_key(k);
-        }
+    fn on<P: AbPlatform, C: SuitCrypto>(
+        self,
+        mut ab: AbDevice<'_, '_, P, C, P256VerifyingKey>,
+    ) -> Result<BootReport, Error> {
         let booted = ab.boot(&mut *self.buf)?;
         let confirmed = self.confirm && booted.tentative;
         if confirmed {

@@ -462,8 +462,8 @@ impl Plan {
     }
 
     /// Decides on the released rings' reports and moves the state on: a halt when the failures
-    /// of any of them exceed the threshold (the first such ring is named), else on the current
-    /// ring's reports. Repeating it without new reports decides the same (or, after an advance,
+    /// of any of them exceed the threshold (the current ring's named first, then the first ring
+    /// that had passed), else on the current ring's reports. Repeating it without new reports decides the same (or, after an advance,
     /// waits on the new ring).
     pub fn step(&mut self) -> Decision {
         let ring = match self.state {
@@ -491,14 +491,17 @@ impl Plan {
                 failures,
             }
         };
-        for r in 0..=ring {
-            let (_, failures) = self.ring_counts(r);
-            if self.too_many(r, failures) {
-                return halt(self, r, failures);
+        let (reported, failures) = self.ring_counts(ring);
+        if self.too_many(ring, failures) {
+            return halt(self, ring, failures);
+        }
+        for passed in 0..ring {
+            let (_, failures) = self.ring_counts(passed);
+            if self.too_many(passed, failures) {
+                return halt(self, passed, failures);
             }
         }
         let size = self.rings.get(ring).map_or(0, Vec::len);
-        let (reported, failures) = self.ring_counts(ring);
         let successes = reported - failures;
         let t = self.thresholds;
         let needed = share(t.min_reported, size);
