@@ -14,8 +14,8 @@ use iot_update_manifest::device_dir::{
     DecryptionKey, DirDevice, DirError, Identity, format_uuid, parse_uuid,
 };
 use iot_update_manifest::{
-    Argument, AuthenticatedManifest, Command, CommandSequence, ComponentId, Envelope, IndexArg,
-    Parameter, Severable, SuitDigest, TrustAnchors,
+    Argument, AuthenticatedManifest, ByIndex, Command, CommandSequence, ComponentId, Envelope,
+    IndexArg, Parameter, Severable, SuitDigest, TrustAnchors,
 };
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -824,30 +824,24 @@ fn parameter_name(key: i64) -> String {
     name.to_owned()
 }
 
-/// The argument of override-multiple (`{+ index => SUIT_Parameters}`) or copy-params
-/// (`{+ index => [+ parameter key]}`, draft-ietf-suit-update-management) with its parameters
-/// named, one component a line; `None` when it does not have that shape.
+/// The argument of override-multiple or copy-params (draft-ietf-suit-update-management), one
+/// component a line with its parameters, or the keys copied from it, named; `None` when it is
+/// malformed.
 fn by_component(command: Command, raw: &[u8], pad: &str) -> Option<String> {
-    let mut r = iot_core::cbor::Reader::new(raw);
+    let mut entries = ByIndex::new(command, raw).ok()?;
     let mut out = String::new();
-    for _ in 0..r.map().ok()? {
-        let index = r.uint().ok()?;
+    while let Some(index) = entries.next_index() {
+        let index = index.ok()?;
         if command == Command::OverrideMultiple {
             let _ = writeln!(out, "{pad}  component {index}:");
-            for _ in 0..r.map().ok()? {
-                let key = r.int().ok()?;
-                let value = r.skip().ok()?;
-                let _ = writeln!(out, "{pad}    {}: {}", parameter_name(key), diag(value));
+            for p in entries.parameters().ok()?.iter() {
+                let _ = writeln!(out, "{pad}    {}", parameter(p));
             }
         } else {
-            let keys = (0..r.array().ok()?)
-                .map(|_| r.int().map(parameter_name))
-                .collect::<std::result::Result<Vec<_>, _>>()
-                .ok()?;
+            let keys: Vec<String> = entries.keys().ok()?.map(parameter_name).collect();
             let _ = writeln!(out, "{pad}  from component {index}: {}", keys.join(", "));
         }
     }
-    r.finish().ok()?;
     Some(out)
 }
 

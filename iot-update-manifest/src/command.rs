@@ -5,6 +5,8 @@
 //! every argument and parameter of the right shape, nesting and lengths within the crate's
 //! capacities), so that its iterators later yield plain items.
 
+#[cfg(feature = "update-management")]
+use crate::cbor::count;
 use crate::cbor::{Cur, Items, Wrapped, first_time};
 use crate::digest::SuitDigest;
 use crate::error::{Capacity, Error, Result};
@@ -741,13 +743,6 @@ impl<'a> Parameters<'a> {
         })
     }
 
-    /// Decodes and validates a `SUIT_Parameters` map at the cursor (the arguments of
-    /// `override-multiple`, read when the processor runs it).
-    #[cfg(feature = "update-management")]
-    pub(crate) fn decode_map(c: &mut Cur<'a>) -> Result<Self> {
-        Self::decode(c, Mode::Validate(1))
-    }
-
     /// The number of parameters.
     pub fn len(&self) -> usize {
         self.items.count
@@ -762,6 +757,67 @@ impl<'a> Parameters<'a> {
     pub fn iter(&self) -> impl Iterator<Item = Parameter<'a>> + use<'a> {
         let mut c = self.items.cursor();
         (0..self.items.count).map_while(move |_| read_parameter(&mut c).ok())
+    }
+}
+
+/// The argument of `suit-directive-override-multiple` (`{+ index => SUIT_Parameters}`) or of
+/// `suit-directive-copy-params` (`{+ src-index => [+ parameter key]}`),
+/// draft-ietf-suit-update-management, read entry by entry: by the processor as it runs the
+/// directive, and by whatever shows it. A map, index or key of the wrong type is
+/// [`Error::InvalidArgument`] of the directive at offset 0; parameters fail as
+/// [`Parameters`] do.
+#[cfg(feature = "update-management")]
+#[derive(Debug, Clone)]
+pub struct ByIndex<'a> {
+    c: Cur<'a>,
+    left: usize,
+    command: Command,
+}
+
+#[cfg(feature = "update-management")]
+impl<'a> ByIndex<'a> {
+    /// The entries of `raw`, the [`Argument::Raw`] of `command`.
+    pub fn new(command: Command, raw: &'a [u8]) -> Result<Self> {
+        let mut c = Cur::new(raw, 0);
+        let n = c.map().map_err(|_| invalid_argument(command))?;
+        Ok(Self {
+            c,
+            left: count(n),
+            command,
+        })
+    }
+
+    /// The component index of the next entry; then read its value with
+    /// [`ByIndex::parameters`] or [`ByIndex::keys`].
+    pub fn next_index(&mut self) -> Option<Result<u64>> {
+        self.left = self.left.checked_sub(1)?;
+        Some(self.c.uint().map_err(|_| invalid_argument(self.command)))
+    }
+
+    /// The parameters of the entry whose index was read last (override-multiple).
+    pub fn parameters(&mut self) -> Result<Parameters<'a>> {
+        Parameters::decode(&mut self.c, Mode::Validate(1))
+    }
+
+    /// The parameter keys of the entry whose index was read last (copy-params).
+    pub fn keys(&mut self) -> Result<impl Iterator<Item = i64> + use<'a>> {
+        let invalid = |_| invalid_argument(self.command);
+        let n = count(self.c.array().map_err(invalid)?);
+        let start = self.c.position();
+        for _ in 0..n {
+            self.c.int().map_err(invalid)?;
+        }
+        let mut keys = self.c.items_since(start, n)?.cursor();
+        Ok((0..n).map_while(move |_| keys.int().ok()))
+    }
+}
+
+/// A malformed argument of `command`.
+#[cfg(feature = "update-management")]
+fn invalid_argument(command: Command) -> Error {
+    Error::InvalidArgument {
+        command: iot_core::Error::label(command.code()),
+        offset: 0,
     }
 }
 
@@ -867,7 +923,9 @@ fn read_value<'a>(c: &mut Cur<'a>, key: i64) -> Result<Parameter<'a>> {
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
     use super::Command::{self, *};
+    use std::vec::Vec;
 
     /// Every command code of draft-ietf-suit-manifest, -trust-domains and -update-management,
     /// written out here independently of [`super::CODES`].
@@ -931,5 +989,66 @@ mod tests {
         ] {
             assert_eq!(Command::from_code(code), None, "{code}");
         }
+    }
+
+    /// The names follow the commands' order: a few spot checks, and none for a custom one.
+    #[test]
+    fn names_follow_the_codes() {
+        assert_eq!(ImageMatch.name(), Some("image-match"));
+        assert_eq!(ProcessDependency.name(), Some("process-dependency"));
+        assert_eq!(CopyParams.name(), Some("copy-params"));
+        assert_eq!(Custom(-3).name(), None);
+        let names: Vec<_> = SPEC.iter().filter_map(|(c, _)| c.name()).collect();
+        assert_eq!(names.len(), SPEC.len());
+        assert!(names.iter().all(|n| !n.is_empty()));
+    }
+
+    /// override-multiple's and copy-params' arguments, entry by entry, and the malformed ones.
+    #[cfg(feature = "update-management")]
+    #[test]
+    fn by_index_reads_both_arguments() {
+        use super::{ByIndex, Parameter};
+        use crate::Error;
+        use std::vec;
+        // {0: {14: 5}, 1: {21: "u"}}
+        let om = [0xa2, 0x00, 0xa1, 0x0e, 0x05, 0x01, 0xa1, 0x15, 0x61, b'u'];
+        let mut e = ByIndex::new(OverrideMultiple, &om).unwrap();
+        let mut seen = Vec::new();
+        while let Some(i) = e.next_index() {
+            let ps = e.parameters().unwrap();
+            seen.push((i.unwrap(), ps.iter().collect::<Vec<_>>()));
+        }
+        assert_eq!(
+            seen,
+            [
+                (0, vec![Parameter::ImageSize(5)]),
+                (1, vec![Parameter::Uri("u")])
+            ]
+        );
+        // {2: [3, 21]}
+        let cp = [0xa1, 0x02, 0x82, 0x03, 0x15];
+        let mut e = ByIndex::new(CopyParams, &cp).unwrap();
+        assert_eq!(e.next_index(), Some(Ok(2)));
+        assert_eq!(e.keys().unwrap().collect::<Vec<_>>(), [3, 21]);
+        assert_eq!(e.next_index(), None);
+
+        let invalid = |c: Command| Error::InvalidArgument {
+            command: iot_core::Error::label(c.code()),
+            offset: 0,
+        };
+        // Not a map; a text index; a text key.
+        assert_eq!(
+            ByIndex::new(CopyParams, &[0x80]).unwrap_err(),
+            invalid(CopyParams)
+        );
+        let mut e = ByIndex::new(OverrideMultiple, &[0xa1, 0x61, b'x', 0xa0]).unwrap();
+        assert_eq!(e.next_index(), Some(Err(invalid(OverrideMultiple))));
+        let mut e = ByIndex::new(CopyParams, &[0xa1, 0x00, 0x81, 0x61, b'x']).unwrap();
+        assert_eq!(e.next_index(), Some(Ok(0)));
+        assert!(matches!(e.keys(), Err(err) if err == invalid(CopyParams)));
+        // A parameter of the wrong type fails as in any SUIT_Parameters: {0: {14: "x"}}.
+        let mut e = ByIndex::new(OverrideMultiple, &[0xa1, 0x00, 0xa1, 0x0e, 0x61, b'x']).unwrap();
+        assert_eq!(e.next_index(), Some(Ok(0)));
+        assert!(e.parameters().is_err());
     }
 }

@@ -34,6 +34,8 @@ pub mod report;
 pub mod rollout;
 pub mod text;
 
+#[cfg(feature = "update-management")]
+pub use command::ByIndex;
 pub use command::{
     Argument, Command, CommandSequence, Commands, IndexArg, IndexList, Parameter, Parameters,
     ReportingPolicy, TryEach,

@@ -106,6 +106,8 @@
 use crate::MAX_COMPONENTS;
 #[cfg(feature = "update-management")]
 use crate::cbor::Cur;
+#[cfg(feature = "update-management")]
+use crate::command::ByIndex;
 use crate::command::{
     Argument, Command, CommandSequence, IndexArg, Parameter, Parameters, ReportingPolicy, TryEach,
     param,
@@ -901,15 +903,10 @@ where
     /// `suit-directive-override-multiple` (update management): `{+ index => SUIT_Parameters}`.
     #[cfg(feature = "update-management")]
     fn override_multiple<'m>(&mut self, f: &mut Frame<'m, '_>, raw: &'m [u8]) -> Result<()> {
-        let invalid = |_| Error::InvalidArgument {
-            command: iot_core::Error::label(Command::OverrideMultiple.code()),
-            offset: 0,
-        };
-        let mut c = Cur::new(raw, 0);
-        let n = c.map().map_err(invalid)?;
-        for _ in 0..n {
-            let index = f.check_index(c.uint().map_err(invalid)?)?;
-            let ps = Parameters::decode_map(&mut c)?;
+        let mut entries = ByIndex::new(Command::OverrideMultiple, raw)?;
+        while let Some(index) = entries.next_index() {
+            let index = f.check_index(index?)?;
+            let ps = entries.parameters()?;
             self.set_parameters(f, index, ps, false)?;
         }
         Ok(())
@@ -919,17 +916,10 @@ where
     /// copied into every selected component.
     #[cfg(feature = "update-management")]
     fn copy_params<'m>(&mut self, f: &mut Frame<'m, '_>, raw: &'m [u8]) -> Result<()> {
-        let invalid = |_| Error::InvalidArgument {
-            command: iot_core::Error::label(Command::CopyParams.code()),
-            offset: 0,
-        };
-        let mut c = Cur::new(raw, 0);
-        let n = c.map().map_err(invalid)?;
-        for _ in 0..n {
-            let source = *f.params(f.check_index(c.uint().map_err(invalid)?)?)?;
-            let keys = c.array().map_err(invalid)?;
-            for _ in 0..keys {
-                let key = c.int().map_err(invalid)?;
+        let mut entries = ByIndex::new(Command::CopyParams, raw)?;
+        while let Some(index) = entries.next_index() {
+            let source = *f.params(f.check_index(index?)?)?;
+            for key in entries.keys()? {
                 if let Some(p) = source.get(key) {
                     for &i in f.indices(f.selection).iter() {
                         f.params_mut(i)?.set(p, false);
