@@ -535,6 +535,17 @@ fn encrypted_update_installs_on_a_device_with_its_key() {
     assert!(!t.path("never").exists());
 }
 
+/// Thresholds under which one failure halts a ring and a ring passes only when all of it
+/// reported success.
+const STRICT: [&str; 6] = [
+    "--min-reported",
+    "1",
+    "--min-success",
+    "1",
+    "--max-failures",
+    "0",
+];
+
 /// `suit rollout new` of `t`'s v2 (under the vendor's key) to the fleet in `fleet.txt`, split
 /// into `rings`, with `extra` arguments, written to `plan.json`.
 fn rollout_new(t: &Setup, rings: &str, extra: &[&str]) -> Vec<String> {
@@ -679,15 +690,7 @@ fn a_staged_rollout_advances_on_reports_halts_on_a_failure_and_resumes() {
         .success()
     };
 
-    let strict = [
-        "--min-reported",
-        "1",
-        "--min-success",
-        "1",
-        "--max-failures",
-        "0",
-    ];
-    let line = one_line(&strs(&rollout_new(&t, "0.25,1", &strict)));
+    let line = one_line(&strs(&rollout_new(&t, "0.25,1", &STRICT)));
     assert!(
         line.contains(
             "rollout of sequence number 2 to 4 devices in 2 rings (1, 3); released to ring 0"
@@ -785,15 +788,7 @@ fn a_trial_that_reverts_after_its_ring_passed_halts_the_rollout() {
     t.installs("v1", &[]);
     let (dev, plan) = (t.device(), t.path("plan.json"));
     std::fs::write(t.path("fleet.txt"), "device\nother\n").unwrap();
-    let strict = [
-        "--min-reported",
-        "1",
-        "--min-success",
-        "1",
-        "--max-failures",
-        "0",
-    ];
-    one_line(&strs(&rollout_new(&t, "0.5,1", &strict)));
+    one_line(&strs(&rollout_new(&t, "0.5,1", &STRICT)));
     let (installed, booted) = (t.path("install.report"), t.path("boot.report"));
     assert!(t.install_reported(&installed, &[]).status.success());
     let line = one_line(&strs(&rollout_report(&t, "device", &installed, &[])));
