@@ -484,7 +484,7 @@ where
     }
 
     fn authenticate<'e>(&mut self, envelope: &'e [u8]) -> Result<AuthenticatedManifest<'e>> {
-        crate::envelope::decode_and_authenticate(envelope, self.crypto, self.anchors)
+        crate::envelope::decode_and_authenticate(envelope, self.crypto, self.anchors, None)
     }
 
     fn install_into(

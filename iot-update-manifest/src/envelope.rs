@@ -188,6 +188,16 @@ impl<'a> Envelope<'a> {
         let Some(block) = block else {
             return Err(failure.unwrap_or(Error::NoAuthenticationBlock));
         };
+        self.authenticated(crypto, block)
+    }
+
+    /// The rest of [`Envelope::authenticate`] once authentication block `block` verified: the
+    /// manifest's digest check, then its decoding.
+    fn authenticated<C: Sha256>(
+        &self,
+        crypto: &mut C,
+        block: usize,
+    ) -> Result<AuthenticatedManifest<'a>> {
         let m = self.manifest();
         self.digest
             .check(crypto, m.encoded, Error::DigestMismatch)?;
@@ -278,23 +288,28 @@ impl Envelope<'_> {
     }
 }
 
-/// [`Envelope::decode`] then [`Envelope::authenticate`]. The decoded envelope is borrowed where
-/// it lies rather than moved out of its `Result` (`?`), which would give it a second place on
-/// the caller's stack. Not inlined: its frame (the signature check's included) is then on the
-/// stack only while a manifest authenticates, not under the whole processing that follows.
+/// [`Envelope::decode`] then [`Envelope::authenticate`]; when `verified` names the block that
+/// verified on these very bytes earlier (a dependency manifest read again, [`crate::process`]),
+/// the signature check is not repeated: the manifest's digest is checked and it is decoded.
+/// The decoded envelope is borrowed where it lies rather than moved out of its `Result` (`?`),
+/// which would give it a second place on the caller's stack. Not inlined: its frame (the
+/// signature check's included) is then on the stack only while a manifest authenticates, not
+/// under the whole processing that follows.
 #[inline(never)]
 pub(crate) fn decode_and_authenticate<'a, C, V>(
     input: &'a [u8],
     crypto: &mut C,
     anchors: &mut TrustAnchors<'_, V>,
+    verified: Option<usize>,
 ) -> Result<AuthenticatedManifest<'a>>
 where
     C: Sha256 + HmacSha256,
     V: Verifier,
 {
-    match &Envelope::decode(input) {
-        Ok(envelope) => envelope.authenticate(crypto, anchors),
-        Err(e) => Err(*e),
+    match (&Envelope::decode(input), verified) {
+        (Ok(envelope), None) => envelope.authenticate(crypto, anchors),
+        (Ok(envelope), Some(block)) => envelope.authenticated(crypto, block),
+        (Err(e), _) => Err(*e),
     }
 }
 

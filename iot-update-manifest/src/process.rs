@@ -128,6 +128,10 @@ use iot_core::crypto::{AesCtr, AesGcmOpen, AesKeyWrap, HmacSha256, Sha256, Verif
 
 #[cfg(feature = "dependencies")]
 mod counters;
+#[cfg(feature = "dependencies")]
+mod verified;
+#[cfg(feature = "dependencies")]
+pub use verified::MAX_VERIFIED;
 
 /// Dependency manifests processed below the root manifest, counting each level once.
 pub const MAX_DEPENDENCY_DEPTH: usize = 2;
@@ -551,6 +555,9 @@ pub struct Processor<'r, 'k, P, C, V> {
     kek: Option<crate::encryption::Kek<'r>>,
     #[cfg(feature = "encryption")]
     key_unwrap: Option<&'r mut dyn crate::encryption::KeyUnwrap>,
+    /// The dependency envelopes that verified, so that one read again is not verified again.
+    #[cfg(feature = "dependencies")]
+    verified: verified::Verified,
 }
 
 impl<'r, 'k, P, C, V> Processor<'r, 'k, P, C, V>
@@ -574,6 +581,8 @@ where
             kek: None,
             #[cfg(feature = "encryption")]
             key_unwrap: None,
+            #[cfg(feature = "dependencies")]
+            verified: verified::Verified::default(),
         }
     }
 
@@ -623,7 +632,25 @@ where
 
     /// Decodes and authenticates `envelope` under the processor's anchors.
     pub fn authenticate<'e>(&mut self, envelope: &'e [u8]) -> Result<AuthenticatedManifest<'e>> {
-        decode_and_authenticate(envelope, self.crypto, self.anchors)
+        decode_and_authenticate(envelope, self.crypto, self.anchors, None)
+    }
+
+    /// [`Processor::authenticate`] for a dependency manifest: its signature is verified once per
+    /// processor for the same bytes ([`verified`]). Not inlined: the envelope's SHA-256 is then
+    /// not in the frames of fetch and process-dependency, under which the dependency is processed.
+    #[cfg(feature = "dependencies")]
+    #[inline(never)]
+    fn authenticate_dependency<'e>(
+        &mut self,
+        envelope: &'e [u8],
+    ) -> Result<AuthenticatedManifest<'e>> {
+        let hash = self.crypto.sha256(envelope);
+        let block = self.verified.block(&hash);
+        let authenticated = decode_and_authenticate(envelope, self.crypto, self.anchors, block);
+        if let Ok(auth) = &authenticated {
+            self.verified.insert(hash, auth.authenticated_by());
+        }
+        authenticated
     }
 
     /// The update procedure: checks that the sequence number is newer than the stored one, runs
@@ -1284,7 +1311,7 @@ where
             if payload.len() > scratch.len() {
                 return Err(Error::CapacityExceeded(Capacity::DependencyBuffer));
             }
-            let authenticated = self.authenticate(payload);
+            let authenticated = self.authenticate_dependency(payload);
             let dep = match &authenticated {
                 Ok(dep) => dep,
                 Err(e) => return Err(*e),
@@ -1530,7 +1557,7 @@ where
         };
         let n = self.load(comp, scratch)?;
         let bytes = scratch.get(..n).unwrap_or_default();
-        let authenticated = decode_and_authenticate(bytes, self.crypto, self.anchors);
+        let authenticated = self.authenticate_dependency(bytes);
         let dep = match &authenticated {
             Ok(dep) => dep,
             Err(e) => return Err(*e),
@@ -1563,7 +1590,7 @@ where
         let mine: &[u8] = mine;
         // Borrowed where it lies: moved out of its `Result` (`?`), the dependency's manifest
         // would have a second place in this frame, which stays under its whole processing.
-        let authenticated = decode_and_authenticate(mine, self.crypto, self.anchors);
+        let authenticated = self.authenticate_dependency(mine);
         let dep = match &authenticated {
             Ok(dep) => dep,
             Err(e) => return Err(*e),

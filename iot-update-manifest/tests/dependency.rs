@@ -15,11 +15,13 @@
 
 mod sim;
 
-use iot_core::crypto::{P256SigningKey, RustCrypto};
+use core::cell::Cell;
+use iot_core::cose::Algorithm;
+use iot_core::crypto::{P256SigningKey, RustCrypto, Verifier};
 use iot_update_manifest::ab::AbDevice;
 use iot_update_manifest::builder::json;
 use iot_update_manifest::encryption::Kek;
-use iot_update_manifest::{Envelope, Error, Processor, TrustAnchors};
+use iot_update_manifest::{Envelope, Error, Processor, SequenceKind, TrustAnchors};
 use p256::pkcs8::DecodePrivateKey;
 use sim::{Cut, Sim, path};
 use std::path::Path;
@@ -199,6 +201,69 @@ fn exp_d_processes_the_dependency_built_here() {
     // expD's sequence number and its dependency's, each under its manifest component id.
     assert_eq!(sim.flash.sequence.len(), 2);
     assert_eq!(counters(&sim), (Some(3), Some(3)));
+}
+
+/// A trust anchor that counts its signature verifications.
+struct Counting<'c>(iot_core::crypto::P256VerifyingKey, &'c Cell<u32>);
+
+impl Verifier for Counting<'_> {
+    fn algorithm(&self) -> Option<Algorithm> {
+        self.0.algorithm()
+    }
+    fn verify_digest(&mut self, digest: &[u8; 32], signature: &[u8]) -> iot_core::Result<()> {
+        self.1.set(self.1.get() + 1);
+        self.0.verify_digest(digest, signature)
+    }
+}
+
+/// The dependency is authenticated three times in an update (fetched, processed, its sequence
+/// number stored), but its signature is verified once: two P-256 verifications in all, expD's
+/// and its dependency's (four before the processor kept what verified). Stored bytes that
+/// changed since are verified again, and refused when forged.
+#[test]
+fn a_dependency_is_verified_once_unless_its_bytes_change() {
+    let Some(mut anchor) = trust_anchor() else {
+        return;
+    };
+    let built = dependency(&mut anchor, |t| t);
+    let mut sim = device(Some(&built));
+    let verifications = Cell::new(0);
+    let mut keys = [Counting(anchor.verifying_key(), &verifications)];
+    let mut anchors = TrustAnchors::signers(&mut keys);
+    let mut crypto = RustCrypto::<()>::default();
+    let mut scratch = [0u8; 2048];
+    let d = hex::decode(ESDH_D).unwrap();
+    let exp_d = read("suit_manifest_expD.suit").unwrap();
+    let mut p = Processor::new(&mut sim, &mut crypto, &mut anchors)
+        .with_scratch(&mut scratch)
+        .with_decryption_key(Kek::EcdhEsP256(&d));
+    let auth = p.authenticate(&exp_d).unwrap();
+    p.update(&auth).unwrap();
+    assert_eq!(
+        verifications.get(),
+        2,
+        "expD's signature and its dependency's"
+    );
+
+    // Uninstall processes the dependency again. The stored dependency with a flipped signature
+    // bit: its bytes are new, so it is verified again and refused.
+    let tc = tc();
+    let at = path(&[b"TEEP-Device", b"SecureFS", &tc, b"suit"]);
+    let sig = built
+        .windows(3)
+        .position(|w| w == [0xf6, 0x58, 0x40])
+        .unwrap()
+        + 13;
+    p.platform().flash.storage.get_mut(&at).unwrap()[sig] ^= 1;
+    assert_eq!(
+        p.run(&auth, SequenceKind::Uninstall),
+        Err(Error::NotAuthenticated(iot_core::Error::BadSignature))
+    );
+    assert_eq!(verifications.get(), 3);
+    // Restored, it is the envelope that verified: processed without another verification.
+    p.platform().flash.storage.get_mut(&at).unwrap()[sig] ^= 1;
+    p.run(&auth, SequenceKind::Uninstall).unwrap();
+    assert_eq!(verifications.get(), 3);
 }
 
 /// Every refused dependency leaves the device exactly as it was: nothing fetched is written,

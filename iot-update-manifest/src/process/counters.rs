@@ -6,7 +6,7 @@
 
 use super::{MAX_DEPENDENCY_DEPTH, Prefix, Processor, SuitCrypto, nest};
 use crate::component::ComponentId;
-use crate::envelope::{AuthenticatedManifest, decode_and_authenticate};
+use crate::envelope::AuthenticatedManifest;
 use crate::error::{Error, Result};
 use crate::platform::{Component, Platform, PlatformError};
 use iot_core::crypto::Verifier;
@@ -67,7 +67,7 @@ where
             let (mine, rest) = scratch.split_at_mut(n.min(scratch.len()));
             let mine: &[u8] = mine;
             // Borrowed where it lies, as in process-dependency.
-            let authenticated = decode_and_authenticate(mine, self.crypto, self.anchors);
+            let authenticated = self.authenticate_dependency(mine);
             let Ok(dep) = &authenticated else {
                 continue;
             };
