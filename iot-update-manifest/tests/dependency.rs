@@ -23,6 +23,7 @@ use iot_update_manifest::builder::json;
 use iot_update_manifest::encryption::Kek;
 use iot_update_manifest::{Envelope, Error, Processor, SequenceKind, TrustAnchors};
 use p256::pkcs8::DecodePrivateKey;
+use proptest::prelude::*;
 use sim::{Cut, Sim, path};
 use std::path::Path;
 
@@ -264,6 +265,71 @@ fn a_dependency_is_verified_once_unless_its_bytes_change() {
     p.platform().flash.storage.get_mut(&at).unwrap()[sig] ^= 1;
     p.run(&auth, SequenceKind::Uninstall).unwrap();
     assert_eq!(verifications.get(), 3);
+}
+
+/// expD's update on a fresh device serving `built`, then `edit` of the device, then its
+/// uninstall (which processes the dependency again); `warm`: one processor does all, so it
+/// remembers the dependency that verified; otherwise the uninstall has a processor of its own.
+fn uninstall_after_update(
+    built: &[u8],
+    anchor: &P256SigningKey,
+    warm: bool,
+    edit: impl FnOnce(&mut Sim),
+) -> (Result<(), Error>, sim::Flash) {
+    let mut sim = device(Some(built));
+    let mut keys = [anchor.verifying_key()];
+    let mut anchors = TrustAnchors::signers(&mut keys);
+    let mut crypto = RustCrypto::<()>::default();
+    let mut scratch = [0u8; 2048];
+    let d = hex::decode(ESDH_D).unwrap();
+    let exp_d = read("suit_manifest_expD.suit").unwrap();
+    let auth;
+    let warm_result;
+    {
+        let mut p = Processor::new(&mut sim, &mut crypto, &mut anchors)
+            .with_scratch(&mut scratch)
+            .with_decryption_key(Kek::EcdhEsP256(&d));
+        auth = p.authenticate(&exp_d).unwrap();
+        p.update(&auth).unwrap();
+        edit(p.platform());
+        warm_result = warm.then(|| p.run(&auth, SequenceKind::Uninstall));
+    }
+    let result = warm_result.unwrap_or_else(|| {
+        Processor::new(&mut sim, &mut crypto, &mut anchors)
+            .with_scratch(&mut scratch)
+            .with_decryption_key(Kek::EcdhEsP256(&d))
+            .run(&auth, SequenceKind::Uninstall)
+    });
+    (result, sim.flash)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 32,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// Whatever bit of the stored dependency changes after it verified, a processor that
+    /// remembers it decides as a fresh one does: the same result, the same flash.
+    #[test]
+    fn a_remembered_dependency_decides_as_a_fresh_one(at in any::<usize>(), bit in 0u8..8) {
+        let Some(mut anchor) = trust_anchor() else {
+            return Ok(());
+        };
+        let built = dependency(&mut anchor, |t| t);
+        let tc = tc();
+        let stored = path(&[b"TEEP-Device", b"SecureFS", &tc, b"suit"]);
+        let flip = |sim: &mut Sim| {
+            let bytes = sim.flash.storage.get_mut(&stored).unwrap();
+            let i = at % bytes.len();
+            bytes[i] ^= 1 << bit;
+        };
+        let warm = uninstall_after_update(&built, &anchor, true, flip);
+        let cold = uninstall_after_update(&built, &anchor, false, flip);
+        prop_assert_eq!(warm.0, cold.0);
+        prop_assert!(warm.1 == cold.1, "the same flash");
+    }
 }
 
 /// Every refused dependency leaves the device exactly as it was: nothing fetched is written,
