@@ -9,6 +9,7 @@ use clap::{Args, Subcommand};
 use iot_core::cose::{CoseKey, Ec2Y};
 use iot_core::crypto::{P256SigningKey, RustCrypto};
 use iot_update_manifest::builder::{self, json};
+use iot_update_manifest::command::param;
 use iot_update_manifest::delegation::read_cwt;
 use iot_update_manifest::device_dir::{
     DecryptionKey, DirDevice, DirError, Identity, format_uuid, parse_uuid,
@@ -796,32 +797,10 @@ fn parameter(p: Parameter<'_>) -> String {
     format!("{}: {value}", parameter_name(p.key()))
 }
 
-/// The name `suit inspect` gives parameter `key`: the draft's, without `suit-parameter-` (and
-/// `-identifier` shortened to `-id`).
+/// The name `suit inspect` gives parameter `key`: the library's ([`param::name`], as JSON
+/// descriptions name it), or its number.
 fn parameter_name(key: i64) -> String {
-    use iot_update_manifest::command::param::*;
-    let name = match key {
-        VENDOR_IDENTIFIER => "vendor-id",
-        CLASS_IDENTIFIER => "class-id",
-        DEVICE_IDENTIFIER => "device-id",
-        IMAGE_DIGEST => "image-digest",
-        USE_BEFORE => "use-before",
-        COMPONENT_SLOT => "component-slot",
-        STRICT_ORDER => "strict-order",
-        SOFT_FAILURE => "soft-failure",
-        IMAGE_SIZE => "image-size",
-        CONTENT => "content",
-        ENCRYPTION_INFO => "encryption-info",
-        URI => "uri",
-        SOURCE_COMPONENT => "source-component",
-        INVOKE_ARGS => "invoke-args",
-        MINIMUM_BATTERY => "minimum-battery",
-        UPDATE_PRIORITY => "update-priority",
-        VERSION => "version",
-        WAIT_INFO => "wait-info",
-        other => return format!("parameter {other}"),
-    };
-    name.to_owned()
+    param::name(key).map_or_else(|| format!("parameter {key}"), str::to_owned)
 }
 
 /// The argument of override-multiple or copy-params (draft-ietf-suit-update-management), one

@@ -661,6 +661,38 @@ pub mod param {
     pub const VERSION: i64 = 28;
     /// `suit-parameter-wait-info` (update management).
     pub const WAIT_INFO: i64 = 29;
+
+    /// The keys above with their names, in key order.
+    const NAMES: [(i8, &str); 18] = [
+        (VENDOR_IDENTIFIER as i8, "vendor-id"),
+        (CLASS_IDENTIFIER as i8, "class-id"),
+        (IMAGE_DIGEST as i8, "image-digest"),
+        (USE_BEFORE as i8, "use-before"),
+        (COMPONENT_SLOT as i8, "component-slot"),
+        (STRICT_ORDER as i8, "strict-order"),
+        (SOFT_FAILURE as i8, "soft-failure"),
+        (IMAGE_SIZE as i8, "image-size"),
+        (CONTENT as i8, "content"),
+        (ENCRYPTION_INFO as i8, "encryption-info"),
+        (URI as i8, "uri"),
+        (SOURCE_COMPONENT as i8, "source-component"),
+        (INVOKE_ARGS as i8, "invoke-args"),
+        (DEVICE_IDENTIFIER as i8, "device-id"),
+        (MINIMUM_BATTERY as i8, "minimum-battery"),
+        (UPDATE_PRIORITY as i8, "update-priority"),
+        (VERSION as i8, "version"),
+        (WAIT_INFO as i8, "wait-info"),
+    ];
+
+    /// The name of parameter `key`: the draft's without `suit-parameter-`, `-identifier`
+    /// shortened to `-id` (`"vendor-id"`), as the builder's JSON descriptions name it (feature
+    /// `json`); `None` for a key not listed here.
+    pub fn name(key: i64) -> Option<&'static str> {
+        NAMES
+            .iter()
+            .find(|&&(k, _)| i64::from(k) == key)
+            .map(|&(_, name)| name)
+    }
 }
 
 /// One parameter of `SUIT_Parameters` ("SUIT_Parameters").

@@ -736,3 +736,23 @@ impl Doc {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Params;
+    use crate::command::param;
+    use alloc::format;
+    use alloc::vec::Vec;
+
+    /// Every name [`param::name`] gives is a parameter key of a description; a draft name is not.
+    #[test]
+    fn parameter_names_are_the_descriptions_keys() {
+        let named: Vec<&str> = (0..64).filter_map(param::name).collect();
+        assert_eq!(named.len(), 18);
+        for name in named {
+            let parsed = serde_json::from_str::<Params>(&format!("{{\"{name}\": null}}"));
+            assert!(parsed.is_ok(), "{name}: {parsed:?}");
+        }
+        assert!(serde_json::from_str::<Params>("{\"vendor-identifier\": null}").is_err());
+    }
+}
