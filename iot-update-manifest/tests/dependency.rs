@@ -147,6 +147,21 @@ fn tc() -> Vec<u8> {
     hex::decode(TC).unwrap()
 }
 
+/// Where expD's install stores its dependency manifest (under its `suit-dependency-prefix`).
+fn dependency_at() -> sim::Key {
+    path(&[b"TEEP-Device", b"SecureFS", &tc(), b"suit"])
+}
+
+/// The offset of a byte of the signature in a dependency envelope: the COSE_Sign1's detached
+/// payload (nil) is followed by the 64-byte signature.
+fn signature_byte(envelope: &[u8]) -> usize {
+    let at = envelope
+        .windows(3)
+        .position(|w| w == [0xf6, 0x58, 0x40])
+        .unwrap();
+    at + 3 + 10
+}
+
 #[test]
 fn exp_d_processes_the_dependency_built_here() {
     let (Some(mut anchor), Some(exp_u), Some(config)) = (
@@ -176,9 +191,8 @@ fn exp_d_processes_the_dependency_built_here() {
         sim.fetched.iter().filter(|u| *u == DEPENDENCY_URI).count(),
         1
     );
+    assert_eq!(sim.get(&dependency_at()), Some(&built));
     let tc = tc();
-    let manifest_at: &[&[u8]] = &[b"TEEP-Device", b"SecureFS", &tc, b"suit"];
-    assert_eq!(sim.get(&path(manifest_at)), Some(&built));
     // The dependency's install ran under its prefix: the TA fetched and image-matched.
     let ta_at: &[&[u8]] = &[
         b"TEEP-Device",
@@ -248,13 +262,8 @@ fn a_dependency_is_verified_once_unless_its_bytes_change() {
 
     // Uninstall processes the dependency again. The stored dependency with a flipped signature
     // bit: its bytes are new, so it is verified again and refused.
-    let tc = tc();
-    let at = path(&[b"TEEP-Device", b"SecureFS", &tc, b"suit"]);
-    let sig = built
-        .windows(3)
-        .position(|w| w == [0xf6, 0x58, 0x40])
-        .unwrap()
-        + 13;
+    let at = dependency_at();
+    let sig = signature_byte(&built);
     p.platform().flash.storage.get_mut(&at).unwrap()[sig] ^= 1;
     assert_eq!(
         p.run(&auth, SequenceKind::Uninstall),
@@ -318,8 +327,7 @@ proptest! {
             return Ok(());
         };
         let built = dependency(&mut anchor, |t| t);
-        let tc = tc();
-        let stored = path(&[b"TEEP-Device", b"SecureFS", &tc, b"suit"]);
+        let stored = dependency_at();
         let flip = |sim: &mut Sim| {
             let bytes = sim.flash.storage.get_mut(&stored).unwrap();
             let i = at % bytes.len();
@@ -345,13 +353,8 @@ fn a_bad_dependency_changes_nothing() {
         (
             "a flipped signature bit",
             {
-                // The COSE_Sign1's detached payload (nil) is followed by the 64-byte signature.
                 let mut b = built.clone();
-                let at = built
-                    .windows(3)
-                    .position(|w| w == [0xf6, 0x58, 0x40])
-                    .unwrap();
-                b[at + 3 + 10] ^= 1;
+                b[signature_byte(&built)] ^= 1;
                 b
             },
             Error::NotAuthenticated(iot_core::Error::BadSignature),
